@@ -1,0 +1,127 @@
+import Foundation
+
+/// One approval by one named person at one time.
+public struct Approval: Codable, Equatable, Hashable, Sendable {
+    public var principalID: UUID
+    public var by: String
+    public var at: Date
+    /// For scope approvals: the categories approved. Both approvals must name the same scope.
+    public var categories: [DataCategory]
+
+    public init(principalID: UUID, by: String, at: Date, categories: [DataCategory] = []) {
+        self.principalID = principalID
+        self.by = by
+        self.at = at
+        self.categories = categories
+    }
+}
+
+/// C4: where the redirect to the customer stands.
+public enum RedirectStatus: String, Codable, Sendable {
+    /// Letter sent to the requester, waiting for its answer.
+    case pending
+    /// The requester will approach the customer itself; the case closes as redirected.
+    case approachingCustomer = "approaching_customer"
+    /// The requester insists on production from the provider; the redirect attempt is on record.
+    case requesterInsisted = "requester_insisted"
+}
+
+/// A recorded reason why an enterprise demand may proceed without a redirect attempt (C4).
+public enum RedirectExcuse: String, Codable, CaseIterable, Sendable {
+    /// A gag order forbids telling the customer, so the requester cannot be sent to it.
+    case nonDisclosureOrder = "non_disclosure_order"
+    /// Danger of death or serious injury leaves no time (18 U.S.C. § 2702(c)(4)).
+    case emergency
+}
+
+/// A court challenge of the demand or of its gag order (C8).
+public struct Challenge: Codable, Equatable, Sendable {
+    public var court: String
+    public var grounds: String
+    public var filedAt: Date
+    public var deadline: Date?
+    public var filedBy: String
+    /// nil while pending; true when the court upheld the demand.
+    public var demandUpheld: Bool?
+    public var decidedAt: Date?
+
+    public init(court: String, grounds: String, filedAt: Date, deadline: Date?, filedBy: String) {
+        self.court = court
+        self.grounds = grounds
+        self.filedAt = filedAt
+        self.deadline = deadline
+        self.filedBy = filedBy
+    }
+}
+
+/// One requester or document check recorded during verification.
+public struct VerificationCheck: Codable, Equatable, Sendable {
+    public var name: String
+    public var passed: Bool
+    public var note: String?
+    public var by: String
+    public var at: Date
+}
+
+/// The life of one demand: its state plus every parallel fact the guards need.
+public struct Case: Codable, Equatable, Sendable, Identifiable {
+    public var id: UUID
+    /// Human reference shown to staff and agencies, e.g. `C-2026-00042`.
+    public var number: String
+    public var demandID: UUID
+    public var agencyID: UUID
+    public var customer: CustomerLink?
+    public var state: CaseState
+    public var outcome: CaseOutcome?
+    public var requestedCategories: [DataCategory]
+    public var instrument: LegalInstrument
+    public var country: String
+    public var isEmergency: Bool
+    public var isPreservation: Bool
+    public var hasNonDisclosureOrder: Bool
+    public var openedAt: Date
+    public var updatedAt: Date
+    public var dueAt: Date?
+    public var checks: [VerificationCheck]
+    public var redirect: RedirectStatus?
+    public var redirectExcuse: RedirectExcuse?
+    public var challenge: Challenge?
+    public var scopeApprovals: [Approval]
+    public var approvedScope: [DataCategory]?
+    public var releaseApprovals: [Approval]
+    public var recordsCollected: Int?
+    public var preservedUntil: Date?
+    public var closingReason: String?
+    /// Bumped by every accepted event; storage uses it for optimistic concurrency.
+    public var version: Int
+
+    public init(
+        id: UUID, number: String, demand: Demand, customer: CustomerLink?, openedAt: Date, dueAt: Date?
+    ) {
+        self.id = id
+        self.number = number
+        self.demandID = demand.id
+        self.agencyID = demand.agencyID
+        self.customer = customer
+        self.state = .received
+        self.outcome = nil
+        self.requestedCategories = demand.categories
+        self.instrument = demand.instrument
+        self.country = demand.jurisdiction.country
+        self.isEmergency = demand.isEmergency
+        self.isPreservation = demand.isPreservation
+        self.hasNonDisclosureOrder = demand.nonDisclosureOrder != nil
+        self.openedAt = openedAt
+        self.updatedAt = openedAt
+        self.dueAt = dueAt
+        self.checks = []
+        self.scopeApprovals = []
+        self.releaseApprovals = []
+        self.version = 0
+    }
+
+    public var isClosed: Bool { state == .closed }
+
+    /// Enterprise customers answer for themselves, so C4 asks for a redirect first.
+    public var needsRedirectFirst: Bool { customer?.kind == .enterprise }
+}

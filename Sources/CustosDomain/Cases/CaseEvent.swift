@@ -1,0 +1,111 @@
+import Foundation
+
+/// The requester's answer to a redirect letter (C4).
+public enum AgencyAnswer: String, Codable, CaseIterable, Sendable {
+    case approachCustomer = "approach_customer"
+    case withdraw
+    case insist
+}
+
+/// Everything that can happen to a case. Names on the wire are the `kind` values (snake_case).
+public enum CaseEvent: Equatable, Sendable {
+    case beginVerification
+    case recordCheck(name: String, passed: Bool, note: String?)
+    case verificationPassed
+    case verificationFailed(reason: String)
+    case beginReview
+    case askAgency(question: String)
+    case agencyReplied(answer: String)
+    case reject(reason: String, ruleIDs: [String])
+    case redirect(note: String?)
+    case agencyAnswer(AgencyAnswer, note: String?)
+    case fileChallenge(court: String, grounds: String, deadline: Date?)
+    case challengeDecided(demandUpheld: Bool, note: String?)
+    case beginPreservation(until: Date)
+    case preservationEnded(followUpReceived: Bool)
+    case approveScope(categories: [DataCategory], excuse: RedirectExcuse?)
+    case startCollection
+    case collectionFinished(recordCount: Int)
+    case approveRelease
+    case release
+    case withdraw(reason: String?)
+    case close
+
+    /// The wire and audit name of the event.
+    public var kind: Kind {
+        switch self {
+        case .beginVerification: .beginVerification
+        case .recordCheck: .recordCheck
+        case .verificationPassed: .verificationPassed
+        case .verificationFailed: .verificationFailed
+        case .beginReview: .beginReview
+        case .askAgency: .askAgency
+        case .agencyReplied: .agencyReplied
+        case .reject: .reject
+        case .redirect: .redirect
+        case .agencyAnswer: .agencyAnswer
+        case .fileChallenge: .fileChallenge
+        case .challengeDecided: .challengeDecided
+        case .beginPreservation: .beginPreservation
+        case .preservationEnded: .preservationEnded
+        case .approveScope: .approveScope
+        case .startCollection: .startCollection
+        case .collectionFinished: .collectionFinished
+        case .approveRelease: .approveRelease
+        case .release: .release
+        case .withdraw: .withdraw
+        case .close: .close
+        }
+    }
+
+    public enum Kind: String, Codable, CaseIterable, Sendable {
+        case beginVerification = "begin_verification"
+        case recordCheck = "record_check"
+        case verificationPassed = "verification_passed"
+        case verificationFailed = "verification_failed"
+        case beginReview = "begin_review"
+        case askAgency = "ask_agency"
+        case agencyReplied = "agency_replied"
+        case reject
+        case redirect
+        case agencyAnswer = "agency_answer"
+        case fileChallenge = "file_challenge"
+        case challengeDecided = "challenge_decided"
+        case beginPreservation = "begin_preservation"
+        case preservationEnded = "preservation_ended"
+        case approveScope = "approve_scope"
+        case startCollection = "start_collection"
+        case collectionFinished = "collection_finished"
+        case approveRelease = "approve_release"
+        case release
+        case withdraw
+        case close
+
+        public var label: String { rawValue.replacingOccurrences(of: "_", with: " ").capitalized }
+    }
+
+    /// The details an audit entry records, as plain strings.
+    public var details: [String: String] {
+        switch self {
+        case .recordCheck(let name, let passed, let note):
+            ["check": name, "passed": String(passed), "note": note ?? ""]
+        case .verificationFailed(let reason): ["reason": reason]
+        case .askAgency(let question): ["question": question]
+        case .agencyReplied(let answer): ["answer": answer]
+        case .reject(let reason, let ruleIDs): ["reason": reason, "rules": ruleIDs.joined(separator: ",")]
+        case .redirect(let note): ["note": note ?? ""]
+        case .agencyAnswer(let answer, let note): ["answer": answer.rawValue, "note": note ?? ""]
+        case .fileChallenge(let court, let grounds, let deadline):
+            ["court": court, "grounds": grounds, "deadline": deadline.map(Timestamp.format) ?? ""]
+        case .challengeDecided(let upheld, let note): ["demandUpheld": String(upheld), "note": note ?? ""]
+        case .beginPreservation(let until): ["until": Timestamp.format(until)]
+        case .preservationEnded(let followUp): ["followUpReceived": String(followUp)]
+        case .approveScope(let categories, let excuse):
+            ["categories": categories.map(\.rawValue).joined(separator: ","), "excuse": excuse?.rawValue ?? ""]
+        case .collectionFinished(let count): ["records": String(count)]
+        case .withdraw(let reason): ["reason": reason ?? ""]
+        case .beginVerification, .verificationPassed, .beginReview, .startCollection, .approveRelease, .release, .close:
+            [:]
+        }
+    }
+}

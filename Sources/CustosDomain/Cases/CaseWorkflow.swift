@@ -1,0 +1,284 @@
+import Foundation
+
+/// The case workflow of workflow.md as one pure function: `apply(event, to: case, at:, by:)`.
+///
+/// It never reads the clock or makes ids; it returns the new case and the effects (audit entry,
+/// agency messages) that storage persists in one transaction with it.
+public enum CaseWorkflow {
+    /// Who may send each event (deny by default: an event missing here is refused for everyone).
+    public enum Sender: Equatable, Sendable {
+        case staff(StaffRole)
+        /// A user of the agency that submitted the demand.
+        case owningAgency
+        case system
+    }
+
+    public static func senders(of kind: CaseEvent.Kind) -> [Sender] {
+        switch kind {
+        case .beginVerification, .recordCheck, .verificationPassed, .verificationFailed: [.staff(.intake)]
+        case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation:
+            [.staff(.reviewer)]
+        case .preservationEnded, .close: [.staff(.reviewer), .system]
+        case .agencyReplied, .agencyAnswer, .withdraw: [.owningAgency]
+        case .approveScope, .approveRelease: [.staff(.approver)]
+        case .startCollection: [.staff(.custodian)]
+        case .collectionFinished, .release: [.staff(.custodian), .system]
+        }
+    }
+
+    /// The states in which each event applies.
+    public static func sourceStates(of kind: CaseEvent.Kind) -> Set<CaseState> {
+        switch kind {
+        case .beginVerification: [.received]
+        case .recordCheck, .verificationPassed, .verificationFailed: [.verifying]
+        case .beginReview: [.received, .verifying]
+        case .askAgency, .redirect, .fileChallenge, .beginPreservation, .approveScope: [.inReview]
+        case .agencyReplied: [.awaitingAgency]
+        case .reject: [.inReview, .challenged]
+        case .agencyAnswer: [.redirectPending]
+        case .challengeDecided: [.challenged]
+        case .preservationEnded: [.preserving]
+        case .startCollection: [.scopeApproved]
+        case .collectionFinished: [.collecting]
+        case .approveRelease, .release: [.readyForRelease]
+        case .withdraw: Set(CaseState.allCases).subtracting([.released, .closed])
+        case .close: [.released]
+        }
+    }
+
+    /// Whether `actor` is of a kind allowed to send `kind` for this case (role and ownership only).
+    public static func isPermitted(_ kind: CaseEvent.Kind, for actor: Actor, on subject: Case) -> Bool {
+        senders(of: kind).contains { sender in
+            switch (sender, actor) {
+            case (.system, .system): true
+            case (.staff(let role), .person(let principal)): principal.has(role)
+            case (.owningAgency, .person(let principal)):
+                principal.kind == .agency && principal.agencyID == subject.agencyID
+            default: false
+            }
+        }
+    }
+
+    /// The events this actor could attempt now: what the case page offers as actions.
+    public static func availableEvents(on subject: Case, for actor: Actor) -> [CaseEvent.Kind] {
+        guard !subject.isClosed else { return [] }
+        return CaseEvent.Kind.allCases.filter {
+            sourceStates(of: $0).contains(subject.state) && isPermitted($0, for: actor, on: subject)
+        }
+    }
+
+    /// Applies one event. Throws a `WorkflowRefusal` with a reason when the event is not accepted.
+    public static func apply(
+        _ event: CaseEvent, to current: Case, at time: Date, by actor: Actor
+    ) throws(WorkflowRefusal) -> (Case, [CaseEffect]) {
+        let kind = event.kind
+        guard !current.isClosed else {
+            throw WorkflowRefusal(.caseClosed, "case \(current.number) is closed (\(current.outcome?.rawValue ?? "")) and accepts no event")
+        }
+        guard isPermitted(kind, for: actor, on: current) else {
+            let allowed = senders(of: kind).map(describe).joined(separator: " or ")
+            throw WorkflowRefusal(.notPermitted, "\(kind.rawValue) may only be sent by \(allowed)")
+        }
+        guard sourceStates(of: kind).contains(current.state) else {
+            let states = sourceStates(of: kind).map(\.rawValue).sorted().joined(separator: ", ")
+            throw WorkflowRefusal(.wrongState, "\(kind.rawValue) applies in \(states), not in \(current.state.rawValue)")
+        }
+
+        var next = current
+        var effects: [CaseEffect] = []
+        var extraDetails: [String: String] = [:]
+        func message(_ subject: String, _ body: String) {
+            effects.append(.notifyAgency(AgencyMessage(agencyID: current.agencyID, caseID: current.id, subject: subject, body: body)))
+        }
+        func required(_ value: String?, _ name: String) throws(WorkflowRefusal) -> String {
+            let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !trimmed.isEmpty else { throw WorkflowRefusal(.guardFailed, "\(kind.rawValue) needs a \(name)") }
+            return trimmed
+        }
+        func close(_ outcome: CaseOutcome, reason: String?) {
+            next.state = .closed
+            next.outcome = outcome
+            next.closingReason = reason
+        }
+        let actorName = actor.auditName
+
+        switch event {
+        case .beginVerification:
+            next.state = .verifying
+        case .recordCheck(let name, let passed, let note):
+            next.checks.append(
+                VerificationCheck(name: try required(name, "check name"), passed: passed, note: note, by: actorName, at: time))
+        case .verificationPassed:
+            if let failed = current.checks.first(where: { !$0.passed }) {
+                throw WorkflowRefusal(.guardFailed, "check \"\(failed.name)\" failed; record a passing check or send verification_failed")
+            }
+            next.state = .inReview
+        case .verificationFailed(let reason):
+            let reason = try required(reason, "reason")
+            close(.rejected, reason: reason)
+            message("Demand rejected", "Verification of the demand failed: \(reason)")
+        case .beginReview:
+            next.state = .inReview
+        case .askAgency(let question):
+            let question = try required(question, "question")
+            next.state = .awaitingAgency
+            message("Clarification requested", question)
+        case .agencyReplied(let answer):
+            _ = try required(answer, "answer")
+            next.state = .inReview
+        case .reject(let reason, let ruleIDs):
+            let reason = try required(reason, "reason")
+            let rules = ruleIDs.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !rules.isEmpty else {
+                throw WorkflowRefusal(.guardFailed, "reject needs the ids of the rules it rests on")
+            }
+            close(.rejected, reason: reason)
+            message("Demand rejected", "\(reason) (rules: \(rules.joined(separator: ", ")))")
+        case .redirect:
+            // C4: redirect the requester to an enterprise customer that can answer for itself.
+            guard current.needsRedirectFirst else {
+                throw WorkflowRefusal(.guardFailed, "redirect applies to enterprise tenants only; this demand concerns \(current.customer.map { "a \($0.kind.rawValue) tenant" } ?? "no known tenant")")
+            }
+            next.state = .redirectPending
+            next.redirect = .pending
+            message("Please request this data from the customer", "The data you asked for belongs to an enterprise customer that can answer for itself. Please direct your request to the customer; answer approach_customer, withdraw or insist.")
+        case .agencyAnswer(let answer, _):
+            switch answer {
+            case .approachCustomer:
+                next.redirect = .approachingCustomer
+                close(.redirected, reason: "requester will approach the customer")
+            case .withdraw:
+                close(.withdrawn, reason: "requester withdrew after the redirect")
+            case .insist:
+                next.redirect = .requesterInsisted
+                next.state = .inReview
+            }
+        case .fileChallenge(let court, let grounds, let deadline):
+            let court = try required(court, "court")
+            let grounds = try required(grounds, "statement of grounds")
+            next.challenge = Challenge(court: court, grounds: grounds, filedAt: time, deadline: deadline, filedBy: actorName)
+            next.state = .challenged
+        case .challengeDecided(let demandUpheld, let note):
+            next.challenge?.demandUpheld = demandUpheld
+            next.challenge?.decidedAt = time
+            if demandUpheld {
+                next.state = .inReview
+            } else {
+                close(.rejected, reason: note ?? "court quashed the demand")
+                message("Demand set aside", "The court set the demand aside. \(note ?? "")")
+            }
+        case .beginPreservation(let until):
+            guard until > time else { throw WorkflowRefusal(.guardFailed, "preservation must end in the future") }
+            next.preservedUntil = until
+            next.state = .preserving
+        case .preservationEnded(let followUpReceived):
+            if followUpReceived {
+                next.state = .inReview
+            } else {
+                close(.preserved, reason: "preservation ended without follow-up process")
+            }
+        case .approveScope(let categories, let excuse):
+            try checkScope(categories, excuse: excuse, for: current)
+            guard let principal = actor.principal else { throw WorkflowRefusal(.notPermitted, "approvals are made by people") }
+            let scope = categories.sorted()
+            if let first = current.scopeApprovals.first {
+                guard first.principalID != principal.id else {
+                    throw WorkflowRefusal(.guardFailed, "the second scope approval must come from a different approver than \(first.by)")
+                }
+                guard first.categories == scope else {
+                    throw WorkflowRefusal(.guardFailed, "the second approval must approve the same scope as the first (\(first.categories.map(\.rawValue).joined(separator: ", ")))")
+                }
+                next.scopeApprovals.append(Approval(principalID: principal.id, by: actorName, at: time, categories: scope))
+                next.approvedScope = scope
+                next.redirectExcuse = excuse ?? current.redirectExcuse
+                next.state = .scopeApproved
+            } else {
+                next.scopeApprovals = [Approval(principalID: principal.id, by: actorName, at: time, categories: scope)]
+                next.redirectExcuse = excuse
+            }
+            extraDetails["approvals"] = String(next.scopeApprovals.count)
+        case .startCollection:
+            next.state = .collecting
+        case .collectionFinished(let count):
+            guard count >= 0 else { throw WorkflowRefusal(.guardFailed, "record count cannot be negative") }
+            next.recordsCollected = count
+            if count == 0 {
+                close(.noData, reason: "no data found for the named targets")
+                message("No data", "No data was found for the targets named in the demand.")
+            } else {
+                next.state = .readyForRelease
+            }
+        case .approveRelease:
+            guard let principal = actor.principal else { throw WorkflowRefusal(.notPermitted, "approvals are made by people") }
+            if current.releaseApprovals.contains(where: { $0.principalID == principal.id }) {
+                throw WorkflowRefusal(.guardFailed, "\(actorName) has already approved this release; a second approver is needed")
+            }
+            guard current.releaseApprovals.count < 2 else {
+                throw WorkflowRefusal(.guardFailed, "the release already has its two approvals")
+            }
+            next.releaseApprovals.append(Approval(principalID: principal.id, by: actorName, at: time))
+            extraDetails["approvals"] = String(next.releaseApprovals.count)
+        case .release:
+            // Invariant: only `release` moves data to a requester, and only with two release approvals
+            // by different people on top of an approved scope.
+            let approvers = Set(current.releaseApprovals.map(\.principalID))
+            guard approvers.count >= 2 else {
+                throw WorkflowRefusal(.guardFailed, "release needs two release approvals by different approvers; it has \(approvers.count)")
+            }
+            guard let scope = current.approvedScope, !scope.isEmpty else {
+                throw WorkflowRefusal(.guardFailed, "release needs an approved scope")
+            }
+            next.state = .released
+            message("Production released", "A production package for the approved scope (\(scope.map(\.rawValue).joined(separator: ", "))) is available.")
+        case .withdraw(let reason):
+            close(.withdrawn, reason: reason ?? "withdrawn by the requester")
+        case .close:
+            close(current.approvedScope?.contains(.content) == true ? .content : .nonContent, reason: "production released")
+        }
+
+        next.updatedAt = time
+        next.version = current.version + 1
+        var details = event.details
+        details["from"] = current.state.rawValue
+        details["to"] = next.state.rawValue
+        if let outcome = next.outcome, current.outcome == nil { details["outcome"] = outcome.rawValue }
+        details.merge(extraDetails) { _, new in new }
+        let audit = AuditRecord(
+            caseID: current.id, subject: "case:\(current.id.uuidString.lowercased())", action: "case.\(kind.rawValue)",
+            actor: actorName, at: time, details: details)
+        return (next, [.audit(audit)] + effects)
+    }
+
+    /// The scope guard of `approve_scope` (C2, C4, C6, C9).
+    static func checkScope(_ categories: [DataCategory], excuse: RedirectExcuse?, for current: Case) throws(WorkflowRefusal) {
+        guard !categories.isEmpty else { throw WorkflowRefusal(.guardFailed, "approve_scope needs at least one category") }
+        // C9: key material is never releasable; no rule, role or override changes that.
+        if categories.contains(.encryptionKeys) {
+            throw WorkflowRefusal(.guardFailed, "encryption_keys can never be approved (commitment C9)")
+        }
+        // C6: the approvable scope is always a subset of what the order requested.
+        let outside = categories.filter { !current.requestedCategories.contains($0) }
+        if !outside.isEmpty {
+            throw WorkflowRefusal(.guardFailed, "scope includes categories the demand did not request: \(outside.map(\.rawValue).joined(separator: ", "))")
+        }
+        // C4: an enterprise customer must be tried first, unless a recorded excuse applies.
+        if current.needsRedirectFirst && current.redirect != .requesterInsisted {
+            switch excuse ?? current.redirectExcuse {
+            case .nonDisclosureOrder where current.hasNonDisclosureOrder: break
+            case .emergency where current.isEmergency: break
+            case .some(let excuse):
+                throw WorkflowRefusal(.guardFailed, "excuse \(excuse.rawValue) does not apply: the demand has no \(excuse == .emergency ? "emergency flag" : "non-disclosure order")")
+            case .none:
+                throw WorkflowRefusal(.guardFailed, "enterprise tenant: redirect the requester to the customer first (commitment C4), or record an excuse (non_disclosure_order, emergency)")
+            }
+        }
+    }
+
+    static func describe(_ sender: Sender) -> String {
+        switch sender {
+        case .staff(let role): "staff with role \(role.rawValue)"
+        case .owningAgency: "the requesting agency"
+        case .system: "the system"
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// A document that came with the demand (the warrant, the order); its SHA-256 proves what was received.
+public struct DemandDocument: Codable, Equatable, Hashable, Sendable, Identifiable {
+    public var id: UUID
+    public var filename: String
+    public var mediaType: String
+    public var byteCount: Int
+    /// Lower-case hex SHA-256 of the exact bytes received.
+    public var sha256: String
+
+    public init(id: UUID, filename: String, mediaType: String, byteCount: Int, sha256: String) {
+        self.id = id
+        self.filename = filename
+        self.mediaType = mediaType
+        self.byteCount = byteCount
+        self.sha256 = sha256
+    }
+}
+
+/// One legal instrument received from a requester, validated and complete.
+public struct Demand: Codable, Equatable, Sendable, Identifiable {
+    public var id: UUID
+    public var agencyID: UUID
+    public var submittedBy: UUID
+    public var instrument: LegalInstrument
+    public var jurisdiction: Jurisdiction
+    public var issuingAuthority: IssuingAuthority
+    public var caseReference: String
+    public var receivedAt: Date
+    public var targets: [Target]
+    public var categories: [DataCategory]
+    public var dataTypes: [String]
+    public var window: DateWindow?
+    public var offenceMaxYears: Int?
+    public var isEmergency: Bool
+    public var isPreservation: Bool
+    public var nonDisclosureOrder: NonDisclosureOrder?
+    /// The date the requester asks for an answer by, when the instrument states one.
+    public var responseDueAt: Date?
+    public var documents: [DemandDocument]
+
+    public init(
+        id: UUID, agencyID: UUID, submittedBy: UUID, instrument: LegalInstrument, jurisdiction: Jurisdiction,
+        issuingAuthority: IssuingAuthority, caseReference: String, receivedAt: Date, targets: [Target],
+        categories: [DataCategory], dataTypes: [String] = [], window: DateWindow? = nil, offenceMaxYears: Int? = nil,
+        isEmergency: Bool = false, isPreservation: Bool = false, nonDisclosureOrder: NonDisclosureOrder? = nil,
+        responseDueAt: Date? = nil, documents: [DemandDocument] = []
+    ) {
+        self.id = id
+        self.agencyID = agencyID
+        self.submittedBy = submittedBy
+        self.instrument = instrument
+        self.jurisdiction = jurisdiction
+        self.issuingAuthority = issuingAuthority
+        self.caseReference = caseReference
+        self.receivedAt = receivedAt
+        self.targets = targets
+        self.categories = categories
+        self.dataTypes = dataTypes
+        self.window = window
+        self.offenceMaxYears = offenceMaxYears
+        self.isEmergency = isEmergency
+        self.isPreservation = isPreservation
+        self.nonDisclosureOrder = nonDisclosureOrder
+        self.responseDueAt = responseDueAt
+        self.documents = documents
+    }
+}

@@ -1,0 +1,250 @@
+import Crypto
+import Foundation
+
+/// One thing wrong with a submitted demand, naming the field in the request's own terms.
+public struct ValidationIssue: Codable, Equatable, Hashable, Sendable {
+    public var field: String
+    public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+}
+
+/// Thrown when a draft cannot become a demand; carries every issue found, not just the first.
+public struct DemandValidationError: Error, Equatable, Sendable {
+    public var issues: [ValidationIssue]
+    public init(issues: [ValidationIssue]) { self.issues = issues }
+}
+
+/// Limits that an operator may configure.
+public struct DemandLimits: Sendable, Equatable {
+    public var maxDocumentBytes: Int
+    public var maxDocuments: Int
+    public var acceptedMediaTypes: Set<String>
+
+    public init(
+        maxDocumentBytes: Int = 25 * 1024 * 1024, maxDocuments: Int = 10,
+        acceptedMediaTypes: Set<String> = DemandLimits.defaultMediaTypes
+    ) {
+        self.maxDocumentBytes = maxDocumentBytes
+        self.maxDocuments = maxDocuments
+        self.acceptedMediaTypes = acceptedMediaTypes
+    }
+
+    public static let defaultMediaTypes: Set<String> = [
+        "application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain", "message/rfc822",
+    ]
+}
+
+/// A validated demand together with the document bytes to store.
+public struct AcceptedDemand: Sendable {
+    public var demand: Demand
+    public var documentBytes: [UUID: Data]
+}
+
+extension Demand {
+    /// Turns a requester's draft into a demand, or throws every problem found.
+    ///
+    /// - Parameters:
+    ///   - now: the time of receipt; `receivedAt` defaults to it and may not lie in the future.
+    ///   - makeID: the source of new ids (the domain never makes its own).
+    public static func validate(
+        _ draft: DemandDraft, uploads: [DocumentUpload], limits: DemandLimits,
+        agencyID: UUID, submittedBy: UUID, now: Date, makeID: () -> UUID
+    ) throws(DemandValidationError) -> AcceptedDemand {
+        var issues: [ValidationIssue] = []
+        func fail(_ field: String, _ message: String) { issues.append(.init(field: field, message: message)) }
+        func text(_ value: String?, _ field: String, max: Int = 500) -> String? {
+            guard let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else {
+                fail(field, "is required")
+                return nil
+            }
+            guard trimmed.count <= max else {
+                fail(field, "is longer than \(max) characters")
+                return nil
+            }
+            return trimmed
+        }
+        func time(_ value: String?, _ field: String) -> Date? {
+            guard let value else { return nil }
+            guard let date = Timestamp.parse(value) else {
+                fail(field, "must be an ISO 8601 timestamp such as 2026-05-04T09:00:00Z")
+                return nil
+            }
+            return date
+        }
+        func window(_ value: DemandDraft.Window?, _ field: String) -> DateWindow? {
+            guard let value else { return nil }
+            if value.from == nil { fail("\(field).from", "is required") }
+            if value.to == nil { fail("\(field).to", "is required") }
+            guard let from = time(value.from, "\(field).from"), let to = time(value.to, "\(field).to") else { return nil }
+            guard from < to else {
+                fail("\(field).to", "must be after \(field).from")
+                return nil
+            }
+            return DateWindow(from: from, to: to)
+        }
+
+        // Instrument and jurisdiction.
+        var instrument: LegalInstrument?
+        if let raw = text(draft.instrument, "instrument") {
+            instrument = LegalInstrument(rawValue: raw)
+            if instrument == nil {
+                fail("instrument", "unknown instrument \"\(raw)\"; expected one of \(LegalInstrument.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        var jurisdiction: Jurisdiction?
+        if let country = text(draft.jurisdiction, "jurisdiction", max: 2) {
+            if Jurisdiction.countryCodes.contains(country) {
+                jurisdiction = Jurisdiction(country: country)
+                if let subdivision = draft.subdivision, !subdivision.isEmpty {
+                    if Jurisdiction.isValidSubdivision(subdivision, of: country) {
+                        jurisdiction?.subdivision = subdivision
+                    } else {
+                        fail("subdivision", "must be an ISO 3166-2 code of \(country), such as \(country)-XX")
+                    }
+                }
+            } else {
+                fail("jurisdiction", "must be an ISO 3166-1 alpha-2 country code such as US or DE")
+            }
+        } else if draft.jurisdiction != nil, draft.jurisdiction!.count > 2 {
+            // message already recorded by text(_:_:max:)
+        }
+
+        // Issuing authority.
+        var authority: IssuingAuthority?
+        if let draftAuthority = draft.issuingAuthority {
+            let name = text(draftAuthority.name, "issuingAuthority.name")
+            var role: IssuerRole?
+            if let raw = text(draftAuthority.role, "issuingAuthority.role") {
+                role = IssuerRole(rawValue: raw)
+                if role == nil {
+                    fail("issuingAuthority.role", "unknown role \"\(raw)\"; expected one of \(IssuerRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+            if let name, let role { authority = IssuingAuthority(name: name, role: role) }
+        } else {
+            fail("issuingAuthority", "is required")
+        }
+
+        let caseReference = text(draft.caseReference, "caseReference", max: 200)
+        let receivedAt = draft.receivedAt == nil ? now : time(draft.receivedAt, "receivedAt")
+        if let receivedAt, receivedAt > now.addingTimeInterval(300) {
+            fail("receivedAt", "lies in the future")
+        }
+        let responseDueAt = time(draft.responseDueAt, "responseDueAt")
+
+        // Targets.
+        var targets: [Target] = []
+        if let draftTargets = draft.targets, !draftTargets.isEmpty {
+            for (index, draftTarget) in draftTargets.enumerated() {
+                let field = "targets[\(index)]"
+                var type: TargetType?
+                if let raw = text(draftTarget.type, "\(field).type") {
+                    type = TargetType(rawValue: raw)
+                    if type == nil {
+                        fail("\(field).type", "unknown target type \"\(raw)\"; expected one of \(TargetType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                }
+                let value = text(draftTarget.value, "\(field).value", max: 320)
+                let range = window(draftTarget.range, "\(field).range")
+                if type == .ipAddress, draftTarget.range == nil {
+                    fail("\(field).range", "is required for an ip_address target: an address identifies no one without the time it was used")
+                }
+                if let type, let value { targets.append(Target(type: type, value: value, range: range)) }
+            }
+        } else {
+            fail("targets", "must name at least one target")
+        }
+
+        // Categories.
+        var categories: [DataCategory] = []
+        if let draftCategories = draft.categories, !draftCategories.isEmpty {
+            for (index, raw) in draftCategories.enumerated() {
+                if let category = DataCategory(rawValue: raw) {
+                    if !categories.contains(category) { categories.append(category) }
+                } else {
+                    fail("categories[\(index)]", "unknown category \"\(raw)\"; expected one of \(DataCategory.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+        } else {
+            fail("categories", "must name at least one data category")
+        }
+
+        let dataWindow = window(draft.window, "window")
+        if let years = draft.offenceMaxYears, years < 0 || years > 100 {
+            fail("offenceMaxYears", "must be between 0 and 100")
+        }
+
+        // Non-disclosure order: a basis plus either an end date or `indefinite: true`.
+        var order: NonDisclosureOrder?
+        if let draftOrder = draft.nonDisclosureOrder {
+            let basis = text(draftOrder.basis, "nonDisclosureOrder.basis")
+            let isIndefinite = draftOrder.indefinite ?? false
+            var until: Date?
+            if let raw = draftOrder.until {
+                until = Timestamp.parseDay(raw) ?? Timestamp.parse(raw)
+                if until == nil { fail("nonDisclosureOrder.until", "must be a date such as 2027-05-04") }
+            }
+            if isIndefinite && draftOrder.until != nil {
+                fail("nonDisclosureOrder.until", "cannot be given together with indefinite: true")
+            } else if !isIndefinite && draftOrder.until == nil {
+                fail("nonDisclosureOrder.until", "is required unless indefinite is true")
+            }
+            if let basis, isIndefinite || until != nil {
+                order = NonDisclosureOrder(basis: basis, until: until, isIndefinite: isIndefinite)
+            }
+        }
+
+        // Documents: every legal instrument arrives as a document, except an emergency request,
+        // which may be made first and papered afterwards (18 U.S.C. § 2702(c)(4)).
+        var documents: [DemandDocument] = []
+        var documentBytes: [UUID: Data] = [:]
+        if uploads.isEmpty && !(draft.emergency ?? false) {
+            fail("documents", "must include the instrument's document (for example the signed order as a PDF)")
+        }
+        if uploads.count > limits.maxDocuments {
+            fail("documents", "at most \(limits.maxDocuments) documents per demand")
+        }
+        for upload in uploads {
+            let name = upload.filename.trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty || name.count > 255 || name.contains("/") || name.contains("\\") {
+                fail("\(upload.field).filename", "must be a plain file name of 1 to 255 characters")
+                continue
+            }
+            if !limits.acceptedMediaTypes.contains(upload.mediaType) {
+                fail("\(upload.field).mediaType", "\"\(upload.mediaType)\" is not accepted; use one of \(limits.acceptedMediaTypes.sorted().joined(separator: ", "))")
+                continue
+            }
+            if upload.bytes.isEmpty {
+                fail(upload.field, "is empty")
+                continue
+            }
+            if upload.bytes.count > limits.maxDocumentBytes {
+                fail(upload.field, "is \(upload.bytes.count) bytes; the limit is \(limits.maxDocumentBytes) bytes")
+                continue
+            }
+            let document = DemandDocument(
+                id: makeID(), filename: name, mediaType: upload.mediaType, byteCount: upload.bytes.count,
+                sha256: SHA256.hash(data: upload.bytes).map { String(format: "%02x", $0) }.joined()
+            )
+            documents.append(document)
+            documentBytes[document.id] = upload.bytes
+        }
+
+        guard issues.isEmpty, let instrument, let jurisdiction, let authority, let caseReference, let receivedAt else {
+            throw DemandValidationError(issues: issues)
+        }
+        let demand = Demand(
+            id: makeID(), agencyID: agencyID, submittedBy: submittedBy, instrument: instrument,
+            jurisdiction: jurisdiction, issuingAuthority: authority, caseReference: caseReference,
+            receivedAt: Timestamp.truncatedToMilliseconds(receivedAt), targets: targets, categories: categories,
+            dataTypes: draft.dataTypes ?? [], window: dataWindow, offenceMaxYears: draft.offenceMaxYears,
+            isEmergency: draft.emergency ?? false, isPreservation: draft.preservation ?? false,
+            nonDisclosureOrder: order, responseDueAt: responseDueAt, documents: documents
+        )
+        return AcceptedDemand(demand: demand, documentBytes: documentBytes)
+    }
+}

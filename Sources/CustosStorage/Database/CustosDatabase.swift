@@ -1,0 +1,92 @@
+import FluentKit
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import ServiceLifecycle
+
+/// Owns fluent-kit's `Databases` without Vapor: opens SQLite or PostgreSQL, runs the numbered
+/// migrations, hands out `Database` handles, and shuts down with the ServiceLifecycle group.
+/// This is the small glue layer that Vapor would otherwise provide.
+public final class CustosDatabase: Service, Sendable {
+    public let location: DatabaseLocation
+    let databases: Databases
+    let eventLoopGroup: any EventLoopGroup
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    /// SQLite runs on a single event loop so every query shares one connection: SQLite allows one
+    /// writer at a time, and one connection serialises transactions instead of failing with BUSY.
+    let sqliteLoop: (any EventLoop)?
+
+    public static let migrations: [any Migration] = [
+        M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(),
+    ]
+
+    public init(location: DatabaseLocation, logger: Logger) throws {
+        self.location = location
+        self.logger = logger
+        self.threadPool = NIOThreadPool.singleton
+        self.eventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        self.databases = Databases(threadPool: threadPool, on: eventLoopGroup)
+        switch location {
+        case .sqliteFile(let path):
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+            sqliteLoop = eventLoopGroup.next()
+        case .sqliteInMemory:
+            databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
+            sqliteLoop = eventLoopGroup.next()
+        case .postgres(let url):
+            let configuration = try SQLPostgresConfiguration(url: url)
+            databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
+            sqliteLoop = nil
+        }
+    }
+
+    /// A handle for one unit of work.
+    public var database: any Database {
+        databases.database(logger: logger, on: sqliteLoop ?? eventLoopGroup.any())!
+    }
+
+    var sql: any SQLDatabase { database as! any SQLDatabase }
+
+    /// Creates and migrates the schema on first start; a no-op when it is current.
+    public func migrate() async throws {
+        if !location.isPostgres {
+            // WAL lets readers run beside the writer; sqlite-kit already turns foreign keys on.
+            _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
+        }
+        try await migrator.setupIfNeeded().get()
+        try await migrator.prepareBatch().get()
+    }
+
+    /// Reverts the last batch of migrations.
+    public func revertLastBatch() async throws {
+        try await migrator.setupIfNeeded().get()
+        try await migrator.revertLastBatch().get()
+    }
+
+    /// Reverts everything (used by tests to prove every migration has a working `revert`).
+    public func revertAll() async throws {
+        try await migrator.revertAllBatches().get()
+    }
+
+    private var migrator: Migrator {
+        let migrations = Migrations()
+        migrations.add(Self.migrations)
+        return Migrator(databases: databases, migrations: migrations, logger: logger, on: sqliteLoop ?? eventLoopGroup.any(), migrationLogLevel: .debug)
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    public func shutdown() async {
+        await databases.shutdownAsync()
+    }
+}

@@ -1,0 +1,89 @@
+import FluentKit
+import Foundation
+
+final class DemandRow: Model, @unchecked Sendable {
+    static let schema = "demands"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "agency_id") var agencyID: UUID
+    @Field(key: "submitted_by") var submittedBy: UUID
+    @Field(key: "received_at") var receivedAt: Date
+    /// Canonical JSON of the domain `Demand`.
+    @Field(key: "body") var body: String
+    @OptionalField(key: "idempotency_key") var idempotencyKey: String?
+    /// SHA-256 of the request that created it, to tell a retry from a different request under the same key.
+    @Field(key: "request_hash") var requestHash: String
+    init() {}
+}
+
+final class DocumentRow: Model, @unchecked Sendable {
+    static let schema = "demand_documents"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "demand_id") var demandID: UUID
+    @Field(key: "filename") var filename: String
+    @Field(key: "media_type") var mediaType: String
+    @Field(key: "byte_count") var byteCount: Int
+    @Field(key: "sha256") var sha256: String
+    @Field(key: "content") var content: Data
+    init() {}
+}
+
+final class CaseRow: Model, @unchecked Sendable {
+    static let schema = "cases"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "number") var number: String
+    @Field(key: "demand_id") var demandID: UUID
+    @Field(key: "agency_id") var agencyID: UUID
+    @OptionalField(key: "tenant_id") var tenantID: UUID?
+    @Field(key: "state") var state: String
+    @OptionalField(key: "outcome") var outcome: String?
+    @Field(key: "is_emergency") var isEmergency: Bool
+    @OptionalField(key: "due_at") var dueAt: Date?
+    @Field(key: "country") var country: String
+    @Field(key: "instrument") var instrument: String
+    @Field(key: "opened_at") var openedAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+    @Field(key: "version") var version: Int
+    /// Canonical JSON of the domain `Case`; the columns above are copies for filtering and sorting.
+    @Field(key: "body") var body: String
+    init() {}
+}
+
+final class AuditRow: Model, @unchecked Sendable {
+    static let schema = "audit_entries"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "sequence") var sequence: Int
+    @OptionalField(key: "case_id") var caseID: UUID?
+    @Field(key: "subject") var subject: String
+    @Field(key: "action") var action: String
+    @Field(key: "outcome") var outcome: String
+    @Field(key: "actor") var actor: String
+    @Field(key: "at") var at: Date
+    /// Canonical JSON of the `AuditRecord`, exactly the bytes that were hashed.
+    @Field(key: "body") var body: String
+    @Field(key: "previous_hash") var previousHash: String
+    @Field(key: "hash") var hash: String
+    init() {}
+}
+
+/// Named counters (audit sequence, case numbers per year). Updating a counter row also serialises
+/// concurrent writers on PostgreSQL, which keeps the audit chain linear.
+final class CounterRow: Model, @unchecked Sendable {
+    static let schema = "counters"
+    @ID(custom: "name", generatedBy: .user) var id: String?
+    @Field(key: "value") var value: Int
+    @Field(key: "text_value") var textValue: String
+    init() {}
+}
+
+final class OutboxRow: Model, @unchecked Sendable {
+    static let schema = "outbox"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "kind") var kind: String
+    @OptionalField(key: "case_id") var caseID: UUID?
+    @Field(key: "recipient") var recipient: String
+    @Field(key: "payload") var payload: String
+    @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "delivered_at") var deliveredAt: Date?
+    @Field(key: "attempts") var attempts: Int
+    init() {}
+}

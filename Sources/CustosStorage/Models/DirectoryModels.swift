@@ -1,0 +1,92 @@
+import FluentKit
+import Foundation
+
+// Fluent row types. They are `@unchecked Sendable` because fluent-kit requires reference types;
+// they never leave CustosStorage: repositories convert them to domain values.
+
+final class AgencyRow: Model, @unchecked Sendable {
+    static let schema = "agencies"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "country") var country: String
+    @Field(key: "kind") var kind: String
+    init() {}
+}
+
+final class TenantRow: Model, @unchecked Sendable {
+    static let schema = "tenants"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "name") var name: String
+    @Field(key: "kind") var kind: String
+    @OptionalField(key: "country") var country: String?
+    init() {}
+}
+
+final class AccountRow: Model, @unchecked Sendable {
+    static let schema = "customer_accounts"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "tenant_id") var tenantID: UUID
+    @Field(key: "account_id") var accountID: String
+    @OptionalField(key: "email") var email: String?
+    @OptionalField(key: "username") var username: String?
+    @OptionalField(key: "service_id") var serviceID: UUID?
+    init() {}
+}
+
+final class ContactRow: Model, @unchecked Sendable {
+    static let schema = "customer_contacts"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "tenant_id") var tenantID: UUID
+    @Field(key: "name") var name: String
+    @Field(key: "email") var email: String
+    init() {}
+}
+
+final class ServiceRow: Model, @unchecked Sendable {
+    static let schema = "customer_services"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "tenant_id") var tenantID: UUID
+    @Field(key: "name") var name: String
+    @Field(key: "is_unlinked") var isUnlinked: Bool
+    init() {}
+}
+
+final class PrincipalRow: Model, @unchecked Sendable {
+    static let schema = "principals"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "email") var email: String
+    @Field(key: "display_name") var displayName: String
+    @Field(key: "kind") var kind: String
+    /// Comma-separated staff roles.
+    @Field(key: "roles") var roles: String
+    @OptionalField(key: "agency_id") var agencyID: UUID?
+    @OptionalField(key: "tenant_id") var tenantID: UUID?
+    @Field(key: "password_hash") var passwordHash: String
+    @Field(key: "is_disabled") var isDisabled: Bool
+    @Field(key: "created_at") var createdAt: Date
+    init() {}
+}
+
+final class SessionRow: Model, @unchecked Sendable {
+    static let schema = "sessions"
+    @ID(key: .id) var id: UUID?
+    /// SHA-256 of the cookie value; the cookie itself is never stored.
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "principal_id") var principalID: UUID
+    @Field(key: "csrf_token") var csrfToken: String
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "expires_at") var expiresAt: Date
+    init() {}
+}
+
+final class APITokenRow: Model, @unchecked Sendable {
+    static let schema = "api_tokens"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "principal_id") var principalID: UUID
+    /// SHA-256 of the token; the token is shown once and never stored.
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "label") var label: String
+    @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "revoked_at") var revokedAt: Date?
+    init() {}
+}

@@ -1,0 +1,65 @@
+import CustosDomain
+import FluentKit
+import Foundation
+
+extension CaseRow {
+    convenience init(_ value: Case) throws {
+        self.init()
+        self.id = value.id
+        self.demandID = value.demandID
+        self.agencyID = value.agencyID
+        self.openedAt = value.openedAt
+        try self.copy(from: value)
+    }
+
+    func copy(from value: Case) throws {
+        number = value.number
+        tenantID = value.customer?.tenantID
+        state = value.state.rawValue
+        outcome = value.outcome?.rawValue
+        isEmergency = value.isEmergency
+        dueAt = value.dueAt
+        country = value.country
+        instrument = value.instrument.rawValue
+        updatedAt = value.updatedAt
+        version = value.version
+        body = try CustosJSON.string(value)
+    }
+
+    func domain() throws -> Case { try CustosJSON.decode(Case.self, from: body) }
+}
+
+extension DemandRow {
+    func domain() throws -> Demand { try CustosJSON.decode(Demand.self, from: body) }
+}
+
+extension AuditRow {
+    func domain() throws -> AuditEntry {
+        AuditEntry(
+            sequence: sequence, record: try CustosJSON.decode(AuditRecord.self, from: body), previousHash: previousHash,
+            hash: hash)
+    }
+}
+
+extension PrincipalRow {
+    func domain() throws -> Principal {
+        guard let id, let kind = PrincipalKind(rawValue: kind) else { throw StorageError.corrupted("principal row \(email)") }
+        let roles = Set(roles.split(separator: ",").compactMap { StaffRole(rawValue: String($0)) })
+        return Principal(
+            id: id, email: email, displayName: displayName, kind: kind, roles: roles, agencyID: agencyID, tenantID: tenantID)
+    }
+}
+
+extension AgencyRow {
+    func domain() throws -> Agency {
+        guard let id, let kind = AgencyKind(rawValue: kind) else { throw StorageError.corrupted("agency row \(name)") }
+        return Agency(id: id, name: name, country: country, kind: kind)
+    }
+}
+
+extension TenantRow {
+    func domain() throws -> Tenant {
+        guard let id, let kind = TenantKind(rawValue: kind) else { throw StorageError.corrupted("tenant row \(name)") }
+        return Tenant(id: id, name: name, kind: kind, country: country)
+    }
+}

@@ -1,0 +1,193 @@
+import CustosDomain
+import FluentKit
+import Foundation
+import SQLKit
+
+/// `CaseRepository` on fluent-kit, identical on SQLite and PostgreSQL.
+public struct SQLCaseRepository: CaseRepository {
+    static let caseNumberCounter = "case_number"
+    let store: CustosDatabase
+
+    public init(store: CustosDatabase) { self.store = store }
+
+    var isPostgres: Bool { store.location.isPostgres }
+
+    public func submit(
+        _ accepted: AcceptedDemand, idempotencyKey: String?, requestHash: String, customer: CustomerLink?,
+        at time: Date, by submitter: Principal
+    ) async throws -> DemandSubmission {
+        let demand = accepted.demand
+        if let idempotencyKey, let replay = try await replay(idempotencyKey, agencyID: demand.agencyID, requestHash: requestHash) {
+            return replay
+        }
+        let isPostgres = self.isPostgres
+        do {
+            return try await store.database.transaction { tx in
+                let demandRow = DemandRow()
+                demandRow.id = demand.id
+                demandRow.agencyID = demand.agencyID
+                demandRow.submittedBy = demand.submittedBy
+                demandRow.receivedAt = demand.receivedAt
+                demandRow.body = try CustosJSON.string(demand)
+                demandRow.idempotencyKey = idempotencyKey
+                demandRow.requestHash = requestHash
+                try await demandRow.create(on: tx)
+                for document in demand.documents {
+                    let row = DocumentRow()
+                    row.id = document.id
+                    row.demandID = demand.id
+                    row.filename = document.filename
+                    row.mediaType = document.mediaType
+                    row.byteCount = document.byteCount
+                    row.sha256 = document.sha256
+                    row.content = accepted.documentBytes[document.id] ?? Data()
+                    try await row.create(on: tx)
+                }
+                let number = try await Self.nextCaseNumber(at: time, on: tx, isPostgres: isPostgres)
+                let (opened, effects) = CaseIntake.open(
+                    demand, customer: customer, caseID: UUID(), number: number, at: time, by: submitter.actor)
+                try await CaseRow(opened).create(on: tx)
+                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time)
+                return DemandSubmission(demand: demand, caseRecord: opened, isReplay: false)
+            }
+        } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
+            // Two retries raced with the same idempotency key: the loser answers with the winner's result.
+            if let idempotencyKey, let replay = try await replay(idempotencyKey, agencyID: demand.agencyID, requestHash: requestHash) {
+                return replay
+            }
+            throw error
+        }
+    }
+
+    private func replay(_ key: String, agencyID: UUID, requestHash: String) async throws -> DemandSubmission? {
+        guard
+            let existing = try await DemandRow.query(on: store.database)
+                .filter(\.$agencyID == agencyID).filter(\.$idempotencyKey == key).first()
+        else { return nil }
+        guard existing.requestHash == requestHash else { throw StorageError.idempotencyMismatch }
+        let demand = try existing.domain()
+        guard let caseRecord = try await findCase(demandID: demand.id) else {
+            throw StorageError.corrupted("demand \(demand.id) has no case")
+        }
+        return DemandSubmission(demand: demand, caseRecord: caseRecord, isReplay: true)
+    }
+
+    static func nextCaseNumber(at time: Date, on database: any Database, isPostgres: Bool) async throws -> String {
+        let counter = try await Counters.lock(caseNumberCounter, on: database, isPostgres: isPostgres)
+        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: time).year!
+        if counter.textValue != String(year) {
+            counter.textValue = String(year)
+            counter.value = 0
+        }
+        counter.value += 1
+        try await counter.update(on: database)
+        return CaseIntake.caseNumber(year: year, sequence: counter.value)
+    }
+
+    static func persist(_ effects: [CaseEffect], on database: any Database, isPostgres: Bool, at time: Date) async throws {
+        var audits: [AuditRecord] = []
+        for effect in effects {
+            switch effect {
+            case .audit(let record):
+                audits.append(record)
+            case .notifyAgency(let message):
+                let row = OutboxRow()
+                row.id = UUID()
+                row.kind = "agency_message"
+                row.caseID = message.caseID
+                row.recipient = "agency:\(message.agencyID.uuidString.lowercased())"
+                row.payload = try CustosJSON.string(message)
+                row.createdAt = time
+                row.attempts = 0
+                try await row.create(on: database)
+            }
+        }
+        try await AuditWriter.append(audits, on: database, isPostgres: isPostgres)
+    }
+
+    public func apply(_ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor) async throws -> Case {
+        let isPostgres = self.isPostgres
+        let outcome: Result<Case, WorkflowRefusal> = try await store.database.transaction { tx in
+            if isPostgres {
+                try await (tx as! any SQLDatabase).raw("SELECT id FROM cases WHERE id = \(bind: caseID) FOR UPDATE").run()
+            }
+            guard let row = try await CaseRow.find(caseID, on: tx) else {
+                throw StorageError.notFound("case \(caseID) does not exist")
+            }
+            let current = try row.domain()
+            do {
+                let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor)
+                try row.copy(from: next)
+                try await row.update(on: tx)
+                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time)
+                return .success(next)
+            } catch let refusal as WorkflowRefusal {
+                // workflow.md: refused events produce a refusal entry (who tried what, why).
+                let record = AuditRecord(
+                    caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "case.\(event.kind.rawValue)",
+                    outcome: .refused, actor: actor.auditName, at: time,
+                    details: ["code": refusal.code.rawValue, "reason": refusal.reason, "state": current.state.rawValue])
+                try await AuditWriter.append([record], on: tx, isPostgres: isPostgres)
+                return .failure(refusal)
+            }
+        }
+        return try outcome.get()
+    }
+
+    public func findCase(id: UUID) async throws -> Case? {
+        try await CaseRow.find(id, on: store.database)?.domain()
+    }
+
+    public func findCase(demandID: UUID) async throws -> Case? {
+        try await CaseRow.query(on: store.database).filter(\.$demandID == demandID).first()?.domain()
+    }
+
+    public func listCases(_ filter: CaseFilter) async throws -> [Case] {
+        let query = CaseRow.query(on: store.database)
+        if let state = filter.state { query.filter(\.$state == state.rawValue) }
+        if let country = filter.country { query.filter(\.$country == country) }
+        if let instrument = filter.instrument { query.filter(\.$instrument == instrument.rawValue) }
+        if let agencyID = filter.agencyID { query.filter(\.$agencyID == agencyID) }
+        if filter.emergencyOnly { query.filter(\.$isEmergency == true) }
+        let rows = try await query.sort(\.$openedAt, .descending).limit(filter.limit).all()
+        return CaseQueue.sorted(try rows.map { try $0.domain() })
+    }
+
+    public func findDemand(id: UUID) async throws -> Demand? {
+        try await DemandRow.find(id, on: store.database)?.domain()
+    }
+
+    public func listDemands(agencyID: UUID) async throws -> [Demand] {
+        try await DemandRow.query(on: store.database).filter(\.$agencyID == agencyID)
+            .sort(\.$receivedAt, .descending).all().map { try $0.domain() }
+    }
+
+    public func findDocument(id: UUID) async throws -> StoredDocument? {
+        guard let row = try await DocumentRow.find(id, on: store.database), let rowID = row.id else { return nil }
+        return StoredDocument(
+            demandID: row.demandID,
+            document: DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
+            bytes: row.content)
+    }
+
+    public func timeline(caseID: UUID) async throws -> [AuditEntry] {
+        try await AuditRow.query(on: store.database).filter(\.$caseID == caseID).sort(\.$sequence).all().map { try $0.domain() }
+    }
+
+    public func record(_ record: AuditRecord) async throws {
+        let isPostgres = self.isPostgres
+        try await store.database.transaction { tx in
+            try await AuditWriter.append([record], on: tx, isPostgres: isPostgres)
+        }
+    }
+
+    public func auditTrail() async throws -> [AuditEntry] {
+        try await AuditRow.query(on: store.database).sort(\.$sequence).all().map { try $0.domain() }
+    }
+
+    /// Messages queued for agencies, oldest first (delivery comes with the notice issue).
+    public func pendingAgencyMessages() async throws -> [AgencyMessage] {
+        try await OutboxRow.query(on: store.database).filter(\.$kind == "agency_message").filter(\.$deliveredAt == nil)
+            .sort(\.$createdAt).all().map { try CustosJSON.decode(AgencyMessage.self, from: $0.payload) }
+    }
+}

@@ -1,0 +1,109 @@
+import CustosDomain
+import FluentKit
+import Foundation
+
+/// Agencies, tenants, their accounts and services; resolves a demand's targets to a customer.
+public struct SQLDirectoryRepository: DirectoryRepository {
+    let store: CustosDatabase
+
+    public init(store: CustosDatabase) { self.store = store }
+
+    public func agencies() async throws -> [Agency] {
+        try await AgencyRow.query(on: store.database).sort(\.$name).all().map { try $0.domain() }
+    }
+
+    public func tenants() async throws -> [Tenant] {
+        try await TenantRow.query(on: store.database).sort(\.$name).all().map { try $0.domain() }
+    }
+
+    public func findAgency(id: UUID) async throws -> Agency? {
+        try await AgencyRow.find(id, on: store.database)?.domain()
+    }
+
+    public func findAgency(named name: String) async throws -> Agency? {
+        try await AgencyRow.query(on: store.database).filter(\.$name == name).first()?.domain()
+    }
+
+    public func findTenant(named name: String) async throws -> Tenant? {
+        try await TenantRow.query(on: store.database).filter(\.$name == name).first()?.domain()
+    }
+
+    public func resolveCustomer(for targets: [Target]) async throws -> CustomerLink? {
+        let db = store.database
+        for target in targets {
+            var tenantID: UUID?
+            var account: AccountRow?
+            switch target.type {
+            case .tenantID:
+                if let id = UUID(uuidString: target.value), try await TenantRow.find(id, on: db) != nil { tenantID = id }
+                else { tenantID = try await TenantRow.query(on: db).filter(\.$name == target.value).first()?.id }
+            case .accountID:
+                account = try await AccountRow.query(on: db).filter(\.$accountID == target.value).first()
+            case .email:
+                account = try await AccountRow.query(on: db).filter(\.$email == target.value.lowercased()).first()
+            case .username:
+                account = try await AccountRow.query(on: db).filter(\.$username == target.value).first()
+            case .phone, .ipAddress, .other:
+                continue
+            }
+            if let account { tenantID = account.tenantID }
+            guard let tenantID, let tenant = try await TenantRow.find(tenantID, on: db)?.domain() else { continue }
+            var isUnlinked = false
+            if let serviceID = account?.serviceID, let service = try await ServiceRow.find(serviceID, on: db) {
+                isUnlinked = service.isUnlinked
+            }
+            return CustomerLink(tenantID: tenant.id, tenantName: tenant.name, kind: tenant.kind, isUnlinkedService: isUnlinked)
+        }
+        return nil
+    }
+
+    // MARK: Writes used by the CLI and the demo set
+
+    public func createAgency(_ agency: Agency) async throws {
+        let row = AgencyRow()
+        row.id = agency.id
+        row.name = agency.name
+        row.country = agency.country
+        row.kind = agency.kind.rawValue
+        try await row.create(on: store.database)
+    }
+
+    public func createTenant(
+        _ tenant: Tenant, services: [CustomerService] = [], accounts: [CustomerAccount] = [], contacts: [CustomerContact] = []
+    ) async throws {
+        try await store.database.transaction { tx in
+            let row = TenantRow()
+            row.id = tenant.id
+            row.name = tenant.name
+            row.kind = tenant.kind.rawValue
+            row.country = tenant.country
+            try await row.create(on: tx)
+            for service in services {
+                let serviceRow = ServiceRow()
+                serviceRow.id = service.id
+                serviceRow.tenantID = tenant.id
+                serviceRow.name = service.name
+                serviceRow.isUnlinked = service.isUnlinked
+                try await serviceRow.create(on: tx)
+            }
+            for account in accounts {
+                let accountRow = AccountRow()
+                accountRow.id = account.id
+                accountRow.tenantID = tenant.id
+                accountRow.accountID = account.accountID
+                accountRow.email = account.email?.lowercased()
+                accountRow.username = account.username
+                accountRow.serviceID = account.serviceID
+                try await accountRow.create(on: tx)
+            }
+            for contact in contacts {
+                let contactRow = ContactRow()
+                contactRow.id = contact.id
+                contactRow.tenantID = tenant.id
+                contactRow.name = contact.name
+                contactRow.email = contact.email
+                try await contactRow.create(on: tx)
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Crypto
+import CustosDomain
+import FluentKit
+import Foundation
+
+/// Principals, cookie sessions and API tokens. Session cookies and API tokens are stored only as
+/// SHA-256 hashes, so a copy of the database gives no one a way in.
+public struct SQLIdentityRepository: Sendable {
+    let store: CustosDatabase
+
+    public init(store: CustosDatabase) { self.store = store }
+
+    public static func digest(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A fresh 256-bit secret, base64url without padding.
+    public static func makeSecret() -> String {
+        let key = SymmetricKey(size: .bits256)
+        return key.withUnsafeBytes { Data($0) }.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    public func createPrincipal(_ principal: Principal, passwordHash: String, at time: Date) async throws {
+        if try await PrincipalRow.query(on: store.database).filter(\.$email == principal.email.lowercased()).first() != nil {
+            throw StorageError.conflict("a user with email \(principal.email) already exists")
+        }
+        let row = PrincipalRow()
+        row.id = principal.id
+        row.email = principal.email.lowercased()
+        row.displayName = principal.displayName
+        row.kind = principal.kind.rawValue
+        row.roles = principal.roles.sorted().map(\.rawValue).joined(separator: ",")
+        row.agencyID = principal.agencyID
+        row.tenantID = principal.tenantID
+        row.passwordHash = passwordHash
+        row.isDisabled = false
+        row.createdAt = time
+        try await row.create(on: store.database)
+    }
+
+    /// The principal and its password hash, for login. Disabled principals are not returned.
+    public func credentials(email: String) async throws -> (Principal, passwordHash: String)? {
+        guard
+            let row = try await PrincipalRow.query(on: store.database).filter(\.$email == email.lowercased())
+                .filter(\.$isDisabled == false).first()
+        else { return nil }
+        return (try row.domain(), row.passwordHash)
+    }
+
+    public func findPrincipal(email: String) async throws -> Principal? {
+        try await PrincipalRow.query(on: store.database).filter(\.$email == email.lowercased()).first()?.domain()
+    }
+
+    public func findPrincipal(id: UUID) async throws -> Principal? {
+        guard let row = try await PrincipalRow.find(id, on: store.database), !row.isDisabled else { return nil }
+        return try row.domain()
+    }
+
+    // MARK: Sessions
+
+    public struct Session: Sendable, Equatable {
+        public var principal: Principal
+        public var csrfToken: String
+        public var expiresAt: Date
+    }
+
+    /// Starts a session and returns the cookie value (shown once, stored only hashed).
+    public func startSession(for principalID: UUID, at time: Date, lifetime: TimeInterval) async throws -> (cookie: String, csrf: String) {
+        let cookie = Self.makeSecret()
+        let row = SessionRow()
+        row.id = UUID()
+        row.tokenHash = Self.digest(cookie)
+        row.principalID = principalID
+        row.csrfToken = Self.makeSecret()
+        row.createdAt = time
+        row.expiresAt = time.addingTimeInterval(lifetime)
+        try await row.create(on: store.database)
+        return (cookie, row.csrfToken)
+    }
+
+    /// The live session for a cookie value; expired sessions are treated as absent.
+    public func session(cookie: String, at time: Date) async throws -> Session? {
+        guard
+            let row = try await SessionRow.query(on: store.database).filter(\.$tokenHash == Self.digest(cookie)).first(),
+            row.expiresAt > time,
+            let principal = try await findPrincipal(id: row.principalID)
+        else { return nil }
+        return Session(principal: principal, csrfToken: row.csrfToken, expiresAt: row.expiresAt)
+    }
+
+    public func endSession(cookie: String) async throws {
+        try await SessionRow.query(on: store.database).filter(\.$tokenHash == Self.digest(cookie)).delete()
+    }
+
+    /// Removes expired sessions (a periodic job).
+    public func purgeExpiredSessions(at time: Date) async throws {
+        try await SessionRow.query(on: store.database).filter(\.$expiresAt <= time).delete()
+    }
+
+    // MARK: API tokens
+
+    /// Issues an API token and returns it; it is stored only as a hash and cannot be shown again.
+    public func issueToken(for principalID: UUID, label: String, at time: Date) async throws -> (id: UUID, token: String) {
+        let token = "cst_" + Self.makeSecret()
+        let row = APITokenRow()
+        row.id = UUID()
+        row.principalID = principalID
+        row.tokenHash = Self.digest(token)
+        row.label = label
+        row.createdAt = time
+        try await row.create(on: store.database)
+        return (row.id!, token)
+    }
+
+    public func principal(forToken token: String) async throws -> Principal? {
+        guard
+            let row = try await APITokenRow.query(on: store.database).filter(\.$tokenHash == Self.digest(token))
+                .filter(\.$revokedAt == nil).first()
+        else { return nil }
+        return try await findPrincipal(id: row.principalID)
+    }
+
+    public func revokeToken(id: UUID, at time: Date) async throws {
+        guard let row = try await APITokenRow.find(id, on: store.database) else {
+            throw StorageError.notFound("no API token \(id)")
+        }
+        row.revokedAt = time
+        try await row.update(on: store.database)
+    }
+}

@@ -1,0 +1,1 @@
+// CustosWeb renders pages.
