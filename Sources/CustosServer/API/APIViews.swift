@@ -1,0 +1,38 @@
+import CustosDomain
+import Foundation
+
+/// What the agency sees of its demand: never internal notes or other customers' facts.
+struct DemandSummary: Encodable {
+    var id: UUID
+    var status: String
+    var outcome: String?
+    var caseNumber: String
+    var caseReference: String
+    var instrument: String
+    var receivedAt: Date
+    var documents: [DemandDocument]
+
+    init(_ demand: Demand, _ caseRecord: Case) {
+        id = demand.id
+        status = caseRecord.state.rawValue
+        outcome = caseRecord.outcome?.rawValue
+        caseNumber = caseRecord.number
+        caseReference = demand.caseReference
+        instrument = demand.instrument.rawValue
+        receivedAt = demand.receivedAt
+        documents = demand.documents
+    }
+}
+
+/// A case with its demand and timeline, for staff.
+struct CaseDetail: Encodable {
+    var caseRecord: Case
+    var demand: Demand?
+    var timeline: [AuditEntry]
+    var availableEvents: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case caseRecord = "case"
+        case demand, timeline, availableEvents
+    }
+}

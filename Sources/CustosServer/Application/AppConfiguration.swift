@@ -1,0 +1,37 @@
+import Configuration
+import CustosStorage
+import Foundation
+
+/// Every setting Custos reads, from one `ConfigReader` (CLI args > environment > defaults).
+/// Environment names follow swift-configuration's mapping: `custos.data.dir` is `CUSTOS_DATA_DIR`.
+public struct AppConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var dataDirectory: String
+    public var databaseURL: String?
+    public var maxDocumentBytes: Int
+    public var maxRequestBytes: Int
+    public var sessionLifetime: TimeInterval
+    public var secureCookies: Bool
+    public var logLevel: String
+    /// Use an in-memory SQLite database (tests only).
+    public var inMemoryDatabase: Bool
+
+    public init(reader: ConfigReader) {
+        host = reader.string(forKey: "custos.host", default: "127.0.0.1")
+        port = reader.int(forKey: "custos.port", default: 8080)
+        dataDirectory = reader.string(forKey: "custos.data.dir", default: "./custos-data")
+        databaseURL = reader.string(forKey: "custos.database.url")
+        maxDocumentBytes = reader.int(forKey: "custos.max.document.bytes", default: 25 * 1024 * 1024)
+        maxRequestBytes = reader.int(forKey: "custos.max.request.bytes", default: maxDocumentBytes * 3 / 2 + 1024 * 1024)
+        sessionLifetime = TimeInterval(reader.int(forKey: "custos.session.minutes", default: 8 * 60) * 60)
+        secureCookies = reader.bool(forKey: "custos.secure.cookies", default: false)
+        logLevel = reader.string(forKey: "custos.log.level", default: "info")
+        inMemoryDatabase = reader.bool(forKey: "custos.database.memory", default: false)
+    }
+
+    public func databaseLocation() throws -> DatabaseLocation {
+        if inMemoryDatabase { return .sqliteInMemory }
+        return try DatabaseLocation.resolve(databaseURL: databaseURL, dataDirectory: dataDirectory)
+    }
+}

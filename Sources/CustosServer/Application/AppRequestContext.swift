@@ -1,0 +1,18 @@
+import CustosDomain
+import Hummingbird
+
+/// Per-request state: who is signed in and how (bearer token or cookie session).
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+    /// The session's CSRF token when the request came with a session cookie.
+    public var sessionCSRF: String?
+    public var sessionCookie: String?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// Bodies are read explicitly with the configured limit (`AppConfiguration.maxRequestBytes`).
+    public var maxUploadSize: Int { Int.max }
+}

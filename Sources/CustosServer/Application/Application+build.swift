@@ -1,0 +1,40 @@
+import Configuration
+import CustosDomain
+import CustosStorage
+import CustosWeb
+import Foundation
+import Hummingbird
+import Logging
+
+/// The one composition root, used unchanged by `custos serve` and by the tests.
+public func buildApplication(reader: ConfigReader, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> some ApplicationProtocol {
+    let services = try await buildServices(reader: reader, clock: clock)
+    let router = buildRouter(services: services).router
+    var app = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Custos"),
+        logger: services.logger)
+    app.addServices(services.database)
+    return app
+}
+
+/// Opens (and on first start creates and migrates) the database and loads the page templates.
+public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> CustosServices {
+    let configuration = AppConfiguration(reader: reader)
+    var logger = Logger(label: "custos")
+    logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger)
+    try await database.migrate()
+    return CustosServices(configuration: configuration, database: database, renderer: try await PageRenderer(), logger: logger, clock: clock)
+}
+
+/// Every route with its access policy.
+public func buildRouter(services: CustosServices) -> SecuredRouter {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: AuthenticationMiddleware(identity: services.identity, now: services.now))
+    var secured = SecuredRouter(router: router)
+    APIRoutes(services: services).register(on: &secured)
+    WebRoutes(services: services).register(on: &secured)
+    return secured
+}

@@ -1,0 +1,74 @@
+import CustosDomain
+import CustosStorage
+import CustosWeb
+import Foundation
+import Logging
+
+/// Everything a controller needs, built once by `buildApplication` and shared read-only.
+public struct CustosServices: Sendable {
+    public let configuration: AppConfiguration
+    public let database: CustosDatabase
+    public let cases: SQLCaseRepository
+    public let directory: SQLDirectoryRepository
+    public let identity: SQLIdentityRepository
+    public let renderer: PageRenderer
+    public let limits: DemandLimits
+    public let logger: Logger
+    /// The clock, truncated to milliseconds so stored times compare and hash identically.
+    public let now: @Sendable () -> Date
+
+    public init(configuration: AppConfiguration, database: CustosDatabase, renderer: PageRenderer, logger: Logger, clock: @escaping @Sendable () -> Date) {
+        self.configuration = configuration
+        self.database = database
+        self.cases = SQLCaseRepository(store: database)
+        self.directory = SQLDirectoryRepository(store: database)
+        self.identity = SQLIdentityRepository(store: database)
+        self.renderer = renderer
+        self.limits = DemandLimits(maxDocumentBytes: configuration.maxDocumentBytes)
+        self.logger = logger
+        self.now = { Timestamp.truncatedToMilliseconds(clock()) }
+    }
+
+    /// Validates a draft, resolves the customer it concerns and stores demand + case atomically.
+    func submitDemand(
+        _ draft: DemandDraft, uploads: [DocumentUpload], by principal: Principal, idempotencyKey: String?, requestHash: String
+    ) async throws -> DemandSubmission {
+        guard let agencyID = principal.agencyID else { throw Problem(.forbidden, detail: "only agency users submit demands") }
+        let time = now()
+        let accepted: AcceptedDemand
+        do {
+            accepted = try Demand.validate(
+                draft, uploads: uploads, limits: limits, agencyID: agencyID, submittedBy: principal.id, now: time, makeID: { UUID() })
+        } catch {
+            throw Problem.invalid(error.issues)
+        }
+        let customer = try await directory.resolveCustomer(for: accepted.demand.targets)
+        do {
+            return try await cases.submit(
+                accepted, idempotencyKey: idempotencyKey, requestHash: requestHash, customer: customer, at: time, by: principal)
+        } catch StorageError.idempotencyMismatch {
+            throw Problem(
+                .unprocessableContent, title: "Idempotency key reused",
+                detail: "this Idempotency-Key was already used for a different request body",
+                issues: [ValidationIssue(field: "Idempotency-Key", message: "was already used for a different request body")])
+        }
+    }
+
+    /// Applies an event, turning refusals and unknown cases into problems.
+    func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
+        do {
+            return try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
+        } catch let refusal as WorkflowRefusal {
+            throw refusal.problem
+        } catch StorageError.notFound {
+            throw Problem.notFound("case \(id)")
+        }
+    }
+
+    /// Logs a read of case material (C12: every read of customer data is on record).
+    func recordRead(_ action: String, caseID: UUID, by principal: Principal, details: [String: String] = [:]) async throws {
+        try await cases.record(AuditRecord(
+            caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: action, outcome: .read,
+            actor: principal.actor.auditName, at: now(), details: details))
+    }
+}

@@ -1,0 +1,163 @@
+import CustosDomain
+import CustosStorage
+import Foundation
+
+/// A realistic demo set: 5 agencies in 4 countries, 6 tenants of both kinds (one on an unlinked
+/// service), staff for every role, and 20 demands spread over the workflow states. Loaded once.
+public enum DemoData {
+    public static let staffPassword = "custos-demo-staff"
+    public static let agencyPassword = "custos-demo-agency"
+    public static let customerPassword = "custos-demo-customer"
+
+    public struct Login: Sendable {
+        public var email: String
+        public var password: String
+        public var what: String
+    }
+
+    public static let logins: [Login] = [
+        Login(email: "intake@provider.example", password: staffPassword, what: "staff (intake)"),
+        Login(email: "reviewer@provider.example", password: staffPassword, what: "staff (reviewer)"),
+        Login(email: "approver1@provider.example", password: staffPassword, what: "staff (approver)"),
+        Login(email: "approver2@provider.example", password: staffPassword, what: "staff (approver)"),
+        Login(email: "custodian@provider.example", password: staffPassword, what: "staff (custodian)"),
+        Login(email: "auditor@provider.example", password: staffPassword, what: "staff (auditor)"),
+        Login(email: "admin@provider.example", password: staffPassword, what: "staff (admin)"),
+        Login(email: "officer@fbi-seattle.example", password: agencyPassword, what: "agency (FBI Seattle Field Office)"),
+        Login(email: "ermittler@lka-bw.example", password: agencyPassword, what: "agency (LKA Baden-Württemberg)"),
+        Login(email: "legal@northwind.example", password: customerPassword, what: "customer (Northwind Traders)"),
+    ]
+
+    /// Whether the demo set is already there (it is loaded once).
+    public static func isLoaded(_ services: CustosServices) async throws -> Bool {
+        try await services.identity.findPrincipal(email: logins[0].email) != nil
+    }
+
+    /// Loads the demo set; returns false when it was already loaded.
+    @discardableResult
+    public static func load(into services: CustosServices) async throws -> Bool {
+        if try await isLoaded(services) { return false }
+        let directory = services.directory
+        let identity = services.identity
+        let now = services.now()
+
+        let agencies = [
+            Agency(id: UUID(), name: "FBI Seattle Field Office", country: "US", kind: .lawEnforcement),
+            Agency(id: UUID(), name: "U.S. Attorney's Office, W.D. Wash.", country: "US", kind: .prosecutor),
+            Agency(id: UUID(), name: "LKA Baden-Württemberg", country: "DE", kind: .lawEnforcement),
+            Agency(id: UUID(), name: "Parquet de Paris", country: "FR", kind: .prosecutor),
+            Agency(id: UUID(), name: "Polícia Federal, São Paulo", country: "BR", kind: .lawEnforcement),
+        ]
+        for agency in agencies { try await directory.createAgency(agency) }
+
+        struct TenantSeed {
+            var name: String
+            var kind: TenantKind
+            var country: String
+            var account: String
+            var email: String
+            var unlinked: Bool
+        }
+        let seeds = [
+            TenantSeed(name: "Northwind Traders", kind: .enterprise, country: "US", account: "acct-northwind-001", email: "ops@northwind.example", unlinked: false),
+            TenantSeed(name: "Müller Maschinenbau GmbH", kind: .enterprise, country: "DE", account: "acct-mueller-001", email: "it@mueller-mb.example", unlinked: false),
+            TenantSeed(name: "Contoso Health", kind: .enterprise, country: "IE", account: "acct-contoso-001", email: "admin@contoso-health.example", unlinked: false),
+            TenantSeed(name: "Alice Example", kind: .consumer, country: "US", account: "acct-alice-001", email: "alice@example.com", unlinked: false),
+            TenantSeed(name: "Jean Dupont", kind: .consumer, country: "FR", account: "acct-dupont-001", email: "jean.dupont@example.fr", unlinked: false),
+            TenantSeed(name: "Anonymous Relay Users", kind: .consumer, country: "DE", account: "acct-relay-001", email: "relay-user@example.net", unlinked: true),
+        ]
+        var tenants: [Tenant] = []
+        for seed in seeds {
+            let tenant = Tenant(id: UUID(), name: seed.name, kind: seed.kind, country: seed.country)
+            let service = CustomerService(id: UUID(), tenantID: tenant.id, name: seed.unlinked ? "Anonymous relay" : "Cloud workspace", isUnlinked: seed.unlinked)
+            try await directory.createTenant(
+                tenant, services: [service],
+                accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: seed.account, email: seed.email, serviceID: service.id)],
+                contacts: seed.unlinked ? [] : [CustomerContact(id: UUID(), tenantID: tenant.id, name: "Legal contact", email: "legal@\(seed.email.split(separator: "@")[1])")])
+            tenants.append(tenant)
+        }
+
+        let staffHash = try await Passwords.hash(staffPassword)
+        let staffRoles: [(String, StaffRole)] = [
+            ("intake", .intake), ("reviewer", .reviewer), ("approver1", .approver), ("approver2", .approver),
+            ("custodian", .custodian), ("auditor", .auditor), ("admin", .admin),
+        ]
+        var staff: [String: Principal] = [:]
+        for (name, role) in staffRoles {
+            let principal = Principal(id: UUID(), email: "\(name)@provider.example", displayName: name.capitalized, kind: .staff, roles: [role])
+            try await identity.createPrincipal(principal, passwordHash: staffHash, at: now)
+            staff[name] = principal
+        }
+        let agencyHash = try await Passwords.hash(agencyPassword)
+        let agencyEmails = ["officer@fbi-seattle.example", "ausa@usdoj-wdwa.example", "ermittler@lka-bw.example", "substitut@parquet-paris.example", "delegado@pf-sp.example"]
+        var officers: [Principal] = []
+        for (agency, email) in zip(agencies, agencyEmails) {
+            let principal = Principal(id: UUID(), email: email, displayName: "Officer of \(agency.name)", kind: .agency, agencyID: agency.id)
+            try await identity.createPrincipal(principal, passwordHash: agencyHash, at: now)
+            officers.append(principal)
+        }
+        try await identity.createPrincipal(
+            Principal(id: UUID(), email: "legal@northwind.example", displayName: "Northwind Legal", kind: .customer, tenantID: tenants[0].id),
+            passwordHash: try await Passwords.hash(customerPassword), at: now)
+
+        // Twenty demands and the events that bring each to its state.
+        struct Scenario {
+            var agency: Int
+            var instrument: String
+            var country: String
+            var role: String
+            var target: String
+            var categories: [String]
+            var emergency = false
+            var order: DemandDraft.NonDisclosure? = nil
+            var events: [(String, CaseEvent)]
+        }
+        let review: [(String, CaseEvent)] = [("reviewer", .beginReview)]
+        let consumerApproved = review + [
+            ("approver1", .approveScope(categories: [.subscriberInfo], excuse: nil)), ("approver2", .approveScope(categories: [.subscriberInfo], excuse: nil)),
+        ]
+        let ready = consumerApproved + [("custodian", .startCollection), ("custodian", .collectionFinished(recordCount: 42))]
+        let released = ready + [("approver1", .approveRelease), ("approver2", .approveRelease), ("custodian", .release)]
+        let scenarios: [Scenario] = [
+            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info", "content"], events: []),
+            Scenario(agency: 0, instrument: "us.emergency_2702", country: "US", role: "police", target: "acct-alice-001", categories: ["subscriber_info", "non_content"], emergency: true, events: []),
+            Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "relay-user@example.net", categories: ["subscriber_info"], events: [("intake", .beginVerification)]),
+            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "prosecutor", target: "jean.dupont@example.fr", categories: ["subscriber_info"], events: [("intake", .beginVerification), ("intake", .recordCheck(name: "issuer callback", passed: true, note: nil))]),
+            Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: review),
+            Scenario(agency: 4, instrument: "br.court_order", country: "BR", role: "judge", target: "jean.dupont@example.fr", categories: ["non_content"], events: review),
+            Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "alice@example.com", categories: ["non_content"], events: review + [("reviewer", .askAgency(question: "Please narrow the date window to the period of the alleged offence."))]),
+            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil))]),
+            Scenario(agency: 2, instrument: "de.stpo_100g", country: "DE", role: "court", target: "it@mueller-mb.example", categories: ["non_content"], events: review + [("reviewer", .fileChallenge(court: "Amtsgericht Stuttgart", grounds: "Overbroad: no offence of substantial significance stated", deadline: nil))]),
+            Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "acct-alice-001", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(90 * 86400)))]),
+            Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "alice@example.com", categories: ["subscriber_info"], events: consumerApproved),
+            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "judge", target: "jean.dupont@example.fr", categories: ["subscriber_info"], events: consumerApproved + [("custodian", .startCollection)]),
+            Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "acct-alice-001", categories: ["subscriber_info"], events: ready),
+            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info"], events: released),
+            Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: released + [("reviewer", .close)]),
+            Scenario(agency: 4, instrument: "br.admin_requisition", country: "BR", role: "police", target: "jean.dupont@example.fr", categories: ["subscriber_info", "encryption_keys"], events: review + [("reviewer", .reject(reason: "Encryption keys are never disclosed; the requisition names no account of ours.", ruleIDs: ["invariant.encryption_keys"]))]),
+            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil)), ("agency", .agencyAnswer(.approachCustomer, note: nil))]),
+            Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "it@mueller-mb.example", categories: ["subscriber_info"], events: [("agency", .withdraw(reason: "Investigation discontinued"))]),
+            Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "alice@example.com", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(86400))), ("reviewer", .preservationEnded(followUpReceived: false))]),
+            Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: consumerApproved + [("custodian", .startCollection), ("custodian", .collectionFinished(recordCount: 0))]),
+        ]
+        let pdf = Data("%PDF-1.4\n% Custos demo instrument\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
+        for (index, scenario) in scenarios.enumerated() {
+            let officer = officers[scenario.agency]
+            let received = now.addingTimeInterval(-Double(20 - index) * 86400)
+            let draft = DemandDraft(
+                instrument: scenario.instrument, jurisdiction: scenario.country,
+                issuingAuthority: .init(name: agencies[scenario.agency].name, role: scenario.role),
+                caseReference: "DEMO-\(2026)-\(String(format: "%03d", index + 1))", receivedAt: Timestamp.format(received),
+                targets: [.init(type: scenario.target.contains("@") ? "email" : "account_id", value: scenario.target)],
+                categories: scenario.categories, emergency: scenario.emergency, nonDisclosureOrder: scenario.order)
+            let submission = try await services.submitDemand(
+                draft, uploads: [DocumentUpload(filename: "instrument-\(index + 1).pdf", mediaType: "application/pdf", bytes: pdf, field: "document")],
+                by: officer, idempotencyKey: "demo-\(index + 1)", requestHash: "demo-\(index + 1)")
+            for (who, event) in scenario.events {
+                let actor = who == "agency" ? officer : staff[who]!
+                _ = try await services.apply(event, toCase: submission.caseRecord.id, by: actor)
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,269 @@
+import HTTPTypes
+import CustosDomain
+import CustosStorage
+import CustosWeb
+import Foundation
+import Hummingbird
+
+/// Server-rendered pages: login for each kind of user, the staff console, the agency portal.
+/// Every page works without JavaScript; every form POST carries a CSRF token.
+struct WebRoutes {
+    let services: CustosServices
+    static let loginCSRFCookie = "custos_login_csrf"
+
+    func register(on router: inout SecuredRouter) {
+        router.on(.get, "/", .open, .page) { _, context in
+            try render("message", "Custos", context, MessageModel(
+                heading: "Custos", text: "Government and third-party demands for customer data. Staff sign in at /staff/login, agencies at /agency/login, customers at /customer/login."))
+        }
+        for kind in PrincipalKind.allCases {
+            let base = "/\(kind.rawValue)"
+            router.on(.get, "\(base)/login", .open, .page) { request, context in try loginPage(kind, request, context) }
+            router.on(.post, "\(base)/login", .open, .page) { request, context in try await login(kind, request, context) }
+            router.on(.post, "\(base)/logout", policy(for: kind), .page) { request, context in try await logout(kind, request, context) }
+        }
+        router.on(.get, "/staff", .staff([]), .page) { _, _ in .redirect(to: "/staff/queue") }
+        router.on(.get, "/staff/queue", .staff([]), .page, use: queue)
+        router.on(.get, "/staff/cases/:id", .staff([]), .page, use: casePage)
+        router.on(.post, "/staff/cases/:id/events", .staff([]), .page, use: caseEvent)
+        router.on(.get, "/staff/documents/:id", .staff([]), .page, use: download)
+        router.on(.get, "/agency", .agency, .page) { _, _ in .redirect(to: "/agency/demands") }
+        router.on(.get, "/agency/demands", .agency, .page, use: agencyDemands)
+        router.on(.get, "/agency/demands/new", .agency, .page) { _, context in try newDemandPage(context, issues: [], values: [:]) }
+        router.on(.post, "/agency/demands", .agency, .page, use: agencySubmit)
+        router.on(.get, "/customer", .customer, .page) { _, context in
+            try render("message", "Customer portal", context, MessageModel(
+                heading: "Customer portal", text: "Notices of demands concerning your organisation will appear here."))
+        }
+    }
+
+    func policy(for kind: PrincipalKind) -> AccessPolicy {
+        switch kind {
+        case .staff: .staff([])
+        case .agency: .agency
+        case .customer: .customer
+        }
+    }
+
+    static func home(for kind: PrincipalKind) -> String {
+        switch kind {
+        case .staff: "/staff/queue"
+        case .agency: "/agency/demands"
+        case .customer: "/customer"
+        }
+    }
+
+    func viewer(_ principal: Principal?) -> Viewer? {
+        guard let principal else { return nil }
+        return Viewer(
+            name: principal.displayName, email: principal.email, kindLabel: principal.kind.rawValue,
+            roles: principal.roles.sorted().map(\.rawValue).joined(separator: ", "),
+            logoutPath: "/\(principal.kind.rawValue)/logout", homePath: Self.home(for: principal.kind))
+    }
+
+    func render<Model>(
+        _ template: String, _ title: String, _ context: AppRequestContext, _ model: Model, flash: String? = nil, error: String? = nil,
+        status: HTTPResponse.Status = .ok, csrf: String? = nil
+    ) throws -> Response {
+        let page = Page(
+            template: template, title: title, viewer: viewer(context.principal), csrfToken: csrf ?? context.sessionCSRF ?? "",
+            flash: flash, error: error, model: model)
+        return .html(try services.renderer.render(page), status: status)
+    }
+
+    // MARK: Login
+
+    /// Login forms use a double-submit token: a random value in a cookie and in the form.
+    func loginPage(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext, error: String? = nil, email: String = "") throws -> Response {
+        let token = SQLIdentityRepository.makeSecret()
+        var response = try render(
+            "login", "Sign in", context,
+            LoginModel(heading: "\(kind.rawValue.capitalized) sign-in", action: "/\(kind.rawValue)/login", email: email),
+            error: error, status: error == nil ? .ok : .unauthorized, csrf: token)
+        response.setCookie(Cookie(name: Self.loginCSRFCookie, value: token, path: "/", secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func login(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
+        let email = form.value("email") ?? ""
+        guard let (principal, hash) = try await services.identity.credentials(email: email), principal.kind == kind,
+            try await Passwords.verify(form.value("password") ?? "", hash: hash)
+        else {
+            return try loginPage(kind, request, context, error: "Email or password is wrong.", email: email)
+        }
+        let (cookie, _) = try await services.identity.startSession(for: principal.id, at: services.now(), lifetime: services.configuration.sessionLifetime)
+        var next = Self.home(for: kind)
+        if let requested = request.uri.queryParameters.get("next")?.removingPercentEncoding, requested.hasPrefix("/\(kind.rawValue)"), !requested.contains("//") {
+            next = requested
+        }
+        var response = Response.redirect(to: next)
+        response.setCookie(Cookie(
+            name: AuthenticationMiddleware.sessionCookie, value: cookie, maxAge: Int(services.configuration.sessionLifetime), path: "/",
+            secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func logout(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        _ = try await FormData.read(request, limit: 4096, expectedCSRF: context.sessionCSRF)
+        if let cookie = context.sessionCookie { try await services.identity.endSession(cookie: cookie) }
+        var response = Response.redirect(to: "/\(kind.rawValue)/login")
+        response.setCookie(Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    // MARK: Staff console
+
+    @Sendable func queue(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = CaseFilter()
+        filter.state = query.get("state").flatMap(CaseState.init(rawValue:))
+        filter.instrument = query.get("instrument").flatMap(LegalInstrument.init(rawValue:))
+        let country = (query.get("country") ?? "").uppercased()
+        if Jurisdiction.countryCodes.contains(country) { filter.country = country }
+        var cases = try await services.cases.listCases(filter)
+        if filter.state == nil { cases.removeAll { $0.isClosed } }
+        let now = services.now()
+        let model = QueueModel(
+            rows: cases.map { CaseRowModel($0, now: now) },
+            states: CaseState.allCases.map { Option(value: $0.rawValue, label: $0.label, isSelected: $0 == filter.state) },
+            instruments: LegalInstrument.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, isSelected: $0 == filter.instrument) },
+            country: filter.country ?? "")
+        return try render("queue", "Queue", context, model, flash: query.get("flash"))
+    }
+
+    @Sendable func casePage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await showCase(request, context, flash: request.uri.queryParameters.get("flash"), error: nil, status: .ok)
+    }
+
+    func showCase(_ request: Request, _ context: AppRequestContext, flash: String?, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "case")
+        guard let caseRecord = try await services.cases.findCase(id: id), AccessScope.canView(caseRecord, as: principal),
+            let demand = try await services.cases.findDemand(id: caseRecord.demandID)
+        else {
+            return try render("message", "Not found", context, MessageModel(heading: "Not found", text: "There is no such case."), status: .notFound)
+        }
+        try await services.recordRead("case.viewed", caseID: id, by: principal, details: ["via": "console"])
+        var facts = [
+            FactModel("Instrument", demand.instrument.rawValue),
+            FactModel("Jurisdiction", [demand.jurisdiction.country, demand.jurisdiction.subdivision].compactMap { $0 }.joined(separator: " / ")),
+            FactModel("Issuing authority", "\(demand.issuingAuthority.name) (\(demand.issuingAuthority.role.rawValue))"),
+            FactModel("Requester's reference", demand.caseReference),
+            FactModel("Received", Timestamp.format(demand.receivedAt)),
+            FactModel("Due (provisional)", caseRecord.dueAt.map(Timestamp.format) ?? "—"),
+            FactModel("Categories requested", demand.categories.map(\.rawValue).joined(separator: ", ")),
+            FactModel("Customer", caseRecord.customer.map { "\($0.tenantName) (\($0.kind.rawValue)\($0.isUnlinkedService ? ", unlinked service" : ""))" } ?? "not matched"),
+        ]
+        if let window = demand.window { facts.append(FactModel("Date window", "\(Timestamp.format(window.from)) – \(Timestamp.format(window.to))")) }
+        if let order = demand.nonDisclosureOrder {
+            facts.append(FactModel("Non-disclosure order", "\(order.basis), \(order.isIndefinite ? "indefinite" : "until " + (order.until.map(Timestamp.formatDay) ?? "?"))"))
+        }
+        if let scope = caseRecord.approvedScope { facts.append(FactModel("Approved scope", scope.map(\.rawValue).joined(separator: ", "))) }
+        if !caseRecord.scopeApprovals.isEmpty { facts.append(FactModel("Scope approvals", caseRecord.scopeApprovals.map(\.by).joined(separator: ", "))) }
+        if !caseRecord.releaseApprovals.isEmpty { facts.append(FactModel("Release approvals", caseRecord.releaseApprovals.map(\.by).joined(separator: ", "))) }
+        if let reason = caseRecord.closingReason { facts.append(FactModel("Closing reason", reason)) }
+        let model = CaseModel(
+            id: id.uuidString.lowercased(), number: caseRecord.number, stateLabel: caseRecord.state.label,
+            outcome: caseRecord.outcome?.rawValue ?? "", isEmergency: caseRecord.isEmergency, facts: facts,
+            targets: demand.targets.map { FactModel($0.type.rawValue, $0.value) },
+            documents: demand.documents.map {
+                DocumentModel(filename: $0.filename, mediaType: $0.mediaType, byteCount: $0.byteCount, sha256: $0.sha256,
+                              downloadPath: "/staff/documents/\($0.id.uuidString.lowercased())")
+            },
+            timeline: try await services.cases.timeline(caseID: id).map(TimelineEntryModel.init),
+            actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor).map { ActionModel(kind: $0, requested: caseRecord.requestedCategories) },
+            eventPath: "/staff/cases/\(id.uuidString.lowercased())/events")
+        return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status)
+    }
+
+    @Sendable func caseEvent(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try APIRoutes.uuid(context, "case")
+        let form = try await FormData.read(request, limit: 64 * 1024, expectedCSRF: context.sessionCSRF)
+        let eventRequest = EventRequest(
+            type: form.value("type"), reason: form.value("reason"),
+            ruleIds: form.value("ruleIds")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+            categories: form.values("categories[]"), excuse: form.value("excuse"), check: form.value("check"),
+            passed: form.value("passed").map { $0 == "true" }, note: form.value("note"), answer: form.value("answer"),
+            court: form.value("court"), grounds: form.value("grounds"), deadline: form.value("deadline"),
+            upheld: form.value("upheld").map { $0 == "true" }, until: form.value("until"),
+            recordCount: form.value("recordCount").flatMap { Int($0) })
+        do {
+            let event = try eventRequest.makeEvent()
+            _ = try await services.apply(event, toCase: id, by: context.principal!)
+            let path = "/staff/cases/\(id.uuidString.lowercased())?flash=" + ("Recorded: " + event.kind.label).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            return .redirect(to: path)
+        } catch let problem as Problem where problem.status != .notFound {
+            return try await showCase(request, context, flash: nil, error: problem.detail, status: problem.status)
+        }
+    }
+
+    @Sendable func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "document")
+        guard let stored = try await services.cases.findDocument(id: id),
+            let caseRecord = try await services.cases.findCase(demandID: stored.demandID), AccessScope.canView(caseRecord, as: principal)
+        else { throw Problem.notFound("document \(id)") }
+        try await services.recordRead(
+            "document.downloaded", caseID: caseRecord.id, by: principal,
+            details: ["document": stored.document.filename, "sha256": stored.document.sha256])
+        let safeName = stored.document.filename.replacingOccurrences(of: "\"", with: "")
+        return Response(
+            status: .ok,
+            headers: [.contentType: stored.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: stored.bytes)))
+    }
+
+    // MARK: Agency portal
+
+    @Sendable func agencyDemands(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let agencyID = principal.agencyID!
+        let agency = try await services.directory.findAgency(id: agencyID)
+        let demands = Dictionary(try await services.cases.listDemands(agencyID: agencyID).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let cases = try await services.cases.listCases(CaseFilter(agencyID: agencyID, limit: 10_000)).sorted { $0.openedAt > $1.openedAt }
+        let now = services.now()
+        let rows = cases.map { CaseRowModel($0, reference: demands[$0.demandID]?.caseReference ?? "", now: now) }
+        return try render("agency_demands", "Your demands", context, AgencyDemandsModel(agencyName: agency?.name ?? "", rows: rows), flash: request.uri.queryParameters.get("flash"))
+    }
+
+    func newDemandPage(_ context: AppRequestContext, issues: [ValidationIssue], values: [String: String], status: HTTPResponse.Status = .ok) throws -> Response {
+        let selectedCategories = Set((values["categories"] ?? "").split(separator: ",").map(String.init))
+        let model = DemandFormModel(
+            instruments: LegalInstrument.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, isSelected: $0.rawValue == values["instrument"]) },
+            roles: IssuerRole.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, isSelected: $0.rawValue == values["authorityRole"]) },
+            categories: DataCategory.allCases.map { Option(value: $0.rawValue, label: $0.label, isSelected: selectedCategories.contains($0.rawValue)) },
+            targetTypes: TargetType.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, isSelected: $0.rawValue == values["targetType"]) },
+            issues: issues, values: values)
+        return try render("agency_new_demand", "Submit a demand", context, model, status: status)
+    }
+
+    @Sendable func agencySubmit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await FormData.read(request, limit: services.configuration.maxRequestBytes, expectedCSRF: context.sessionCSRF)
+        var values: [String: String] = [:]
+        for name in ["instrument", "jurisdiction", "subdivision", "authorityName", "authorityRole", "caseReference", "targetType", "targetValue", "windowFrom", "windowTo", "ndoBasis", "ndoUntil"] {
+            values[name] = form.value(name) ?? ""
+        }
+        values["categories"] = form.values("categories[]").joined(separator: ",")
+        let hasWindow = form.value("windowFrom") != nil || form.value("windowTo") != nil
+        let hasOrder = form.value("ndoBasis") != nil || form.value("ndoUntil") != nil || form.value("ndoIndefinite") == "true"
+        let draft = DemandDraft(
+            instrument: form.value("instrument"), jurisdiction: form.value("jurisdiction")?.uppercased(), subdivision: form.value("subdivision"),
+            issuingAuthority: .init(name: form.value("authorityName"), role: form.value("authorityRole")),
+            caseReference: form.value("caseReference"),
+            targets: [.init(type: form.value("targetType"), value: form.value("targetValue"))],
+            categories: form.values("categories[]"),
+            window: hasWindow ? .init(from: form.value("windowFrom"), to: form.value("windowTo")) : nil,
+            emergency: form.value("emergency") == "true", preservation: form.value("preservation") == "true",
+            nonDisclosureOrder: hasOrder ? .init(basis: form.value("ndoBasis"), until: form.value("ndoUntil"), indefinite: form.value("ndoIndefinite") == "true") : nil)
+        let uploads = form.files.map { DocumentUpload(filename: $0.filename, mediaType: $0.mediaType, bytes: $0.bytes, field: "document") }
+        do {
+            let submission = try await services.submitDemand(
+                draft, uploads: uploads, by: context.principal!, idempotencyKey: nil, requestHash: UUID().uuidString)
+            let flash = "Demand received as case \(submission.caseRecord.number)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            return .redirect(to: "/agency/demands?flash=\(flash)")
+        } catch let problem as Problem where !problem.issues.isEmpty {
+            return try newDemandPage(context, issues: problem.issues, values: values, status: .unprocessableContent)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// CustosWeb renders pages.

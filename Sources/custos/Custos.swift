@@ -1,0 +1,183 @@
+import ArgumentParser
+import Configuration
+import CustosDomain
+import CustosServer
+import CustosStorage
+import Foundation
+import Hummingbird
+
+/// `custos`: the server and its administration commands. Every subcommand reads the same
+/// settings (`CUSTOS_DATA_DIR`, `CUSTOS_DATABASE_URL`, …) as `serve`.
+@main
+struct Custos: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Custos: handle government and third-party demands for customer data.",
+        subcommands: [Serve.self, Migrate.self, Demo.self, User.self, Token.self])
+}
+
+/// Settings: flags given on the command line first, then the environment, then defaults.
+func makeReader(overrides: [AbsoluteConfigKey: ConfigValue] = [:]) -> ConfigReader {
+    ConfigReader(providers: [InMemoryProvider(name: "flags", values: overrides), EnvironmentVariablesProvider()])
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the server (creates and migrates the database on first start).")
+
+    @Flag(help: "Load the demo data set (once) and print the demo logins.") var demo = false
+    @Option(help: "Address to listen on.") var host: String?
+    @Option(help: "Port to listen on.") var port: Int?
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // print the login lines at once, even into a log file
+        var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let host { overrides["custos.host"] = .init(.string(host), isSecret: false) }
+        if let port { overrides["custos.port"] = .init(.int(port), isSecret: false) }
+        let reader = makeReader(overrides: overrides)
+        let configuration = AppConfiguration(reader: reader)
+        if demo {
+            let services = try await buildServices(reader: reader)
+            let loaded = try await DemoData.load(into: services)
+            await services.database.shutdown()
+            print(loaded ? "Demo data loaded." : "Demo data already present.")
+            print("Demo logins (password in brackets):")
+            for login in DemoData.logins { print("  \(login.what): \(login.email) [\(login.password)]") }
+        }
+        let app = try await buildApplication(reader: reader)
+        print("Custos on \(try configuration.databaseLocation())")
+        print("Staff console:  http://\(configuration.host):\(configuration.port)/staff/login")
+        print("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")
+        print("API:            http://\(configuration.host):\(configuration.port)/openapi.yaml")
+        try await app.runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending migrations, or revert the last batch.")
+    @Flag(help: "Revert the last batch of migrations.") var revert = false
+
+    func run() async throws {
+        let configuration = AppConfiguration(reader: makeReader())
+        let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: .init(label: "custos"))
+        if revert {
+            try await database.revertLastBatch()
+            print("Reverted the last migration batch on \(database.location).")
+        } else {
+            try await database.migrate()
+            print("Database on \(database.location) is up to date.")
+        }
+        await database.shutdown()
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Demo data.", subcommands: [Load.self])
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Load the demo data set (once).")
+        func run() async throws {
+            let services = try await buildServices(reader: makeReader())
+            let loaded = try await DemoData.load(into: services)
+            await services.database.shutdown()
+            print(loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")
+            for login in DemoData.logins { print("  \(login.what): \(login.email) [\(login.password)]") }
+        }
+    }
+}
+
+struct User: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a user; the password is read from standard input.",
+            discussion: "Creates the named agency or tenant when it does not exist yet.")
+
+        @Option(help: "Email address (the login).") var email: String
+        @Option(help: "staff, agency or customer.") var kind: String
+        @Option(name: .long, help: "Staff role (repeatable): intake, reviewer, approver, custodian, auditor, admin.") var role: [String] = []
+        @Option(help: "Agency name (agency users).") var agency: String?
+        @Option(help: "Agency country (ISO 3166-1 alpha-2) when the agency is new.") var agencyCountry: String = "US"
+        @Option(help: "Tenant name (customer users).") var tenant: String?
+        @Option(help: "Tenant kind when the tenant is new: enterprise or consumer.") var tenantKind: String = "enterprise"
+        @Option(help: "Display name.") var name: String?
+
+        func validate() throws {
+            guard let kind = PrincipalKind(rawValue: kind) else { throw ValidationError("--kind must be staff, agency or customer") }
+            guard email.contains("@") else { throw ValidationError("--email must be an email address") }
+            for value in role where StaffRole(rawValue: value) == nil {
+                throw ValidationError("unknown role \(value); use intake, reviewer, approver, custodian, auditor or admin")
+            }
+            switch kind {
+            case .staff where role.isEmpty: throw ValidationError("staff users need at least one --role")
+            case .agency where agency == nil: throw ValidationError("agency users need --agency NAME")
+            case .customer where tenant == nil: throw ValidationError("customer users need --tenant NAME")
+            default: break
+            }
+            if kind != .staff && !role.isEmpty { throw ValidationError("--role applies to staff users only") }
+            guard Jurisdiction.countryCodes.contains(agencyCountry) else { throw ValidationError("--agency-country must be an ISO 3166-1 alpha-2 code") }
+            guard TenantKind(rawValue: tenantKind) != nil else { throw ValidationError("--tenant-kind must be enterprise or consumer") }
+        }
+
+        func run() async throws {
+            let password = (readLine(strippingNewline: true) ?? "")
+            guard Passwords.isAcceptable(password) else {
+                throw ValidationError("the password (read from standard input) must be at least 12 characters")
+            }
+            let services = try await buildServices(reader: makeReader())
+            defer { Task { await services.database.shutdown() } }
+            let kind = PrincipalKind(rawValue: kind)!
+            var agencyID: UUID?
+            var tenantID: UUID?
+            if kind == .agency, let agency {
+                if let existing = try await services.directory.findAgency(named: agency) {
+                    agencyID = existing.id
+                } else {
+                    let created = Agency(id: UUID(), name: agency, country: agencyCountry, kind: .lawEnforcement)
+                    try await services.directory.createAgency(created)
+                    agencyID = created.id
+                    print("Created agency \(agency).")
+                }
+            }
+            if kind == .customer, let tenant {
+                if let existing = try await services.directory.findTenant(named: tenant) {
+                    tenantID = existing.id
+                } else {
+                    let created = Tenant(id: UUID(), name: tenant, kind: TenantKind(rawValue: tenantKind)!)
+                    try await services.directory.createTenant(created)
+                    tenantID = created.id
+                    print("Created tenant \(tenant).")
+                }
+            }
+            let principal = Principal(
+                id: UUID(), email: email, displayName: name ?? email, kind: kind,
+                roles: Set(role.compactMap(StaffRole.init(rawValue:))), agencyID: agencyID, tenantID: tenantID)
+            do {
+                try await services.identity.createPrincipal(principal, passwordHash: try await Passwords.hash(password), at: services.now())
+            } catch let error as StorageError {
+                throw ValidationError(error.description)
+            }
+            print("Added \(kind.rawValue) user \(email).")
+        }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "API tokens.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue an API token for a user and print it once.")
+        @Option(help: "The user's email.") var email: String
+        @Option(help: "A label to recognise the token by.") var label: String = "cli"
+
+        func run() async throws {
+            let services = try await buildServices(reader: makeReader())
+            guard let principal = try await services.identity.findPrincipal(email: email) else {
+                await services.database.shutdown()
+                throw ValidationError("no user with email \(email)")
+            }
+            let (_, token) = try await services.identity.issueToken(for: principal.id, label: label, at: services.now())
+            await services.database.shutdown()
+            print(token)
+        }
+    }
+}
