@@ -28,7 +28,6 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port: Int?
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // print the login lines at once, even into a log file
         var overrides: [AbsoluteConfigKey: ConfigValue] = [:]
         if let host { overrides["custos.host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["custos.port"] = .init(.int(port), isSecret: false) }
@@ -38,15 +37,15 @@ struct Serve: AsyncParsableCommand {
             let services = try await buildServices(reader: reader)
             let loaded = try await DemoData.load(into: services)
             await services.database.shutdown()
-            print(loaded ? "Demo data loaded." : "Demo data already present.")
-            print("Demo logins (password in brackets):")
-            for login in DemoData.logins { print("  \(login.what): \(login.email) [\(login.password)]") }
+            say(loaded ? "Demo data loaded." : "Demo data already present.")
+            say("Demo logins (password in brackets):")
+            for login in DemoData.logins { say("  \(login.what): \(login.email) [\(login.password)]") }
         }
         let app = try await buildApplication(reader: reader)
-        print("Custos on \(try configuration.databaseLocation())")
-        print("Staff console:  http://\(configuration.host):\(configuration.port)/staff/login")
-        print("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")
-        print("API:            http://\(configuration.host):\(configuration.port)/openapi.yaml")
+        say("Custos on \(try configuration.databaseLocation())")
+        say("Staff console:  http://\(configuration.host):\(configuration.port)/staff/login")
+        say("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")
+        say("API:            http://\(configuration.host):\(configuration.port)/openapi.yaml")
         try await app.runService()
     }
 }
@@ -60,10 +59,10 @@ struct Migrate: AsyncParsableCommand {
         let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: .init(label: "custos"))
         if revert {
             try await database.revertLastBatch()
-            print("Reverted the last migration batch on \(database.location).")
+            say("Reverted the last migration batch on \(database.location).")
         } else {
             try await database.migrate()
-            print("Database on \(database.location) is up to date.")
+            say("Database on \(database.location) is up to date.")
         }
         await database.shutdown()
     }
@@ -78,8 +77,8 @@ struct Demo: AsyncParsableCommand {
             let services = try await buildServices(reader: makeReader())
             let loaded = try await DemoData.load(into: services)
             await services.database.shutdown()
-            print(loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")
-            for login in DemoData.logins { print("  \(login.what): \(login.email) [\(login.password)]") }
+            say(loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")
+            for login in DemoData.logins { say("  \(login.what): \(login.email) [\(login.password)]") }
         }
     }
 }
@@ -135,7 +134,7 @@ struct User: AsyncParsableCommand {
                     let created = Agency(id: UUID(), name: agency, country: agencyCountry, kind: .lawEnforcement)
                     try await services.directory.createAgency(created)
                     agencyID = created.id
-                    print("Created agency \(agency).")
+                    say("Created agency \(agency).")
                 }
             }
             if kind == .customer, let tenant {
@@ -145,7 +144,7 @@ struct User: AsyncParsableCommand {
                     let created = Tenant(id: UUID(), name: tenant, kind: TenantKind(rawValue: tenantKind)!)
                     try await services.directory.createTenant(created)
                     tenantID = created.id
-                    print("Created tenant \(tenant).")
+                    say("Created tenant \(tenant).")
                 }
             }
             let principal = Principal(
@@ -156,7 +155,7 @@ struct User: AsyncParsableCommand {
             } catch let error as StorageError {
                 throw ValidationError(error.description)
             }
-            print("Added \(kind.rawValue) user \(email).")
+            say("Added \(kind.rawValue) user \(email).")
         }
     }
 }
@@ -177,7 +176,12 @@ struct Token: AsyncParsableCommand {
             }
             let (_, token) = try await services.identity.issueToken(for: principal.id, label: label, at: services.now())
             await services.database.shutdown()
-            print(token)
+            say(token)
         }
     }
+}
+
+/// Writes a line to standard output unbuffered, so log files and pipes see it at once.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

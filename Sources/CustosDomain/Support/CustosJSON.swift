@@ -42,16 +42,25 @@ public enum CustosJSON {
 
 /// Parsing and printing of UTC timestamps (RFC 3339 / ISO 8601).
 public enum Timestamp {
+    /// `2026-05-04T09:00:00.000Z`. Built by hand from whole milliseconds because Foundation's
+    /// formatter truncates binary fractions (…0.123 printed as …0.122), which would break hashing.
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-            .replacingOccurrences(of: "+0000", with: "Z")
+        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = totalMilliseconds >= 0 ? totalMilliseconds / 1000 : (totalMilliseconds - 999) / 1000
+        let milliseconds = totalMilliseconds - seconds * 1000
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!,
+            Int(milliseconds))
     }
 
     /// Accepts `2026-05-04T09:00:00Z`, with or without fractional seconds, and with a numeric offset.
+    /// The result is rounded to whole milliseconds, the precision Custos stores.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        return nil
+        let parsed = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+        return parsed.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 * 1000).rounded() / 1000) }
     }
 
     /// Parses a calendar date (`2027-05-04`) as the start of that day in UTC.
@@ -66,6 +75,6 @@ public enum Timestamp {
 
     /// Drops sub-millisecond precision so a time survives every storage engine unchanged.
     public static func truncatedToMilliseconds(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 }

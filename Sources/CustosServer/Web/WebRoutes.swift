@@ -165,7 +165,7 @@ struct WebRoutes {
         if let reason = caseRecord.closingReason { facts.append(FactModel("Closing reason", reason)) }
         let model = CaseModel(
             id: id.uuidString.lowercased(), number: caseRecord.number, stateLabel: caseRecord.state.label,
-            outcome: caseRecord.outcome?.rawValue ?? "", isEmergency: caseRecord.isEmergency, facts: facts,
+            outcome: caseRecord.outcome?.rawValue, isEmergency: caseRecord.isEmergency, facts: facts,
             targets: demand.targets.map { FactModel($0.type.rawValue, $0.value) },
             documents: demand.documents.map {
                 DocumentModel(filename: $0.filename, mediaType: $0.mediaType, byteCount: $0.byteCount, sha256: $0.sha256,

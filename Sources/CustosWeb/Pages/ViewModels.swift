@@ -63,10 +63,12 @@ public struct QueueModel: Sendable {
     public var states: [Option]
     public var instruments: [Option]
     public var country: String
-    public var isEmpty: Bool { rows.isEmpty }
-    public var count: Int { rows.count }
+    public var isEmpty: Bool
+    public var count: Int
     public init(rows: [CaseRowModel], states: [Option], instruments: [Option], country: String) {
         self.rows = rows
+        self.isEmpty = rows.isEmpty
+        self.count = rows.count
         self.states = states
         self.instruments = instruments
         self.country = country
@@ -155,18 +157,19 @@ public struct CaseModel: Sendable {
     public var id: String
     public var number: String
     public var stateLabel: String
-    public var outcome: String
+    /// nil while open, so the template shows no badge.
+    public var outcome: String?
     public var isEmergency: Bool
     public var facts: [FactModel]
     public var targets: [FactModel]
     public var documents: [DocumentModel]
     public var timeline: [TimelineEntryModel]
     public var actions: [ActionModel]
-    public var hasActions: Bool { !actions.isEmpty }
+    public var hasActions: Bool
     public var eventPath: String
 
     public init(
-        id: String, number: String, stateLabel: String, outcome: String, isEmergency: Bool, facts: [FactModel],
+        id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
         targets: [FactModel], documents: [DocumentModel], timeline: [TimelineEntryModel], actions: [ActionModel], eventPath: String
     ) {
         self.id = id
@@ -179,6 +182,7 @@ public struct CaseModel: Sendable {
         self.documents = documents
         self.timeline = timeline
         self.actions = actions
+        self.hasActions = !actions.isEmpty
         self.eventPath = eventPath
     }
 }
@@ -187,10 +191,11 @@ public struct CaseModel: Sendable {
 public struct AgencyDemandsModel: Sendable {
     public var agencyName: String
     public var rows: [CaseRowModel]
-    public var isEmpty: Bool { rows.isEmpty }
+    public var isEmpty: Bool
     public init(agencyName: String, rows: [CaseRowModel]) {
         self.agencyName = agencyName
         self.rows = rows
+        self.isEmpty = rows.isEmpty
     }
 }
 
@@ -201,7 +206,7 @@ public struct DemandFormModel: Sendable {
     public var categories: [Option]
     public var targetTypes: [Option]
     public var issues: [ValidationIssue]
-    public var hasIssues: Bool { !issues.isEmpty }
+    public var hasIssues: Bool
     public var values: [String: String]
 
     public init(instruments: [Option], roles: [Option], categories: [Option], targetTypes: [Option], issues: [ValidationIssue], values: [String: String]) {
@@ -210,6 +215,7 @@ public struct DemandFormModel: Sendable {
         self.categories = categories
         self.targetTypes = targetTypes
         self.issues = issues
+        self.hasIssues = !issues.isEmpty
         self.values = values
     }
 }

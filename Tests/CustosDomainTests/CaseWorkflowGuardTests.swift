@@ -1,0 +1,127 @@
+import CustosDomain
+import Foundation
+import Testing
+
+@Suite struct CaseWorkflowGuardTests {
+    let later = Fixture.t0.addingTimeInterval(3600)
+
+    func inReview(_ kind: TenantKind = .consumer, demand: Demand = Fixture.demand()) -> Case {
+        var subject = Fixture.newCase(kind: kind, demand: demand)
+        subject.state = .inReview
+        return subject
+    }
+
+    func refusal(_ event: CaseEvent, _ subject: Case, by actor: Actor) -> WorkflowRefusal? {
+        do {
+            _ = try CaseWorkflow.apply(event, to: subject, at: later, by: actor)
+            return nil
+        } catch { return error }
+    }
+
+    @Test func scopeNeedsTwoDifferentApprovers() throws {
+        // setup
+        let scope = CaseEvent.approveScope(categories: [.subscriberInfo], excuse: nil)
+        // when
+        let (first, _) = try CaseWorkflow.apply(scope, to: inReview(), at: later, by: Fixture.approver1.actor)
+        // then
+        #expect(first.state == .inReview)
+        #expect(refusal(scope, first, by: Fixture.approver1.actor)?.code == .guardFailed)
+        let (second, _) = try CaseWorkflow.apply(scope, to: first, at: later, by: Fixture.approver2.actor)
+        #expect(second.state == .scopeApproved)
+        #expect(second.approvedScope == [.subscriberInfo])
+    }
+
+    @Test func secondApprovalMustApproveTheSameScope() throws {
+        let (first, _) = try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: nil), to: inReview(), at: later, by: Fixture.approver1.actor)
+        let refused = refusal(.approveScope(categories: [.subscriberInfo, .content], excuse: nil), first, by: Fixture.approver2.actor)
+        #expect(refused?.code == .guardFailed)
+    }
+
+    @Test func encryptionKeysCanNeverBeApproved() {
+        let subject = inReview(demand: Fixture.demand(categories: [.subscriberInfo, .encryptionKeys]))
+        let refused = refusal(.approveScope(categories: [.encryptionKeys], excuse: nil), subject, by: Fixture.approver1.actor)
+        #expect(refused?.code == .guardFailed)
+        #expect(refused?.reason.contains("C9") == true)
+    }
+
+    @Test func scopeCannotExceedWhatWasRequested() {
+        let subject = inReview(demand: Fixture.demand(categories: [.subscriberInfo]))
+        #expect(refusal(.approveScope(categories: [.content], excuse: nil), subject, by: Fixture.approver1.actor)?.code == .guardFailed)
+    }
+
+    @Test func enterpriseNeedsRedirectOrRecordedExcuse() throws {
+        let plain = inReview(.enterprise)
+        #expect(refusal(.approveScope(categories: [.subscriberInfo], excuse: nil), plain, by: Fixture.approver1.actor)?.reason.contains("C4") == true)
+        // An excuse that does not apply is refused too.
+        #expect(refusal(.approveScope(categories: [.subscriberInfo], excuse: .nonDisclosureOrder), plain, by: Fixture.approver1.actor) != nil)
+        // A gag order is a recorded excuse.
+        let gagged = inReview(.enterprise, demand: Fixture.demand(order: NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: nil, isIndefinite: true)))
+        let (approved, _) = try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: .nonDisclosureOrder), to: gagged, at: later, by: Fixture.approver1.actor)
+        #expect(approved.redirectExcuse == .nonDisclosureOrder)
+        // After the requester insists, the redirect attempt is on record.
+        let (redirected, _) = try CaseWorkflow.apply(.redirect(note: nil), to: plain, at: later, by: Fixture.reviewer.actor)
+        let (insisted, _) = try CaseWorkflow.apply(.agencyAnswer(.insist, note: nil), to: redirected, at: later, by: Fixture.officer.actor)
+        #expect(insisted.state == .inReview)
+        #expect(refusal(.approveScope(categories: [.subscriberInfo], excuse: nil), insisted, by: Fixture.approver1.actor) == nil)
+    }
+
+    @Test func redirectAppliesToEnterpriseTenantsOnly() {
+        #expect(refusal(.redirect(note: nil), inReview(.consumer), by: Fixture.reviewer.actor)?.code == .guardFailed)
+    }
+
+    @Test func releaseNeedsTwoReleaseApprovalsByDifferentPeople() throws {
+        var subject = inReview()
+        subject.state = .readyForRelease
+        subject.approvedScope = [.subscriberInfo]
+        #expect(refusal(.release, subject, by: Fixture.custodian.actor)?.code == .guardFailed)
+        let (once, _) = try CaseWorkflow.apply(.approveRelease, to: subject, at: later, by: Fixture.approver1.actor)
+        #expect(refusal(.approveRelease, once, by: Fixture.approver1.actor)?.code == .guardFailed)
+        #expect(refusal(.release, once, by: Fixture.custodian.actor)?.code == .guardFailed)
+        let (twice, _) = try CaseWorkflow.apply(.approveRelease, to: once, at: later, by: Fixture.approver2.actor)
+        let (released, effects) = try CaseWorkflow.apply(.release, to: twice, at: later, by: Fixture.custodian.actor)
+        #expect(released.state == .released)
+        #expect(effects.contains { if case .notifyAgency = $0 { true } else { false } })
+        let (closed, _) = try CaseWorkflow.apply(.close, to: released, at: later, by: Fixture.reviewer.actor)
+        #expect(closed.outcome == .nonContent)
+    }
+
+    @Test func closedCaseAcceptsNoEventFromAnyone() throws {
+        let (closed, _) = try CaseWorkflow.apply(.withdraw(reason: nil), to: inReview(), at: later, by: Fixture.officer.actor)
+        #expect(closed.outcome == .withdrawn)
+        for kind in CaseEvent.Kind.allCases {
+            let (event, actor) = CaseWorkflowTableTests.sample(kind)
+            #expect(refusal(event, closed, by: actor)?.code == .caseClosed)
+        }
+        #expect(CaseWorkflow.availableEvents(on: closed, for: Fixture.reviewer.actor).isEmpty)
+    }
+
+    @Test func rolesAreDeniedByDefault() {
+        let subject = Fixture.newCase()
+        #expect(refusal(.beginReview, subject, by: Fixture.auditor.actor)?.code == .notPermitted)
+        #expect(refusal(.beginReview, subject, by: Fixture.admin.actor)?.code == .notPermitted)
+        #expect(refusal(.beginReview, subject, by: Fixture.intake.actor)?.code == .notPermitted)
+        #expect(refusal(.withdraw(reason: nil), subject, by: Fixture.otherOfficer.actor)?.code == .notPermitted)
+        #expect(refusal(.approveScope(categories: [.subscriberInfo], excuse: nil), inReview(), by: .system)?.code == .notPermitted)
+        #expect(CaseWorkflow.availableEvents(on: subject, for: Fixture.auditor.actor).isEmpty)
+    }
+
+    @Test func rejectionNeedsReasonAndRules() {
+        #expect(refusal(.reject(reason: "", ruleIDs: ["r"]), inReview(), by: Fixture.reviewer.actor)?.code == .guardFailed)
+        #expect(refusal(.reject(reason: "overbroad", ruleIDs: []), inReview(), by: Fixture.reviewer.actor)?.code == .guardFailed)
+    }
+
+    @Test func collectionWithoutDataClosesAsNoData() throws {
+        var subject = inReview()
+        subject.state = .collecting
+        subject.approvedScope = [.subscriberInfo]
+        let (next, _) = try CaseWorkflow.apply(.collectionFinished(recordCount: 0), to: subject, at: later, by: Fixture.custodian.actor)
+        #expect(next.outcome == .noData)
+    }
+
+    @Test func queueSortsEmergenciesFirstThenByDueDate() {
+        var late = Fixture.newCase(); late.dueAt = Fixture.t0.addingTimeInterval(900)
+        var soon = Fixture.newCase(); soon.dueAt = Fixture.t0.addingTimeInterval(100)
+        var urgent = Fixture.newCase(); urgent.isEmergency = true; urgent.dueAt = Fixture.t0.addingTimeInterval(5000)
+        #expect(CaseQueue.sorted([late, soon, urgent]).map(\.id) == [urgent.id, soon.id, late.id])
+    }
+}

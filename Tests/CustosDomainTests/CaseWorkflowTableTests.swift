@@ -1,0 +1,100 @@
+import CustosDomain
+import Foundation
+import Testing
+
+/// Every (state × event) pair, checked against the table in Fixtures/transitions.json, which
+/// transcribes workflow.md independently of the code.
+@Suite struct CaseWorkflowTableTests {
+    static let table: [String: [String: String]] = {
+        let url = Bundle.module.url(forResource: "transitions", withExtension: "json", subdirectory: "Fixtures")!
+        let raw = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        return raw.filter { !$0.key.hasPrefix("_") }.mapValues { $0 as! [String: String] }
+    }()
+
+    /// A representative event of each kind whose guards pass on a prepared case, and who sends it.
+    static func sample(_ kind: CaseEvent.Kind) -> (CaseEvent, Actor) {
+        switch kind {
+        case .beginVerification: (.beginVerification, Fixture.intake.actor)
+        case .recordCheck: (.recordCheck(name: "callback", passed: true, note: nil), Fixture.intake.actor)
+        case .verificationPassed: (.verificationPassed, Fixture.intake.actor)
+        case .verificationFailed: (.verificationFailed(reason: "forged seal"), Fixture.intake.actor)
+        case .beginReview: (.beginReview, Fixture.reviewer.actor)
+        case .askAgency: (.askAgency(question: "Narrow the window?"), Fixture.reviewer.actor)
+        case .agencyReplied: (.agencyReplied(answer: "Narrowed"), Fixture.officer.actor)
+        case .reject: (.reject(reason: "overbroad", ruleIDs: ["us.2703.overbroad"]), Fixture.reviewer.actor)
+        case .redirect: (.redirect(note: nil), Fixture.reviewer.actor)
+        case .agencyAnswer: (.agencyAnswer(.insist, note: nil), Fixture.officer.actor)
+        case .fileChallenge: (.fileChallenge(court: "W.D. Wash.", grounds: "overbroad", deadline: nil), Fixture.reviewer.actor)
+        case .challengeDecided: (.challengeDecided(demandUpheld: true, note: nil), Fixture.reviewer.actor)
+        case .beginPreservation: (.beginPreservation(until: Fixture.t0.addingTimeInterval(90 * 86400)), Fixture.reviewer.actor)
+        case .preservationEnded: (.preservationEnded(followUpReceived: true), Fixture.reviewer.actor)
+        case .approveScope: (.approveScope(categories: [.subscriberInfo], excuse: nil), Fixture.approver1.actor)
+        case .startCollection: (.startCollection, Fixture.custodian.actor)
+        case .collectionFinished: (.collectionFinished(recordCount: 5), Fixture.custodian.actor)
+        case .approveRelease: (.approveRelease, Fixture.approver1.actor)
+        case .release: (.release, Fixture.custodian.actor)
+        case .withdraw: (.withdraw(reason: nil), Fixture.officer.actor)
+        case .close: (.close, Fixture.reviewer.actor)
+        }
+    }
+
+    /// An enterprise case (so `redirect` applies) placed in `state` with the facts that state implies.
+    static func prepared(in state: CaseState, for kind: CaseEvent.Kind) -> Case {
+        var subject = Fixture.newCase(kind: .enterprise)
+        subject.state = state
+        subject.redirect = .requesterInsisted
+        if [.scopeApproved, .collecting, .readyForRelease, .released].contains(state) {
+            subject.approvedScope = [.subscriberInfo]
+        }
+        if state == .readyForRelease && kind == .release {
+            subject.releaseApprovals = [
+                Approval(principalID: Fixture.approver1.id, by: "a1", at: Fixture.t0),
+                Approval(principalID: Fixture.approver2.id, by: "a2", at: Fixture.t0),
+            ]
+        }
+        if state == .closed { subject.outcome = .withdrawn }
+        return subject
+    }
+
+    static let pairs: [(CaseState, CaseEvent.Kind)] = CaseState.allCases.flatMap { state in CaseEvent.Kind.allCases.map { (state, $0) } }
+
+    @Test func tableNamesEveryEvent() {
+        #expect(Set(Self.table.keys) == Set(CaseEvent.Kind.allCases.map(\.rawValue)))
+    }
+
+    @Test(arguments: pairs)
+    func stateEventPair(state: CaseState, kind: CaseEvent.Kind) throws {
+        // setup
+        let subject = Self.prepared(in: state, for: kind)
+        let (event, actor) = Self.sample(kind)
+        let expected = Self.table[kind.rawValue]?[state.rawValue]
+        // when
+        let result = Result(catching: { () throws(WorkflowRefusal) in try CaseWorkflow.apply(event, to: subject, at: Fixture.t0.addingTimeInterval(60), by: actor) })
+        // then
+        switch (result, expected) {
+        case (.success(let (next, effects)), let expected?):
+            #expect(next.state.rawValue == expected)
+            #expect(next.version == subject.version + 1)
+            let audits = effects.filter { if case .audit = $0 { true } else { false } }
+            #expect(audits.count == 1, "every accepted event yields exactly one audit entry")
+            if case .audit(let record)? = audits.first {
+                #expect(record.action == "case.\(kind.rawValue)")
+                #expect(record.details["from"] == state.rawValue)
+                #expect(record.details["to"] == expected)
+            }
+        case (.failure(let refusal), nil):
+            #expect(!refusal.reason.isEmpty, "every rejection carries a reason")
+            if state == .closed { #expect(refusal.code == .caseClosed) } else { #expect(refusal.code == .wrongState) }
+        case (.success(let (next, _)), nil):
+            Issue.record("\(kind.rawValue) in \(state.rawValue) was accepted (→ \(next.state.rawValue)) but the table refuses it")
+        case (.failure(let refusal), let expected?):
+            Issue.record("\(kind.rawValue) in \(state.rawValue) was refused (\(refusal.reason)) but the table expects \(expected)")
+        }
+    }
+}
+
+extension Result where Failure == WorkflowRefusal {
+    init(catching body: () throws(WorkflowRefusal) -> Success) {
+        do { self = .success(try body()) } catch { self = .failure(error) }
+    }
+}

@@ -1,0 +1,39 @@
+import CustosDomain
+import Foundation
+
+/// Shared fixtures: a pinned clock, people of every role, and a case built from a demand.
+enum Fixture {
+    static let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
+    static let agencyID = UUID(uuidString: "00000000-0000-0000-0000-0000000000a1")!
+
+    static func staff(_ name: String, _ role: StaffRole) -> Principal {
+        Principal(id: UUID(), email: "\(name)@provider.example", displayName: name, kind: .staff, roles: [role])
+    }
+
+    static let intake = staff("intake", .intake)
+    static let reviewer = staff("reviewer", .reviewer)
+    static let approver1 = staff("approver1", .approver)
+    static let approver2 = staff("approver2", .approver)
+    static let custodian = staff("custodian", .custodian)
+    static let auditor = staff("auditor", .auditor)
+    static let admin = staff("admin", .admin)
+    static let officer = Principal(id: UUID(), email: "officer@agency.example", displayName: "Officer", kind: .agency, agencyID: agencyID)
+    static let otherOfficer = Principal(id: UUID(), email: "officer@other.example", displayName: "Other", kind: .agency, agencyID: UUID())
+
+    static func demand(
+        categories: [DataCategory] = [.subscriberInfo, .content], emergency: Bool = false, order: NonDisclosureOrder? = nil
+    ) -> Demand {
+        Demand(
+            id: UUID(), agencyID: agencyID, submittedBy: officer.id, instrument: .usSearchWarrant, jurisdiction: Jurisdiction(country: "US"),
+            issuingAuthority: IssuingAuthority(name: "U.S. District Court", role: .judge), caseReference: "2:26-mj-00412",
+            receivedAt: t0, targets: [Target(type: .email, value: "alice@example.com")], categories: categories,
+            isEmergency: emergency, nonDisclosureOrder: order)
+    }
+
+    static func newCase(kind: TenantKind = .consumer, demand: Demand = Fixture.demand()) -> Case {
+        CaseIntake.open(
+            demand, customer: CustomerLink(tenantID: UUID(), tenantName: "Tenant", kind: kind, isUnlinkedService: false),
+            caseID: UUID(), number: "C-2026-00001", at: t0, by: officer.actor
+        ).0
+    }
+}
