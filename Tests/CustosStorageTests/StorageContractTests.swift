@@ -1,0 +1,148 @@
+import CustosDomain
+import CustosStorage
+import Foundation
+import Logging
+import Testing
+
+/// One contract suite for the storage layer, run on SQLite always and on PostgreSQL whenever
+/// `CUSTOS_TEST_POSTGRES_URL` is set (the README's test command sets it).
+@Suite(.serialized) struct StorageContractTests {
+    static var locations: [DatabaseLocation] {
+        var all: [DatabaseLocation] = [.sqliteInMemory]
+        if let url = ProcessInfo.processInfo.environment["CUSTOS_TEST_POSTGRES_URL"], !url.isEmpty { all.append(.postgres(url: url)) }
+        return all
+    }
+
+    static let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
+
+    /// A freshly migrated, empty database with one agency, one consumer tenant and one officer.
+    struct World {
+        let database: CustosDatabase
+        let cases: SQLCaseRepository
+        let directory: SQLDirectoryRepository
+        let identity: SQLIdentityRepository
+        let officer: Principal
+        let reviewer: Principal
+    }
+
+    static func withWorld(_ location: DatabaseLocation, _ body: (World) async throws -> Void) async throws {
+        let database = try CustosDatabase(location: location, logger: Logger(label: "test"))
+        if location.isPostgres {
+            try? await database.revertAll()  // start from an empty schema
+        }
+        try await database.migrate()
+        let directory = SQLDirectoryRepository(store: database)
+        let identity = SQLIdentityRepository(store: database)
+        let agency = Agency(id: UUID(), name: "Test Agency", country: "US", kind: .lawEnforcement)
+        try await directory.createAgency(agency)
+        let tenant = Tenant(id: UUID(), name: "Alice", kind: .consumer)
+        try await directory.createTenant(tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-1", email: "alice@example.com")])
+        let officer = Principal(id: UUID(), email: "officer@agency.example", displayName: "Officer", kind: .agency, agencyID: agency.id)
+        let reviewer = Principal(id: UUID(), email: "reviewer@provider.example", displayName: "Reviewer", kind: .staff, roles: [.reviewer])
+        try await identity.createPrincipal(officer, passwordHash: "x", at: t0)
+        try await identity.createPrincipal(reviewer, passwordHash: "x", at: t0)
+        do {
+            try await body(World(database: database, cases: SQLCaseRepository(store: database), directory: directory, identity: identity, officer: officer, reviewer: reviewer))
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+        await database.shutdown()
+    }
+
+    static func accepted(for officer: Principal, reference: String = "REF-1") throws -> AcceptedDemand {
+        try Demand.validate(
+            DemandDraft(
+                instrument: "us.subpoena", jurisdiction: "US", issuingAuthority: .init(name: "AUSA", role: "prosecutor"),
+                caseReference: reference, receivedAt: "2026-05-04T08:00:00Z", targets: [.init(type: "email", value: "alice@example.com")],
+                categories: ["subscriber_info"]),
+            uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "document")],
+            limits: DemandLimits(), agencyID: officer.agencyID!, submittedBy: officer.id, now: t0, makeID: { UUID() })
+    }
+
+    @Test(arguments: locations)
+    func submitStoresDemandCaseDocumentAndAuditTogether(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            // when
+            let customer = try await world.directory.resolveCustomer(for: [Target(type: .email, value: "alice@example.com")])
+            let submission = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: nil, requestHash: "h", customer: customer, at: Self.t0, by: world.officer)
+            // then
+            #expect(submission.caseRecord.number == "C-2026-00001")
+            #expect(submission.caseRecord.customer?.tenantName == "Alice")
+            #expect(try await world.cases.findCase(id: submission.caseRecord.id) == submission.caseRecord)
+            #expect(try await world.cases.findDemand(id: submission.demand.id) == submission.demand)
+            let document = try #require(try await world.cases.findDocument(id: submission.demand.documents[0].id))
+            #expect(document.bytes == Data("%PDF".utf8))
+            let timeline = try await world.cases.timeline(caseID: submission.caseRecord.id)
+            #expect(timeline.map(\.record.action) == ["demand.received", "case.opened"])
+            try AuditChain.verify(try await world.cases.auditTrail())
+        }
+    }
+
+    @Test(arguments: locations)
+    func idempotencyKeyReplaysAndRejectsADifferentBody(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let first = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "h1", customer: nil, at: Self.t0, by: world.officer)
+            let again = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "h1", customer: nil, at: Self.t0, by: world.officer)
+            #expect(again.isReplay)
+            #expect(again.demand.id == first.demand.id)
+            await #expect(throws: StorageError.idempotencyMismatch) {
+                try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "other", customer: nil, at: Self.t0, by: world.officer)
+            }
+            #expect(try await world.cases.listDemands(agencyID: world.officer.agencyID!).count == 1)
+        }
+    }
+
+    @Test(arguments: locations)
+    func acceptedAndRefusedEventsAreAuditedAndChained(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let submission = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: nil, requestHash: "h", customer: nil, at: Self.t0, by: world.officer)
+            let id = submission.caseRecord.id
+            // when: an accepted event, then a refused one
+            let reviewed = try await world.cases.apply(.beginReview, toCase: id, at: Self.t0.addingTimeInterval(10), by: world.reviewer.actor)
+            await #expect(throws: WorkflowRefusal.self) {
+                try await world.cases.apply(.release, toCase: id, at: Self.t0.addingTimeInterval(20), by: world.reviewer.actor)
+            }
+            let asked = try await world.cases.apply(.askAgency(question: "Which account?"), toCase: id, at: Self.t0.addingTimeInterval(30), by: world.reviewer.actor)
+            // then
+            #expect(reviewed.state == .inReview)
+            #expect(asked.state == .awaitingAgency)
+            #expect(try await world.cases.findCase(id: id)?.state == .awaitingAgency)
+            let timeline = try await world.cases.timeline(caseID: id)
+            #expect(timeline.map(\.record.action) == ["demand.received", "case.opened", "case.begin_review", "case.release", "case.ask_agency"])
+            #expect(timeline[3].record.outcome == .refused)
+            #expect(try await world.cases.pendingAgencyMessages().map(\.subject) == ["Clarification requested"])
+            try AuditChain.verify(try await world.cases.auditTrail())
+            await #expect(throws: StorageError.self) {
+                try await world.cases.apply(.beginReview, toCase: UUID(), at: Self.t0, by: world.reviewer.actor)
+            }
+        }
+    }
+
+    @Test(arguments: locations)
+    func sessionsExpireAndTokensAreStoredHashedAndRevocable(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let (cookie, csrf) = try await world.identity.startSession(for: world.reviewer.id, at: Self.t0, lifetime: 60)
+            #expect(try await world.identity.session(cookie: cookie, at: Self.t0.addingTimeInterval(30))?.csrfToken == csrf)
+            #expect(try await world.identity.session(cookie: cookie, at: Self.t0.addingTimeInterval(61)) == nil)
+            let (tokenID, token) = try await world.identity.issueToken(for: world.officer.id, label: "t", at: Self.t0)
+            #expect(try await world.identity.principal(forToken: token)?.id == world.officer.id)
+            try await world.identity.revokeToken(id: tokenID, at: Self.t0)
+            #expect(try await world.identity.principal(forToken: token) == nil)
+        }
+    }
+
+    @Test(arguments: locations)
+    func everyMigrationReverts(location: DatabaseLocation) async throws {
+        let database = try CustosDatabase(location: location, logger: Logger(label: "test"))
+        try? await database.revertAll()
+        try await database.migrate()
+        try await database.revertAll()
+        try await database.migrate()  // and applies again cleanly
+        await database.shutdown()
+    }
+}
+
+extension DatabaseLocation: CustomTestStringConvertible {
+    public var testDescription: String { isPostgres ? "PostgreSQL" : "SQLite" }
+}
