@@ -65,7 +65,7 @@ public struct SecuredRouter {
         _ method: HTTPRequest.Method, _ path: String, _ policy: AccessPolicy, _ style: RouteStyle,
         use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
     ) {
-        policies[Self.key(method, path)] = policy
+        policies[Self.key(method, RouterPath(path).description)] = policy
         router.on(RouterPath(path), method: method) { request, context in
             guard policy.allows(context.principal) else {
                 if context.principal == nil {

@@ -1,0 +1,223 @@
+import Configuration
+import CustosDomain
+import CustosServer
+import CustosStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// HTTP tests through the real composition root with an in-memory SQLite database.
+@Suite struct ServerTests {
+    static let reader = ConfigReader(providers: [InMemoryProvider(values: ["custos.database.memory": true, "custos.max.document.bytes": 2048, "custos.log.level": "error"])])
+
+    struct Tokens {
+        var officer: String
+        var otherOfficer: String
+        var reviewer: String
+        var approver1: String
+        var approver2: String
+        var auditor: String
+    }
+
+    /// Builds the app and, inside its lifetime, users with tokens.
+    static func withApp(_ body: @escaping @Sendable (any TestClientProtocol, Tokens) async throws -> Void) async throws {
+        let services = try await buildServices(reader: reader)
+        let app = Application(router: buildRouter(services: services).router, configuration: .init(), logger: services.logger)
+        var tokens: [String] = []
+        let agency = Agency(id: UUID(), name: "Agency A", country: "US", kind: .lawEnforcement)
+        let other = Agency(id: UUID(), name: "Agency B", country: "DE", kind: .lawEnforcement)
+        try await services.directory.createAgency(agency)
+        try await services.directory.createAgency(other)
+        let people = [
+            Principal(id: UUID(), email: "a@agency.example", displayName: "A", kind: .agency, agencyID: agency.id),
+            Principal(id: UUID(), email: "b@agency.example", displayName: "B", kind: .agency, agencyID: other.id),
+            Principal(id: UUID(), email: "r@p.example", displayName: "R", kind: .staff, roles: [.reviewer]),
+            Principal(id: UUID(), email: "ap1@p.example", displayName: "AP1", kind: .staff, roles: [.approver]),
+            Principal(id: UUID(), email: "ap2@p.example", displayName: "AP2", kind: .staff, roles: [.approver]),
+            Principal(id: UUID(), email: "au@p.example", displayName: "AU", kind: .staff, roles: [.auditor]),
+        ]
+        for person in people {
+            try await services.identity.createPrincipal(person, passwordHash: "unused", at: services.now())
+            tokens.append(try await services.identity.issueToken(for: person.id, label: "test", at: services.now()).token)
+        }
+        let all = Tokens(officer: tokens[0], otherOfficer: tokens[1], reviewer: tokens[2], approver1: tokens[3], approver2: tokens[4], auditor: tokens[5])
+        try await app.test(.router) { client in try await body(client, all) }
+        await services.database.shutdown()
+    }
+
+    static let pdfBase64 = Data("%PDF-1.4 test".utf8).base64EncodedString()
+
+    static func demandJSON(reference: String = "2:26-mj-00412", extra: String = "") -> String {
+        """
+        {"instrument": "us.search_warrant", "jurisdiction": "US", "subdivision": "US-WA",
+         "issuingAuthority": {"name": "U.S. District Court, W.D. Wash.", "role": "judge"},
+         "caseReference": "\(reference)", "receivedAt": "2026-05-04T09:00:00Z",
+         "targets": [{"type": "email", "value": "alice@example.com"}],
+         "categories": ["subscriber_info", "content"], "dataTypes": ["cell_site_location"],
+         "window": {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"},
+         "offenceMaxYears": 5, "emergency": false, "preservation": false,
+         "nonDisclosureOrder": {"basis": "18 U.S.C. § 2705(b)", "until": "2027-05-04"}\(extra),
+         "documents": [{"filename": "warrant.pdf", "mediaType": "application/pdf", "base64": "\(pdfBase64)"}]}
+        """
+    }
+
+    static func headers(_ token: String, json: Bool = true, extra: [String: String] = [:]) -> HTTPFields {
+        var fields: HTTPFields = [.authorization: "Bearer \(token)"]
+        if json { fields[.contentType] = "application/json" }
+        for (name, value) in extra { fields[HTTPField.Name(name)!] = value }
+        return fields
+    }
+
+    static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] ?? [:]
+    }
+
+    @Test func healthAnswersOK() async throws {
+        try await Self.withApp { client, _ in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+        }
+    }
+
+    @Test func everyRouteDeclaresAPolicyAndTheOpenAPIDocumentMatchesTheAPI() async throws {
+        let services = try await buildServices(reader: Self.reader)
+        let secured = buildRouter(services: services)
+        let routes = secured.router.routes.map { SecuredRouter.key($0.method, $0.path.description) }
+        #expect(!routes.isEmpty)
+        for route in routes {
+            #expect(secured.policies[route] != nil, "route \(route) has no access policy")
+        }
+        // Every API route is in /openapi.yaml and every documented path exists.
+        let url = try #require(Bundle(path: Bundle.main.bundlePath + "/custos_CustosServer.resources")?.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources")
+            ?? Bundle.allBundles.compactMap { $0.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources") }.first)
+        var documented: Set<String> = []
+        var currentPath = ""
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            if line.hasPrefix("  /"), line.hasSuffix(":") { currentPath = String(line.dropFirst(2).dropLast()) }
+            else if let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }), !currentPath.isEmpty {
+                documented.insert("\(method.uppercased()) \(currentPath)")
+            }
+        }
+        let apiRoutes = Set(routes.filter { $0.contains(" /api/") || $0.hasSuffix(" /health") || $0.hasSuffix(" /openapi.yaml") })
+        #expect(apiRoutes == documented)
+        await services.database.shutdown()
+    }
+
+    @Test func agencySubmitsDemandAndStaffWorkTheCase() async throws {
+        try await Self.withApp { client, tokens in
+            // submit with an idempotency key, then retry it
+            let body = ByteBuffer(string: Self.demandJSON())
+            let created = try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer, extra: ["Idempotency-Key": "abc"]), body: body) { response in
+                #expect(response.status == .created)
+                return try Self.json(response.body)
+            }
+            #expect(created["status"] as? String == "received")
+            let demandID = try #require(created["id"] as? String)
+            try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer, extra: ["Idempotency-Key": "abc"]), body: body) { response in
+                #expect(response.status == .created)
+                #expect(response.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+                let parsed = try Self.json(response.body); #expect(parsed["id"] as? String == demandID)
+            }
+            // same key, different body → 422 naming the key
+            try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer, extra: ["Idempotency-Key": "abc"]), body: ByteBuffer(string: Self.demandJSON(reference: "other"))) { response in
+                #expect(response.status == .unprocessableContent)
+                let parsed = try Self.json(response.body); #expect(parsed["field"] as? String == "Idempotency-Key")
+            }
+            // the agency sees it; another agency gets 404
+            try await client.execute(uri: "/api/v1/demands/\(demandID)", method: .get, headers: Self.headers(tokens.officer)) { response throws in #expect(response.status == .ok) }
+            try await client.execute(uri: "/api/v1/demands/\(demandID)", method: .get, headers: Self.headers(tokens.otherOfficer)) { response throws in #expect(response.status == .notFound) }
+            try await client.execute(uri: "/api/v1/demands", method: .get, headers: Self.headers(tokens.otherOfficer)) { response in
+                #expect(String(buffer: response.body) == "[]")
+            }
+            // agencies cannot reach the staff API; staff cannot submit demands
+            try await client.execute(uri: "/api/v1/cases", method: .get, headers: Self.headers(tokens.officer)) { response throws in #expect(response.status == .forbidden) }
+            try await client.execute(uri: "/api/v1/cases", method: .get) { response throws in #expect(response.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/cases", method: .get, headers: Self.headers("cst_forged")) { response throws in #expect(response.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.reviewer), body: body) { response throws in #expect(response.status == .forbidden) }
+            // staff list and open the case
+            let caseID = try await client.execute(uri: "/api/v1/cases?state=received&country=US", method: .get, headers: Self.headers(tokens.reviewer)) { response in
+                let list = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as! [[String: Any]]
+                #expect(list.count == 1)
+                return list[0]["id"] as! String
+            }
+            try await client.execute(uri: "/api/v1/cases?state=bogus", method: .get, headers: Self.headers(tokens.reviewer)) { response in
+                #expect(response.status == .badRequest)
+                let parsed = try Self.json(response.body); #expect(parsed["field"] as? String == "state")
+            }
+            func send(_ token: String, _ event: String) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: "/api/v1/cases/\(caseID)/events", method: .post, headers: Self.headers(token), body: ByteBuffer(string: event)) { $0.status }
+            }
+            #expect(try await send(tokens.auditor, #"{"type": "begin_review"}"#) == .forbidden)
+            #expect(try await send(tokens.reviewer, #"{"type": "begin_review"}"#) == .ok)
+            #expect(try await send(tokens.approver1, #"{"type": "approve_scope", "categories": ["encryption_keys"]}"#) == .conflict)
+            #expect(try await send(tokens.approver1, #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#) == .ok)
+            #expect(try await send(tokens.approver1, #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#) == .conflict)
+            #expect(try await send(tokens.approver2, #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#) == .ok)
+            #expect(try await send(tokens.reviewer, #"{"type": "teleport"}"#) == .badRequest)
+            try await client.execute(uri: "/api/v1/cases/\(caseID)", method: .get, headers: Self.headers(tokens.auditor)) { response in
+                #expect(response.status == .ok)
+                let detail = try Self.json(response.body)
+                #expect((detail["case"] as? [String: Any])?["state"] as? String == "scope_approved")
+                let actions = (detail["timeline"] as? [[String: Any]])?.compactMap { ($0["record"] as? [String: Any])?["action"] as? String } ?? []
+                #expect(actions.contains("case.approve_scope"))
+            }
+            try await client.execute(uri: "/api/v1/cases/\(UUID())", method: .get, headers: Self.headers(tokens.reviewer)) { response throws in #expect(response.status == .notFound) }
+        }
+    }
+
+    @Test(arguments: [
+        ("{not json", "body", HTTPResponse.Status.badRequest),
+        (#"{"instrument": 5}"#, "instrument", .badRequest),
+        (#"{"jurisdiction": "US"}"#, "instrument", .unprocessableContent),
+        ("", "body", .badRequest),
+    ])
+    func badJSONIsAProblemNamingTheField(body: String, field: String, status: HTTPResponse.Status) async throws {
+        try await Self.withApp { client, tokens in
+            try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
+                #expect(response.status == status)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let parsed = try Self.json(response.body); #expect(parsed["field"] as? String == field)
+            }
+            try await client.execute(uri: "/api/v1/demands", method: .get, headers: Self.headers(tokens.officer)) { response throws in #expect(String(buffer: response.body) == "[]") }
+        }
+    }
+
+    @Test func badDemandsAreRefusedAndNothingIsStored() async throws {
+        try await Self.withApp { client, tokens in
+            let backwards = Self.demandJSON().replacingOccurrences(of: #""window": {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}"#, with: #""window": {"from": "2026-03-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}"#)
+            let empty = Self.demandJSON().replacingOccurrences(of: Self.pdfBase64, with: "")
+            let oversize = Self.demandJSON().replacingOccurrences(of: Self.pdfBase64, with: Data(count: 4096).base64EncodedString())
+            let cases: [(String, String)] = [(backwards, "window.to"), (empty, "documents[0]"), (oversize, "documents[0]")]
+            for (body, field) in cases {
+                try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .unprocessableContent)
+                    let parsed = try Self.json(response.body); #expect(parsed["field"] as? String == field)
+                }
+            }
+            try await client.execute(uri: "/api/v1/demands", method: .post, headers: [.authorization: "Bearer \(tokens.officer)", .contentType: "text/plain"], body: ByteBuffer(string: Self.demandJSON())) { response in
+                #expect(response.status == .unsupportedMediaType)
+            }
+            try await client.execute(uri: "/api/v1/demands", method: .get, headers: Self.headers(tokens.officer)) { response throws in #expect(String(buffer: response.body) == "[]") }
+        }
+    }
+
+    @Test func pagesRequireSignInAndFormsRequireCSRF() async throws {
+        try await Self.withApp { client, _ in
+            try await client.execute(uri: "/staff/queue", method: .get) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location]?.hasPrefix("/staff/login") == true)
+            }
+            try await client.execute(uri: "/staff/login", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("name=\"_csrf\""))
+            }
+            try await client.execute(uri: "/staff/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "email=r%40p.example&password=x")) { response in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+}
