@@ -1,0 +1,84 @@
+"""Browser suite: a real Chromium (Debian's package) driven by Playwright against a demo server."""
+import os
+import shutil
+import tempfile
+
+import pytest
+from playwright.sync_api import sync_playwright, expect
+
+BASE = os.environ.get("CUSTOS_BASE_URL", "http://127.0.0.1:18089")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def login(page, area, email, password):
+    page.goto(f"{BASE}/{area}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def test_staff_sees_queue_and_opens_a_case(browser):
+    page = browser.new_page()
+    login(page, "staff", "reviewer@provider.example", "custos-demo-staff")
+    expect(page.locator("h1")).to_have_text("Case queue")
+    rows = page.locator("#queue tbody tr")
+    assert rows.count() >= 10
+    # emergencies first
+    expect(rows.first).to_contain_text("emergency")
+    rows.first.locator("a").first.click()
+    expect(page.locator("h1")).to_contain_text("Case C-")
+    expect(page.locator("#timeline")).to_contain_text("demand.received")
+    expect(page.locator("#actions")).to_contain_text("Begin Review")
+
+
+def test_wrong_password_is_refused(browser):
+    page = browser.new_page()
+    login(page, "staff", "reviewer@provider.example", "wrong-password")
+    expect(page.locator(".error")).to_contain_text("wrong")
+
+
+def test_agency_submits_pdf_and_staff_sees_it(browser):
+    agency = browser.new_page()
+    login(agency, "agency", "officer@fbi-seattle.example", "custos-demo-agency")
+    expect(agency.locator("h1")).to_contain_text("Demands of FBI Seattle Field Office")
+    agency.click("text=Submit a new demand")
+    agency.select_option("#instrument", "us.subpoena")
+    agency.fill("#jurisdiction", "US")
+    agency.fill("#authorityName", "Grand Jury, W.D. Wash.")
+    agency.select_option("#authorityRole", "prosecutor")
+    agency.fill("#caseReference", "BROWSER-0001")
+    agency.select_option("#targetType", "email")
+    agency.fill("#targetValue", "alice@example.com")
+    agency.check("input[value=subscriber_info]")
+    pdf = os.path.join(tempfile.mkdtemp(), "subpoena.pdf")
+    with open(pdf, "wb") as f:
+        f.write(b"%PDF-1.4\n% browser test\n%%EOF\n")
+    agency.set_input_files("#document", pdf)
+    agency.click("text=Submit demand")
+    expect(agency.locator(".flash")).to_contain_text("Demand received as case")
+    number = agency.locator(".flash").inner_text().split("case ")[-1].strip()
+    expect(agency.locator("#demands")).to_contain_text("BROWSER-0001")
+
+    staff = browser.new_page()
+    login(staff, "staff", "intake@provider.example", "custos-demo-staff")
+    staff.select_option("#instrument", "us.subpoena")
+    staff.click("text=Filter")
+    expect(staff.locator("#queue")).to_contain_text(number)
+    staff.click(f"text={number}")
+    expect(staff.locator("h1")).to_contain_text(number)
+    expect(staff.locator("body")).to_contain_text("subpoena.pdf")
+
+
+def test_agency_form_names_missing_fields(browser):
+    page = browser.new_page()
+    login(page, "agency", "officer@fbi-seattle.example", "custos-demo-agency")
+    page.goto(f"{BASE}/agency/demands/new")
+    page.click("text=Submit demand")
+    expect(page.locator(".error")).to_contain_text("caseReference")
