@@ -61,7 +61,7 @@ struct WebRoutes {
             logoutPath: "/\(principal.kind.rawValue)/logout", homePath: Self.home(for: principal.kind))
     }
 
-    func render<Model>(
+    func render<Model: Sendable>(
         _ template: String, _ title: String, _ context: AppRequestContext, _ model: Model, flash: String? = nil, error: String? = nil,
         status: HTTPResponse.Status = .ok, csrf: String? = nil
     ) throws -> Response {

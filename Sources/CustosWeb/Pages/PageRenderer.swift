@@ -19,7 +19,7 @@ public struct PageRenderer: Sendable {
     }
 
     /// Renders `page` inside the shared layout.
-    public func render<Model>(_ page: Page<Model>) throws -> String {
+    public func render<Model: Sendable>(_ page: Page<Model>) throws -> String {
         guard let html = library.render(page, withTemplate: page.template) else {
             throw RenderError.unknownTemplate(page.template)
         }
@@ -29,7 +29,7 @@ public struct PageRenderer: Sendable {
 
 /// What every page has: a title, the signed-in person (if any), the CSRF token for its forms,
 /// a flash message, and its own model.
-public struct Page<Model>: @unchecked Sendable {
+public struct Page<Model: Sendable>: Sendable {
     public var template: String
     public var title: String
     public var viewer: Viewer?
