@@ -32,16 +32,15 @@ struct Serve: AsyncParsableCommand {
         if let host { overrides["custos.host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["custos.port"] = .init(.int(port), isSecret: false) }
         let reader = makeReader(overrides: overrides)
-        let configuration = AppConfiguration(reader: reader)
+        let services = try await buildServices(reader: reader)
+        let configuration = services.configuration
         if demo {
-            let services = try await buildServices(reader: reader)
             let loaded = try await DemoData.load(into: services)
-            await services.database.shutdown()
             say(loaded ? "Demo data loaded." : "Demo data already present.")
             say("Demo logins (password in brackets):")
             for login in DemoData.logins { say("  \(login.what): \(login.email) [\(login.password)]") }
         }
-        let app = try await buildApplication(reader: reader)
+        let app = buildApplication(services: services)
         say("Custos on \(try configuration.databaseLocation())")
         say("Staff console:  http://\(configuration.host):\(configuration.port)/staff/login")
         say("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")
@@ -117,13 +116,23 @@ struct User: AsyncParsableCommand {
             guard TenantKind(rawValue: tenantKind) != nil else { throw ValidationError("--tenant-kind must be enterprise or consumer") }
         }
 
+        /// Reads the password before the database opens, so a bad one changes nothing.
         func run() async throws {
-            let password = (readLine(strippingNewline: true) ?? "")
+            let password = readLine(strippingNewline: true) ?? ""
             guard Passwords.isAcceptable(password) else {
                 throw ValidationError("the password (read from standard input) must be at least 12 characters")
             }
             let services = try await buildServices(reader: makeReader())
-            defer { Task { await services.database.shutdown() } }
+            do {
+                try await add(password: password, using: services)
+                await services.database.shutdown()
+            } catch {
+                await services.database.shutdown()
+                throw error
+            }
+        }
+
+        private func add(password: String, using services: CustosServices) async throws {
             let kind = PrincipalKind(rawValue: kind)!
             var agencyID: UUID?
             var tenantID: UUID?

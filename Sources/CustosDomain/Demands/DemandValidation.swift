@@ -109,8 +109,6 @@ extension Demand {
             } else {
                 fail("jurisdiction", "must be an ISO 3166-1 alpha-2 country code such as US or DE")
             }
-        } else if draft.jurisdiction != nil, draft.jurisdiction!.count > 2 {
-            // message already recorded by text(_:_:max:)
         }
 
         // Issuing authority.

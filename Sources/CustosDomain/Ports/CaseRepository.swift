@@ -7,17 +7,20 @@ public struct CaseFilter: Equatable, Sendable {
     public var instrument: LegalInstrument?
     public var agencyID: UUID?
     public var emergencyOnly: Bool
+    /// Leave out closed cases (the staff queue's default view).
+    public var openOnly: Bool
     public var limit: Int
 
     public init(
         state: CaseState? = nil, country: String? = nil, instrument: LegalInstrument? = nil, agencyID: UUID? = nil,
-        emergencyOnly: Bool = false, limit: Int = 500
+        emergencyOnly: Bool = false, openOnly: Bool = false, limit: Int = 500
     ) {
         self.state = state
         self.country = country
         self.instrument = instrument
         self.agencyID = agencyID
         self.emergencyOnly = emergencyOnly
+        self.openOnly = openOnly
         self.limit = limit
     }
 }
@@ -32,6 +35,17 @@ public struct DemandSubmission: Equatable, Sendable {
         self.demand = demand
         self.caseRecord = caseRecord
         self.isReplay = isReplay
+    }
+}
+
+/// A demand as its agency follows it: the demand plus the case it opened.
+public struct AgencyDemand: Equatable, Sendable {
+    public var demand: Demand
+    public var caseRecord: Case
+
+    public init(demand: Demand, caseRecord: Case) {
+        self.demand = demand
+        self.caseRecord = caseRecord
     }
 }
 
@@ -65,7 +79,8 @@ public protocol CaseRepository: Sendable {
     func findCase(demandID: UUID) async throws -> Case?
     func listCases(_ filter: CaseFilter) async throws -> [Case]
     func findDemand(id: UUID) async throws -> Demand?
-    func listDemands(agencyID: UUID) async throws -> [Demand]
+    /// An agency's demands with their cases, newest case first.
+    func listDemands(agencyID: UUID) async throws -> [AgencyDemand]
     func findDocument(id: UUID) async throws -> StoredDocument?
     /// The case's audit entries, oldest first.
     func timeline(caseID: UUID) async throws -> [AuditEntry]

@@ -72,12 +72,8 @@ struct APIRoutes {
     }
 
     @Sendable func listDemands(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let agencyID = context.principal!.agencyID!
-        let cases = Dictionary(
-            try await services.cases.listCases(CaseFilter(agencyID: agencyID, limit: 10_000)).map { ($0.demandID, $0) },
-            uniquingKeysWith: { first, _ in first })
-        let demands = try await services.cases.listDemands(agencyID: agencyID)
-        return try .json(demands.compactMap { demand in cases[demand.id].map { DemandSummary(demand, $0) } })
+        let demands = try await services.cases.listDemands(agencyID: context.principal!.agencyID!)
+        return try .json(demands.map { DemandSummary($0.demand, $0.caseRecord) })
     }
 
     /// Another agency's demand answers 404, so its existence does not leak.

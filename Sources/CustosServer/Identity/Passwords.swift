@@ -13,6 +13,16 @@ public enum Passwords {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
 
+    /// A bcrypt hash (same cost) of a throw-away value, checked when the email is unknown so a
+    /// failed login takes as long either way and does not reveal which emails have accounts.
+    static let decoyHash = "$2b$11$X6gNPwta7HLlGvrebC0nY.3YtDpLDJQr0Nk/hPULgZz68KfmUNT52"
+
+    /// Verifies a login attempt; `hash` is nil when no such user exists.
+    public static func authenticate(_ password: String, against hash: String?) async throws -> Bool {
+        let matches = try await verify(password, hash: hash ?? decoyHash)
+        return hash != nil && matches
+    }
+
     /// Minimum length only: NIST SP 800-63B advises length over composition rules.
     public static func isAcceptable(_ password: String) -> Bool { password.count >= 12 }
 }

@@ -87,9 +87,10 @@ struct WebRoutes {
     func login(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
         let email = form.value("email") ?? ""
-        guard let (principal, hash) = try await services.identity.credentials(email: email), principal.kind == kind,
-            try await Passwords.verify(form.value("password") ?? "", hash: hash)
-        else {
+        let credentials = try await services.identity.credentials(email: email)
+        let principal = credentials.map(\.0)
+        let isAuthentic = try await Passwords.authenticate(form.value("password") ?? "", against: credentials?.passwordHash)
+        guard isAuthentic, let principal, principal.kind == kind else {
             return try loginPage(kind, request, context, error: "Email or password is wrong.", email: email)
         }
         let (cookie, _) = try await services.identity.startSession(for: principal.id, at: services.now(), lifetime: services.configuration.sessionLifetime)
@@ -118,11 +119,11 @@ struct WebRoutes {
         let query = request.uri.queryParameters
         var filter = CaseFilter()
         filter.state = query.get("state").flatMap(CaseState.init(rawValue:))
+        filter.openOnly = filter.state == nil
         filter.instrument = query.get("instrument").flatMap(LegalInstrument.init(rawValue:))
         let country = (query.get("country") ?? "").uppercased()
         if Jurisdiction.countryCodes.contains(country) { filter.country = country }
-        var cases = try await services.cases.listCases(filter)
-        if filter.state == nil { cases.removeAll { $0.isClosed } }
+        let cases = try await services.cases.listCases(filter)
         let now = services.now()
         let model = QueueModel(
             rows: cases.map { CaseRowModel($0, now: now) },
@@ -145,35 +146,9 @@ struct WebRoutes {
             return try render("message", "Not found", context, MessageModel(heading: "Not found", text: "There is no such case."), status: .notFound)
         }
         try await services.recordRead("case.viewed", caseID: id, by: principal, details: ["via": "console"])
-        var facts = [
-            FactModel("Instrument", demand.instrument.rawValue),
-            FactModel("Jurisdiction", [demand.jurisdiction.country, demand.jurisdiction.subdivision].compactMap { $0 }.joined(separator: " / ")),
-            FactModel("Issuing authority", "\(demand.issuingAuthority.name) (\(demand.issuingAuthority.role.rawValue))"),
-            FactModel("Requester's reference", demand.caseReference),
-            FactModel("Received", Timestamp.format(demand.receivedAt)),
-            FactModel("Due (provisional)", caseRecord.dueAt.map(Timestamp.format) ?? "—"),
-            FactModel("Categories requested", demand.categories.map(\.rawValue).joined(separator: ", ")),
-            FactModel("Customer", caseRecord.customer.map { "\($0.tenantName) (\($0.kind.rawValue)\($0.isUnlinkedService ? ", unlinked service" : ""))" } ?? "not matched"),
-        ]
-        if let window = demand.window { facts.append(FactModel("Date window", "\(Timestamp.format(window.from)) – \(Timestamp.format(window.to))")) }
-        if let order = demand.nonDisclosureOrder {
-            facts.append(FactModel("Non-disclosure order", "\(order.basis), \(order.isIndefinite ? "indefinite" : "until " + (order.until.map(Timestamp.formatDay) ?? "?"))"))
-        }
-        if let scope = caseRecord.approvedScope { facts.append(FactModel("Approved scope", scope.map(\.rawValue).joined(separator: ", "))) }
-        if !caseRecord.scopeApprovals.isEmpty { facts.append(FactModel("Scope approvals", caseRecord.scopeApprovals.map(\.by).joined(separator: ", "))) }
-        if !caseRecord.releaseApprovals.isEmpty { facts.append(FactModel("Release approvals", caseRecord.releaseApprovals.map(\.by).joined(separator: ", "))) }
-        if let reason = caseRecord.closingReason { facts.append(FactModel("Closing reason", reason)) }
         let model = CaseModel(
-            id: id.uuidString.lowercased(), number: caseRecord.number, stateLabel: caseRecord.state.label,
-            outcome: caseRecord.outcome?.rawValue, isEmergency: caseRecord.isEmergency, facts: facts,
-            targets: demand.targets.map { FactModel($0.type.rawValue, $0.value) },
-            documents: demand.documents.map {
-                DocumentModel(filename: $0.filename, mediaType: $0.mediaType, byteCount: $0.byteCount, sha256: $0.sha256,
-                              downloadPath: "/staff/documents/\($0.id.uuidString.lowercased())")
-            },
-            timeline: try await services.cases.timeline(caseID: id).map(TimelineEntryModel.init),
-            actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor).map { ActionModel(kind: $0, requested: caseRecord.requestedCategories) },
-            eventPath: "/staff/cases/\(id.uuidString.lowercased())/events")
+            caseRecord, demand: demand, timeline: try await services.cases.timeline(caseID: id),
+            actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor))
         return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status)
     }
 
@@ -220,10 +195,10 @@ struct WebRoutes {
         let principal = context.principal!
         let agencyID = principal.agencyID!
         let agency = try await services.directory.findAgency(id: agencyID)
-        let demands = Dictionary(try await services.cases.listDemands(agencyID: agencyID).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let cases = try await services.cases.listCases(CaseFilter(agencyID: agencyID, limit: 10_000)).sorted { $0.openedAt > $1.openedAt }
         let now = services.now()
-        let rows = cases.map { CaseRowModel($0, reference: demands[$0.demandID]?.caseReference ?? "", now: now) }
+        let rows = try await services.cases.listDemands(agencyID: agencyID).map {
+            CaseRowModel($0.caseRecord, reference: $0.demand.caseReference, now: now)
+        }
         return try render("agency_demands", "Your demands", context, AgencyDemandsModel(agencyName: agency?.name ?? "", rows: rows), flash: request.uri.queryParameters.get("flash"))
     }
 

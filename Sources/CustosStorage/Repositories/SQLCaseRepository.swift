@@ -149,7 +149,11 @@ public struct SQLCaseRepository: CaseRepository {
         if let instrument = filter.instrument { query.filter(\.$instrument == instrument.rawValue) }
         if let agencyID = filter.agencyID { query.filter(\.$agencyID == agencyID) }
         if filter.emergencyOnly { query.filter(\.$isEmergency == true) }
-        let rows = try await query.sort(\.$openedAt, .descending).limit(filter.limit).all()
+        if filter.openOnly { query.filter(\.$state != CaseState.closed.rawValue) }
+        // The limit must cut the least urgent cases, so the database sorts in queue order
+        // (CaseQueue's rule) before limiting; CaseQueue then settles ties the same way everywhere.
+        let rows = try await query.sort(\.$isEmergency, .descending).sort(\.$dueAt, .ascending).sort(\.$openedAt, .ascending)
+            .limit(filter.limit).all()
         return CaseQueue.sorted(try rows.map { try $0.domain() })
     }
 
@@ -157,9 +161,16 @@ public struct SQLCaseRepository: CaseRepository {
         try await DemandRow.find(id, on: store.database)?.domain()
     }
 
-    public func listDemands(agencyID: UUID) async throws -> [Demand] {
-        try await DemandRow.query(on: store.database).filter(\.$agencyID == agencyID)
-            .sort(\.$receivedAt, .descending).all().map { try $0.domain() }
+    public func listDemands(agencyID: UUID) async throws -> [AgencyDemand] {
+        let db = store.database
+        let cases = try await CaseRow.query(on: db).filter(\.$agencyID == agencyID).all()
+        let caseByDemand = Dictionary(try cases.map { ($0.demandID, try $0.domain()) }, uniquingKeysWith: { first, _ in first })
+        return try await DemandRow.query(on: db).filter(\.$agencyID == agencyID).all()
+            .compactMap { row in
+                let demand = try row.domain()
+                return caseByDemand[demand.id].map { AgencyDemand(demand: demand, caseRecord: $0) }
+            }
+            .sorted { $0.caseRecord.openedAt > $1.caseRecord.openedAt }
     }
 
     public func findDocument(id: UUID) async throws -> StoredDocument? {

@@ -187,6 +187,50 @@ public struct CaseModel: Sendable {
     }
 }
 
+extension CaseModel {
+    /// The staff case page for a case, its demand, its audit timeline and the events the viewer may send.
+    public init(_ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind]) {
+        let id = caseRecord.id.uuidString.lowercased()
+        var facts = [
+            FactModel("Instrument", demand.instrument.rawValue),
+            FactModel("Jurisdiction", [demand.jurisdiction.country, demand.jurisdiction.subdivision].compactMap { $0 }.joined(separator: " / ")),
+            FactModel("Issuing authority", "\(demand.issuingAuthority.name) (\(demand.issuingAuthority.role.rawValue))"),
+            FactModel("Requester's reference", demand.caseReference),
+            FactModel("Received", Timestamp.format(demand.receivedAt)),
+            FactModel("Due (provisional)", caseRecord.dueAt.map(Timestamp.format) ?? "—"),
+            FactModel("Categories requested", demand.categories.map(\.rawValue).joined(separator: ", ")),
+            FactModel(
+                "Customer",
+                caseRecord.customer.map { "\($0.tenantName) (\($0.kind.rawValue)\($0.isUnlinkedService ? ", unlinked service" : ""))" } ?? "not matched"),
+        ]
+        if let window = demand.window {
+            facts.append(FactModel("Date window", "\(Timestamp.format(window.from)) – \(Timestamp.format(window.to))"))
+        }
+        if let order = demand.nonDisclosureOrder {
+            let term = order.isIndefinite ? "indefinite" : "until " + (order.until.map(Timestamp.formatDay) ?? "?")
+            facts.append(FactModel("Non-disclosure order", "\(order.basis), \(term)"))
+        }
+        if let scope = caseRecord.approvedScope { facts.append(FactModel("Approved scope", scope.map(\.rawValue).joined(separator: ", "))) }
+        if !caseRecord.scopeApprovals.isEmpty { facts.append(FactModel("Scope approvals", caseRecord.scopeApprovals.map(\.by).joined(separator: ", "))) }
+        if !caseRecord.releaseApprovals.isEmpty {
+            facts.append(FactModel("Release approvals", caseRecord.releaseApprovals.map(\.by).joined(separator: ", ")))
+        }
+        if let reason = caseRecord.closingReason { facts.append(FactModel("Closing reason", reason)) }
+        self.init(
+            id: id, number: caseRecord.number, stateLabel: caseRecord.state.label, outcome: caseRecord.outcome?.rawValue,
+            isEmergency: caseRecord.isEmergency, facts: facts,
+            targets: demand.targets.map { FactModel($0.type.rawValue, $0.value) },
+            documents: demand.documents.map {
+                DocumentModel(
+                    filename: $0.filename, mediaType: $0.mediaType, byteCount: $0.byteCount, sha256: $0.sha256,
+                    downloadPath: "/staff/documents/\($0.id.uuidString.lowercased())")
+            },
+            timeline: timeline.map(TimelineEntryModel.init),
+            actions: actions.map { ActionModel(kind: $0, requested: caseRecord.requestedCategories) },
+            eventPath: "/staff/cases/\(id)/events")
+    }
+}
+
 /// The agency portal's list of its own demands.
 public struct AgencyDemandsModel: Sendable {
     public var agencyName: String
