@@ -125,3 +125,27 @@ import Testing
         #expect(CaseQueue.sorted([late, soon, urgent]).map(\.id) == [urgent.id, soon.id, late.id])
     }
 }
+
+@Suite struct CaseIntakeTests {
+    @Test func requestForKeyMaterialIsRecordedAtIntake() {
+        // C9: a demand for encryption keys is logged so its refusal can be counted.
+        let demand = Fixture.demand(categories: [.subscriberInfo, .encryptionKeys])
+        let (_, effects) = CaseIntake.open(demand, customer: nil, caseID: UUID(), number: "C-2026-00001", at: Fixture.t0, by: Fixture.officer.actor)
+        let received = effects.compactMap { effect -> AuditRecord? in
+            if case .audit(let record) = effect, record.action == "demand.received" { return record }
+            return nil
+        }
+        #expect(received.first?.details["encryptionKeysRequested"] == "true")
+        let (_, plain) = CaseIntake.open(Fixture.demand(), customer: nil, caseID: UUID(), number: "C-2026-00002", at: Fixture.t0, by: Fixture.officer.actor)
+        #expect(!plain.contains { if case .audit(let record) = $0 { record.details["encryptionKeysRequested"] != nil } else { false } })
+    }
+
+    @Test func provisionalDueDateFollowsTheRequesterThenEmergencyThenTenDays() {
+        var demand = Fixture.demand()
+        #expect(CaseIntake.provisionalDueDate(for: demand) == Fixture.t0.addingTimeInterval(10 * 86400))
+        demand.isEmergency = true
+        #expect(CaseIntake.provisionalDueDate(for: demand) == Fixture.t0.addingTimeInterval(86400))
+        demand.responseDueAt = Fixture.t0.addingTimeInterval(3600)
+        #expect(CaseIntake.provisionalDueDate(for: demand) == Fixture.t0.addingTimeInterval(3600))
+    }
+}

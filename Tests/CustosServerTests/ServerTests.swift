@@ -22,7 +22,7 @@ import Testing
     }
 
     /// Builds the app and, inside its lifetime, users with tokens.
-    static func withApp(_ body: @escaping @Sendable (any TestClientProtocol, Tokens) async throws -> Void) async throws {
+    static func withApp(_ body: @escaping @Sendable (any TestClientProtocol, Tokens, CustosServices) async throws -> Void) async throws {
         let services = try await buildServices(reader: reader)
         let app = Application(router: buildRouter(services: services).router, configuration: .init(), logger: services.logger)
         var tokens: [String] = []
@@ -43,7 +43,7 @@ import Testing
             tokens.append(try await services.identity.issueToken(for: person.id, label: "test", at: services.now()).token)
         }
         let all = Tokens(officer: tokens[0], otherOfficer: tokens[1], reviewer: tokens[2], approver1: tokens[3], approver2: tokens[4], auditor: tokens[5])
-        try await app.test(.router) { client in try await body(client, all) }
+        try await app.test(.router) { client in try await body(client, all, services) }
         await services.database.shutdown()
     }
 
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func healthAnswersOK() async throws {
-        try await Self.withApp { client, _ in
+        try await Self.withApp { client, _, _ in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func agencySubmitsDemandAndStaffWorkTheCase() async throws {
-        try await Self.withApp { client, tokens in
+        try await Self.withApp { client, tokens, _ in
             // submit with an idempotency key, then retry it
             let body = ByteBuffer(string: Self.demandJSON())
             let created = try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer, extra: ["Idempotency-Key": "abc"]), body: body) { response in
@@ -176,7 +176,7 @@ import Testing
         ("", "body", .badRequest),
     ])
     func badJSONIsAProblemNamingTheField(body: String, field: String, status: HTTPResponse.Status) async throws {
-        try await Self.withApp { client, tokens in
+        try await Self.withApp { client, tokens, _ in
             try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
                 #expect(response.status == status)
                 #expect(response.headers[.contentType] == "application/problem+json")
@@ -187,7 +187,7 @@ import Testing
     }
 
     @Test func badDemandsAreRefusedAndNothingIsStored() async throws {
-        try await Self.withApp { client, tokens in
+        try await Self.withApp { client, tokens, _ in
             let backwards = Self.demandJSON().replacingOccurrences(of: #""window": {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}"#, with: #""window": {"from": "2026-03-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}"#)
             let empty = Self.demandJSON().replacingOccurrences(of: Self.pdfBase64, with: "")
             let oversize = Self.demandJSON().replacingOccurrences(of: Self.pdfBase64, with: Data(count: 4096).base64EncodedString())
@@ -206,7 +206,7 @@ import Testing
     }
 
     @Test func pagesRequireSignInAndFormsRequireCSRF() async throws {
-        try await Self.withApp { client, _ in
+        try await Self.withApp { client, _, _ in
             try await client.execute(uri: "/staff/queue", method: .get) { response in
                 #expect(response.status == .seeOther)
                 #expect(response.headers[.location]?.hasPrefix("/staff/login") == true)
@@ -216,6 +216,92 @@ import Testing
                 #expect(String(buffer: response.body).contains("name=\"_csrf\""))
             }
             try await client.execute(uri: "/staff/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "email=r%40p.example&password=x")) { response in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+
+    /// The value of a cookie set by a response.
+    static func cookie(_ name: String, in response: TestResponse) -> String? {
+        for header in response.headers[values: .setCookie] where header.hasPrefix("\(name)=") {
+            return String(header.dropFirst(name.count + 1).prefix { $0 != ";" })
+        }
+        return nil
+    }
+
+    static func csrf(in html: String) -> String? {
+        guard let range = html.range(of: #"name="_csrf" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    @Test func readsOfCaseMaterialAreLogged() async throws {
+        try await Self.withApp { client, tokens, services in
+            let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer), body: ByteBuffer(string: Self.demandJSON())) { response in
+                let parsed = try Self.json(response.body)
+                return try #require(parsed["id"] as? String)
+            }
+            let caseRecord = try #require(try await services.cases.findCase(demandID: UUID(uuidString: demandID)!))
+            try await client.execute(uri: "/api/v1/cases/\(caseRecord.id)", method: .get, headers: Self.headers(tokens.auditor)) { response throws in #expect(response.status == .ok) }
+            let reads = try await services.cases.timeline(caseID: caseRecord.id).filter { $0.record.outcome == .read }
+            #expect(reads.map(\.record.action) == ["case.viewed"])
+            #expect(reads.first?.record.actor == "staff:au@p.example")
+        }
+    }
+
+    @Test func staffSignInWorkTheCasePageAndDownloadIsLogged() async throws {
+        try await Self.withApp { client, tokens, services in
+            // setup: a staff reviewer with a real password, and one demand
+            let password = "correct horse battery staple"
+            let reviewer = Principal(id: UUID(), email: "web@p.example", displayName: "Web", kind: .staff, roles: [.reviewer])
+            try await services.identity.createPrincipal(reviewer, passwordHash: try await Passwords.hash(password), at: services.now())
+            let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer), body: ByteBuffer(string: Self.demandJSON())) { response in
+                let parsed = try Self.json(response.body)
+                return try #require(parsed["id"] as? String)
+            }
+            let demand = try #require(try await services.cases.findDemand(id: UUID(uuidString: demandID)!))
+            let caseID = try #require(try await services.cases.findCase(demandID: demand.id)).id.uuidString.lowercased()
+
+            // when: sign in through the form (double-submit CSRF)
+            let (loginCookie, loginToken) = try await client.execute(uri: "/staff/login", method: .get) { response in
+                (try #require(Self.cookie("custos_login_csrf", in: response)), try #require(Self.csrf(in: String(buffer: response.body))))
+            }
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(loginCookie)"]
+            try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(loginToken)&email=nobody%40p.example&password=x")) { response throws in
+                #expect(response.status == .unauthorized)
+            }
+            let session = try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(loginToken)&email=web%40p.example&password=correct+horse+battery+staple")) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[values: .setCookie].first { $0.hasPrefix("custos_session=") }?.contains("HttpOnly") == true)
+                return try #require(Self.cookie("custos_session", in: response))
+            }
+            let signedIn: HTTPFields = [.cookie: "custos_session=\(session)"]
+            let pageToken = try await client.execute(uri: "/staff/cases/\(caseID)", method: .get, headers: signedIn) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("Begin Review"))
+                #expect(!html.contains("Approve Scope"), "a reviewer is offered only the reviewer's actions")
+                return try #require(Self.csrf(in: html))
+            }
+            var post = signedIn
+            post[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/staff/cases/\(caseID)/events", method: .post, headers: post, body: ByteBuffer(string: "type=begin_review")) { response throws in
+                #expect(response.status == .forbidden)
+            }
+            #expect(try await services.cases.findCase(demandID: demand.id)?.state == .received)
+            try await client.execute(uri: "/staff/cases/\(caseID)/events", method: .post, headers: post, body: ByteBuffer(string: "_csrf=\(pageToken)&type=begin_review")) { response throws in
+                #expect(response.status == .seeOther)
+            }
+            #expect(try await services.cases.findCase(demandID: demand.id)?.state == .inReview)
+            let document = try #require(demand.documents.first)
+            try await client.execute(uri: "/staff/documents/\(document.id.uuidString.lowercased())", method: .get, headers: signedIn) { response throws in
+                #expect(response.status == .ok)
+                #expect(Data(response.body.readableBytesView) == Data("%PDF-1.4 test".utf8))
+            }
+            // then: the download is on record with the document's hash
+            let downloads = try await services.cases.timeline(caseID: UUID(uuidString: caseID)!).filter { $0.record.action == "document.downloaded" }
+            #expect(downloads.first?.record.details["sha256"] == document.sha256)
+            #expect(downloads.first?.record.outcome == .read)
+            // an agency session cannot open staff pages
+            try await client.execute(uri: "/staff/queue", method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
                 #expect(response.status == .forbidden)
             }
         }

@@ -133,6 +133,44 @@ import Testing
     }
 
     @Test(arguments: locations)
+    func targetsOnAnUnlinkedServiceResolveAsUnlinked(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            // C5's exception: data of an unlinked service is tied to no customer, so no notice is possible.
+            let tenant = Tenant(id: UUID(), name: "Relay users", kind: .consumer)
+            let service = CustomerService(id: UUID(), tenantID: tenant.id, name: "Relay", isUnlinked: true)
+            try await world.directory.createTenant(
+                tenant, services: [service],
+                accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "relay-1", email: "Relay@Example.net", serviceID: service.id)])
+            let link = try await world.directory.resolveCustomer(for: [Target(type: .phone, value: "+1"), Target(type: .email, value: "relay@example.net")])
+            #expect(link?.tenantID == tenant.id)
+            #expect(link?.isUnlinkedService == true)
+            #expect(try await world.directory.resolveCustomer(for: [Target(type: .accountID, value: "acct-1")])?.isUnlinkedService == false)
+            #expect(try await world.directory.resolveCustomer(for: [Target(type: .email, value: "nobody@example.org")]) == nil)
+        }
+    }
+
+    @Test(arguments: locations)
+    func queueLimitKeepsTheMostUrgentCasesAndOpenOnlyDropsClosedOnes(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            var ids: [UUID] = []
+            for index in 0..<3 {
+                let submission = try await world.cases.submit(
+                    try Self.accepted(for: world.officer, reference: "R\(index)"), idempotencyKey: nil, requestHash: "h\(index)", customer: nil,
+                    at: Self.t0.addingTimeInterval(Double(index)), by: world.officer)
+                ids.append(submission.caseRecord.id)
+            }
+            // All share a due date by receipt, so the oldest opened comes first; the limit cuts the newest.
+            let firstTwo = try await world.cases.listCases(CaseFilter(limit: 2))
+            #expect(firstTwo.map(\.id) == Array(ids.prefix(2)))
+            _ = try await world.cases.apply(.withdraw(reason: nil), toCase: ids[0], at: Self.t0.addingTimeInterval(10), by: world.officer.actor)
+            #expect(try await world.cases.listCases(CaseFilter(openOnly: true)).map(\.id) == Array(ids.suffix(2)))
+            let listed = try await world.cases.listDemands(agencyID: world.officer.agencyID!)
+            #expect(listed.map(\.demand.caseReference) == ["R2", "R1", "R0"])
+            #expect(listed.last?.caseRecord.outcome == .withdrawn)
+        }
+    }
+
+    @Test(arguments: locations)
     func everyMigrationReverts(location: DatabaseLocation) async throws {
         let database = try CustosDatabase(location: location, logger: Logger(label: "test"))
         try? await database.revertAll()

@@ -1,0 +1,78 @@
+import CustosDomain
+import CustosWeb
+import Foundation
+import Testing
+
+/// Pages rendered from plain view models, without a server or database.
+@Suite struct PageRenderingTests {
+    static let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
+    static let viewer = Viewer(name: "Rae", email: "r@p.example", kindLabel: "staff", roles: "reviewer", logoutPath: "/staff/logout", homePath: "/staff/queue")
+
+    static func demand(reference: String = "2:26-mj-00412") -> Demand {
+        Demand(
+            id: UUID(), agencyID: UUID(), submittedBy: UUID(), instrument: .usSearchWarrant, jurisdiction: Jurisdiction(country: "US", subdivision: "US-WA"),
+            issuingAuthority: IssuingAuthority(name: "U.S. District Court", role: .judge), caseReference: reference, receivedAt: t0,
+            targets: [Target(type: .email, value: "alice@example.com")], categories: [.subscriberInfo, .content],
+            nonDisclosureOrder: NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: Timestamp.parseDay("2027-05-04"), isIndefinite: false),
+            documents: [DemandDocument(id: UUID(), filename: "warrant.pdf", mediaType: "application/pdf", byteCount: 10, sha256: String(repeating: "ab", count: 32))])
+    }
+
+    static func openCase(_ demand: Demand, emergency: Bool = false) -> Case {
+        var value = Case(id: UUID(), number: "C-2026-00007", demand: demand, customer: CustomerLink(tenantID: UUID(), tenantName: "Northwind", kind: .enterprise, isUnlinkedService: false), openedAt: t0, dueAt: t0.addingTimeInterval(86400))
+        value.isEmergency = emergency
+        return value
+    }
+
+    @Test func casePageShowsFactsDocumentsTimelineAndOnlyTheGivenActions() async throws {
+        // setup
+        let renderer = try await PageRenderer()
+        let demand = Self.demand()
+        let value = Self.openCase(demand, emergency: true)
+        let entry = try AuditChain.append(AuditRecord(caseID: value.id, subject: "case", action: "case.opened", actor: "agency:o@a.example", at: Self.t0), after: nil)
+        // when
+        let html = try renderer.render(Page(
+            template: "case", title: "Case", viewer: Self.viewer, csrfToken: "tok123",
+            model: CaseModel(value, demand: demand, timeline: [entry], actions: [.beginReview])))
+        // then
+        #expect(html.contains("Case C-2026-00007"))
+        #expect(html.contains("emergency"))
+        #expect(html.contains("Northwind (enterprise)"))
+        #expect(html.contains("18 U.S.C. § 2705(b), until 2027-05-04"))
+        #expect(html.contains("/staff/documents/\(demand.documents[0].id.uuidString.lowercased())"))
+        #expect(html.contains("case.opened"))
+        #expect(html.contains(#"value="begin_review""#))
+        #expect(html.contains(#"name="_csrf" value="tok123""#))
+        #expect(!html.contains("approve_scope"))
+        #expect(!html.contains(#"class="badge"></span>"#), "an open case shows no empty outcome badge")
+        #expect(!html.contains("<script"), "pages work without JavaScript")
+    }
+
+    @Test func caseWithoutActionsHasNoActionsSection() async throws {
+        let renderer = try await PageRenderer()
+        let demand = Self.demand()
+        let html = try renderer.render(Page(template: "case", title: "Case", viewer: Self.viewer, csrfToken: "t", model: CaseModel(Self.openCase(demand), demand: demand, timeline: [], actions: [])))
+        #expect(!html.contains(#"id="actions""#))
+    }
+
+    @Test func hostileTextIsEscaped() async throws {
+        let renderer = try await PageRenderer()
+        let demand = Self.demand(reference: "<script>alert(1)</script>")
+        let row = CaseRowModel(Self.openCase(demand), reference: demand.caseReference, now: Self.t0)
+        let html = try renderer.render(Page(template: "agency_demands", title: "Demands", viewer: Self.viewer, csrfToken: "t", model: AgencyDemandsModel(agencyName: "A & B", rows: [row])))
+        #expect(!html.contains("<script>alert(1)</script>"))
+        #expect(html.contains("&lt;script&gt;"))
+        #expect(html.contains("A &amp; B"))
+    }
+
+    @Test func queueMarksOverdueAndEmptyStates() async throws {
+        let renderer = try await PageRenderer()
+        let late = CaseRowModel(Self.openCase(Self.demand()), now: Self.t0.addingTimeInterval(2 * 86400))
+        #expect(late.isOverdue)
+        let full = try renderer.render(Page(template: "queue", title: "Queue", viewer: Self.viewer, csrfToken: "t", model: QueueModel(rows: [late], states: [], instruments: [], country: "")))
+        #expect(full.contains("overdue"))
+        #expect(full.contains(#"data-case="C-2026-00007""#))
+        let empty = try renderer.render(Page(template: "queue", title: "Queue", viewer: Self.viewer, csrfToken: "t", model: QueueModel(rows: [], states: [], instruments: [], country: "")))
+        #expect(empty.contains("No cases match."))
+        #expect(!empty.contains(#"id="queue""#))
+    }
+}
