@@ -8,7 +8,7 @@ import Logging
 
 /// The one composition root, used unchanged by `custos serve` and by the tests.
 public func buildApplication(reader: ConfigReader, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> some ApplicationProtocol {
-    try await buildApplication(services: try await buildServices(reader: reader, clock: clock))
+    buildApplication(services: try await buildServices(reader: reader, clock: clock))
 }
 
 /// The application around services that are already open (so `serve --demo` opens the database once).
