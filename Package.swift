@@ -44,6 +44,7 @@ let package = Package(
                 "MerkleLog",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            resources: [.copy("Resources/rulebook.json")],
             swiftSettings: swiftSettings
         ),
         .target(

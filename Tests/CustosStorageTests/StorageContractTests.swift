@@ -65,7 +65,7 @@ import Testing
         try await Self.withWorld(location) { world in
             // when
             let customer = try await world.directory.resolveCustomer(for: [Target(type: .email, value: "alice@example.com")])
-            let submission = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: nil, requestHash: "h", customer: customer, at: Self.t0, by: world.officer)
+            let submission = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: nil, requestHash: "h", customer: customer, assessment: nil, at: Self.t0, by: world.officer)
             // then
             #expect(submission.caseRecord.number == "C-2026-00001")
             #expect(submission.caseRecord.customer?.tenantName == "Alice")
@@ -82,12 +82,12 @@ import Testing
     @Test(arguments: locations)
     func idempotencyKeyReplaysAndRejectsADifferentBody(location: DatabaseLocation) async throws {
         try await Self.withWorld(location) { world in
-            let first = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "h1", customer: nil, at: Self.t0, by: world.officer)
-            let again = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "h1", customer: nil, at: Self.t0, by: world.officer)
+            let first = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "h1", customer: nil, assessment: nil, at: Self.t0, by: world.officer)
+            let again = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "h1", customer: nil, assessment: nil, at: Self.t0, by: world.officer)
             #expect(again.isReplay)
             #expect(again.demand.id == first.demand.id)
             await #expect(throws: StorageError.idempotencyMismatch) {
-                try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "other", customer: nil, at: Self.t0, by: world.officer)
+                try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "other", customer: nil, assessment: nil, at: Self.t0, by: world.officer)
             }
             #expect(try await world.cases.listDemands(agencyID: world.officer.agencyID!).count == 1)
         }
@@ -96,7 +96,7 @@ import Testing
     @Test(arguments: locations)
     func acceptedAndRefusedEventsAreAuditedAndChained(location: DatabaseLocation) async throws {
         try await Self.withWorld(location) { world in
-            let submission = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: nil, requestHash: "h", customer: nil, at: Self.t0, by: world.officer)
+            let submission = try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: nil, requestHash: "h", customer: nil, assessment: nil, at: Self.t0, by: world.officer)
             let id = submission.caseRecord.id
             // when: an accepted event, then a refused one
             let reviewed = try await world.cases.apply(.beginReview, toCase: id, at: Self.t0.addingTimeInterval(10), by: world.reviewer.actor)

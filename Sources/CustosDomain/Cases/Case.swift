@@ -92,11 +92,15 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var recordsCollected: Int?
     public var preservedUntil: Date?
     public var closingReason: String?
+    /// What the rulebook says the law compels for this demand; every scope approval is checked
+    /// against it. nil only for cases opened before the rulebook existed, until reassessed.
+    public var assessment: Assessment?
     /// Bumped by every accepted event; storage uses it for optimistic concurrency.
     public var version: Int
 
     public init(
-        id: UUID, number: String, demand: Demand, customer: CustomerLink?, openedAt: Date, dueAt: Date?
+        id: UUID, number: String, demand: Demand, customer: CustomerLink?, openedAt: Date, dueAt: Date?,
+        assessment: Assessment? = nil
     ) {
         self.id = id
         self.number = number
@@ -117,6 +121,7 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
         self.checks = []
         self.scopeApprovals = []
         self.releaseApprovals = []
+        self.assessment = assessment
         self.version = 0
     }
 

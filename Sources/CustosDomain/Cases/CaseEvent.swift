@@ -30,6 +30,8 @@ public enum CaseEvent: Equatable, Sendable {
     case release
     case withdraw(reason: String?)
     case close
+    /// The rulebook assessed the demand again (new rulebook version, or a case from before the rulebook).
+    case reassess(Assessment)
 
     /// The wire and audit name of the event.
     public var kind: Kind {
@@ -55,6 +57,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .release: .release
         case .withdraw: .withdraw
         case .close: .close
+        case .reassess: .reassess
         }
     }
 
@@ -80,6 +83,7 @@ public enum CaseEvent: Equatable, Sendable {
         case release
         case withdraw
         case close
+        case reassess
 
         public var label: String { rawValue.replacingOccurrences(of: "_", with: " ").capitalized }
     }
@@ -104,6 +108,7 @@ public enum CaseEvent: Equatable, Sendable {
             ["categories": categories.map(\.rawValue).joined(separator: ","), "excuse": excuse?.rawValue ?? ""]
         case .collectionFinished(let count): ["records": String(count)]
         case .withdraw(let reason): ["reason": reason ?? ""]
+        case .reassess(let assessment): CaseIntake.auditDetails(of: assessment)
         case .beginVerification, .verificationPassed, .beginReview, .startCollection, .approveRelease, .release, .close:
             [:]
         }

@@ -9,6 +9,29 @@ public enum CaseIntake {
         return demand.receivedAt.addingTimeInterval(demand.isEmergency ? 24 * 3600 : 10 * 24 * 3600)
     }
 
+    /// Deadline kinds by which the provider must answer the requester (produce, object, move to quash).
+    public static let answerDeadlineKinds: Set<String> = ["production", "objection", "comity_motion", "art17_objection"]
+
+    /// The case's due date: the earliest legal deadline for answering the requester, else the
+    /// provisional service target.
+    public static func dueDate(for demand: Demand, assessment: Assessment?) -> Date {
+        let legal = assessment?.deadlines.filter { answerDeadlineKinds.contains($0.kind) }.map(\.due).min()
+        return legal ?? provisionalDueDate(for: demand)
+    }
+
+    /// The audit details of an assessment: version, verdicts with their rules, flags, notice.
+    public static func auditDetails(of assessment: Assessment) -> [String: String] {
+        [
+            "rulebookVersion": assessment.rulebookVersion,
+            "verdicts": assessment.categories.sorted { $0.key < $1.key }
+                .map { "\($0.key.rawValue)=\($0.value.verdict.rawValue)(\($0.value.rules.joined(separator: "+")))" }
+                .joined(separator: ";"),
+            "flags": assessment.flags.map(\.rawValue).joined(separator: ","),
+            "notice": assessment.notice.status.rawValue + (assessment.notice.until.map { " until " + Timestamp.format($0) } ?? ""),
+            "deadlines": assessment.deadlines.map { "\($0.kind)=\(Timestamp.format($0.due))" }.joined(separator: ";"),
+        ]
+    }
+
     /// Case numbers read `C-<year>-<5-digit sequence>`.
     public static func caseNumber(year: Int, sequence: Int) -> String {
         "C-\(year)-" + String(format: "%05d", sequence)
@@ -16,11 +39,12 @@ public enum CaseIntake {
 
     /// The new case plus the audit entries for receiving the demand and opening the case.
     public static func open(
-        _ demand: Demand, customer: CustomerLink?, caseID: UUID, number: String, at time: Date, by actor: Actor
+        _ demand: Demand, customer: CustomerLink?, assessment: Assessment?, caseID: UUID, number: String, at time: Date,
+        by actor: Actor
     ) -> (Case, [CaseEffect]) {
         let opened = Case(
             id: caseID, number: number, demand: demand, customer: customer, openedAt: time,
-            dueAt: provisionalDueDate(for: demand))
+            dueAt: dueDate(for: demand, assessment: assessment), assessment: assessment)
         var received: [String: String] = [
             "instrument": demand.instrument.rawValue,
             "jurisdiction": demand.jurisdiction.country,
@@ -42,7 +66,11 @@ public enum CaseIntake {
                     caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "case.opened",
                     actor: actor.auditName, at: time,
                     details: ["number": number, "tenant": customer?.tenantName ?? "", "state": opened.state.rawValue])),
-            ]
+            ] + (assessment.map { assessment in
+                [.audit(AuditRecord(
+                    caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "case.assessed",
+                    actor: actor.auditName, at: time, details: auditDetails(of: assessment)))]
+            } ?? [])
         )
     }
 }

@@ -18,7 +18,7 @@ public enum CaseWorkflow {
         case .beginVerification, .recordCheck, .verificationPassed, .verificationFailed: [.staff(.intake)]
         case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation:
             [.staff(.reviewer)]
-        case .preservationEnded, .close: [.staff(.reviewer), .system]
+        case .preservationEnded, .close, .reassess: [.staff(.reviewer), .system]
         case .agencyReplied, .agencyAnswer, .withdraw: [.owningAgency]
         case .approveScope, .approveRelease: [.staff(.approver)]
         case .startCollection: [.staff(.custodian)]
@@ -43,6 +43,7 @@ public enum CaseWorkflow {
         case .approveRelease, .release: [.readyForRelease]
         case .withdraw: Set(CaseState.allCases).subtracting([.released, .closed])
         case .close: [.released]
+        case .reassess: [.received, .verifying, .inReview, .awaitingAgency, .redirectPending, .challenged, .preserving]
         }
     }
 
@@ -230,6 +231,14 @@ public enum CaseWorkflow {
             }
             next.state = .released
             message("Production released", "A production package for the approved scope (\(scope.map(\.rawValue).joined(separator: ", "))) is available.")
+        case .reassess(let assessment):
+            next.assessment = assessment
+            next.dueAt = assessment.deadlines.filter { CaseIntake.answerDeadlineKinds.contains($0.kind) }.map(\.due).min() ?? current.dueAt
+            // A pending first approval that the new assessment no longer covers is void.
+            if let first = current.scopeApprovals.first, assessment.refusal(for: first.categories) != nil {
+                next.scopeApprovals = []
+                extraDetails["approvalsVoided"] = "1"
+            }
         case .withdraw(let reason):
             close(.withdrawn, reason: reason ?? "withdrawn by the requester")
         case .close:
@@ -260,6 +269,13 @@ public enum CaseWorkflow {
         let outside = categories.filter { !current.requestedCategories.contains($0) }
         if !outside.isEmpty {
             throw WorkflowRefusal(.guardFailed, "scope includes categories the demand did not request: \(outside.map(\.rawValue).joined(separator: ", "))")
+        }
+        // C2/C6: only what the rulebook says the law compels (or permits, in an emergency) is approvable.
+        guard let assessment = current.assessment else {
+            throw WorkflowRefusal(.guardFailed, "the case has no rulebook assessment on record; reassess it before approving a scope")
+        }
+        if let reason = assessment.refusal(for: categories) {
+            throw WorkflowRefusal(.guardFailed, "scope goes beyond the rulebook assessment (\(assessment.rulebookVersion)): \(reason)")
         }
         // C4: an enterprise customer must be tried first, unless a recorded excuse applies.
         if current.needsRedirectFirst && current.redirect != .requesterInsisted {

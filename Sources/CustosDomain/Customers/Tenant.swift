@@ -12,13 +12,20 @@ public struct Tenant: Codable, Equatable, Hashable, Sendable, Identifiable {
     public var id: UUID
     public var name: String
     public var kind: TenantKind
+    /// Country of nationality or incorporation.
     public var country: String?
+    /// Country of residence, when it differs from `country`.
+    public var residence: String?
+    /// Where the tenant's data is stored (GDPR Art. 48 and CLOUD Act checks look at it).
+    public var dataLocation: String?
 
-    public init(id: UUID, name: String, kind: TenantKind, country: String? = nil) {
+    public init(id: UUID, name: String, kind: TenantKind, country: String? = nil, residence: String? = nil, dataLocation: String? = nil) {
         self.id = id
         self.name = name
         self.kind = kind
         self.country = country
+        self.residence = residence
+        self.dataLocation = dataLocation
     }
 }
 
@@ -79,11 +86,20 @@ public struct CustomerLink: Codable, Equatable, Hashable, Sendable {
     public var kind: TenantKind
     /// True when every matched account sits on an unlinked service: no notice can be sent.
     public var isUnlinkedService: Bool
+    public var country: String?
+    public var residence: String?
+    public var dataLocation: String?
 
-    public init(tenantID: UUID, tenantName: String, kind: TenantKind, isUnlinkedService: Bool) {
+    public init(
+        tenantID: UUID, tenantName: String, kind: TenantKind, isUnlinkedService: Bool, country: String? = nil,
+        residence: String? = nil, dataLocation: String? = nil
+    ) {
         self.tenantID = tenantID
         self.tenantName = tenantName
         self.kind = kind
         self.isUnlinkedService = isUnlinkedService
+        self.country = country
+        self.residence = residence
+        self.dataLocation = dataLocation
     }
 }

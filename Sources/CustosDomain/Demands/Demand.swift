@@ -33,6 +33,13 @@ public struct Demand: Codable, Equatable, Sendable, Identifiable {
     public var dataTypes: [String]
     public var window: DateWindow?
     public var offenceMaxYears: Int?
+    /// The offence is one the law lists regardless of penalty (Reg. (EU) 2023/1543 Art. 5(4)(b):
+    /// cyber-enabled fraud, child sexual abuse, attacks on information systems, terrorism).
+    public var isListedOffence: Bool?
+    /// Who validated the order when its issuer needs validation (Reg. (EU) 2023/1543 Art. 4(1)(b), 4(2)(b)).
+    public var validatingAuthority: IssuingAuthority?
+    /// What the EPOC states about notifying the enforcing State (Art. 8; Annex I); nil when not stated.
+    public var enforcingAuthorityNotified: Bool?
     public var isEmergency: Bool
     public var isPreservation: Bool
     public var nonDisclosureOrder: NonDisclosureOrder?
@@ -44,6 +51,7 @@ public struct Demand: Codable, Equatable, Sendable, Identifiable {
         id: UUID, agencyID: UUID, submittedBy: UUID, instrument: LegalInstrument, jurisdiction: Jurisdiction,
         issuingAuthority: IssuingAuthority, caseReference: String, receivedAt: Date, targets: [Target],
         categories: [DataCategory], dataTypes: [String] = [], window: DateWindow? = nil, offenceMaxYears: Int? = nil,
+        isListedOffence: Bool? = nil, validatingAuthority: IssuingAuthority? = nil, enforcingAuthorityNotified: Bool? = nil,
         isEmergency: Bool = false, isPreservation: Bool = false, nonDisclosureOrder: NonDisclosureOrder? = nil,
         responseDueAt: Date? = nil, documents: [DemandDocument] = []
     ) {
@@ -60,6 +68,9 @@ public struct Demand: Codable, Equatable, Sendable, Identifiable {
         self.dataTypes = dataTypes
         self.window = window
         self.offenceMaxYears = offenceMaxYears
+        self.isListedOffence = isListedOffence
+        self.validatingAuthority = validatingAuthority
+        self.enforcingAuthorityNotified = enforcingAuthorityNotified
         self.isEmergency = isEmergency
         self.isPreservation = isPreservation
         self.nonDisclosureOrder = nonDisclosureOrder

@@ -66,6 +66,9 @@ public struct DemandDraft: Codable, Equatable, Sendable {
     public var dataTypes: [String]?
     public var window: Window?
     public var offenceMaxYears: Int?
+    public var listedOffence: Bool?
+    public var validatingAuthority: Authority?
+    public var enforcingAuthorityNotified: Bool?
     public var emergency: Bool?
     public var preservation: Bool?
     public var nonDisclosureOrder: NonDisclosure?
@@ -76,7 +79,8 @@ public struct DemandDraft: Codable, Equatable, Sendable {
         instrument: String? = nil, jurisdiction: String? = nil, subdivision: String? = nil,
         issuingAuthority: Authority? = nil, caseReference: String? = nil, receivedAt: String? = nil,
         targets: [TargetDraft]? = nil, categories: [String]? = nil, dataTypes: [String]? = nil,
-        window: Window? = nil, offenceMaxYears: Int? = nil, emergency: Bool? = nil, preservation: Bool? = nil,
+        window: Window? = nil, offenceMaxYears: Int? = nil, listedOffence: Bool? = nil,
+        validatingAuthority: Authority? = nil, enforcingAuthorityNotified: Bool? = nil, emergency: Bool? = nil, preservation: Bool? = nil,
         nonDisclosureOrder: NonDisclosure? = nil, responseDueAt: String? = nil, documents: [DocumentDraft]? = nil
     ) {
         self.instrument = instrument
@@ -90,6 +94,9 @@ public struct DemandDraft: Codable, Equatable, Sendable {
         self.dataTypes = dataTypes
         self.window = window
         self.offenceMaxYears = offenceMaxYears
+        self.listedOffence = listedOffence
+        self.validatingAuthority = validatingAuthority
+        self.enforcingAuthorityNotified = enforcingAuthorityNotified
         self.emergency = emergency
         self.preservation = preservation
         self.nonDisclosureOrder = nonDisclosureOrder

@@ -49,10 +49,11 @@ extension Demand {
     ///
     /// - Parameters:
     ///   - now: the time of receipt; `receivedAt` defaults to it and may not lie in the future.
+    ///   - requireDocuments: false only where nothing is stored, as in `custos rules assess`.
     ///   - makeID: the source of new ids (the domain never makes its own).
     public static func validate(
         _ draft: DemandDraft, uploads: [DocumentUpload], limits: DemandLimits,
-        agencyID: UUID, submittedBy: UUID, now: Date, makeID: () -> UUID
+        agencyID: UUID, submittedBy: UUID, now: Date, requireDocuments: Bool = true, makeID: () -> UUID
     ) throws(DemandValidationError) -> AcceptedDemand {
         var issues: [ValidationIssue] = []
         func fail(_ field: String, _ message: String) { issues.append(.init(field: field, message: message)) }
@@ -125,6 +126,20 @@ extension Demand {
             if let name, let role { authority = IssuingAuthority(name: name, role: role) }
         } else {
             fail("issuingAuthority", "is required")
+        }
+
+        // Validating authority (Reg. (EU) 2023/1543 Art. 4): optional, but complete when given.
+        var validatingAuthority: IssuingAuthority?
+        if let draftValidator = draft.validatingAuthority {
+            let name = text(draftValidator.name, "validatingAuthority.name")
+            var role: IssuerRole?
+            if let raw = text(draftValidator.role, "validatingAuthority.role") {
+                role = IssuerRole(rawValue: raw)
+                if role == nil {
+                    fail("validatingAuthority.role", "unknown role \"\(raw)\"; expected one of \(IssuerRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+            if let name, let role { validatingAuthority = IssuingAuthority(name: name, role: role) }
         }
 
         let caseReference = text(draft.caseReference, "caseReference", max: 200)
@@ -200,7 +215,7 @@ extension Demand {
         // which may be made first and papered afterwards (18 U.S.C. § 2702(c)(4)).
         var documents: [DemandDocument] = []
         var documentBytes: [UUID: Data] = [:]
-        if uploads.isEmpty && !(draft.emergency ?? false) {
+        if requireDocuments && uploads.isEmpty && !(draft.emergency ?? false) {
             fail("documents", "must include the instrument's document (for example the signed order as a PDF)")
         }
         if uploads.count > limits.maxDocuments {
@@ -240,6 +255,8 @@ extension Demand {
             jurisdiction: jurisdiction, issuingAuthority: authority, caseReference: caseReference,
             receivedAt: Timestamp.truncatedToMilliseconds(receivedAt), targets: targets, categories: categories,
             dataTypes: draft.dataTypes ?? [], window: dataWindow, offenceMaxYears: draft.offenceMaxYears,
+            isListedOffence: draft.listedOffence, validatingAuthority: validatingAuthority,
+            enforcingAuthorityNotified: draft.enforcingAuthorityNotified,
             isEmergency: draft.emergency ?? false, isPreservation: draft.preservation ?? false,
             nonDisclosureOrder: order, responseDueAt: responseDueAt, documents: documents
         )

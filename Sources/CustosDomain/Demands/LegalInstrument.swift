@@ -18,8 +18,10 @@ public enum LegalInstrument: String, Codable, CaseIterable, Sendable {
     case deStPO100g = "de.stpo_100g"
     case brAdminRequisition = "br.admin_requisition"
     case brCourtOrder = "br.court_order"
+    case brPreservationRequest = "br.preservation_request"
     case inLawfulOrder = "in.lawful_order"
     case intlMLAT = "intl.mlat"
+    case intlBudapestArt6 = "intl.budapest_art6"
     case intlBudapestArt7 = "intl.budapest_art7"
     case other
 

@@ -68,7 +68,7 @@ public protocol CaseRepository: Sendable {
     /// Stores a validated demand, opens its case and records both, atomically.
     func submit(
         _ accepted: AcceptedDemand, idempotencyKey: String?, requestHash: String, customer: CustomerLink?,
-        at time: Date, by submitter: Principal
+        assessment: Assessment?, at time: Date, by submitter: Principal
     ) async throws -> DemandSubmission
 
     /// Loads the case, applies `CaseWorkflow`, and persists the result with its effects.

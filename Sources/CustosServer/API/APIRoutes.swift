@@ -94,7 +94,7 @@ struct APIRoutes {
         let (demand, caseRecord) = try await ownDemand(context)
         try RequestReading.requireJSON(request)
         let body = try await RequestReading.body(request, limit: 64 * 1024)
-        let event = try RequestReading.decodeJSON(EventRequest.self, from: body).makeEvent()
+        let event = try RequestReading.decodeJSON(EventRequest.self, from: body)
         let updated = try await services.apply(event, toCase: caseRecord.id, by: context.principal!)
         return try .json(DemandSummary(demand, updated))
     }
@@ -137,7 +137,7 @@ struct APIRoutes {
         let id = try Self.uuid(context, "case")
         try RequestReading.requireJSON(request)
         let body = try await RequestReading.body(request, limit: 64 * 1024)
-        let event = try RequestReading.decodeJSON(EventRequest.self, from: body).makeEvent()
+        let event = try RequestReading.decodeJSON(EventRequest.self, from: body)
         return try .json(try await services.apply(event, toCase: id, by: context.principal!))
     }
 }

@@ -82,6 +82,9 @@ struct EventRequest: Codable {
         case .release: return .release
         case .withdraw: return .withdraw(reason: reason)
         case .close: return .close
+        case .reassess:
+            // The server computes the assessment itself (CustosServices.apply(_:toCase:by:)).
+            throw Problem.invalid(field: "type", "reassess is computed by the server; send it to the events endpoint as is")
         }
     }
 }

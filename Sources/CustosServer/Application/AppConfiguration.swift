@@ -1,3 +1,4 @@
+import CustosDomain
 import Configuration
 import CustosStorage
 import Foundation
@@ -10,6 +11,8 @@ public struct AppConfiguration: Sendable {
     public var dataDirectory: String
     public var databaseURL: String?
     public var maxDocumentBytes: Int
+    /// Path of a provider's own rulebook file; nil selects the bundled rulebook.
+    public var rulebookPath: String?
     public var maxRequestBytes: Int
     public var sessionLifetime: TimeInterval
     public var secureCookies: Bool
@@ -28,10 +31,28 @@ public struct AppConfiguration: Sendable {
         secureCookies = reader.bool(forKey: "custos.secure.cookies", default: false)
         logLevel = reader.string(forKey: "custos.log.level", default: "info")
         inMemoryDatabase = reader.bool(forKey: "custos.database.memory", default: false)
+        rulebookPath = reader.string(forKey: "custos.rulebook")
+    }
+
+    /// The rulebook in force: the provider's own file (`CUSTOS_RULEBOOK`) or the bundled one.
+    /// A file that does not validate stops the server with every problem and its location.
+    public func loadRulebook() throws -> Rulebook {
+        guard let rulebookPath, !rulebookPath.isEmpty else { return try Rulebook.bundled() }
+        return try Rulebook.load(contentsOf: rulebookPath)
     }
 
     public func databaseLocation() throws -> DatabaseLocation {
         if inMemoryDatabase { return .sqliteInMemory }
         return try DatabaseLocation.resolve(databaseURL: databaseURL, dataDirectory: dataDirectory)
+    }
+}
+
+extension Rulebook {
+    /// Reads and validates a provider's rulebook file (`CUSTOS_RULEBOOK`, `custos rules check`).
+    public static func load(contentsOf path: String) throws(RulebookError) -> Rulebook {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RulebookError(source: path, issues: [RulebookIssue(location: "file", message: "cannot be read (missing, or not a file)")])
+        }
+        return try load(data, source: path)
     }
 }

@@ -28,8 +28,12 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     var logger = Logger(label: "custos")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger)
+    let rulebook = try configuration.loadRulebook()
+    logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
     try await database.migrate()
-    return CustosServices(configuration: configuration, database: database, renderer: try await PageRenderer(), logger: logger, clock: clock)
+    return CustosServices(
+        configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
+        clock: clock)
 }
 
 /// Every route with its access policy.

@@ -13,11 +13,17 @@ public struct CustosServices: Sendable {
     public let identity: SQLIdentityRepository
     public let renderer: PageRenderer
     public let limits: DemandLimits
+    /// The rulebook every demand is assessed against (issue 3).
+    public let rulebook: Rulebook
     public let logger: Logger
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
     public let now: @Sendable () -> Date
 
-    public init(configuration: AppConfiguration, database: CustosDatabase, renderer: PageRenderer, logger: Logger, clock: @escaping @Sendable () -> Date) {
+    public init(
+        configuration: AppConfiguration, database: CustosDatabase, rulebook: Rulebook, renderer: PageRenderer, logger: Logger,
+        clock: @escaping @Sendable () -> Date
+    ) {
+        self.rulebook = rulebook
         self.configuration = configuration
         self.database = database
         self.cases = SQLCaseRepository(store: database)
@@ -43,15 +49,32 @@ public struct CustosServices: Sendable {
             throw Problem.invalid(error.issues)
         }
         let customer = try await directory.resolveCustomer(for: accepted.demand.targets)
+        let assessment = rulebook.assess(accepted.demand, customer: CustomerFacts(customer), at: time)
         do {
             return try await cases.submit(
-                accepted, idempotencyKey: idempotencyKey, requestHash: requestHash, customer: customer, at: time, by: principal)
+                accepted, idempotencyKey: idempotencyKey, requestHash: requestHash, customer: customer, assessment: assessment,
+                at: time, by: principal)
         } catch StorageError.idempotencyMismatch {
             throw Problem(
                 .unprocessableContent, title: "Idempotency key reused",
                 detail: "this Idempotency-Key was already used for a different request body",
                 issues: [ValidationIssue(field: "Idempotency-Key", message: "was already used for a different request body")])
         }
+    }
+
+    /// Applies an event sent as a request body; `reassess` is computed here from the stored demand.
+    func apply(_ request: EventRequest, toCase id: UUID, by principal: Principal) async throws -> Case {
+        if request.type == CaseEvent.Kind.reassess.rawValue {
+            return try await apply(.reassess(try await assess(caseID: id)), toCase: id, by: principal)
+        }
+        return try await apply(try request.makeEvent(), toCase: id, by: principal)
+    }
+
+    /// Assesses a stored case's demand against the rulebook in force now.
+    func assess(caseID id: UUID) async throws -> Assessment {
+        guard let stored = try await cases.findCase(id: id) else { throw Problem.notFound("case \(id)") }
+        guard let demand = try await cases.findDemand(id: stored.demandID) else { throw Problem.notFound("demand of case \(id)") }
+        return rulebook.assess(demand, customer: CustomerFacts(stored.customer), at: now())
     }
 
     /// Applies an event, turning refusals and unknown cases into problems.

@@ -164,9 +164,9 @@ struct WebRoutes {
             upheld: form.value("upheld").map { $0 == "true" }, until: form.value("until"),
             recordCount: form.value("recordCount").flatMap { Int($0) })
         do {
-            let event = try eventRequest.makeEvent()
-            _ = try await services.apply(event, toCase: id, by: context.principal!)
-            let path = "/staff/cases/\(id.uuidString.lowercased())?flash=" + ("Recorded: " + event.kind.label).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            _ = try await services.apply(eventRequest, toCase: id, by: context.principal!)
+            let label = CaseEvent.Kind(rawValue: eventRequest.type ?? "")?.label ?? "event"
+            let path = "/staff/cases/\(id.uuidString.lowercased())?flash=" + ("Recorded: " + label).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             return .redirect(to: path)
         } catch let problem as Problem where problem.status != .notFound {
             return try await showCase(request, context, flash: nil, error: problem.detail, status: problem.status)

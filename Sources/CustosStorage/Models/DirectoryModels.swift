@@ -19,6 +19,8 @@ final class TenantRow: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @Field(key: "kind") var kind: String
     @OptionalField(key: "country") var country: String?
+    @OptionalField(key: "residence") var residence: String?
+    @OptionalField(key: "data_location") var dataLocation: String?
     init() {}
 }
 

@@ -60,6 +60,6 @@ extension AgencyRow {
 extension TenantRow {
     func domain() throws -> Tenant {
         guard let id, let kind = TenantKind(rawValue: kind) else { throw StorageError.corrupted("tenant row \(name)") }
-        return Tenant(id: id, name: name, kind: kind, country: country)
+        return Tenant(id: id, name: name, kind: kind, country: country, residence: residence, dataLocation: dataLocation)
     }
 }

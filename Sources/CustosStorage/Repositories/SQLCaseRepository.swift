@@ -14,7 +14,7 @@ public struct SQLCaseRepository: CaseRepository {
 
     public func submit(
         _ accepted: AcceptedDemand, idempotencyKey: String?, requestHash: String, customer: CustomerLink?,
-        at time: Date, by submitter: Principal
+        assessment: Assessment?, at time: Date, by submitter: Principal
     ) async throws -> DemandSubmission {
         let demand = accepted.demand
         if let idempotencyKey, let replay = try await replay(idempotencyKey, agencyID: demand.agencyID, requestHash: requestHash) {
@@ -45,7 +45,8 @@ public struct SQLCaseRepository: CaseRepository {
                 }
                 let number = try await Self.nextCaseNumber(at: time, on: tx, isPostgres: isPostgres)
                 let (opened, effects) = CaseIntake.open(
-                    demand, customer: customer, caseID: UUID(), number: number, at: time, by: submitter.actor)
+                    demand, customer: customer, assessment: assessment, caseID: UUID(), number: number, at: time,
+                    by: submitter.actor)
                 try await CaseRow(opened).create(on: tx)
                 try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time)
                 return DemandSubmission(demand: demand, caseRecord: opened, isReplay: false)

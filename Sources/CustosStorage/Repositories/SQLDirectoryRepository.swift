@@ -52,7 +52,9 @@ public struct SQLDirectoryRepository: DirectoryRepository {
             if let serviceID = account?.serviceID, let service = try await ServiceRow.find(serviceID, on: db) {
                 isUnlinked = service.isUnlinked
             }
-            return CustomerLink(tenantID: tenant.id, tenantName: tenant.name, kind: tenant.kind, isUnlinkedService: isUnlinked)
+            return CustomerLink(
+                tenantID: tenant.id, tenantName: tenant.name, kind: tenant.kind, isUnlinkedService: isUnlinked,
+                country: tenant.country, residence: tenant.residence, dataLocation: tenant.dataLocation)
         }
         return nil
     }
@@ -77,6 +79,8 @@ public struct SQLDirectoryRepository: DirectoryRepository {
             row.name = tenant.name
             row.kind = tenant.kind.rawValue
             row.country = tenant.country
+            row.residence = tenant.residence
+            row.dataLocation = tenant.dataLocation
             try await row.create(on: tx)
             for service in services {
                 let serviceRow = ServiceRow()
