@@ -130,13 +130,13 @@ import Testing
     @Test func requestForKeyMaterialIsRecordedAtIntake() {
         // C9: a demand for encryption keys is logged so its refusal can be counted.
         let demand = Fixture.demand(categories: [.subscriberInfo, .encryptionKeys])
-        let (_, effects) = CaseIntake.open(demand, customer: nil, caseID: UUID(), number: "C-2026-00001", at: Fixture.t0, by: Fixture.officer.actor)
+        let (_, effects) = CaseIntake.open(demand, customer: nil, assessment: nil, caseID: UUID(), number: "C-2026-00001", at: Fixture.t0, by: Fixture.officer.actor)
         let received = effects.compactMap { effect -> AuditRecord? in
             if case .audit(let record) = effect, record.action == "demand.received" { return record }
             return nil
         }
         #expect(received.first?.details["encryptionKeysRequested"] == "true")
-        let (_, plain) = CaseIntake.open(Fixture.demand(), customer: nil, caseID: UUID(), number: "C-2026-00002", at: Fixture.t0, by: Fixture.officer.actor)
+        let (_, plain) = CaseIntake.open(Fixture.demand(), customer: nil, assessment: nil, caseID: UUID(), number: "C-2026-00002", at: Fixture.t0, by: Fixture.officer.actor)
         #expect(!plain.contains { if case .audit(let record) = $0 { record.details["encryptionKeysRequested"] != nil } else { false } })
     }
 
@@ -147,5 +147,84 @@ import Testing
         #expect(CaseIntake.provisionalDueDate(for: demand) == Fixture.t0.addingTimeInterval(86400))
         demand.responseDueAt = Fixture.t0.addingTimeInterval(3600)
         #expect(CaseIntake.provisionalDueDate(for: demand) == Fixture.t0.addingTimeInterval(3600))
+    }
+}
+
+/// Issue 3: nothing can approve what the assessment denies.
+@Suite struct AssessmentGuardTests {
+    let later = Fixture.t0.addingTimeInterval(3600)
+
+    func inReview(_ demand: Demand) -> Case {
+        var subject = Fixture.newCase(demand: demand)
+        subject.state = .inReview
+        return subject
+    }
+
+    func subpoena(_ categories: [DataCategory]) -> Demand {
+        var demand = Fixture.demand(categories: categories)
+        demand.instrument = .usSubpoena
+        demand.issuingAuthority = IssuingAuthority(name: "Grand jury", role: .prosecutor)
+        return demand
+    }
+
+    @Test func approvalOfADeniedCategoryIsRefusedNamingTheRule() throws {
+        let subject = inReview(subpoena([.subscriberInfo, .content]))
+        #expect(subject.assessment?.verdict(for: .content) == .denied)
+        do {
+            _ = try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo, .content], excuse: nil), to: subject, at: later, by: Fixture.approver1.actor)
+            Issue.record("a scope with denied content was approved")
+        } catch {
+            #expect(error.code == .guardFailed)
+            #expect(error.reason.contains("us.subpoena.content"))
+        }
+        // The allowed part alone passes.
+        let (approved, _) = try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: nil), to: subject, at: later, by: Fixture.approver1.actor)
+        #expect(approved.scopeApprovals.count == 1)
+    }
+
+    @Test func preserveOnlyIsNotApprovable() {
+        var demand = Fixture.demand(categories: [.nonContent])
+        demand.instrument = .usPreservation2703f
+        demand.issuingAuthority = IssuingAuthority(name: "FBI", role: .police)
+        let subject = inReview(demand)
+        #expect(subject.assessment?.verdict(for: .nonContent) == .preserveOnly)
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.approveScope(categories: [.nonContent], excuse: nil), to: subject, at: later, by: Fixture.approver1.actor)
+        }
+    }
+
+    @Test func aCaseWithoutAssessmentCannotBeApproved() {
+        var subject = inReview(Fixture.demand(categories: [.subscriberInfo]))
+        subject.assessment = nil
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: nil), to: subject, at: later, by: Fixture.approver1.actor)
+        }
+    }
+
+    @Test func intakeStoresTheAssessmentAndTakesTheLegalDeadline() {
+        let demand = subpoena([.subscriberInfo])
+        let subject = Fixture.newCase(demand: demand)
+        #expect(subject.assessment?.rulebookVersion == Fixture.rulebook.version)
+        // 10 days under Fed. R. Civ. P. 6(a) from Monday 4 May 2026: end of Thursday 14 May, New York time.
+        #expect(subject.dueAt == Timestamp.parse("2026-05-15T04:00:00Z"))
+    }
+
+    @Test func reassessmentReplacesTheAssessmentAndVoidsAnApprovalItNoLongerCovers() throws {
+        let subject = inReview(Fixture.demand(categories: [.subscriberInfo, .content]))
+        let (approvedOnce, _) = try CaseWorkflow.apply(.approveScope(categories: [.content], excuse: nil), to: subject, at: later, by: Fixture.approver1.actor)
+        // A stricter rulebook now denies content under warrants too (invariant: only compelling instruments).
+        var strict = Fixture.rulebook
+        strict.version = "strict"
+        strict.instruments["us.search_warrant"]?.compelsContent = false
+        let demand = Fixture.demand(categories: [.subscriberInfo, .content])
+        let reassessed = strict.assess(demand, customer: CustomerFacts(kind: .consumer, nationality: "US"), at: later)
+        #expect(reassessed.verdict(for: .content) == .denied)
+        let (next, effects) = try CaseWorkflow.apply(.reassess(reassessed), to: approvedOnce, at: later, by: Fixture.reviewer.actor)
+        #expect(next.assessment?.rulebookVersion == "strict")
+        #expect(next.scopeApprovals.isEmpty)
+        guard case .audit(let record)? = effects.first else { Issue.record("no audit entry"); return }
+        #expect(record.action == "case.reassess")
+        #expect(record.details["rulebookVersion"] == "strict")
+        #expect(record.details["approvalsVoided"] == "1")
     }
 }

@@ -35,6 +35,7 @@ import Testing
         case .release: (.release, Fixture.custodian.actor)
         case .withdraw: (.withdraw(reason: nil), Fixture.officer.actor)
         case .close: (.close, Fixture.reviewer.actor)
+        case .reassess: (.reassess(Fixture.newCase().assessment!), Fixture.reviewer.actor)
         }
     }
 

@@ -30,9 +30,13 @@ enum Fixture {
             isEmergency: emergency, nonDisclosureOrder: order)
     }
 
+    static let rulebook = try! Rulebook.bundled()
+
+    /// A case opened at intake, with the bundled rulebook's assessment as the server computes it.
     static func newCase(kind: TenantKind = .consumer, demand: Demand = Fixture.demand()) -> Case {
-        CaseIntake.open(
-            demand, customer: CustomerLink(tenantID: UUID(), tenantName: "Tenant", kind: kind, isUnlinkedService: false),
+        let customer = CustomerLink(tenantID: UUID(), tenantName: "Tenant", kind: kind, isUnlinkedService: false, country: "US")
+        return CaseIntake.open(
+            demand, customer: customer, assessment: rulebook.assess(demand, customer: CustomerFacts(customer), at: t0),
             caseID: UUID(), number: "C-2026-00001", at: t0, by: officer.actor
         ).0
     }

@@ -155,7 +155,7 @@ import Testing
             var ids: [UUID] = []
             for index in 0..<3 {
                 let submission = try await world.cases.submit(
-                    try Self.accepted(for: world.officer, reference: "R\(index)"), idempotencyKey: nil, requestHash: "h\(index)", customer: nil,
+                    try Self.accepted(for: world.officer, reference: "R\(index)"), idempotencyKey: nil, requestHash: "h\(index)", customer: nil, assessment: nil,
                     at: Self.t0.addingTimeInterval(Double(index)), by: world.officer)
                 ids.append(submission.caseRecord.id)
             }

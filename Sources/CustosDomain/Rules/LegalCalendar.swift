@@ -16,14 +16,16 @@ public struct LegalCalendarSpec: Codable, Equatable, Sendable {
     public var weekend: [Weekday]?
     /// Public holidays as local dates (`2026-12-25`).
     public var holidays: [String]?
-    /// The last date the holiday list is complete for; later deadlines are flagged for a manual check.
+    /// The first and last dates the holiday list is complete for; deadlines outside are flagged for a manual check.
+    public var coveredFrom: String?
     public var coveredThrough: String?
     public var citation: String?
 
     public init(
         timeZone: String, inherits: String? = nil, weekend: [Weekday]? = nil, holidays: [String]? = nil,
-        coveredThrough: String? = nil, citation: String? = nil
+        coveredFrom: String? = nil, coveredThrough: String? = nil, citation: String? = nil
     ) {
+        self.coveredFrom = coveredFrom
         self.timeZone = timeZone
         self.inherits = inherits
         self.weekend = weekend
@@ -72,9 +74,11 @@ public struct LegalCalendar: Sendable {
     let calendar: Calendar
     let weekend: Set<Int>
     let holidays: Set<LocalDay>
+    let coveredFrom: LocalDay?
     let coveredThrough: LocalDay?
 
-    init(id: String, timeZone: TimeZone, weekend: [Weekday], holidays: Set<LocalDay>, coveredThrough: LocalDay?) {
+    init(id: String, timeZone: TimeZone, weekend: [Weekday], holidays: Set<LocalDay>, coveredFrom: LocalDay?, coveredThrough: LocalDay?) {
+        self.coveredFrom = coveredFrom
         self.id = id
         self.timeZone = timeZone
         var calendar = Calendar(identifier: .gregorian)
@@ -87,7 +91,7 @@ public struct LegalCalendar: Sendable {
 
     /// A calendar with no holidays, for jurisdictions the rulebook does not describe.
     static func plain(id: String, timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> LegalCalendar {
-        LegalCalendar(id: id, timeZone: timeZone, weekend: [.saturday, .sunday], holidays: [], coveredThrough: nil)
+        LegalCalendar(id: id, timeZone: timeZone, weekend: [.saturday, .sunday], holidays: [], coveredFrom: nil, coveredThrough: nil)
     }
 
     func day(of date: Date) -> LocalDay {
@@ -121,8 +125,8 @@ public struct LegalCalendar: Sendable {
     /// Whether the holiday list is known to be complete through `day`; a calendar without a
     /// stated coverage is never trusted for day counts.
     func covers(_ day: LocalDay) -> Bool {
-        guard let coveredThrough else { return false }
-        return day <= coveredThrough
+        guard let coveredFrom, let coveredThrough else { return false }
+        return coveredFrom <= day && day <= coveredThrough
     }
 
     /// The local wall-clock rendering of an instant, e.g. `2026-05-15T00:00:00+02:00`.

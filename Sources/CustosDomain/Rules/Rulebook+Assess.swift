@@ -22,7 +22,15 @@ extension Rulebook {
         let inForce = rules.filter { facts.isInForce($0) && facts.matchesInstrumentAndPlace($0) }
         let matching = inForce.filter { facts.holds($0.when) }
         let displaced = Set(matching.flatMap { $0.overrides ?? [] })
-        let applicable = matching.filter { !displaced.contains($0.id) }
+        // A rule takes part when it decides a requested category, or decides none at all (it only
+        // sets flags, deadlines or notice). A rule on traffic data says nothing about a request
+        // for subscriber data, so its issuer requirement and deadlines stay out of it.
+        let requested = Set(demand.categories.map(\.rawValue))
+        let applicable = matching.filter { rule in
+            guard !displaced.contains(rule.id) else { return false }
+            guard let effects = rule.effects else { return true }
+            return effects.keys.contains { $0 == "*" || requested.contains($0) }
+        }
 
         // Issuer competence and offence thresholds, per rule.
         var findings: [IssuerAssessment.Finding] = []
@@ -98,7 +106,8 @@ extension Rulebook {
         var decided: [(rule: Rule, verdict: Verdict, note: String)] = []
         for rule in applicable {
             guard let effects = rule.effects, let stated = effects[category.rawValue] ?? effects["*"] else { continue }
-            if let failure = unmet[rule.id], stated.isApprovable {
+            if let failure = unmet[rule.id], stated != .denied {
+                // An issuer without the competence the rule needs gets nothing under it, not even preservation.
                 decided.append((rule, .denied, failure))
             } else {
                 decided.append((rule, stated, rule.explanation))
@@ -200,6 +209,7 @@ extension Rulebook {
         guard let spec = calendars[id], let zone = TimeZone(identifier: spec.timeZone) else { return .plain(id: id) }
         var holidays = Set((spec.holidays ?? []).compactMap(LocalDay.init))
         var weekend = spec.weekend
+        var coveredFrom = spec.coveredFrom.flatMap(LocalDay.init)
         var covered = spec.coveredThrough.flatMap(LocalDay.init)
         var parentID = spec.inherits
         var seen: Set<String> = [id]
@@ -208,9 +218,10 @@ extension Rulebook {
             holidays.formUnion((parent.holidays ?? []).compactMap(LocalDay.init))
             weekend = weekend ?? parent.weekend
             if covered == nil { covered = parent.coveredThrough.flatMap(LocalDay.init) }
+            if coveredFrom == nil { coveredFrom = parent.coveredFrom.flatMap(LocalDay.init) }
             parentID = parent.inherits
         }
-        return LegalCalendar(id: id, timeZone: zone, weekend: weekend ?? [.saturday, .sunday], holidays: holidays, coveredThrough: covered)
+        return LegalCalendar(id: id, timeZone: zone, weekend: weekend ?? [.saturday, .sunday], holidays: holidays, coveredFrom: coveredFrom, coveredThrough: covered)
     }
 }
 

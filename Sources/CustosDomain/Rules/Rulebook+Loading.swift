@@ -107,6 +107,8 @@ extension Rulebook {
                 fail("\(at).holidays[\(index)]", "\"\(day)\" is not a date such as 2026-12-25")
             }
             if let covered = calendar.coveredThrough, LocalDay(covered) == nil { fail("\(at).coveredThrough", "\"\(covered)\" is not a date") }
+            if let covered = calendar.coveredFrom, LocalDay(covered) == nil { fail("\(at).coveredFrom", "\"\(covered)\" is not a date") }
+            if (calendar.coveredFrom == nil) != (calendar.coveredThrough == nil) { fail("\(at)", "coveredFrom and coveredThrough go together") }
         }
         for id in instruments.keys.sorted() where !instrumentIDs.contains(id) {
             fail("instruments.\(id)", "unknown instrument id; expected one of \(instrumentIDs.sorted().joined(separator: ", "))")
