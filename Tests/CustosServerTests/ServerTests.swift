@@ -307,3 +307,24 @@ import Testing
         }
     }
 }
+
+extension ServerTests {
+    /// Signs a new staff member with `roles` in through the login form and fetches a console page.
+    static func consolePage(_ path: String, client: any TestClientProtocol, services: CustosServices, roles: Set<StaffRole>) async throws -> String {
+        let email = "console-\(UUID().uuidString.prefix(8).lowercased())@p.example"
+        let person = Principal(id: UUID(), email: email, displayName: "Console", kind: .staff, roles: roles)
+        try await services.identity.createPrincipal(person, passwordHash: try await Passwords.hash("console password 1"), at: services.now())
+        let (cookie, token) = try await client.execute(uri: "/staff/login", method: .get) { response in
+            (try #require(Self.cookie("custos_login_csrf", in: response)), try #require(Self.csrf(in: String(buffer: response.body))))
+        }
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(cookie)"]
+        let encoded = email.replacingOccurrences(of: "@", with: "%40")
+        let session = try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(token)&email=\(encoded)&password=console+password+1")) { response in
+            try #require(Self.cookie("custos_session", in: response))
+        }
+        return try await client.execute(uri: path, method: .get, headers: [.cookie: "custos_session=\(session)"]) { response in
+            #expect(response.status == .ok)
+            return String(buffer: response.body)
+        }
+    }
+}

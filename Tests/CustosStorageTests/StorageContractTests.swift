@@ -35,7 +35,7 @@ import Testing
         let identity = SQLIdentityRepository(store: database)
         let agency = Agency(id: UUID(), name: "Test Agency", country: "US", kind: .lawEnforcement)
         try await directory.createAgency(agency)
-        let tenant = Tenant(id: UUID(), name: "Alice", kind: .consumer)
+        let tenant = Tenant(id: UUID(), name: "Alice", kind: .consumer, country: "DE", residence: "FR", dataLocation: "IE")
         try await directory.createTenant(tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-1", email: "alice@example.com")])
         let officer = Principal(id: UUID(), email: "officer@agency.example", displayName: "Officer", kind: .agency, agencyID: agency.id)
         let reviewer = Principal(id: UUID(), email: "reviewer@provider.example", displayName: "Reviewer", kind: .staff, roles: [.reviewer])
@@ -58,6 +58,26 @@ import Testing
                 categories: ["subscriber_info"]),
             uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "document")],
             limits: DemandLimits(), agencyID: officer.agencyID!, submittedBy: officer.id, now: t0, makeID: { UUID() })
+    }
+
+    @Test(arguments: locations)
+    func theAssessmentAndTheCustomerFactsItRestsOnSurviveStorage(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            // setup
+            let customer = try #require(try await world.directory.resolveCustomer(for: [Target(type: .email, value: "alice@example.com")]))
+            #expect(customer.country == "DE" && customer.residence == "FR" && customer.dataLocation == "IE")
+            let accepted = try Self.accepted(for: world.officer)
+            let assessment = try Rulebook.bundled().assess(accepted.demand, customer: CustomerFacts(customer), at: Self.t0)
+            // when
+            let submission = try await world.cases.submit(accepted, idempotencyKey: nil, requestHash: "h", customer: customer, assessment: assessment, at: Self.t0, by: world.officer)
+            // then: read back equal, deadlines to the millisecond, and recorded in the chained audit log
+            let stored = try #require(try await world.cases.findCase(id: submission.caseRecord.id))
+            #expect(stored.assessment == assessment)
+            #expect(stored.dueAt == assessment.deadlines.first { $0.kind == "production" }?.due)
+            let timeline = try await world.cases.timeline(caseID: stored.id)
+            #expect(timeline.map(\.record.action) == ["demand.received", "case.opened", "case.assessed"])
+            try AuditChain.verify(try await world.cases.auditTrail())
+        }
     }
 
     @Test(arguments: locations)

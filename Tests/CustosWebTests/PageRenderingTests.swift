@@ -32,7 +32,7 @@ import Testing
         // when
         let html = try renderer.render(Page(
             template: "case", title: "Case", viewer: Self.viewer, csrfToken: "tok123",
-            model: CaseModel(value, demand: demand, timeline: [entry], actions: [.beginReview])))
+            model: CaseModel(value, demand: demand, timeline: [entry], actions: [.beginReview], now: Self.t0)))
         // then
         #expect(html.contains("Case C-2026-00007"))
         #expect(html.contains("emergency"))
@@ -50,7 +50,7 @@ import Testing
     @Test func caseWithoutActionsHasNoActionsSection() async throws {
         let renderer = try await PageRenderer()
         let demand = Self.demand()
-        let html = try renderer.render(Page(template: "case", title: "Case", viewer: Self.viewer, csrfToken: "t", model: CaseModel(Self.openCase(demand), demand: demand, timeline: [], actions: [])))
+        let html = try renderer.render(Page(template: "case", title: "Case", viewer: Self.viewer, csrfToken: "t", model: CaseModel(Self.openCase(demand), demand: demand, timeline: [], actions: [], now: Self.t0)))
         #expect(!html.contains(#"id="actions""#))
     }
 

@@ -57,18 +57,20 @@ public enum DemoData {
             var account: String
             var email: String
             var unlinked: Bool
+            /// Where the data is stored; the rulebook's GDPR Art. 48 and CLOUD Act checks read it.
+            var dataLocation: String
         }
         let seeds = [
-            TenantSeed(name: "Northwind Traders", kind: .enterprise, country: "US", account: "acct-northwind-001", email: "ops@northwind.example", unlinked: false),
-            TenantSeed(name: "Müller Maschinenbau GmbH", kind: .enterprise, country: "DE", account: "acct-mueller-001", email: "it@mueller-mb.example", unlinked: false),
-            TenantSeed(name: "Contoso Health", kind: .enterprise, country: "IE", account: "acct-contoso-001", email: "admin@contoso-health.example", unlinked: false),
-            TenantSeed(name: "Alice Example", kind: .consumer, country: "US", account: "acct-alice-001", email: "alice@example.com", unlinked: false),
-            TenantSeed(name: "Jean Dupont", kind: .consumer, country: "FR", account: "acct-dupont-001", email: "jean.dupont@example.fr", unlinked: false),
-            TenantSeed(name: "Anonymous Relay Users", kind: .consumer, country: "DE", account: "acct-relay-001", email: "relay-user@example.net", unlinked: true),
+            TenantSeed(name: "Northwind Traders", kind: .enterprise, country: "US", account: "acct-northwind-001", email: "ops@northwind.example", unlinked: false, dataLocation: "US"),
+            TenantSeed(name: "Müller Maschinenbau GmbH", kind: .enterprise, country: "DE", account: "acct-mueller-001", email: "it@mueller-mb.example", unlinked: false, dataLocation: "DE"),
+            TenantSeed(name: "Contoso Health", kind: .enterprise, country: "IE", account: "acct-contoso-001", email: "admin@contoso-health.example", unlinked: false, dataLocation: "IE"),
+            TenantSeed(name: "Alice Example", kind: .consumer, country: "US", account: "acct-alice-001", email: "alice@example.com", unlinked: false, dataLocation: "US"),
+            TenantSeed(name: "Jean Dupont", kind: .consumer, country: "FR", account: "acct-dupont-001", email: "jean.dupont@example.fr", unlinked: false, dataLocation: "IE"),
+            TenantSeed(name: "Anonymous Relay Users", kind: .consumer, country: "DE", account: "acct-relay-001", email: "relay-user@example.net", unlinked: true, dataLocation: "DE"),
         ]
         var tenants: [Tenant] = []
         for seed in seeds {
-            let tenant = Tenant(id: UUID(), name: seed.name, kind: seed.kind, country: seed.country)
+            let tenant = Tenant(id: UUID(), name: seed.name, kind: seed.kind, country: seed.country, dataLocation: seed.dataLocation)
             let service = CustomerService(id: UUID(), tenantID: tenant.id, name: seed.unlinked ? "Anonymous relay" : "Cloud workspace", isUnlinked: seed.unlinked)
             try await directory.createTenant(
                 tenant, services: [service],
@@ -122,7 +124,7 @@ public enum DemoData {
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info", "content"], events: []),
             Scenario(agency: 0, instrument: "us.emergency_2702", country: "US", role: "police", target: "acct-alice-001", categories: ["subscriber_info", "non_content"], emergency: true, events: []),
             Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "relay-user@example.net", categories: ["subscriber_info"], events: [("intake", .beginVerification)]),
-            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "prosecutor", target: "jean.dupont@example.fr", categories: ["subscriber_info"], events: [("intake", .beginVerification), ("intake", .recordCheck(name: "issuer callback", passed: true, note: nil))]),
+            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "prosecutor", target: "jean.dupont@example.fr", categories: ["subscriber_info", "content"], events: [("intake", .beginVerification), ("intake", .recordCheck(name: "issuer callback", passed: true, note: nil))]),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: review),
             Scenario(agency: 4, instrument: "br.court_order", country: "BR", role: "judge", target: "jean.dupont@example.fr", categories: ["non_content"], events: review),
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "alice@example.com", categories: ["non_content"], events: review + [("reviewer", .askAgency(question: "Please narrow the date window to the period of the alleged offence."))]),
@@ -134,7 +136,7 @@ public enum DemoData {
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "acct-alice-001", categories: ["subscriber_info"], events: ready),
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info"], events: released),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: released + [("reviewer", .close)]),
-            Scenario(agency: 4, instrument: "br.admin_requisition", country: "BR", role: "police", target: "jean.dupont@example.fr", categories: ["subscriber_info", "encryption_keys"], events: review + [("reviewer", .reject(reason: "Encryption keys are never disclosed; the requisition names no account of ours.", ruleIDs: ["invariant.encryption_keys"]))]),
+            Scenario(agency: 4, instrument: "br.admin_requisition", country: "BR", role: "police", target: "jean.dupont@example.fr", categories: ["subscriber_info", "encryption_keys"], events: review + [("reviewer", .reject(reason: "Encryption keys are never disclosed; the requisition names no account of ours.", ruleIDs: ["invariant.c9.encryption_keys", "br.admin.other"]))]),
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil)), ("agency", .agencyAnswer(.approachCustomer, note: nil))]),
             Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "it@mueller-mb.example", categories: ["subscriber_info"], events: [("agency", .withdraw(reason: "Investigation discontinued"))]),
             Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "alice@example.com", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(86400))), ("reviewer", .preservationEnded(followUpReceived: false))]),

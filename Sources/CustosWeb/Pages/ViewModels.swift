@@ -167,11 +167,17 @@ public struct CaseModel: Sendable {
     public var actions: [ActionModel]
     public var hasActions: Bool
     public var eventPath: String
+    /// nil for a case opened before the rulebook existed, until it is reassessed.
+    public var assessment: AssessmentModel?
+    public var lacksAssessment: Bool
 
     public init(
         id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
-        targets: [FactModel], documents: [DocumentModel], timeline: [TimelineEntryModel], actions: [ActionModel], eventPath: String
+        targets: [FactModel], documents: [DocumentModel], timeline: [TimelineEntryModel], actions: [ActionModel], eventPath: String,
+        assessment: AssessmentModel? = nil
     ) {
+        self.assessment = assessment
+        self.lacksAssessment = assessment == nil
         self.id = id
         self.number = number
         self.stateLabel = stateLabel
@@ -189,7 +195,7 @@ public struct CaseModel: Sendable {
 
 extension CaseModel {
     /// The staff case page for a case, its demand, its audit timeline and the events the viewer may send.
-    public init(_ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind]) {
+    public init(_ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind], now: Date) {
         let id = caseRecord.id.uuidString.lowercased()
         var facts = [
             FactModel("Instrument", demand.instrument.rawValue),
@@ -197,7 +203,10 @@ extension CaseModel {
             FactModel("Issuing authority", "\(demand.issuingAuthority.name) (\(demand.issuingAuthority.role.rawValue))"),
             FactModel("Requester's reference", demand.caseReference),
             FactModel("Received", Timestamp.format(demand.receivedAt)),
-            FactModel("Due (provisional)", caseRecord.dueAt.map(Timestamp.format) ?? "—"),
+            FactModel(
+                caseRecord.assessment?.deadlines.contains { CaseIntake.answerDeadlineKinds.contains($0.kind) } == true
+                    ? "Due (legal deadline)" : "Due (provisional service target)",
+                caseRecord.dueAt.map { Timestamp.format($0) + " · " + AssessmentModel.timeLeft(until: $0, now: now) } ?? "—"),
             FactModel("Categories requested", demand.categories.map(\.rawValue).joined(separator: ", ")),
             FactModel(
                 "Customer",
@@ -226,8 +235,10 @@ extension CaseModel {
                     downloadPath: "/staff/documents/\($0.id.uuidString.lowercased())")
             },
             timeline: timeline.map(TimelineEntryModel.init),
-            actions: actions.map { ActionModel(kind: $0, requested: caseRecord.requestedCategories) },
-            eventPath: "/staff/cases/\(id)/events")
+            // Only what the assessment allows is offered for approval; the workflow guard enforces it anyway.
+            actions: actions.map { ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories) },
+            eventPath: "/staff/cases/\(id)/events",
+            assessment: caseRecord.assessment.map { AssessmentModel($0, now: now) })
     }
 }
 
