@@ -328,3 +328,24 @@ extension ServerTests {
         }
     }
 }
+
+/// The OpenAPI document's enumerations are a contract: they must list exactly the values the code accepts.
+@Suite struct OpenAPIEnumerationTests {
+    static func enumeration(after anchor: String, in text: String) -> Set<String>? {
+        guard let start = text.range(of: anchor), let open = text[start.upperBound...].range(of: "enum: ["),
+            let close = text[open.upperBound...].firstIndex(of: "]")
+        else { return nil }
+        return Set(text[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+    }
+
+    @Test func enumerationsMatchTheDomain() throws {
+        let url = try #require(Bundle(path: Bundle.main.bundlePath + "/custos_CustosServer.resources")?.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(Self.enumeration(after: "        instrument:", in: text) == Set(LegalInstrument.allCases.map(\.rawValue)))
+        #expect(Self.enumeration(after: "        categories:\n          type: array", in: text) == Set(DataCategory.allCases.map(\.rawValue)))
+        #expect(Self.enumeration(after: "    Event:", in: text) == Set(CaseEvent.Kind.allCases.map(\.rawValue)))
+        #expect(Self.enumeration(after: "        flags:\n          type: array", in: text) == Set(AssessmentFlag.allCases.map(\.rawValue)))
+        #expect(Self.enumeration(after: "              verdict:", in: text) == Set(Verdict.allCases.map(\.rawValue)))
+        #expect(Self.enumeration(after: "        notice:", in: text) == Set(NoticeStatus.allCases.map(\.rawValue)))
+    }
+}

@@ -72,8 +72,111 @@ def test_migrate_demo_users_and_tokens(data):
         assert len({case["agencyID"] for case in cases}) == 5
         assert any(case.get("customer", {}).get("isUnlinkedService") for case in cases)
         assert {case["customer"]["kind"] for case in cases if case.get("customer")} == {"enterprise", "consumer"}
+        # Every demo case carries its rulebook assessment.
+        assert all(case.get("assessment", {}).get("rulebookVersion") for case in cases)
         status, demands = get("/api/v1/demands", agency_token)
         assert status == 200 and demands == []
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# --- custos rules check / custos rules assess (issue 3's CLI contract) ---
+
+RULEBOOK = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "CustosDomain", "Resources", "rulebook.json")
+
+
+def rules(*args, stdin="", env=None):
+    return subprocess.run([BIN, "rules", *args], input=stdin, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_rules_check_accepts_the_bundled_rulebook_and_reports_problems_with_their_location(tmp_path):
+    ok = rules("check", RULEBOOK)
+    assert ok.returncode == 0, ok.stderr
+    assert "valid rulebook" in ok.stdout
+
+    book = json.load(open(RULEBOOK))
+    book["rules"][0]["effects"]["contnt"] = "allowed"
+    book["rules"][1]["citation"] = ""
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(book, indent=2))
+    bad = rules("check", str(broken))
+    assert bad.returncode != 0
+    assert "rules[0] (" + book["rules"][0]["id"] + ").effects.contnt" in bad.stderr
+    assert "line " in bad.stderr
+    assert "every rule must cite its source" in bad.stderr
+
+    syntax = tmp_path / "syntax.json"
+    syntax.write_text('{"format": "custos-rulebook/1", "version": ')
+    assert rules("check", str(syntax)).returncode != 0
+    missing = rules("check", str(tmp_path / "nope.json"))
+    assert missing.returncode != 0 and "cannot be read" in missing.stderr
+
+
+ASSESS_INPUT = {
+    "demand": {"instrument": "eu.epoc", "jurisdiction": "DE", "issuingAuthority": {"name": "Staatsanwaltschaft Berlin", "role": "prosecutor"},
+               "caseReference": "StA-1", "receivedAt": "2026-09-07T10:20:00Z",
+               "targets": [{"type": "email", "value": "jean@example.fr"}], "categories": ["subscriber_info", "content"],
+               "offenceMaxYears": 5},
+    "customer": {"kind": "consumer", "nationality": "FR", "residence": "FR", "dataLocation": "IE",
+                 "services": [{"id": "mail", "unlinked": False}]},
+    "at": "2026-09-07T10:20:00Z",
+}
+
+
+def test_rules_assess_prints_the_assessment_as_the_contract_says():
+    result = rules("assess", stdin=json.dumps(ASSESS_INPUT))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["rulebookVersion"]
+    assert out["categories"]["content"]["verdict"] == "denied"  # a prosecutor may not order content (Art. 4(2))
+    assert "eu.epoc.traffic_content" in out["categories"]["content"]["rules"]
+    assert out["categories"]["content"]["explanation"]
+    assert out["categories"]["subscriber_info"]["verdict"] == "allowed"
+    production = [d for d in out["deadlines"] if d["kind"] == "production"]
+    assert production and production[0]["due"].startswith("2026-09-17T22:00:00")  # end of the 10th day, Berlin time
+    assert out["notice"]["status"] == "barred_indefinitely"  # Art. 13: the issuing authority informs the person
+    assert isinstance(out["flags"], list) and "issuer_insufficient" in out["flags"]
+
+
+def test_rules_assess_example_from_the_issue():
+    example = {"demand": {"instrument": "us.search_warrant", "jurisdiction": "US", "issuingAuthority": {"name": "W.D. Wash.", "role": "judge"},
+                          "caseReference": "2:26-mj-1", "targets": [{"type": "email", "value": "a@example.com"}], "categories": ["content"],
+                          "nonDisclosureOrder": {"basis": "18 U.S.C. 2705(b)", "until": "2026-11-04"}},
+               "customer": {"kind": "enterprise", "nationality": "DE", "residence": "DE", "dataLocation": "IE",
+                            "services": [{"id": "svc", "unlinked": False}]},
+               "at": "2026-05-04T09:00:00Z"}
+    out = json.loads(rules("assess", stdin=json.dumps(example)).stdout)
+    assert out["categories"]["content"]["verdict"] == "allowed"
+    assert out["notice"] == {**out["notice"], "status": "barred_until", "until": "2026-11-05T00:00:00.000Z"}
+    assert set(out["flags"]) == {"redirect_first", "gdpr_art48_review"}
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("", "got nothing"),
+    ("not json", "not valid JSON"),
+    ('{"demand": {}, "customer": {}, "at": "yesterday"}', "at: must be an ISO 8601 timestamp"),
+    ('{"demand": {"instrument": "us.teleport"}, "at": "2026-05-04T09:00:00Z"}', "demand.instrument"),
+    ('{"demand": {}, "custmer": {}, "at": "2026-05-04T09:00:00Z"}', "custmer: unknown field"),
+    ('{"demand": {}, "customer": {"kind": "household"}, "at": "2026-05-04T09:00:00Z"}', "customer.kind"),
+])
+def test_rules_assess_refuses_invalid_input_with_a_clear_message(text, needle):
+    result = rules("assess", stdin=text)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert needle in result.stderr
+
+
+def test_rules_assess_uses_the_rulebook_named_by_CUSTOS_RULEBOOK(tmp_path):
+    book = json.load(open(RULEBOOK))
+    book["version"] = "provider-test-1"
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps(book))
+    result = rules("assess", stdin=json.dumps(ASSESS_INPUT), env={"CUSTOS_RULEBOOK": str(own)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rulebookVersion"] == "provider-test-1"
+    book["rules"][0]["effects"] = {"encryption_keys": "allowed"}
+    own.write_text(json.dumps(book))
+    refused = rules("assess", stdin=json.dumps(ASSESS_INPUT), env={"CUSTOS_RULEBOOK": str(own)})
+    assert refused.returncode != 0 and "encryption_keys can only be denied" in refused.stderr

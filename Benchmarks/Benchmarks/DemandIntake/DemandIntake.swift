@@ -11,17 +11,23 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.throughput, .wallClock, .mallocCountTotal, .peakMemoryResident],
         timeUnits: .microseconds, warmupIterations: 3, maxDuration: .seconds(10), maxIterations: 200)
 
-    Benchmark("Demand accepted (validate + SQLite transaction)") { benchmark in
+    rulebookBenchmarks()
+
+    Benchmark("Demand accepted (validate + assess + SQLite transaction)") { benchmark in
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-bench-\(UUID().uuidString)")
         let database = try CustosDatabase(location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "bench"))
         try await database.migrate()
         let world = try await World.make(database)
+        let rulebook = try Rulebook.bundled()
         benchmark.startMeasurement()
         for index in benchmark.scaledIterations {
             let accepted = try Demand.validate(
                 World.draft(reference: "B-\(index)"), uploads: [World.pdf], limits: DemandLimits(), agencyID: world.officer.agencyID!,
                 submittedBy: world.officer.id, now: World.t0, makeID: { UUID() })
-            blackHole(try await world.cases.submit(accepted, idempotencyKey: nil, requestHash: "h\(index)", customer: nil, at: World.t0, by: world.officer))
+            // As CustosServices.submitDemand does: assess against the rulebook, then store.
+            let assessment = rulebook.assess(accepted.demand, customer: CustomerFacts(), at: World.t0)
+            blackHole(try await world.cases.submit(
+                accepted, idempotencyKey: nil, requestHash: "h\(index)", customer: nil, assessment: assessment, at: World.t0, by: world.officer))
         }
         benchmark.stopMeasurement()
         await database.shutdown()
@@ -32,7 +38,7 @@ let benchmarks: @Sendable () -> Void = {
         let demand = try Demand.validate(
             World.draft(reference: "W"), uploads: [World.pdf], limits: DemandLimits(), agencyID: UUID(), submittedBy: UUID(), now: World.t0, makeID: { UUID() }
         ).demand
-        let opened = CaseIntake.open(demand, customer: nil, caseID: UUID(), number: "C-2026-00001", at: World.t0, by: .system).0
+        let opened = CaseIntake.open(demand, customer: nil, assessment: nil, caseID: UUID(), number: "C-2026-00001", at: World.t0, by: .system).0
         let reviewer = Principal(id: UUID(), email: "r@p.example", displayName: "R", kind: .staff, roles: [.reviewer])
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
