@@ -36,6 +36,10 @@ def test_staff_sees_queue_and_opens_a_case(browser):
     expect(page.locator("h1")).to_contain_text("Case C-")
     expect(page.locator("#timeline")).to_contain_text("demand.received")
     expect(page.locator("#actions")).to_contain_text("Begin Review")
+    # The rulebook's assessment: an emergency request under 18 U.S.C. § 2702 is voluntary only.
+    expect(page.locator("#verdicts")).to_contain_text("voluntary")
+    expect(page.locator("#flags")).to_contain_text("emergency_voluntary_only")
+    expect(page.locator("#notice")).to_contain_text("after the emergency is over")
 
 
 def test_wrong_password_is_refused(browser):
@@ -57,6 +61,7 @@ def test_agency_submits_pdf_and_staff_sees_it(browser):
     agency.select_option("#targetType", "email")
     agency.fill("#targetValue", "alice@example.com")
     agency.check("input[value=subscriber_info]")
+    agency.check("input[value=content]")
     pdf = os.path.join(tempfile.mkdtemp(), "subpoena.pdf")
     with open(pdf, "wb") as f:
         f.write(b"%PDF-1.4\n% browser test\n%%EOF\n")
@@ -74,6 +79,12 @@ def test_agency_submits_pdf_and_staff_sees_it(browser):
     staff.click(f"text={number}")
     expect(staff.locator("h1")).to_contain_text(number)
     expect(staff.locator("body")).to_contain_text("subpoena.pdf")
+    # Staff see what the law compels: a subpoena reaches subscriber information, never content.
+    expect(staff.locator('#verdicts tr[data-category="subscriber_info"]')).to_contain_text("allowed")
+    expect(staff.locator('#verdicts tr[data-category="content"]')).to_contain_text("denied")
+    expect(staff.locator('#verdicts tr[data-category="content"]')).to_contain_text("us.subpoena.content")
+    expect(staff.locator("#deadlines")).to_contain_text("production")
+    expect(staff.locator("body")).to_contain_text("Due (legal deadline)")
 
 
 def test_agency_form_names_missing_fields(browser):
