@@ -161,6 +161,29 @@ import Testing
         #expect(assessment.refusal(for: [.nonContent])?.contains("not assessed") == true)
     }
 
+    // MARK: DMCA rows (17 U.S.C. § 512)
+
+    @Test func theDMCARowsAreCitedRules() throws {
+        let dmca = try #require(rulebook.dmca)
+        #expect(Set(dmca.rows.map(\.id)) == ["dmca.takedown", "dmca.counter_notice", "dmca.repeat_infringer"])
+        #expect(dmca.noticeElements.count == 6 && dmca.counterNoticeElements.count == 4)
+        // § 512(c)(3)(B)(ii): elements (ii)–(iv) are the ones a curable notice must have.
+        #expect(Set(dmca.noticeElements.filter { $0.curableWithout == false }.map(\.id)) == ["N-ii", "N-iii", "N-iv"])
+    }
+
+    @Test(arguments: [
+        // received Monday 16 Nov 2026: Thanksgiving is skipped; 10th business day is Tue 1 Dec, 14th is Mon 7 Dec (New York time)
+        ("2026-11-16T15:00:00Z", "2026-12-01T05:00:00Z", "2026-12-08T05:00:00Z"),
+        // received Friday 18 Dec 2026: Christmas and New Year's Day are skipped
+        ("2026-12-18T15:00:00Z", "2027-01-05T05:00:00Z", "2027-01-12T05:00:00Z"),
+    ])
+    func counterNoticeRestoreWindowCountsBusinessDays(received: String, earliest: String, latest: String) throws {
+        let window = try #require(rulebook.restoreWindow(afterCounterNoticeAt: Timestamp.parse(received)!))
+        #expect(window.earliest == Timestamp.parse(earliest))
+        #expect(window.latest == Timestamp.parse(latest))
+        #expect(window.covered)
+    }
+
     // MARK: The CLI's input format
 
     @Test func assessmentInputRejectsUnknownFieldsAndBadValues() {

@@ -114,6 +114,16 @@ extension Rulebook {
             fail("instruments.\(id)", "unknown instrument id; expected one of \(instrumentIDs.sorted().joined(separator: ", "))")
         }
 
+        if let dmca {
+            if dmca.restoreWindow.fromBusinessDays <= 0 || dmca.restoreWindow.fromBusinessDays > dmca.restoreWindow.toBusinessDays {
+                fail("dmca.restoreWindow", "fromBusinessDays must be positive and not after toBusinessDays")
+            }
+            if calendars[dmca.restoreWindow.calendar] == nil { fail("dmca.restoreWindow.calendar", "no calendar \"\(dmca.restoreWindow.calendar)\"") }
+            for (index, row) in dmca.rows.enumerated() where row.citation.trimmingCharacters(in: .whitespaces).isEmpty {
+                fail("dmca.rows[\(index)] (\(row.id)).citation", "every rule must cite its source")
+            }
+        }
+
         var seen: [String: Int] = [:]
         for (index, rule) in rules.enumerated() {
             let at = "rules[\(index)] (\(rule.id))"

@@ -20,12 +20,15 @@ public struct Rulebook: Codable, Equatable, Sendable {
     /// What the rulebook knows about each instrument; `compelsContent` feeds the content invariant.
     public var instruments: [String: InstrumentSpec]
     public var rules: [Rule]
+    /// The DMCA rows of §7 (optional in a provider's file).
+    public var dmca: DMCARules?
 
     public init(
         format: String = Rulebook.format, version: String, title: String, regions: [String: [String]] = [:],
         qualifyingForeignGovernments: [QualifyingForeignGovernment] = [], calendars: [String: LegalCalendarSpec] = [:],
-        instruments: [String: InstrumentSpec] = [:], rules: [Rule]
+        instruments: [String: InstrumentSpec] = [:], rules: [Rule], dmca: DMCARules? = nil
     ) {
+        self.dmca = dmca
         self.format = format
         self.version = version
         self.title = title
