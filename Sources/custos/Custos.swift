@@ -40,7 +40,10 @@ struct Serve: AsyncParsableCommand {
             say("Demo logins (password in brackets):")
             for login in DemoData.logins { say("  \(login.what): \(login.email) [\(login.password)]") }
         }
+        let assessed = try await services.assessCasesWithoutAssessment()
+        if assessed > 0 { say("Assessed \(assessed) open case(s) from before the rulebook against rulebook \(services.rulebook.version).") }
         let app = buildApplication(services: services)
+        say("Rulebook \(services.rulebook.version) (\(services.configuration.rulebookPath ?? "bundled")), \(services.rulebook.rules.count) rules")
         say("Custos on \(try configuration.databaseLocation())")
         say("Staff console:  http://\(configuration.host):\(configuration.port)/staff/login")
         say("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")

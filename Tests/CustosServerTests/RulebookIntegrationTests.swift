@@ -125,3 +125,31 @@ import Testing
         }
     }
 }
+
+extension RulebookIntegrationTests {
+    @Test func casesFromBeforeTheRulebookAreAssessedOnceBySystem() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            // setup: a case stored the way the foundation stored it, without an assessment
+            let agency = try #require(try await services.directory.findAgency(named: "Agency A"))
+            let officer = Principal(id: UUID(), email: "legacy@agency.example", displayName: "Legacy", kind: .agency, agencyID: agency.id)
+            try await services.identity.createPrincipal(officer, passwordHash: "unused", at: services.now())
+            let draft = try JSONDecoder().decode(DemandDraft.self, from: Data(Self.subpoenaJSON.utf8))
+            let accepted = try Demand.validate(draft, uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "d")],
+                                               limits: DemandLimits(), agencyID: agency.id, submittedBy: officer.id, now: services.now(), makeID: { UUID() })
+            let legacy = try await services.cases.submit(accepted, idempotencyKey: nil, requestHash: "legacy", customer: nil, assessment: nil, at: services.now(), by: officer)
+            #expect(legacy.caseRecord.assessment == nil)
+            // when
+            #expect(try await services.assessCasesWithoutAssessment() == 1)
+            #expect(try await services.assessCasesWithoutAssessment() == 0, "a second run finds nothing left")
+            // then
+            let assessed = try #require(try await services.cases.findCase(id: legacy.caseRecord.id))
+            #expect(assessed.assessment?.verdict(for: .content) == .denied)
+            let entry = try #require(try await services.cases.timeline(caseID: assessed.id).last?.record)
+            #expect(entry.action == "case.reassess" && entry.actor == Actor.system.auditName)
+
+            // and the agency never sees the provider's legal assessment
+            let summary = try await client.execute(uri: "/api/v1/demands", method: .get, headers: ServerTests.headers(tokens.officer)) { String(buffer: $0.body) }
+            #expect(!summary.contains("assessment") && !summary.contains("verdict"))
+        }
+    }
+}

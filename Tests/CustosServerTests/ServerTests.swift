@@ -43,7 +43,13 @@ import Testing
             tokens.append(try await services.identity.issueToken(for: person.id, label: "test", at: services.now()).token)
         }
         let all = Tokens(officer: tokens[0], otherOfficer: tokens[1], reviewer: tokens[2], approver1: tokens[3], approver2: tokens[4], auditor: tokens[5])
-        try await app.test(.router) { client in try await body(client, all, services) }
+        do {
+            try await app.test(.router) { client in try await body(client, all, services) }
+        } catch {
+            // Shut the pool down on failure too, so the failure is reported instead of a crash in deinit.
+            await services.database.shutdown()
+            throw error
+        }
         await services.database.shutdown()
     }
 

@@ -47,6 +47,37 @@ import Testing
         #expect(!html.contains("<script"), "pages work without JavaScript")
     }
 
+    @Test func assessmentSectionShowsVerdictsDeadlinesAndOffersOnlyApprovableCategories() async throws {
+        // setup: a subpoena for subscriber information and content, assessed by the bundled rulebook
+        let renderer = try await PageRenderer()
+        var demand = Self.demand()
+        demand.instrument = .usSubpoena
+        demand.issuingAuthority = IssuingAuthority(name: "Grand jury", role: .prosecutor)
+        var value = Self.openCase(demand)
+        value.assessment = try Rulebook.bundled().assess(demand, customer: CustomerFacts(kind: .enterprise, nationality: "US"), at: Self.t0)
+        value.state = .inReview
+        // when: rendered two weeks later, under a newer rulebook
+        let html = try renderer.render(Page(
+            template: "case", title: "Case", viewer: Self.viewer, csrfToken: "t",
+            model: CaseModel(value, demand: demand, timeline: [], actions: [.approveScope], now: Self.t0.addingTimeInterval(14 * 86400), rulebookInForce: "2027.01")))
+        // then
+        #expect(html.contains(#"<tr data-category="content"><td>Content</td><td><span class="verdict denied">denied</span>"#))
+        #expect(html.contains("us.subpoena.content"))
+        #expect(html.contains("redirect_first"))
+        #expect(html.contains("overdue by"), "the 10-day production deadline has passed")
+        #expect(html.contains(#"id="stale""#) && html.contains("Rulebook 2027.01 is now in force"))
+        #expect(html.contains(#"name="categories[]" value="subscriber_info""#))
+        #expect(!html.contains(#"name="categories[]" value="content""#), "denied categories are not offered for approval")
+    }
+
+    @Test func caseWithoutAnAssessmentSaysSo() async throws {
+        let renderer = try await PageRenderer()
+        let demand = Self.demand()
+        let html = try renderer.render(Page(template: "case", title: "Case", viewer: Self.viewer, csrfToken: "t", model: CaseModel(Self.openCase(demand), demand: demand, timeline: [], actions: [], now: Self.t0)))
+        #expect(html.contains("no rulebook assessment yet"))
+        #expect(!html.contains(#"id="verdicts""#))
+    }
+
     @Test func caseWithoutActionsHasNoActionsSection() async throws {
         let renderer = try await PageRenderer()
         let demand = Self.demand()

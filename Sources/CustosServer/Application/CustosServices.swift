@@ -77,6 +77,22 @@ public struct CustosServices: Sendable {
         return rulebook.assess(demand, customer: CustomerFacts(stored.customer), at: now())
     }
 
+    /// Gives every open case opened before the rulebook existed its assessment, as a `reassess`
+    /// event by the system (audited like any other). Returns how many cases were assessed.
+    @discardableResult
+    public func assessCasesWithoutAssessment() async throws -> Int {
+        let reassessable = CaseWorkflow.sourceStates(of: .reassess)
+        var count = 0
+        for stored in try await cases.listCases(CaseFilter(openOnly: true, limit: 100_000))
+        where stored.assessment == nil && reassessable.contains(stored.state) {
+            guard let demand = try await cases.findDemand(id: stored.demandID) else { continue }
+            let assessment = rulebook.assess(demand, customer: CustomerFacts(stored.customer), at: now())
+            _ = try await cases.apply(.reassess(assessment), toCase: stored.id, at: now(), by: .system)
+            count += 1
+        }
+        return count
+    }
+
     /// Applies an event, turning refusals and unknown cases into problems.
     func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
         do {

@@ -148,7 +148,8 @@ struct WebRoutes {
         try await services.recordRead("case.viewed", caseID: id, by: principal, details: ["via": "console"])
         let model = CaseModel(
             caseRecord, demand: demand, timeline: try await services.cases.timeline(caseID: id),
-            actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor), now: services.now())
+            actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor), now: services.now(),
+            rulebookInForce: services.rulebook.version)
         return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status)
     }
 

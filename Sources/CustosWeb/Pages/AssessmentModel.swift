@@ -41,6 +41,8 @@ public struct AssessmentModel: Sendable {
     }
 
     public var rulebookVersion: String
+    /// Set when the rulebook in force is a different version: staff should reassess.
+    public var newerRulebook: String?
     public var assessedAt: String
     public var verdicts: [VerdictRow]
     public var deadlines: [DeadlineRow]
@@ -54,8 +56,9 @@ public struct AssessmentModel: Sendable {
     public var issuerStatus: String
     public var findings: [FindingRow]
 
-    public init(_ assessment: Assessment, now: Date) {
+    public init(_ assessment: Assessment, now: Date, rulebookInForce: String? = nil) {
         rulebookVersion = assessment.rulebookVersion
+        newerRulebook = rulebookInForce.flatMap { $0 == assessment.rulebookVersion ? nil : $0 }
         assessedAt = Timestamp.format(assessment.assessedAt)
         verdicts = assessment.categories.sorted { $0.key < $1.key }.map { category, verdict in
             VerdictRow(

@@ -195,7 +195,9 @@ public struct CaseModel: Sendable {
 
 extension CaseModel {
     /// The staff case page for a case, its demand, its audit timeline and the events the viewer may send.
-    public init(_ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind], now: Date) {
+    public init(
+        _ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind], now: Date, rulebookInForce: String? = nil
+    ) {
         let id = caseRecord.id.uuidString.lowercased()
         var facts = [
             FactModel("Instrument", demand.instrument.rawValue),
@@ -238,7 +240,7 @@ extension CaseModel {
             // Only what the assessment allows is offered for approval; the workflow guard enforces it anyway.
             actions: actions.map { ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories) },
             eventPath: "/staff/cases/\(id)/events",
-            assessment: caseRecord.assessment.map { AssessmentModel($0, now: now) })
+            assessment: caseRecord.assessment.map { AssessmentModel($0, now: now, rulebookInForce: rulebookInForce) })
     }
 }
 
