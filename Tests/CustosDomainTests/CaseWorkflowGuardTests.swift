@@ -182,6 +182,25 @@ import Testing
         #expect(approved.scopeApprovals.count == 1)
     }
 
+    @Test func aSecrecyBarInTheInstrumentExcusesTheRedirect() throws {
+        // An NSL to an enterprise tenant: the certification bars notice, so the customer cannot be approached.
+        var demand = Fixture.demand(categories: [.subscriberInfo])
+        demand.instrument = .usNSL
+        demand.issuingAuthority = IssuingAuthority(name: "FBI SAC Seattle", role: .nationalSecurity)
+        var subject = Fixture.newCase(kind: .enterprise, demand: demand)
+        subject.state = .inReview
+        #expect(subject.hasNonDisclosureOrder == false)
+        #expect(subject.assessment?.notice.status == .barredIndefinitely)
+        let (approved, _) = try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: .nonDisclosureOrder), to: subject, at: later, by: Fixture.approver1.actor)
+        #expect(approved.redirectExcuse == .nonDisclosureOrder)
+        // A plain subpoena to an enterprise tenant has no such bar: the excuse is refused.
+        var plain = Fixture.newCase(kind: .enterprise, demand: subpoena([.subscriberInfo]))
+        plain.state = .inReview
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: .nonDisclosureOrder), to: plain, at: later, by: Fixture.approver1.actor)
+        }
+    }
+
     @Test func preserveOnlyIsNotApprovable() {
         var demand = Fixture.demand(categories: [.nonContent])
         demand.instrument = .usPreservation2703f

@@ -127,6 +127,15 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
 
     public var isClosed: Bool { state == .closed }
 
+    /// The law bars telling the customer: a gag order on the demand, or a bar the rulebook finds in
+    /// the instrument itself (NSL certification, FISA secrecy, e-Evidence Art. 13 confidentiality).
+    public var noticeIsLegallyBarred: Bool {
+        switch assessment?.notice.status {
+        case .barredUntil?, .barredIndefinitely?: true
+        default: hasNonDisclosureOrder
+        }
+    }
+
     /// Enterprise customers answer for themselves, so C4 asks for a redirect first.
     public var needsRedirectFirst: Bool { customer?.kind == .enterprise }
 }

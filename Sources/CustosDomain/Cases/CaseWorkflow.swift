@@ -280,7 +280,7 @@ public enum CaseWorkflow {
         // C4: an enterprise customer must be tried first, unless a recorded excuse applies.
         if current.needsRedirectFirst && current.redirect != .requesterInsisted {
             switch excuse ?? current.redirectExcuse {
-            case .nonDisclosureOrder where current.hasNonDisclosureOrder: break
+            case .nonDisclosureOrder where current.hasNonDisclosureOrder || current.noticeIsLegallyBarred: break
             case .emergency where current.isEmergency: break
             case .some(let excuse):
                 throw WorkflowRefusal(.guardFailed, "excuse \(excuse.rawValue) does not apply: the demand has no \(excuse == .emergency ? "emergency flag" : "non-disclosure order")")
