@@ -145,6 +145,7 @@ extension Rulebook {
             }
             if rule.citation.trimmingCharacters(in: .whitespaces).isEmpty { fail("\(at).citation", "every rule must cite its source") }
             if rule.explanation.trimmingCharacters(in: .whitespaces).isEmpty { fail("\(at).explanation", "must not be empty") }
+            if rule.effective?.from == nil { fail("\(at).effective.from", "every rule states the day it took effect") }
             if let period = rule.effective {
                 if let from = period.from, LocalDay(from) == nil { fail("\(at).effective.from", "\"\(from)\" is not a date such as 2026-08-18") }
                 if let until = period.until, LocalDay(until) == nil { fail("\(at).effective.until", "\"\(until)\" is not a date") }
