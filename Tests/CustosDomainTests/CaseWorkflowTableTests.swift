@@ -36,6 +36,7 @@ import Testing
         case .withdraw: (.withdraw(reason: nil), Fixture.officer.actor)
         case .close: (.close, Fixture.reviewer.actor)
         case .reassess: (.reassess(Fixture.newCase().assessment!), Fixture.reviewer.actor)
+        case .endEmergency: (.endEmergency(note: "person found safe"), Fixture.reviewer.actor)
         }
     }
 
@@ -44,6 +45,7 @@ import Testing
         var subject = Fixture.newCase(kind: .enterprise)
         subject.state = state
         subject.redirect = .requesterInsisted
+        subject.isEmergency = kind == .endEmergency
         if [.scopeApproved, .collecting, .readyForRelease, .released].contains(state) {
             subject.approvedScope = [.subscriberInfo]
         }

@@ -129,8 +129,9 @@ import Testing
             #expect(asked.state == .awaitingAgency)
             #expect(try await world.cases.findCase(id: id)?.state == .awaitingAgency)
             let timeline = try await world.cases.timeline(caseID: id)
-            #expect(timeline.map(\.record.action) == ["demand.received", "case.opened", "case.begin_review", "case.release", "case.ask_agency"])
-            #expect(timeline[3].record.outcome == .refused)
+            // Entering review plans the customer notice in the same transaction (C5); with no customer matched it records why none is possible.
+            #expect(timeline.map(\.record.action) == ["demand.received", "case.opened", "case.begin_review", "notice.not_possible", "case.release", "case.ask_agency"])
+            #expect(timeline[4].record.outcome == .refused)
             #expect(try await world.cases.pendingAgencyMessages().map(\.subject) == ["Clarification requested"])
             try AuditChain.verify(try await world.cases.auditTrail())
             await #expect(throws: StorageError.self) {

@@ -92,6 +92,8 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var recordsCollected: Int?
     public var preservedUntil: Date?
     public var closingReason: String?
+    /// When staff marked the emergency over (E9); notices held for it are released then.
+    public var emergencyEndedAt: Date?
     /// What the rulebook says the law compels for this demand; every scope approval is checked
     /// against it. nil only for cases opened before the rulebook existed, until reassessed.
     public var assessment: Assessment?

@@ -19,6 +19,10 @@ public struct AgencyMessage: Codable, Equatable, Sendable {
 public enum CaseEffect: Equatable, Sendable {
     case audit(AuditRecord)
     case notifyAgency(AgencyMessage)
+    /// C5: the case was accepted for handling; plan its customer notice (storage adds the recipients).
+    case planCustomerNotice(Case)
+    /// E9: the emergency is over; notices held for it may go out.
+    case emergencyEnded(caseID: UUID)
 }
 
 /// Why the workflow turned an event down. Every refusal carries a reason a person can act on.

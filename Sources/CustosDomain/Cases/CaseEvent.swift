@@ -32,6 +32,8 @@ public enum CaseEvent: Equatable, Sendable {
     case close
     /// The rulebook assessed the demand again (new rulebook version, or a case from before the rulebook).
     case reassess(Assessment)
+    /// Staff mark an emergency over; notices held for it go out (E9).
+    case endEmergency(note: String?)
 
     /// The wire and audit name of the event.
     public var kind: Kind {
@@ -58,6 +60,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .withdraw: .withdraw
         case .close: .close
         case .reassess: .reassess
+        case .endEmergency: .endEmergency
         }
     }
 
@@ -84,6 +87,7 @@ public enum CaseEvent: Equatable, Sendable {
         case withdraw
         case close
         case reassess
+        case endEmergency = "end_emergency"
 
         public var label: String { rawValue.replacingOccurrences(of: "_", with: " ").capitalized }
     }
@@ -109,6 +113,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .collectionFinished(let count): ["records": String(count)]
         case .withdraw(let reason): ["reason": reason ?? ""]
         case .reassess(let assessment): CaseIntake.auditDetails(of: assessment)
+        case .endEmergency(let note): ["note": note ?? ""]
         case .beginVerification, .verificationPassed, .beginReview, .startCollection, .approveRelease, .release, .close:
             [:]
         }

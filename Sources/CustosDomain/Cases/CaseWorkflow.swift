@@ -19,6 +19,7 @@ public enum CaseWorkflow {
         case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation:
             [.staff(.reviewer)]
         case .preservationEnded, .close, .reassess: [.staff(.reviewer), .system]
+        case .endEmergency: [.staff(.reviewer)]
         case .agencyReplied, .agencyAnswer, .withdraw: [.owningAgency]
         case .approveScope, .approveRelease: [.staff(.approver)]
         case .startCollection: [.staff(.custodian)]
@@ -44,6 +45,7 @@ public enum CaseWorkflow {
         case .withdraw: Set(CaseState.allCases).subtracting([.released, .closed])
         case .close: [.released]
         case .reassess: [.received, .verifying, .inReview, .awaitingAgency, .redirectPending, .challenged, .preserving]
+        case .endEmergency: Set(CaseState.allCases).subtracting([.closed, .received, .verifying])
         }
     }
 
@@ -239,6 +241,11 @@ public enum CaseWorkflow {
                 next.scopeApprovals = []
                 extraDetails["approvalsVoided"] = "1"
             }
+        case .endEmergency:
+            guard current.isEmergency else { throw WorkflowRefusal(.guardFailed, "the case is not an emergency") }
+            guard current.emergencyEndedAt == nil else { throw WorkflowRefusal(.guardFailed, "the emergency was already marked over") }
+            next.emergencyEndedAt = time
+            effects.append(.emergencyEnded(caseID: current.id))
         case .withdraw(let reason):
             close(.withdrawn, reason: reason ?? "withdrawn by the requester")
         case .close:
@@ -255,6 +262,11 @@ public enum CaseWorkflow {
         let audit = AuditRecord(
             caseID: current.id, subject: "case:\(current.id.uuidString.lowercased())", action: "case.\(kind.rawValue)",
             actor: actorName, at: time, details: details)
+        // C5: a case enters review once, when it is accepted for handling; that is when its
+        // customer notice is planned (a demand that fails verification never reaches a customer).
+        if [.received, .verifying].contains(current.state) && next.state == .inReview {
+            effects.append(.planCustomerNotice(next))
+        }
         return (next, [.audit(audit)] + effects)
     }
 

@@ -82,6 +82,7 @@ struct EventRequest: Codable {
         case .release: return .release
         case .withdraw: return .withdraw(reason: reason)
         case .close: return .close
+        case .endEmergency: return .endEmergency(note: note ?? reason)
         case .reassess:
             // The server computes the assessment itself (CustosServices.apply(_:toCase:by:)).
             throw Problem.invalid(field: "type", "reassess is computed by the server; send it to the events endpoint as is")

@@ -22,7 +22,7 @@ public final class CustosDatabase: Service, Sendable {
     let sqliteLoop: (any EventLoop)?
 
     public static let migrations: [any Migration] = [
-        M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(),
+        M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(), M006_CreateNoticesAndJobs(),
     ]
 
     public init(location: DatabaseLocation, logger: Logger) throws {

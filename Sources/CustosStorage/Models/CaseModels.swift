@@ -1,3 +1,4 @@
+import CustosDomain
 import FluentKit
 import Foundation
 
@@ -85,5 +86,45 @@ final class OutboxRow: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "delivered_at") var deliveredAt: Date?
     @Field(key: "attempts") var attempts: Int
+    /// `pending`, `leased`, `done` or `dead` (dead letters are shown to staff).
+    @Field(key: "status") var status: String
+    @OptionalField(key: "run_at") var runAt: Date?
+    @OptionalField(key: "lease_until") var leaseUntil: Date?
+    @OptionalField(key: "lease_owner") var leaseOwner: String?
+    @OptionalField(key: "last_error") var lastError: String?
+    /// Unique: the same job is never queued twice (for a notice: its delivery id).
+    @OptionalField(key: "dedupe_key") var dedupeKey: String?
     init() {}
+}
+
+final class NoticeRow: Model, @unchecked Sendable {
+    static let schema = "customer_notices"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "state") var state: String
+    @OptionalField(key: "hold_until") var holdUntil: Date?
+    @OptionalField(key: "reminder_at") var reminderAt: Date?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+    /// Canonical JSON of the domain `CustomerNotice`; the columns above are copies for queries.
+    @Field(key: "body") var body: String
+    init() {}
+
+    convenience init(_ notice: CustomerNotice) throws {
+        self.init()
+        id = notice.id
+        try copy(from: notice)
+    }
+
+    func copy(from notice: CustomerNotice) throws {
+        caseID = notice.caseID
+        state = notice.state.rawValue
+        holdUntil = notice.holdUntil
+        reminderAt = notice.reminderSent ? nil : notice.reminderAt
+        createdAt = notice.createdAt
+        updatedAt = notice.updatedAt
+        body = try CustosJSON.string(notice)
+    }
+
+    func domain() throws -> CustomerNotice { try CustosJSON.decode(CustomerNotice.self, from: body) }
 }

@@ -7,8 +7,13 @@ import SQLKit
 public struct SQLCaseRepository: CaseRepository {
     static let caseNumberCounter = "case_number"
     let store: CustosDatabase
+    /// How long before a dated bar lapses staff are reminded to check for a renewal.
+    let noticeReminderLead: TimeInterval
 
-    public init(store: CustosDatabase) { self.store = store }
+    public init(store: CustosDatabase, noticeReminderLead: TimeInterval = NoticePlanner.defaultReminderLead) {
+        self.store = store
+        self.noticeReminderLead = noticeReminderLead
+    }
 
     var isPostgres: Bool { store.location.isPostgres }
 
@@ -21,6 +26,7 @@ public struct SQLCaseRepository: CaseRepository {
             return replay
         }
         let isPostgres = self.isPostgres
+        let reminderLead = noticeReminderLead
         do {
             return try await store.database.transaction { tx in
                 let demandRow = DemandRow()
@@ -48,7 +54,7 @@ public struct SQLCaseRepository: CaseRepository {
                     demand, customer: customer, assessment: assessment, caseID: UUID(), number: number, at: time,
                     by: submitter.actor)
                 try await CaseRow(opened).create(on: tx)
-                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time)
+                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead)
                 return DemandSubmission(demand: demand, caseRecord: opened, isReplay: false)
             }
         } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
@@ -85,12 +91,30 @@ public struct SQLCaseRepository: CaseRepository {
         return CaseIntake.caseNumber(year: year, sequence: counter.value)
     }
 
-    static func persist(_ effects: [CaseEffect], on database: any Database, isPostgres: Bool, at time: Date) async throws {
+    static func persist(
+        _ effects: [CaseEffect], on database: any Database, isPostgres: Bool, at time: Date, reminderLead: TimeInterval
+    ) async throws {
         var audits: [AuditRecord] = []
         for effect in effects {
             switch effect {
             case .audit(let record):
                 audits.append(record)
+            case .planCustomerNotice(let subject):
+                // Planned once per case: a second entry into review finds the notice already there.
+                guard try await NoticeRow.query(on: database).filter(\.$caseID == subject.id).first() == nil else { continue }
+                let recipients = try await NoticeStore.recipients(for: subject.customer, on: database)
+                let notice = NoticePlanner.plan(for: subject, recipients: recipients, id: UUID(), at: time, reminderLead: reminderLead)
+                try await NoticeRow(notice).create(on: database)
+                audits.append(NoticeStore.auditRecord(notice, action: "notice.\(notice.state.rawValue)", at: time))
+                if notice.state == .due { try await NoticeStore.enqueue(notice, on: database, at: time) }
+            case .emergencyEnded(let caseID):
+                guard let row = try await NoticeRow.query(on: database).filter(\.$caseID == caseID).first(),
+                    let released = NoticePlanner.releaseIfLapsed(try row.domain(), emergencyOver: true, at: time)
+                else { continue }
+                try row.copy(from: released)
+                try await row.update(on: database)
+                audits.append(NoticeStore.auditRecord(released, action: "notice.released", at: time))
+                try await NoticeStore.enqueue(released, on: database, at: time)
             case .notifyAgency(let message):
                 let row = OutboxRow()
                 row.id = UUID()
@@ -100,6 +124,8 @@ public struct SQLCaseRepository: CaseRepository {
                 row.payload = try CustosJSON.string(message)
                 row.createdAt = time
                 row.attempts = 0
+                row.status = "pending"
+                row.runAt = time
                 try await row.create(on: database)
             }
         }
@@ -108,6 +134,7 @@ public struct SQLCaseRepository: CaseRepository {
 
     public func apply(_ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor) async throws -> Case {
         let isPostgres = self.isPostgres
+        let reminderLead = noticeReminderLead
         let outcome: Result<Case, WorkflowRefusal> = try await store.database.transaction { tx in
             if isPostgres {
                 try await (tx as! any SQLDatabase).raw("SELECT id FROM cases WHERE id = \(bind: caseID) FOR UPDATE").run()
@@ -120,7 +147,7 @@ public struct SQLCaseRepository: CaseRepository {
                 let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor)
                 try row.copy(from: next)
                 try await row.update(on: tx)
-                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time)
+                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead)
                 return .success(next)
             } catch let refusal as WorkflowRefusal {
                 // workflow.md: refused events produce a refusal entry (who tried what, why).

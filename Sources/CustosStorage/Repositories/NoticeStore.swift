@@ -1,0 +1,159 @@
+import CustosDomain
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Customer notices (C5): who gets them, the scheduler's releases and reminders, staff lifts, and
+/// the board. Every change happens in one transaction with its audit entry and its delivery job.
+public struct NoticeStore: Sendable {
+    /// The job kind that delivers a customer notice.
+    public static let deliveryJob = "customer_notice"
+
+    let store: CustosDatabase
+
+    public init(store: CustosDatabase) { self.store = store }
+
+    var isPostgres: Bool { store.location.isPostgres }
+
+    // MARK: Reads
+
+    public func notice(caseID: UUID) async throws -> CustomerNotice? {
+        try await NoticeRow.query(on: store.database).filter(\.$caseID == caseID).first()?.domain()
+    }
+
+    public func notice(id: UUID) async throws -> CustomerNotice? {
+        try await NoticeRow.find(id, on: store.database)?.domain()
+    }
+
+    /// The notices board: every notice in `states`, most recently changed first.
+    public func notices(in states: Set<CustomerNoticeState>, limit: Int = 500) async throws -> [CustomerNotice] {
+        try await NoticeRow.query(on: store.database).filter(\.$state ~~ states.map(\.rawValue))
+            .sort(\.$updatedAt, .descending).limit(limit).all().map { try $0.domain() }
+    }
+
+    // MARK: The scheduler's work
+
+    /// Releases every held notice whose dated bar has lapsed, each with its reason on record.
+    @discardableResult
+    public func releaseLapsed(at time: Date) async throws -> [CustomerNotice] {
+        let candidates = try await NoticeRow.query(on: store.database)
+            .filter(\.$state == CustomerNoticeState.held.rawValue).filter(\.$holdUntil <= time).all()
+        var released: [CustomerNotice] = []
+        for candidate in candidates {
+            if let notice = try await change(candidate.id!, action: "notice.released", at: time, { notice in
+                NoticePlanner.releaseIfLapsed(notice, emergencyOver: false, at: time)
+            }) {
+                released.append(notice)
+            }
+        }
+        return released
+    }
+
+    /// Records a renewal reminder for every dated bar that lapses within the reminder lead.
+    @discardableResult
+    public func remindOfLapsingBars(at time: Date) async throws -> [CustomerNotice] {
+        let candidates = try await NoticeRow.query(on: store.database)
+            .filter(\.$state == CustomerNoticeState.held.rawValue).filter(\.$reminderAt <= time).all()
+        var reminded: [CustomerNotice] = []
+        for candidate in candidates {
+            if let notice = try await change(candidate.id!, action: "notice.renewal_reminder", at: time, { notice in
+                guard notice.state == .held, !notice.reminderSent else { return nil }
+                var next = notice
+                next.reminderSent = true
+                next.updatedAt = time
+                return next
+            }) {
+                reminded.append(notice)
+            }
+        }
+        return reminded
+    }
+
+    /// Staff lift a bar (order vacated, waiver obtained); the notice goes out and the reason is kept.
+    public func lift(noticeID: UUID, reason: String, at time: Date, by actor: Actor) async throws -> CustomerNotice? {
+        try await change(noticeID, action: "notice.lifted", at: time, actor: actor) { NoticePlanner.lift($0, reason: reason, at: time) }
+    }
+
+    /// Marks a notice delivered (called by the job runner after the channel accepted it).
+    public func markSent(noticeID: UUID, at time: Date) async throws {
+        _ = try await change(noticeID, action: "notice.sent", at: time) { notice in
+            guard notice.state == .due || notice.state == .failed else { return nil }
+            var next = notice
+            next.state = .sent
+            next.sentAt = time
+            next.updatedAt = time
+            return next
+        }
+    }
+
+    /// Marks a notice failed after its delivery job was dead-lettered.
+    public func markFailed(noticeID: UUID, error: String, at time: Date) async throws {
+        _ = try await change(noticeID, action: "notice.failed", at: time) { notice in
+            guard notice.state == .due else { return nil }
+            var next = notice
+            next.state = .failed
+            next.reason = "delivery failed: " + error
+            next.updatedAt = time
+            return next
+        }
+    }
+
+    /// Applies `transform` to one notice in a transaction, with its audit entry and, when it
+    /// becomes due, its delivery job. Returns nil (and changes nothing) when `transform` declines.
+    private func change(
+        _ id: UUID, action: String, at time: Date, actor: Actor = .system, _ transform: @escaping @Sendable (CustomerNotice) -> CustomerNotice?
+    ) async throws -> CustomerNotice? {
+        let isPostgres = self.isPostgres
+        return try await store.database.transaction { tx in
+            if isPostgres {
+                try await (tx as! any SQLDatabase).raw("SELECT id FROM customer_notices WHERE id = \(bind: id) FOR UPDATE").run()
+            }
+            guard let row = try await NoticeRow.find(id, on: tx), let next = transform(try row.domain()) else { return nil }
+            let wasDue = row.state == CustomerNoticeState.due.rawValue
+            try row.copy(from: next)
+            try await row.update(on: tx)
+            var record = Self.auditRecord(next, action: action, at: time)
+            record.actor = actor.auditName
+            try await AuditWriter.append([record], on: tx, isPostgres: isPostgres)
+            if next.state == .due && !wasDue { try await Self.enqueue(next, on: tx, at: time) }
+            return next
+        }
+    }
+
+    // MARK: Helpers shared with the case repository's transaction
+
+    /// The tenant's notice contacts; for a tenant without contacts (a consumer), its accounts' addresses.
+    static func recipients(for customer: CustomerLink?, on database: any Database) async throws -> [String] {
+        guard let customer else { return [] }
+        let contacts = try await ContactRow.query(on: database).filter(\.$tenantID == customer.tenantID).all().map(\.email)
+        if !contacts.isEmpty { return contacts.sorted() }
+        return try await AccountRow.query(on: database).filter(\.$tenantID == customer.tenantID).all().compactMap(\.email).sorted()
+    }
+
+    static func auditRecord(_ notice: CustomerNotice, action: String, at time: Date) -> AuditRecord {
+        AuditRecord(
+            caseID: notice.caseID, subject: "notice:\(notice.id.uuidString.lowercased())", action: action, actor: Actor.system.auditName,
+            at: time,
+            details: [
+                "state": notice.state.rawValue, "reason": notice.reason, "recipients": String(notice.recipients.count),
+                "holdUntil": notice.holdUntil.map(Timestamp.format) ?? "",
+            ])
+    }
+
+    /// Queues the delivery job once: its dedupe key is the notice's stable delivery id.
+    static func enqueue(_ notice: CustomerNotice, on database: any Database, at time: Date) async throws {
+        guard try await OutboxRow.query(on: database).filter(\.$dedupeKey == notice.deliveryID).first() == nil else { return }
+        let row = OutboxRow()
+        row.id = UUID()
+        row.kind = deliveryJob
+        row.caseID = notice.caseID
+        row.recipient = notice.recipients.joined(separator: ",")
+        row.payload = notice.id.uuidString.lowercased()
+        row.createdAt = time
+        row.attempts = 0
+        row.status = JobStatus.pending.rawValue
+        row.runAt = time
+        row.dedupeKey = notice.deliveryID
+        try await row.create(on: database)
+    }
+}

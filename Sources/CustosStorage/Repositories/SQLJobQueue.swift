@@ -1,0 +1,154 @@
+import CustosDomain
+import FluentKit
+import Foundation
+import SQLKit
+
+public enum JobStatus: String, Codable, Sendable {
+    case pending, leased, done, dead
+}
+
+/// One leased job, as the runner sees it.
+public struct LeasedJob: Sendable, Equatable {
+    public var id: UUID
+    public var kind: String
+    public var caseID: UUID?
+    public var recipient: String
+    public var payload: String
+    /// 1 on the first try.
+    public var attempt: Int
+    public var dedupeKey: String?
+}
+
+/// A job as the staff board shows it.
+public struct JobRecord: Sendable, Equatable {
+    public var id: UUID
+    public var kind: String
+    public var caseID: UUID?
+    public var status: JobStatus
+    public var attempts: Int
+    public var runAt: Date?
+    public var lastError: String?
+    public var createdAt: Date
+}
+
+/// Retries with exponential backoff, then the dead-letter state.
+public struct RetryPolicy: Sendable {
+    public var baseDelay: TimeInterval
+    public var maxDelay: TimeInterval
+    public var maxAttempts: Int
+
+    public init(baseDelay: TimeInterval = 30, maxDelay: TimeInterval = 6 * 3600, maxAttempts: Int = 8) {
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Delay before the next try after `attempt` failed: base × 2^(attempt−1), capped.
+    public func delay(after attempt: Int) -> TimeInterval {
+        min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
+    }
+}
+
+/// The outbox as a leased job queue. A job is leased for a while; if its runner dies, the lease
+/// expires and another runner takes it again, so a delivery in flight is never lost (it may be
+/// tried twice, which is why each delivery carries a stable id the receiver can deduplicate on).
+/// On PostgreSQL, runners skip rows another runner has locked (`FOR UPDATE SKIP LOCKED`).
+public struct SQLJobQueue: Sendable {
+    let store: CustosDatabase
+
+    public init(store: CustosDatabase) { self.store = store }
+
+    var isPostgres: Bool { store.location.isPostgres }
+
+    /// Leases up to `limit` due jobs of `kinds` (pending and due, or leased with an expired lease).
+    public func lease(kinds: [String], limit: Int, owner: String, at time: Date, leaseFor: TimeInterval) async throws -> [LeasedJob] {
+        let isPostgres = self.isPostgres
+        return try await store.database.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            var query = sql.select().column("id").from("outbox")
+                .where("kind", .in, kinds)
+                .where { group in
+                    group.where { due in
+                        due.where("status", .equal, JobStatus.pending.rawValue)
+                            .where { $0.where("run_at", .is, SQLLiteral.null).orWhere("run_at", .lessThanOrEqual, time) }
+                    }
+                    .orWhere { expired in
+                        expired.where("status", .equal, JobStatus.leased.rawValue).where("lease_until", .lessThan, time)
+                    }
+                }
+                .orderBy("created_at").limit(limit)
+            if isPostgres { query = query.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED")) }
+            let ids = try await query.all(decodingColumn: "id", as: UUID.self)
+            var leased: [LeasedJob] = []
+            for id in ids {
+                guard let row = try await OutboxRow.find(id, on: tx) else { continue }
+                row.status = JobStatus.leased.rawValue
+                row.leaseOwner = owner
+                row.leaseUntil = time.addingTimeInterval(leaseFor)
+                row.attempts += 1
+                try await row.update(on: tx)
+                leased.append(LeasedJob(
+                    id: id, kind: row.kind, caseID: row.caseID, recipient: row.recipient, payload: row.payload, attempt: row.attempts,
+                    dedupeKey: row.dedupeKey))
+            }
+            return leased
+        }
+    }
+
+    /// Marks a job done, if `owner` still holds its lease. Returns false when the lease was lost.
+    @discardableResult
+    public func complete(_ id: UUID, owner: String, at time: Date) async throws -> Bool {
+        try await store.database.transaction { tx in
+            guard let row = try await OutboxRow.find(id, on: tx), row.status == JobStatus.leased.rawValue, row.leaseOwner == owner else {
+                return false
+            }
+            row.status = JobStatus.done.rawValue
+            row.deliveredAt = time
+            row.leaseUntil = nil
+            row.lastError = nil
+            try await row.update(on: tx)
+            return true
+        }
+    }
+
+    /// Records a failed try: back to pending after the backoff, or dead after the last attempt.
+    @discardableResult
+    public func fail(_ id: UUID, owner: String, error: String, at time: Date, policy: RetryPolicy) async throws -> JobStatus? {
+        try await store.database.transaction { tx in
+            guard let row = try await OutboxRow.find(id, on: tx), row.status == JobStatus.leased.rawValue, row.leaseOwner == owner else {
+                return nil
+            }
+            row.lastError = String(error.prefix(1000))
+            row.leaseUntil = nil
+            if row.attempts >= policy.maxAttempts {
+                row.status = JobStatus.dead.rawValue
+            } else {
+                row.status = JobStatus.pending.rawValue
+                row.runAt = time.addingTimeInterval(policy.delay(after: row.attempts))
+            }
+            try await row.update(on: tx)
+            return JobStatus(rawValue: row.status)
+        }
+    }
+
+    /// Staff send a dead letter again: it becomes pending now, with a fresh attempt count.
+    public func retry(_ id: UUID, at time: Date) async throws -> Bool {
+        try await store.database.transaction { tx in
+            guard let row = try await OutboxRow.find(id, on: tx), row.status == JobStatus.dead.rawValue else { return false }
+            row.status = JobStatus.pending.rawValue
+            row.attempts = 0
+            row.runAt = time
+            try await row.update(on: tx)
+            return true
+        }
+    }
+
+    public func jobs(kinds: [String], statuses: [JobStatus], limit: Int = 500) async throws -> [JobRecord] {
+        try await OutboxRow.query(on: store.database).filter(\.$kind ~~ kinds).filter(\.$status ~~ statuses.map(\.rawValue))
+            .sort(\.$createdAt, .descending).limit(limit).all().map { row in
+                JobRecord(
+                    id: row.id!, kind: row.kind, caseID: row.caseID, status: JobStatus(rawValue: row.status) ?? .pending,
+                    attempts: row.attempts, runAt: row.runAt, lastError: row.lastError, createdAt: row.createdAt)
+            }
+    }
+}
