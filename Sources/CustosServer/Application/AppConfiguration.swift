@@ -13,6 +13,21 @@ public struct AppConfiguration: Sendable {
     public var maxDocumentBytes: Int
     /// Path of a provider's own rulebook file; nil selects the bundled rulebook.
     public var rulebookPath: String?
+    /// Where customer notices are posted (Standard Webhooks); nil leaves due notices on the board.
+    public var noticeWebhookURL: String?
+    public var noticeWebhookSecret: String?
+    /// Staff are reminded this many days before a dated gag order lapses.
+    public var noticeReminderDays: Int
+    public var noticeIntervalSeconds: Int
+
+    /// The configured notice channel, if any.
+    public func noticeChannel() throws -> (any NoticeChannel)? {
+        guard let url = noticeWebhookURL, !url.isEmpty else { return nil }
+        guard let secret = noticeWebhookSecret, !secret.isEmpty else {
+            throw ConfigurationProblem("CUSTOS_NOTICE_WEBHOOK_SECRET must be set when CUSTOS_NOTICE_WEBHOOK_URL is")
+        }
+        return WebhookChannel(url: url, secret: secret)
+    }
     public var maxRequestBytes: Int
     public var sessionLifetime: TimeInterval
     public var secureCookies: Bool
@@ -32,6 +47,10 @@ public struct AppConfiguration: Sendable {
         logLevel = reader.string(forKey: "custos.log.level", default: "info")
         inMemoryDatabase = reader.bool(forKey: "custos.database.memory", default: false)
         rulebookPath = reader.string(forKey: "custos.rulebook")
+        noticeWebhookURL = reader.string(forKey: "custos.notice.webhook.url")
+        noticeWebhookSecret = reader.string(forKey: "custos.notice.webhook.secret", isSecret: true)
+        noticeReminderDays = reader.int(forKey: "custos.notice.reminder.days", default: 14)
+        noticeIntervalSeconds = reader.int(forKey: "custos.notice.interval.seconds", default: 5)
     }
 
     /// The rulebook in force: the provider's own file (`CUSTOS_RULEBOOK`) or the bundled one.
@@ -55,4 +74,10 @@ extension Rulebook {
         }
         return try load(data, source: path)
     }
+}
+
+/// A setting that cannot work; startup stops with its message.
+public struct ConfigurationProblem: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

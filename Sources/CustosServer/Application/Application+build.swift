@@ -19,6 +19,9 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
         configuration: ApplicationConfiguration(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Custos"),
         logger: services.logger)
     app.addServices(services.database)
+    // buildServices has already checked the channel settings, so this cannot fail here.
+    let channel = try? services.configuration.noticeChannel()
+    app.addServices(NoticeRunner(services: services, channel: channel ?? nil, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     return app
 }
 
@@ -29,6 +32,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger)
     let rulebook = try configuration.loadRulebook()
+    _ = try configuration.noticeChannel()  // a webhook URL without its secret stops startup here
     logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
     try await database.migrate()
     return CustosServices(

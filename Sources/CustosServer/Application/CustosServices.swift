@@ -11,6 +11,9 @@ public struct CustosServices: Sendable {
     public let cases: SQLCaseRepository
     public let directory: SQLDirectoryRepository
     public let identity: SQLIdentityRepository
+    /// Customer notices (C5) and the delivery job queue.
+    public let notices: NoticeStore
+    public let jobs: SQLJobQueue
     public let renderer: PageRenderer
     public let limits: DemandLimits
     /// The rulebook every demand is assessed against (issue 3).
@@ -26,7 +29,9 @@ public struct CustosServices: Sendable {
         self.rulebook = rulebook
         self.configuration = configuration
         self.database = database
-        self.cases = SQLCaseRepository(store: database)
+        self.cases = SQLCaseRepository(store: database, noticeReminderLead: TimeInterval(configuration.noticeReminderDays) * 86_400)
+        self.notices = NoticeStore(store: database)
+        self.jobs = SQLJobQueue(store: database)
         self.directory = SQLDirectoryRepository(store: database)
         self.identity = SQLIdentityRepository(store: database)
         self.renderer = renderer

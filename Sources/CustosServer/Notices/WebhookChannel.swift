@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+
+/// One delivery: a stable id (the same on every retry) and the JSON body.
+public struct NoticeDelivery: Sendable {
+    public var id: String
+    public var body: Data
+
+    public init(id: String, body: Data) {
+        self.id = id
+        self.body = body
+    }
+}
+
+/// Where notices go. A channel throws when the receiver did not accept the delivery.
+public protocol NoticeChannel: Sendable {
+    var name: String { get }
+    func deliver(_ delivery: NoticeDelivery, at time: Date) async throws
+}
+
+public struct DeliveryError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Webhooks signed per the Standard Webhooks scheme: `webhook-id`, `webhook-timestamp` (Unix
+/// seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. The id is
+/// the notice's delivery id, so a receiver that saw it before can drop a repeat.
+public struct WebhookChannel: NoticeChannel {
+    public let name = "webhook"
+    public let url: String
+    let key: SymmetricKey
+    let timeout: TimeAmount
+
+    /// - Parameter secret: `whsec_<base64>` as Standard Webhooks issues them, or any other text used as is.
+    public init(url: String, secret: String, timeout: TimeAmount = .seconds(10)) {
+        self.url = url
+        self.key = SymmetricKey(data: Self.keyBytes(secret))
+        self.timeout = timeout
+    }
+
+    static func keyBytes(_ secret: String) -> Data {
+        if secret.hasPrefix("whsec_"), let decoded = Data(base64Encoded: String(secret.dropFirst(6))) { return decoded }
+        return Data(secret.utf8)
+    }
+
+    /// The `webhook-signature` value for a message.
+    public static func signature(id: String, timestamp: Int, body: Data, secret: String) -> String {
+        var signed = Data("\(id).\(timestamp).".utf8)
+        signed.append(body)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: keyBytes(secret)))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+
+    public func deliver(_ delivery: NoticeDelivery, at time: Date) async throws {
+        let timestamp = Int(time.timeIntervalSince1970)
+        var signed = Data("\(delivery.id).\(timestamp).".utf8)
+        signed.append(delivery.body)
+        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: key)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "webhook-id", value: delivery.id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(name: "webhook-signature", value: "v1," + Data(mac).base64EncodedString())
+        request.body = .bytes(ByteBuffer(data: delivery.body))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        guard (200..<300).contains(response.status.code) else {
+            throw DeliveryError("webhook \(url) answered HTTP \(response.status.code)")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import CustosDomain
+import CustosServer
+import CustosStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// C5 delivery against a real HTTP receiver that checks Standard Webhooks signatures.
+@Suite struct NoticeDeliveryTests {
+    static let secret = "whsec_" + Data("custos-test-webhook-secret-32byte".utf8).base64EncodedString()
+
+    /// What the receiver saw: verified deliveries by webhook-id, and rejected ones.
+    actor Receiver {
+        var deliveries: [String: [Data]] = [:]
+        var badSignatures = 0
+        var failing: Set<String> = []
+
+        func record(id: String, body: Data) { deliveries[id, default: []].append(body) }
+        func rejectSignature() { badSignatures += 1 }
+        func fail(_ id: String) { failing.insert(id) }
+        func shouldFail(_ id: String) -> Bool { failing.contains(id) }
+        func count(_ id: String) -> Int { deliveries[id]?.count ?? 0 }
+        func first(_ id: String) -> Data? { deliveries[id]?.first }
+    }
+
+    /// Runs `body` with a live receiver at `http://127.0.0.1:<port>/hook`.
+    static func withReceiver(_ body: @escaping @Sendable (String, Receiver) async throws -> Void) async throws {
+        let receiver = Receiver()
+        let router = Router()
+        router.post("/hook") { request, context -> Response in
+            let bytes = try await request.body.collect(upTo: 1 << 20)
+            let data = Data(buffer: bytes)
+            let id = request.headers[HTTPField.Name("webhook-id")!] ?? ""
+            let timestamp = Int(request.headers[HTTPField.Name("webhook-timestamp")!] ?? "") ?? 0
+            let signature = request.headers[HTTPField.Name("webhook-signature")!] ?? ""
+            guard signature == WebhookChannel.signature(id: id, timestamp: timestamp, body: data, secret: secret) else {
+                await receiver.rejectSignature()
+                return Response(status: .unauthorized)
+            }
+            if await receiver.shouldFail(id) { return Response(status: .internalServerError) }
+            await receiver.record(id: id, body: data)
+            return Response(status: .noContent)
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)/hook", receiver)
+        }
+    }
+
+    /// A consumer tenant with one account, a warrant for it, and the case taken into review.
+    static func caseInReview(_ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices, reference: String) async throws -> Case {
+        let email = "\(reference.lowercased())@example.com"
+        let tenant = Tenant(id: UUID(), name: "Tenant \(reference)", kind: .consumer, country: "US", dataLocation: "US")
+        try await services.directory.createTenant(tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-\(reference)", email: email)])
+        let body = ServerTests.demandJSON(reference: reference)
+            .replacingOccurrences(of: "alice@example.com", with: email)
+            .replacingOccurrences(of: #""nonDisclosureOrder": {"basis": "18 U.S.C. § 2705(b)", "until": "2027-05-04"}"#, with: #""preservation": false"#)
+        let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
+            #expect(response.status == .created)
+            return try #require(try ServerTests.json(response.body)["id"] as? String)
+        }
+        let opened = try #require(try await services.cases.findCase(demandID: UUID(uuidString: demandID)!))
+        try await client.execute(uri: "/api/v1/cases/\(opened.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "begin_review"}"#)) { response throws in
+            #expect(response.status == .ok)
+        }
+        return try #require(try await services.cases.findCase(id: opened.id))
+    }
+
+    @Test func aDueNoticeIsDeliveredSignedWithACopyOfTheDemandAndMarkedSent() async throws {
+        try await Self.withReceiver { url, receiver in
+            try await ServerTests.withApp { client, tokens, services in
+                let subject = try await Self.caseInReview(client, tokens, services, reference: "W-1")
+                let notice = try #require(try await services.notices.notice(caseID: subject.id))
+                #expect(notice.state == .due)
+                let runner = NoticeRunner(services: services, channel: WebhookChannel(url: url, secret: Self.secret), owner: "t")
+                let report = try await runner.tick(at: services.now())
+                #expect(report.sent == 1)
+                #expect(await receiver.count(notice.deliveryID) == 1)
+                let raw = try #require(await receiver.first(notice.deliveryID))
+                let body = try #require(try JSONSerialization.jsonObject(with: raw) as? [String: Any])
+                #expect(body["caseNumber"] as? String == subject.number)
+                let copy = try #require((body["documents"] as? [[String: Any]])?.first)
+                #expect(copy["base64"] as? String == ServerTests.pdfBase64)
+                #expect(try await services.notices.notice(caseID: subject.id)?.state == .sent)
+                // nothing is sent twice
+                #expect(try await runner.tick(at: services.now().addingTimeInterval(3600)).sent == 0)
+                #expect(await receiver.count(notice.deliveryID) == 1)
+                #expect(await receiver.badSignatures == 0)
+                let actions = try await services.cases.timeline(caseID: subject.id).map(\.record.action)
+                #expect(actions.contains("notice.due") && actions.contains("notice.sent"))
+            }
+        }
+    }
+
+    @Test func aDeliveryInFlightWhenTheRunnerDiesIsDeliveredExactlyOnceAfterRestart() async throws {
+        try await Self.withReceiver { url, receiver in
+            try await ServerTests.withApp { client, tokens, services in
+                let subject = try await Self.caseInReview(client, tokens, services, reference: "W-2")
+                let notice = try #require(try await services.notices.notice(caseID: subject.id))
+                let now = services.now()
+                // a runner leases the delivery and is killed before it sends or completes it
+                let crashed = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: 10, owner: "killed", at: now, leaseFor: 120)
+                #expect(crashed.count == 1)
+                // the restarted runner waits out the lease, then delivers once
+                let restarted = NoticeRunner(services: services, channel: WebhookChannel(url: url, secret: Self.secret), leaseFor: 120, owner: "restarted")
+                #expect(try await restarted.tick(at: now.addingTimeInterval(60)).sent == 0)
+                #expect(try await restarted.tick(at: now.addingTimeInterval(121)).sent == 1)
+                #expect(try await restarted.tick(at: now.addingTimeInterval(500)).sent == 0)
+                #expect(await receiver.count(notice.deliveryID) == 1)
+                #expect(try await services.notices.notice(caseID: subject.id)?.state == .sent)
+            }
+        }
+    }
+
+    @Test func aReceiverThatKeepsFailingDeadLettersTheJobAndTheNoticeShowsFailed() async throws {
+        try await Self.withReceiver { url, receiver in
+            try await ServerTests.withApp { client, tokens, services in
+                let subject = try await Self.caseInReview(client, tokens, services, reference: "W-3")
+                let notice = try #require(try await services.notices.notice(caseID: subject.id))
+                await receiver.fail(notice.deliveryID)
+                let runner = NoticeRunner(
+                    services: services, channel: WebhookChannel(url: url, secret: Self.secret),
+                    policy: RetryPolicy(baseDelay: 0, maxDelay: 0, maxAttempts: 2), owner: "t")
+                let first = try await runner.tick(at: services.now())
+                #expect(first.retried == 1)
+                let second = try await runner.tick(at: services.now().addingTimeInterval(1))
+                #expect(second.deadLettered == 1)
+                let failed = try #require(try await services.notices.notice(caseID: subject.id))
+                #expect(failed.state == .failed)
+                #expect(failed.reason.contains("HTTP 500"))
+                #expect(try await services.jobs.jobs(kinds: [NoticeStore.deliveryJob], statuses: [.dead]).count == 1)
+            }
+        }
+    }
+}
