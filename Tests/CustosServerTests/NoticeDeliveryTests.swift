@@ -94,6 +94,33 @@ import Testing
         }
     }
 
+    @Test func theBoardAndTheCasePageShowAHeldNoticeWithItsReasonAndALiftForReviewers() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let tenant = Tenant(id: UUID(), name: "Gagged Co", kind: .consumer, country: "US", dataLocation: "US")
+            try await services.directory.createTenant(tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-g", email: "g@example.com")])
+            let body = ServerTests.demandJSON(reference: "G-1").replacingOccurrences(of: "alice@example.com", with: "g@example.com")
+                .replacingOccurrences(of: #""until": "2027-05-04"}"#, with: #""indefinite": true}"#)
+            let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
+                try #require(try ServerTests.json(response.body)["id"] as? String)
+            }
+            let opened = try #require(try await services.cases.findCase(demandID: UUID(uuidString: demandID)!))
+            try await client.execute(uri: "/api/v1/cases/\(opened.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "begin_review"}"#)) { response throws in
+                #expect(response.status == .ok)
+            }
+            let notice = try #require(try await services.notices.notice(caseID: opened.id))
+            #expect(notice.isHeldIndefinitely)
+            let board = try await ServerTests.consolePage("/staff/notices", client: client, services: services, roles: [.reviewer])
+            #expect(board.contains(#"data-notice="\#(notice.id.uuidString.lowercased())""#))
+            #expect(board.contains("held indefinitely"))
+            #expect(board.contains("Lift bar and send"))
+            #expect(board.contains("No delivery channel is configured"))
+            let auditorBoard = try await ServerTests.consolePage("/staff/notices", client: client, services: services, roles: [.auditor])
+            #expect(!auditorBoard.contains("Lift bar and send"), "only reviewers lift bars")
+            let casePage = try await ServerTests.consolePage("/staff/cases/\(opened.id.uuidString.lowercased())", client: client, services: services, roles: [.reviewer])
+            #expect(casePage.contains(#"id="customer-notice""#) && casePage.contains("held indefinitely"))
+        }
+    }
+
     @Test func aDeliveryInFlightWhenTheRunnerDiesIsDeliveredExactlyOnceAfterRestart() async throws {
         try await Self.withReceiver { url, receiver in
             try await ServerTests.withApp { client, tokens, services in
@@ -131,6 +158,9 @@ import Testing
                 #expect(failed.state == .failed)
                 #expect(failed.reason.contains("HTTP 500"))
                 #expect(try await services.jobs.jobs(kinds: [NoticeStore.deliveryJob], statuses: [.dead]).count == 1)
+                // staff see the dead letter, with its error and a retry button
+                let board = try await ServerTests.consolePage("/staff/notices", client: client, services: services, roles: [.reviewer])
+                #expect(board.contains(#"id="dead-letters""#) && board.contains("HTTP 500") && board.contains(">Retry</button>"))
             }
         }
     }

@@ -27,6 +27,9 @@ struct WebRoutes {
         router.on(.get, "/staff/cases/:id", .staff([]), .page, use: casePage)
         router.on(.post, "/staff/cases/:id/events", .staff([]), .page, use: caseEvent)
         router.on(.get, "/staff/documents/:id", .staff([]), .page, use: download)
+        router.on(.get, "/staff/notices", .staff([]), .page, use: noticesBoard)
+        router.on(.post, "/staff/notices/:id/lift", .staff([.reviewer]), .page, use: liftNotice)
+        router.on(.post, "/staff/jobs/:id/retry", .staff([.reviewer, .admin]), .page, use: retryJob)
         router.on(.get, "/agency", .agency, .page) { _, _ in .redirect(to: "/agency/demands") }
         router.on(.get, "/agency/demands", .agency, .page, use: agencyDemands)
         router.on(.get, "/agency/demands/new", .agency, .page) { _, context in try newDemandPage(context, issues: [], values: [:]) }
@@ -149,7 +152,10 @@ struct WebRoutes {
         let model = CaseModel(
             caseRecord, demand: demand, timeline: try await services.cases.timeline(caseID: id),
             actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor), now: services.now(),
-            rulebookInForce: services.rulebook.version)
+            rulebookInForce: services.rulebook.version,
+            notice: try await services.notices.notice(caseID: caseRecord.id).map {
+                NoticeRowModel($0, caseNumber: caseRecord.number, tenant: caseRecord.customer?.tenantName, canLift: principal.has(.reviewer))
+            })
         return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status)
     }
 
@@ -172,6 +178,47 @@ struct WebRoutes {
         } catch let problem as Problem where problem.status != .notFound {
             return try await showCase(request, context, flash: nil, error: problem.detail, status: problem.status)
         }
+    }
+
+    // MARK: Customer notices (C5)
+
+    @Sendable func noticesBoard(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let notices = try await services.notices.notices(in: Set(CustomerNoticeState.allCases))
+        var rows: [NoticeRowModel] = []
+        for notice in notices {
+            let subject = try await services.cases.findCase(id: notice.caseID)
+            rows.append(NoticeRowModel(notice, caseNumber: subject?.number ?? "?", tenant: subject?.customer?.tenantName, canLift: principal.has(.reviewer)))
+        }
+        let dead = try await services.jobs.jobs(kinds: [NoticeStore.deliveryJob], statuses: [.dead]).map {
+            DeadLetterModel(id: $0.id, caseID: $0.caseID, attempts: $0.attempts, lastError: $0.lastError, createdAt: $0.createdAt, canRetry: principal.has(.reviewer) || principal.has(.admin))
+        }
+        let warning = services.configuration.noticeWebhookURL?.isEmpty == false
+            ? nil : "No delivery channel is configured (CUSTOS_NOTICE_WEBHOOK_URL), so due notices wait here until one is."
+        return try render(
+            "notices", "Customer notices", context, NoticesBoardModel(rows: rows, deadLetters: dead, channelWarning: warning),
+            flash: request.uri.queryParameters.get("flash"))
+    }
+
+    @Sendable func liftNotice(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try APIRoutes.uuid(context, "notice")
+        let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: context.sessionCSRF)
+        guard let reason = form.value("reason")?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
+            throw Problem.invalid(field: "reason", "say why the bar no longer applies (order vacated, waiver obtained, …)")
+        }
+        guard try await services.notices.lift(noticeID: id, reason: reason, at: services.now(), by: context.principal!.actor) != nil else {
+            throw Problem(.conflict, title: "Not held", detail: "only a held notice can be lifted")
+        }
+        return .redirect(to: "/staff/notices?flash=" + "Bar lifted; the notice is queued.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+    }
+
+    @Sendable func retryJob(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try APIRoutes.uuid(context, "job")
+        _ = try await FormData.read(request, limit: 4 * 1024, expectedCSRF: context.sessionCSRF)
+        guard try await services.jobs.retry(id, at: services.now()) else {
+            throw Problem(.conflict, title: "Not a dead letter", detail: "only a dead-lettered job can be retried")
+        }
+        return .redirect(to: "/staff/notices?flash=" + "Queued again.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
     }
 
     @Sendable func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {

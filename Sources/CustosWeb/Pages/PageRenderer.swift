@@ -1,3 +1,4 @@
+import CustosDomain
 import Foundation
 import Mustache
 
@@ -57,8 +58,11 @@ public struct Viewer: Sendable {
     public var roles: String
     public var logoutPath: String
     public var homePath: String
+    /// Staff get the console's navigation.
+    public var isStaff: Bool
 
     public init(name: String, email: String, kindLabel: String, roles: String, logoutPath: String, homePath: String) {
+        self.isStaff = kindLabel == PrincipalKind.staff.rawValue
         self.name = name
         self.email = email
         self.kindLabel = kindLabel

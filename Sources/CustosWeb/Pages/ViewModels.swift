@@ -170,12 +170,15 @@ public struct CaseModel: Sendable {
     /// nil for a case opened before the rulebook existed, until it is reassessed.
     public var assessment: AssessmentModel?
     public var lacksAssessment: Bool
+    /// The customer notice (C5), once the case was accepted for handling.
+    public var notice: NoticeRowModel?
 
     public init(
         id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
         targets: [FactModel], documents: [DocumentModel], timeline: [TimelineEntryModel], actions: [ActionModel], eventPath: String,
-        assessment: AssessmentModel? = nil
+        assessment: AssessmentModel? = nil, notice: NoticeRowModel? = nil
     ) {
+        self.notice = notice
         self.assessment = assessment
         self.lacksAssessment = assessment == nil
         self.id = id
@@ -196,7 +199,8 @@ public struct CaseModel: Sendable {
 extension CaseModel {
     /// The staff case page for a case, its demand, its audit timeline and the events the viewer may send.
     public init(
-        _ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind], now: Date, rulebookInForce: String? = nil
+        _ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind], now: Date, rulebookInForce: String? = nil,
+        notice: NoticeRowModel? = nil
     ) {
         let id = caseRecord.id.uuidString.lowercased()
         var facts = [
@@ -240,7 +244,8 @@ extension CaseModel {
             // Only what the assessment allows is offered for approval; the workflow guard enforces it anyway.
             actions: actions.map { ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories) },
             eventPath: "/staff/cases/\(id)/events",
-            assessment: caseRecord.assessment.map { AssessmentModel($0, now: now, rulebookInForce: rulebookInForce) })
+            assessment: caseRecord.assessment.map { AssessmentModel($0, now: now, rulebookInForce: rulebookInForce) },
+            notice: notice)
     }
 }
 

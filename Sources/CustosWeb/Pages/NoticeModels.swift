@@ -1,0 +1,93 @@
+import CustosDomain
+import Foundation
+
+/// One customer notice as staff see it, on the board and on its case page.
+public struct NoticeRowModel: Sendable {
+    public var id: String
+    public var caseID: String
+    public var caseNumber: String
+    public var tenant: String
+    public var state: String
+    public var reason: String
+    public var recipients: String
+    public var holdUntil: String?
+    public var reminderAt: String?
+    public var isReminded: Bool
+    public var updatedAt: String
+    public var sentAt: String?
+    public var canLift: Bool
+    public var liftPath: String
+
+    public init(_ notice: CustomerNotice, caseNumber: String, tenant: String?, canLift: Bool) {
+        id = notice.id.uuidString.lowercased()
+        caseID = notice.caseID.uuidString.lowercased()
+        self.caseNumber = caseNumber
+        self.tenant = tenant ?? "—"
+        state = notice.state.rawValue.replacingOccurrences(of: "_", with: " ")
+        reason = notice.reason
+        recipients = notice.recipients.isEmpty ? "—" : notice.recipients.joined(separator: ", ")
+        holdUntil = notice.holdUntil.map(Timestamp.format)
+        reminderAt = notice.reminderAt.map(Timestamp.format)
+        isReminded = notice.reminderSent
+        updatedAt = Timestamp.format(notice.updatedAt)
+        sentAt = notice.sentAt.map(Timestamp.format)
+        self.canLift = canLift && notice.state == .held
+        liftPath = "/staff/notices/\(id)/lift"
+    }
+}
+
+/// A delivery job that exhausted its retries.
+public struct DeadLetterModel: Sendable {
+    public var id: String
+    public var caseID: String?
+    public var attempts: Int
+    public var lastError: String
+    public var createdAt: String
+    public var retryPath: String
+    public var canRetry: Bool
+
+    public init(id: UUID, caseID: UUID?, attempts: Int, lastError: String?, createdAt: Date, canRetry: Bool) {
+        self.id = id.uuidString.lowercased()
+        self.caseID = caseID?.uuidString.lowercased()
+        self.attempts = attempts
+        self.lastError = lastError ?? "—"
+        self.createdAt = Timestamp.format(createdAt)
+        retryPath = "/staff/jobs/\(self.id)/retry"
+        self.canRetry = canRetry
+    }
+}
+
+/// The notices board (C5): held, due, sent, failed, and those that cannot be sent, with reasons.
+public struct NoticesBoardModel: Sendable {
+    public struct Section: Sendable {
+        public var id: String
+        public var title: String
+        public var explanation: String
+        public var rows: [NoticeRowModel]
+        public var isEmpty: Bool
+        public var count: Int
+    }
+
+    public var sections: [Section]
+    public var deadLetters: [DeadLetterModel]
+    public var hasDeadLetters: Bool
+    /// Shown when no delivery channel is configured, so due notices are waiting for one.
+    public var channelWarning: String?
+
+    public init(rows: [NoticeRowModel], deadLetters: [DeadLetterModel], channelWarning: String?) {
+        let order: [(String, String, String)] = [
+            ("held", "Held by a legal bar", "Released automatically when a dated bar lapses; indefinite bars are lifted by staff with the reason recorded."),
+            ("due", "Due for delivery", "Queued; the runner delivers them and retries with backoff."),
+            ("failed", "Failed", "Every retry failed; see the dead letters below."),
+            ("not possible", "Not possible", "No notice can be sent; the reason is on record."),
+            ("sent", "Sent", "Delivered to the channel."),
+        ]
+        sections = order.map { state, title, explanation in
+            let matching = rows.filter { $0.state == state }
+            return Section(id: state.replacingOccurrences(of: " ", with: "_"), title: title, explanation: explanation, rows: matching, isEmpty: matching.isEmpty, count: matching.count)
+        }
+        self.deadLetters = deadLetters
+        hasDeadLetters = !deadLetters.isEmpty
+        self.channelWarning = channelWarning
+    }
+}
