@@ -247,3 +247,37 @@ import Testing
         #expect(record.details["approvalsVoided"] == "1")
     }
 }
+
+/// The customer's answer in the portal (C2 consent, C8 objection, C4 answering directly).
+@Suite struct CustomerAnswerTests {
+    let later = Fixture.t0.addingTimeInterval(3600)
+
+    func inReview() -> Case {
+        var subject = Fixture.newCase(demand: Fixture.demand())
+        subject.state = .inReview
+        return subject
+    }
+
+    @Test func onlyTheCustomerConcernedMayAnswerAndOnlyOnce() throws {
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.customerAnswer(.consent, note: nil), to: inReview(), at: later, by: Fixture.otherCustomer.actor) }
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.customerAnswer(.consent, note: nil), to: inReview(), at: later, by: Fixture.reviewer.actor) }
+        let (consented, effects) = try CaseWorkflow.apply(.customerAnswer(.consent, note: "go ahead"), to: inReview(), at: later, by: Fixture.customer.actor)
+        #expect(consented.customerAnswer?.answer == .consent)
+        #expect(consented.state == .inReview)
+        guard case .audit(let record)? = effects.first else { Issue.record("no audit"); return }
+        #expect(record.action == "case.customer_answer" && record.details["answer"] == "consent")
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.customerAnswer(.object, note: "no"), to: consented, at: later, by: Fixture.customer.actor) }
+    }
+
+    @Test func anObjectionNeedsItsReasons() throws {
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.customerAnswer(.object, note: "  "), to: inReview(), at: later, by: Fixture.customer.actor) }
+        let (objected, _) = try CaseWorkflow.apply(.customerAnswer(.object, note: "The order names the wrong account."), to: inReview(), at: later, by: Fixture.customer.actor)
+        #expect(objected.customerAnswer?.answer == .object)
+    }
+
+    @Test func answeringDirectlyClosesTheCaseAsRedirectedAndTellsTheAgency() throws {
+        let (closed, effects) = try CaseWorkflow.apply(.customerAnswer(.answerDirectly, note: nil), to: inReview(), at: later, by: Fixture.customer.actor)
+        #expect(closed.state == .closed && closed.outcome == .redirected)
+        #expect(effects.contains { if case .notifyAgency = $0 { true } else { false } })
+    }
+}

@@ -37,6 +37,7 @@ import Testing
         case .close: (.close, Fixture.reviewer.actor)
         case .reassess: (.reassess(Fixture.newCase().assessment!), Fixture.reviewer.actor)
         case .endEmergency: (.endEmergency(note: "person found safe"), Fixture.reviewer.actor)
+        case .customerAnswer: (.customerAnswer(.consent, note: nil), Fixture.customer.actor)
         }
     }
 

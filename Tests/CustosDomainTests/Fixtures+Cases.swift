@@ -5,6 +5,7 @@ import Foundation
 enum Fixture {
     static let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
     static let agencyID = UUID(uuidString: "00000000-0000-0000-0000-0000000000a1")!
+    static let tenantID = UUID(uuidString: "00000000-0000-0000-0000-0000000000c1")!
 
     static func staff(_ name: String, _ role: StaffRole) -> Principal {
         Principal(id: UUID(), email: "\(name)@provider.example", displayName: name, kind: .staff, roles: [role])
@@ -18,6 +19,8 @@ enum Fixture {
     static let auditor = staff("auditor", .auditor)
     static let admin = staff("admin", .admin)
     static let officer = Principal(id: UUID(), email: "officer@agency.example", displayName: "Officer", kind: .agency, agencyID: agencyID)
+    static let customer = Principal(id: UUID(), email: "legal@tenant.example", displayName: "Tenant Legal", kind: .customer, tenantID: tenantID)
+    static let otherCustomer = Principal(id: UUID(), email: "legal@other.example", displayName: "Other", kind: .customer, tenantID: UUID())
     static let otherOfficer = Principal(id: UUID(), email: "officer@other.example", displayName: "Other", kind: .agency, agencyID: UUID())
 
     static func demand(
@@ -34,7 +37,7 @@ enum Fixture {
 
     /// A case opened at intake, with the bundled rulebook's assessment as the server computes it.
     static func newCase(kind: TenantKind = .consumer, demand: Demand = Fixture.demand()) -> Case {
-        let customer = CustomerLink(tenantID: UUID(), tenantName: "Tenant", kind: kind, isUnlinkedService: false, country: "US")
+        let customer = CustomerLink(tenantID: tenantID, tenantName: "Tenant", kind: kind, isUnlinkedService: false, country: "US")
         return CaseIntake.open(
             demand, customer: customer, assessment: rulebook.assess(demand, customer: CustomerFacts(customer), at: t0),
             caseID: UUID(), number: "C-2026-00001", at: t0, by: officer.actor

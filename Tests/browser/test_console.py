@@ -93,3 +93,23 @@ def test_agency_form_names_missing_fields(browser):
     page.goto(f"{BASE}/agency/demands/new")
     page.click("text=Submit demand")
     expect(page.locator(".error")).to_contain_text("caseReference")
+
+
+def test_customer_reads_a_notice_and_consents(browser):
+    page = browser.new_page()
+    login(page, "customer", "legal@northwind.example", "custos-demo-customer")
+    expect(page.locator("h1")).to_contain_text("Demands concerning Northwind Traders")
+    card = page.locator("div.card[data-case]").filter(has=page.locator("form.answer")).first
+    expect(card).to_contain_text("Copy of the demand")
+    number = card.get_attribute("data-case")
+    # the copy of the demand downloads
+    with page.expect_download() as download:
+        card.locator("a[href^='/customer/documents/']").first.click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    card.locator("input[value=consent]").check()
+    card.locator("textarea").fill("Please disclose only what the warrant names.")
+    card.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("your answer is recorded")
+    answered = page.locator(f"div.card[data-case='{number}']")
+    expect(answered.locator(".answered")).to_contain_text("We consent to the disclosure")
+    expect(answered.locator("form.answer")).to_have_count(0)

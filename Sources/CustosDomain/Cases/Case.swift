@@ -34,6 +34,14 @@ public enum RedirectExcuse: String, Codable, CaseIterable, Sendable {
     case emergency
 }
 
+/// What the customer said in the portal, and when.
+public struct CustomerAnswerRecord: Codable, Equatable, Sendable {
+    public var answer: CustomerAnswer
+    public var note: String?
+    public var by: String
+    public var at: Date
+}
+
 /// A court challenge of the demand or of its gag order (C8).
 public struct Challenge: Codable, Equatable, Sendable {
     public var court: String
@@ -94,6 +102,9 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var closingReason: String?
     /// When staff marked the emergency over (E9); notices held for it are released then.
     public var emergencyEndedAt: Date?
+    /// The customer's answer to its notice: consent (a direction to disclose), objection, or
+    /// answering the requester itself.
+    public var customerAnswer: CustomerAnswerRecord?
     /// What the rulebook says the law compels for this demand; every scope approval is checked
     /// against it. nil only for cases opened before the rulebook existed, until reassessed.
     public var assessment: Assessment?

@@ -7,6 +7,24 @@ public enum AgencyAnswer: String, Codable, CaseIterable, Sendable {
     case insist
 }
 
+/// The customer's answer to its notice, from the customer portal (C2, C4, C8).
+public enum CustomerAnswer: String, Codable, CaseIterable, Sendable {
+    /// The customer directs the provider to disclose (C2: "if the customer wants it").
+    case consent
+    /// The customer objects; the case goes to challenge review (C8).
+    case object
+    /// The customer will answer the requester itself; the case closes as redirected (C4).
+    case answerDirectly = "answer_directly"
+
+    public var label: String {
+        switch self {
+        case .consent: "We consent to the disclosure"
+        case .object: "We object"
+        case .answerDirectly: "We will answer the requester directly"
+        }
+    }
+}
+
 /// Everything that can happen to a case. Names on the wire are the `kind` values (snake_case).
 public enum CaseEvent: Equatable, Sendable {
     case beginVerification
@@ -34,6 +52,8 @@ public enum CaseEvent: Equatable, Sendable {
     case reassess(Assessment)
     /// Staff mark an emergency over; notices held for it go out (E9).
     case endEmergency(note: String?)
+    /// The customer answered its notice in the portal.
+    case customerAnswer(CustomerAnswer, note: String?)
 
     /// The wire and audit name of the event.
     public var kind: Kind {
@@ -61,6 +81,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .close: .close
         case .reassess: .reassess
         case .endEmergency: .endEmergency
+        case .customerAnswer: .customerAnswer
         }
     }
 
@@ -88,6 +109,7 @@ public enum CaseEvent: Equatable, Sendable {
         case close
         case reassess
         case endEmergency = "end_emergency"
+        case customerAnswer = "customer_answer"
 
         public var label: String { rawValue.replacingOccurrences(of: "_", with: " ").capitalized }
     }
@@ -114,6 +136,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .withdraw(let reason): ["reason": reason ?? ""]
         case .reassess(let assessment): CaseIntake.auditDetails(of: assessment)
         case .endEmergency(let note): ["note": note ?? ""]
+        case .customerAnswer(let answer, let note): ["answer": answer.rawValue, "note": note ?? ""]
         case .beginVerification, .verificationPassed, .beginReview, .startCollection, .approveRelease, .release, .close:
             [:]
         }

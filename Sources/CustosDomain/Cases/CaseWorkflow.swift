@@ -10,6 +10,8 @@ public enum CaseWorkflow {
         case staff(StaffRole)
         /// A user of the agency that submitted the demand.
         case owningAgency
+        /// A user of the tenant whose data the demand concerns.
+        case owningCustomer
         case system
     }
 
@@ -20,6 +22,7 @@ public enum CaseWorkflow {
             [.staff(.reviewer)]
         case .preservationEnded, .close, .reassess: [.staff(.reviewer), .system]
         case .endEmergency: [.staff(.reviewer)]
+        case .customerAnswer: [.owningCustomer]
         case .agencyReplied, .agencyAnswer, .withdraw: [.owningAgency]
         case .approveScope, .approveRelease: [.staff(.approver)]
         case .startCollection: [.staff(.custodian)]
@@ -46,6 +49,7 @@ public enum CaseWorkflow {
         case .close: [.released]
         case .reassess: [.received, .verifying, .inReview, .awaitingAgency, .redirectPending, .challenged, .preserving]
         case .endEmergency: Set(CaseState.allCases).subtracting([.closed, .received, .verifying])
+        case .customerAnswer: [.inReview, .awaitingAgency, .redirectPending, .challenged, .preserving, .scopeApproved, .collecting, .readyForRelease]
         }
     }
 
@@ -55,6 +59,8 @@ public enum CaseWorkflow {
             switch (sender, actor) {
             case (.system, .system): true
             case (.staff(let role), .person(let principal)): principal.has(role)
+            case (.owningCustomer, .person(let principal)):
+                principal.kind == .customer && principal.tenantID != nil && principal.tenantID == subject.customer?.tenantID
             case (.owningAgency, .person(let principal)):
                 principal.kind == .agency && principal.agencyID == subject.agencyID
             default: false
@@ -241,6 +247,17 @@ public enum CaseWorkflow {
                 next.scopeApprovals = []
                 extraDetails["approvalsVoided"] = "1"
             }
+        case .customerAnswer(let answer, let note):
+            guard current.customerAnswer == nil else {
+                throw WorkflowRefusal(.guardFailed, "the customer already answered (\(current.customerAnswer!.answer.rawValue))")
+            }
+            if answer == .object { _ = try required(note, "reason for the objection") }
+            next.customerAnswer = CustomerAnswerRecord(answer: answer, note: note, by: actorName, at: time)
+            if answer == .answerDirectly {
+                // C4: the customer answers for itself, so the requester is redirected to it.
+                close(.redirected, reason: "the customer will answer the requester directly")
+                message("Redirected to the customer", "The customer will answer your demand directly. Please contact the customer.")
+            }
         case .endEmergency:
             guard current.isEmergency else { throw WorkflowRefusal(.guardFailed, "the case is not an emergency") }
             guard current.emergencyEndedAt == nil else { throw WorkflowRefusal(.guardFailed, "the emergency was already marked over") }
@@ -306,6 +323,7 @@ public enum CaseWorkflow {
         switch sender {
         case .staff(let role): "staff with role \(role.rawValue)"
         case .owningAgency: "the requesting agency"
+        case .owningCustomer: "the customer concerned"
         case .system: "the system"
         }
     }

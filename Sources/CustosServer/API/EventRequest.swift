@@ -83,6 +83,11 @@ struct EventRequest: Codable {
         case .withdraw: return .withdraw(reason: reason)
         case .close: return .close
         case .endEmergency: return .endEmergency(note: note ?? reason)
+        case .customerAnswer:
+            guard let raw = answer, let value = CustomerAnswer(rawValue: raw) else {
+                throw Problem.invalid(field: "answer", "must be one of \(CustomerAnswer.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .customerAnswer(value, note: note ?? reason)
         case .reassess:
             // The server computes the assessment itself (CustosServices.apply(_:toCase:by:)).
             throw Problem.invalid(field: "type", "reassess is computed by the server; send it to the events endpoint as is")

@@ -34,10 +34,9 @@ struct WebRoutes {
         router.on(.get, "/agency/demands", .agency, .page, use: agencyDemands)
         router.on(.get, "/agency/demands/new", .agency, .page) { _, context in try newDemandPage(context, issues: [], values: [:]) }
         router.on(.post, "/agency/demands", .agency, .page, use: agencySubmit)
-        router.on(.get, "/customer", .customer, .page) { _, context in
-            try render("message", "Customer portal", context, MessageModel(
-                heading: "Customer portal", text: "Notices of demands concerning your organisation will appear here."))
-        }
+        router.on(.get, "/customer", .customer, .page, use: customerPortal)
+        router.on(.get, "/customer/documents/:id", .customer, .page, use: customerDownload)
+        router.on(.post, "/customer/cases/:id/answer", .customer, .page, use: customerAnswer)
     }
 
     func policy(for kind: PrincipalKind) -> AccessPolicy {
@@ -219,6 +218,62 @@ struct WebRoutes {
             throw Problem(.conflict, title: "Not a dead letter", detail: "only a dead-lettered job can be retried")
         }
         return .redirect(to: "/staff/notices?flash=" + "Queued again.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+    }
+
+    // MARK: Customer portal (C5: a copy of the demand; C2 consent, C8 objection, C4 answering directly)
+
+    /// The cases a customer may see: its tenant's, with a notice no bar holds back. Anything else is 404.
+    func visibleCase(_ caseID: UUID, for principal: Principal) async throws -> (Case, Demand) {
+        guard let tenantID = principal.tenantID,
+            let subject = try await services.cases.findCase(id: caseID), AccessScope.canView(subject, as: principal),
+            try await services.notices.visibleNotices(tenantID: tenantID).contains(where: { $0.caseID == caseID }),
+            let demand = try await services.cases.findDemand(id: subject.demandID)
+        else { throw Problem.notFound("case \(caseID)") }
+        return (subject, demand)
+    }
+
+    @Sendable func customerPortal(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let tenantID = principal.tenantID!
+        var items: [CustomerNoticeItem] = []
+        for notice in try await services.notices.visibleNotices(tenantID: tenantID) {
+            guard let subject = try await services.cases.findCase(id: notice.caseID), AccessScope.canView(subject, as: principal),
+                let demand = try await services.cases.findDemand(id: subject.demandID)
+            else { continue }
+            items.append(CustomerNoticeItem(subject, demand: demand, instrumentLabel: services.rulebook.instruments[demand.instrument.rawValue]?.label ?? demand.instrument.rawValue))
+            try await services.recordRead("notice.viewed", caseID: subject.id, by: principal, details: ["via": "customer portal"])
+        }
+        let tenantName = try await services.directory.tenants().first { $0.id == tenantID }?.name ?? "your organisation"
+        return try render("customer_notices", "Demands", context, CustomerPortalModel(tenantName: tenantName, items: items), flash: request.uri.queryParameters.get("flash"))
+    }
+
+    @Sendable func customerDownload(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "document")
+        guard let stored = try await services.cases.findDocument(id: id),
+            let owner = try await services.cases.findCase(demandID: stored.demandID)
+        else { throw Problem.notFound("document \(id)") }
+        _ = try await visibleCase(owner.id, for: principal)
+        try await services.recordRead(
+            "document.downloaded", caseID: owner.id, by: principal,
+            details: ["document": stored.document.filename, "sha256": stored.document.sha256, "via": "customer portal"])
+        let safeName = stored.document.filename.replacingOccurrences(of: "\"", with: "")
+        return Response(
+            status: .ok,
+            headers: [.contentType: stored.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: stored.bytes)))
+    }
+
+    @Sendable func customerAnswer(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "case")
+        let form = try await FormData.read(request, limit: 64 * 1024, expectedCSRF: context.sessionCSRF)
+        _ = try await visibleCase(id, for: principal)
+        guard let raw = form.value("answer"), let answer = CustomerAnswer(rawValue: raw) else {
+            throw Problem.invalid(field: "answer", "choose consent, object or answer_directly")
+        }
+        _ = try await services.apply(.customerAnswer(answer, note: form.value("note")), toCase: id, by: principal)
+        return .redirect(to: "/customer?flash=" + "Thank you: your answer is recorded.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
     }
 
     @Sendable func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -11,6 +11,7 @@ struct M006_CreateNoticesAndJobs: AsyncMigration {
         try await database.schema("customer_notices")
             .id()
             .field("case_id", .uuid, .required)
+            .field("tenant_id", .uuid)
             .field("state", .string, .required)
             .field("hold_until", .datetime)
             .field("reminder_at", .datetime)
@@ -28,10 +29,12 @@ struct M006_CreateNoticesAndJobs: AsyncMigration {
         try await sql.raw("CREATE UNIQUE INDEX outbox_dedupe_idx ON outbox (dedupe_key)").run()
         try await sql.raw("CREATE INDEX outbox_due_idx ON outbox (status, run_at)").run()
         try await sql.raw("CREATE INDEX notices_hold_idx ON customer_notices (state, hold_until)").run()
+        try await sql.raw("CREATE INDEX notices_tenant_idx ON customer_notices (tenant_id, state)").run()
     }
 
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
+        try await sql.raw("DROP INDEX notices_tenant_idx").run()
         try await sql.raw("DROP INDEX notices_hold_idx").run()
         try await sql.raw("DROP INDEX outbox_due_idx").run()
         try await sql.raw("DROP INDEX outbox_dedupe_idx").run()

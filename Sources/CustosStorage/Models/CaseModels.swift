@@ -101,6 +101,7 @@ final class NoticeRow: Model, @unchecked Sendable {
     static let schema = "customer_notices"
     @ID(key: .id) var id: UUID?
     @Field(key: "case_id") var caseID: UUID
+    @OptionalField(key: "tenant_id") var tenantID: UUID?
     @Field(key: "state") var state: String
     @OptionalField(key: "hold_until") var holdUntil: Date?
     @OptionalField(key: "reminder_at") var reminderAt: Date?
@@ -118,6 +119,7 @@ final class NoticeRow: Model, @unchecked Sendable {
 
     func copy(from notice: CustomerNotice) throws {
         caseID = notice.caseID
+        tenantID = notice.tenantID
         state = notice.state.rawValue
         holdUntil = notice.holdUntil
         reminderAt = notice.reminderSent ? nil : notice.reminderAt

@@ -31,6 +31,13 @@ public struct NoticeStore: Sendable {
             .sort(\.$updatedAt, .descending).limit(limit).all().map { try $0.domain() }
     }
 
+    /// What a customer may see: its tenant's notices that no bar holds back (due, sent or failed).
+    public func visibleNotices(tenantID: UUID) async throws -> [CustomerNotice] {
+        let visible = [CustomerNoticeState.due, .sent, .failed].map(\.rawValue)
+        return try await NoticeRow.query(on: store.database).filter(\.$tenantID == tenantID).filter(\.$state ~~ visible)
+            .sort(\.$createdAt, .descending).all().map { try $0.domain() }
+    }
+
     // MARK: The scheduler's work
 
     /// Releases every held notice whose dated bar has lapsed, each with its reason on record.

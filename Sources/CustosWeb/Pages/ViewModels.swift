@@ -231,6 +231,11 @@ extension CaseModel {
             facts.append(FactModel("Release approvals", caseRecord.releaseApprovals.map(\.by).joined(separator: ", ")))
         }
         if let reason = caseRecord.closingReason { facts.append(FactModel("Closing reason", reason)) }
+        if let answer = caseRecord.customerAnswer {
+            // C2/C8: staff see the customer's direction or objection next to the demand.
+            facts.append(FactModel("Customer's answer", "\(answer.answer.label)\(answer.note.map { ": \($0)" } ?? "") (\(answer.by), \(Timestamp.format(answer.at)))"))
+        }
+        if let ended = caseRecord.emergencyEndedAt { facts.append(FactModel("Emergency over", Timestamp.format(ended))) }
         self.init(
             id: id, number: caseRecord.number, stateLabel: caseRecord.state.label, outcome: caseRecord.outcome?.rawValue,
             isEmergency: caseRecord.isEmergency, facts: facts,

@@ -1,0 +1,53 @@
+import CustosDomain
+import Foundation
+
+/// One demand as its customer sees it in the portal: what was asked, by whom, a copy, and a way to answer.
+public struct CustomerNoticeItem: Sendable {
+    public struct Copy: Sendable {
+        public var filename: String
+        public var downloadPath: String
+    }
+
+    public var caseID: String
+    public var caseNumber: String
+    public var instrument: String
+    public var requester: String
+    public var caseReference: String
+    public var receivedAt: String
+    public var categories: String
+    public var dueAt: String
+    public var documents: [Copy]
+    public var answered: String?
+    public var canAnswer: Bool
+    public var answerPath: String
+    public var isClosed: Bool
+
+    public init(_ subject: Case, demand: Demand, instrumentLabel: String) {
+        caseID = subject.id.uuidString.lowercased()
+        caseNumber = subject.number
+        instrument = instrumentLabel
+        requester = demand.issuingAuthority.name
+        caseReference = demand.caseReference
+        receivedAt = Timestamp.format(demand.receivedAt)
+        categories = demand.categories.map(\.label).joined(separator: ", ")
+        dueAt = subject.dueAt.map(Timestamp.format) ?? "—"
+        documents = demand.documents.map { Copy(filename: $0.filename, downloadPath: "/customer/documents/\($0.id.uuidString.lowercased())") }
+        answered = subject.customerAnswer.map { "\($0.answer.label) (\(Timestamp.format($0.at)))" }
+        isClosed = subject.isClosed
+        canAnswer = subject.customerAnswer == nil && CaseWorkflow.sourceStates(of: .customerAnswer).contains(subject.state)
+        answerPath = "/customer/cases/\(caseID)/answer"
+    }
+}
+
+/// The customer portal's home: the demands about this tenant that no legal bar holds back.
+public struct CustomerPortalModel: Sendable {
+    public var tenantName: String
+    public var items: [CustomerNoticeItem]
+    public var isEmpty: Bool
+
+    public init(tenantName: String, items: [CustomerNoticeItem]) {
+        self.tenantName = tenantName
+        self.items = items
+        self.isEmpty = items.isEmpty
+    }
+}

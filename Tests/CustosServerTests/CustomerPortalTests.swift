@@ -1,0 +1,137 @@
+import CustosDomain
+import CustosServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The customer portal (C5): a tenant sees its own demands that no bar holds back, downloads the
+/// copy, and answers; it never sees another tenant's data.
+@Suite struct CustomerPortalTests {
+    struct Tenancy {
+        var tenant: Tenant
+        var email: String
+    }
+
+    static func tenant(_ name: String, _ services: CustosServices) async throws -> Tenancy {
+        let tenant = Tenant(id: UUID(), name: name, kind: .enterprise, country: "US", dataLocation: "US")
+        let email = "it@\(name.lowercased()).example"
+        try await services.directory.createTenant(
+            tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-\(name)", email: email)],
+            contacts: [CustomerContact(id: UUID(), tenantID: tenant.id, name: "Legal", email: "legal@\(name.lowercased()).example")])
+        return Tenancy(tenant: tenant, email: email)
+    }
+
+    /// A demand on the tenant's account, taken into review; `gag` adds an indefinite § 2705(b) order.
+    static func caseInReview(for tenancy: Tenancy, reference: String, gag: Bool, _ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices) async throws -> Case {
+        var body = ServerTests.demandJSON(reference: reference).replacingOccurrences(of: "alice@example.com", with: tenancy.email)
+        body = body.replacingOccurrences(of: #""until": "2027-05-04"}"#, with: gag ? #""indefinite": true}"# : #""until": "2026-05-05"}"#)
+        let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
+            try #require(try ServerTests.json(response.body)["id"] as? String)
+        }
+        let opened = try #require(try await services.cases.findCase(demandID: UUID(uuidString: demandID)!))
+        try await client.execute(uri: "/api/v1/cases/\(opened.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "begin_review"}"#)) { response throws in
+            #expect(response.status == .ok)
+        }
+        return try #require(try await services.cases.findCase(id: opened.id))
+    }
+
+    /// Signs a customer user of `tenant` in and returns the session headers and the portal's CSRF token.
+    static func signIn(_ tenant: Tenant, _ client: any TestClientProtocol, _ services: CustosServices) async throws -> (HTTPFields, String) {
+        let email = "user-\(UUID().uuidString.prefix(6).lowercased())@\(tenant.name.lowercased()).example"
+        let person = Principal(id: UUID(), email: email, displayName: "Customer", kind: .customer, tenantID: tenant.id)
+        try await services.identity.createPrincipal(person, passwordHash: try await Passwords.hash("customer password 1"), at: services.now())
+        let (cookie, token) = try await client.execute(uri: "/customer/login", method: .get) { response in
+            (try #require(ServerTests.cookie("custos_login_csrf", in: response)), try #require(ServerTests.csrf(in: String(buffer: response.body))))
+        }
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(cookie)"]
+        let encoded = email.replacingOccurrences(of: "@", with: "%40")
+        let session = try await client.execute(uri: "/customer/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(token)&email=\(encoded)&password=customer+password+1")) { response in
+            try #require(ServerTests.cookie("custos_session", in: response))
+        }
+        let headers: HTTPFields = [.cookie: "custos_session=\(session)"]
+        let csrf = try await client.execute(uri: "/customer", method: .get, headers: headers) { response in
+            ServerTests.csrf(in: String(buffer: response.body)) ?? ""
+        }
+        return (headers, csrf)
+    }
+
+    @Test func aCustomerSeesOnlyItsOwnUnbarredDemandsDownloadsTheCopyAndConsents() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let alpha = try await Self.tenant("Alpha", services)
+            let beta = try await Self.tenant("Beta", services)
+            let open = try await Self.caseInReview(for: alpha, reference: "A-OPEN", gag: false, client, tokens, services)
+            let gagged = try await Self.caseInReview(for: alpha, reference: "A-GAG", gag: true, client, tokens, services)
+            let betas = try await Self.caseInReview(for: beta, reference: "B-OPEN", gag: false, client, tokens, services)
+            #expect(try await services.notices.notice(caseID: open.id)?.recipients == ["legal@alpha.example"], "an enterprise tenant's notice contacts")
+            // the open case's gag order ended on 2026-05-05: the scheduler releases its notice; the indefinite one stays held
+            #expect(try await services.notices.notice(caseID: open.id)?.state == .held)
+            let released = Set(try await services.notices.releaseLapsed(at: services.now()).map(\.caseID))
+            #expect(released.contains(open.id) && !released.contains(gagged.id))
+
+            let (alphaSession, alphaCSRF) = try await Self.signIn(alpha.tenant, client, services)
+            let portal = try await client.execute(uri: "/customer", method: .get, headers: alphaSession) { String(buffer: $0.body) }
+            #expect(portal.contains(open.number))
+            #expect(!portal.contains(gagged.number), "a barred notice is not shown")
+            #expect(!portal.contains(betas.number), "another tenant's demand is never shown")
+
+            // the copy of the demand, logged as a read
+            let demand = try #require(try await services.cases.findDemand(id: open.demandID))
+            let documentPath = "/customer/documents/\(demand.documents[0].id.uuidString.lowercased())"
+            try await client.execute(uri: documentPath, method: .get, headers: alphaSession) { response throws in
+                #expect(response.status == .ok)
+                #expect(Data(response.body.readableBytesView) == Data("%PDF-1.4 test".utf8))
+            }
+            #expect(try await services.cases.timeline(caseID: open.id).contains { $0.record.action == "document.downloaded" && $0.record.actor.hasPrefix("customer:") })
+
+            // another tenant, or a barred case, gets 404 for the same things
+            let (betaSession, betaCSRF) = try await Self.signIn(beta.tenant, client, services)
+            try await client.execute(uri: documentPath, method: .get, headers: betaSession) { response throws in #expect(response.status == .notFound) }
+            var betaPost = betaSession
+            betaPost[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/customer/cases/\(open.id.uuidString.lowercased())/answer", method: .post, headers: betaPost, body: ByteBuffer(string: "_csrf=\(betaCSRF)&answer=consent")) { response throws in
+                #expect(response.status == .notFound)
+            }
+            let gaggedDemand = try #require(try await services.cases.findDemand(id: gagged.demandID))
+            try await client.execute(uri: "/customer/documents/\(gaggedDemand.documents[0].id.uuidString.lowercased())", method: .get, headers: alphaSession) { response throws in
+                #expect(response.status == .notFound)
+            }
+            // staff pages stay closed to customers
+            try await client.execute(uri: "/staff/queue", method: .get, headers: alphaSession) { response throws in #expect(response.status == .forbidden) }
+
+            // consent, recorded as the customer's direction, once
+            var alphaPost = alphaSession
+            alphaPost[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/customer/cases/\(open.id.uuidString.lowercased())/answer", method: .post, headers: alphaPost, body: ByteBuffer(string: "_csrf=\(alphaCSRF)&answer=consent&note=Go+ahead")) { response throws in
+                #expect(response.status == .seeOther)
+            }
+            let answered = try #require(try await services.cases.findCase(id: open.id))
+            #expect(answered.customerAnswer?.answer == .consent)
+            #expect(try await services.cases.timeline(caseID: open.id).contains { $0.record.action == "case.customer_answer" && $0.record.details["answer"] == "consent" })
+            try await client.execute(uri: "/customer/cases/\(open.id.uuidString.lowercased())/answer", method: .post, headers: alphaPost, body: ByteBuffer(string: "_csrf=\(alphaCSRF)&answer=object&note=changed+our+mind")) { response throws in
+                #expect(response.status == .conflict)
+            }
+            // without the CSRF token nothing happens
+            try await client.execute(uri: "/customer/cases/\(open.id.uuidString.lowercased())/answer", method: .post, headers: alphaPost, body: ByteBuffer(string: "answer=object")) { response throws in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+
+    @Test func answeringDirectlyClosesTheCaseAsRedirected() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let gamma = try await Self.tenant("Gamma", services)
+            let subject = try await Self.caseInReview(for: gamma, reference: "G-OPEN", gag: false, client, tokens, services)
+            try await services.notices.releaseLapsed(at: services.now())
+            let (session, csrf) = try await Self.signIn(gamma.tenant, client, services)
+            var post = session
+            post[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/customer/cases/\(subject.id.uuidString.lowercased())/answer", method: .post, headers: post, body: ByteBuffer(string: "_csrf=\(csrf)&answer=answer_directly")) { response throws in
+                #expect(response.status == .seeOther)
+            }
+            let closed = try #require(try await services.cases.findCase(id: subject.id))
+            #expect(closed.state == .closed && closed.outcome == .redirected)
+        }
+    }
+}
