@@ -59,14 +59,14 @@ import Testing
         let (approved, _) = try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: .nonDisclosureOrder), to: gagged, at: later, by: Fixture.approver1.actor)
         #expect(approved.redirectExcuse == .nonDisclosureOrder)
         // After the requester insists, the redirect attempt is on record.
-        let (redirected, _) = try CaseWorkflow.apply(.redirect(note: nil), to: plain, at: later, by: Fixture.reviewer.actor)
+        let (redirected, _) = try CaseWorkflow.apply(.redirect(note: nil, contacts: Fixture.legalContacts), to: plain, at: later, by: Fixture.reviewer.actor)
         let (insisted, _) = try CaseWorkflow.apply(.agencyAnswer(.insist, note: nil), to: redirected, at: later, by: Fixture.officer.actor)
         #expect(insisted.state == .inReview)
         #expect(refusal(.approveScope(categories: [.subscriberInfo], excuse: nil), insisted, by: Fixture.approver1.actor) == nil)
     }
 
     @Test func redirectAppliesToEnterpriseTenantsOnly() {
-        #expect(refusal(.redirect(note: nil), inReview(.consumer), by: Fixture.reviewer.actor)?.code == .guardFailed)
+        #expect(refusal(.redirect(note: nil, contacts: Fixture.legalContacts), inReview(.consumer), by: Fixture.reviewer.actor)?.code == .guardFailed)
     }
 
     @Test func releaseNeedsTwoReleaseApprovalsByDifferentPeople() throws {
@@ -279,5 +279,31 @@ import Testing
         let (closed, effects) = try CaseWorkflow.apply(.customerAnswer(.answerDirectly, note: nil), to: inReview(), at: later, by: Fixture.customer.actor)
         #expect(closed.state == .closed && closed.outcome == .redirected)
         #expect(effects.contains { if case .notifyAgency = $0 { true } else { false } })
+    }
+}
+
+/// C4 and C7: the redirect letter names the customer's legal contact, and that disclosure is on record.
+@Suite struct RedirectLetterTests {
+    @Test func theLetterNamesTheContactAndTheAuditEntryRecordsTheDisclosure() throws {
+        var subject = Fixture.newCase(kind: .enterprise)
+        subject.state = .inReview
+        let at = Fixture.t0.addingTimeInterval(3600)
+        let (next, effects) = try CaseWorkflow.apply(.redirect(note: nil, contacts: Fixture.legalContacts), to: subject, at: at, by: Fixture.reviewer.actor)
+        #expect(next.state == .redirectPending)
+        #expect(next.redirectLetter?.contains("Tenant Legal <legal@tenant.example>") == true)
+        #expect(next.redirectAnswerDueAt == at.addingTimeInterval(10 * 86_400))
+        guard case .audit(let record)? = effects.first else { Issue.record("no audit entry"); return }
+        #expect(record.details["disclosed"] == "customer_contact")
+        #expect(record.details["contacts"] == "Tenant Legal <legal@tenant.example>")
+        let messages = effects.compactMap { effect -> AgencyMessage? in if case .notifyAgency(let message) = effect { message } else { nil } }
+        #expect(messages.first?.body == next.redirectLetter)
+    }
+
+    @Test func noRedirectWithoutALegalContactToName() {
+        var subject = Fixture.newCase(kind: .enterprise)
+        subject.state = .inReview
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.redirect(note: nil, contacts: []), to: subject, at: Fixture.t0, by: Fixture.reviewer.actor)
+        }
     }
 }

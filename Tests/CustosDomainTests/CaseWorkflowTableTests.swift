@@ -22,7 +22,7 @@ import Testing
         case .askAgency: (.askAgency(question: "Narrow the window?"), Fixture.reviewer.actor)
         case .agencyReplied: (.agencyReplied(answer: "Narrowed"), Fixture.officer.actor)
         case .reject: (.reject(reason: "overbroad", ruleIDs: ["us.2703.overbroad"]), Fixture.reviewer.actor)
-        case .redirect: (.redirect(note: nil), Fixture.reviewer.actor)
+        case .redirect: (.redirect(note: nil, contacts: Fixture.legalContacts), Fixture.reviewer.actor)
         case .agencyAnswer: (.agencyAnswer(.insist, note: nil), Fixture.officer.actor)
         case .fileChallenge: (.fileChallenge(court: "W.D. Wash.", grounds: "overbroad", deadline: nil), Fixture.reviewer.actor)
         case .challengeDecided: (.challengeDecided(demandUpheld: true, note: nil), Fixture.reviewer.actor)

@@ -6,6 +6,7 @@ enum Fixture {
     static let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
     static let agencyID = UUID(uuidString: "00000000-0000-0000-0000-0000000000a1")!
     static let tenantID = UUID(uuidString: "00000000-0000-0000-0000-0000000000c1")!
+    static let legalContacts = [LegalContact(name: "Tenant Legal", email: "legal@tenant.example")]
 
     static func staff(_ name: String, _ role: StaffRole) -> Principal {
         Principal(id: UUID(), email: "\(name)@provider.example", displayName: name, kind: .staff, roles: [role])

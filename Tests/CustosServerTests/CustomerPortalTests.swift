@@ -119,6 +119,37 @@ import Testing
         }
     }
 
+    @Test func theRedirectLetterNamesTheLegalContactForTheOwningAgencyOnly() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let delta = try await Self.tenant("Delta", services)
+            let subject = try await Self.caseInReview(for: delta, reference: "D-1", gag: false, client, tokens, services)
+            try await client.execute(uri: "/api/v1/cases/\(subject.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "redirect"}"#)) { response throws in
+                #expect(response.status == .ok)
+            }
+            let redirected = try #require(try await services.cases.findCase(id: subject.id))
+            #expect(redirected.state == .redirectPending)
+            #expect(redirected.redirectLetter?.contains("Legal <legal@delta.example>") == true)
+            let entry = try #require(try await services.cases.timeline(caseID: subject.id).last { $0.record.action == "case.redirect" })
+            #expect(entry.record.details["disclosed"] == "customer_contact")
+            // the agency reads it in the API, as a page and as plain text
+            try await client.execute(uri: "/api/v1/demands/\(subject.demandID.uuidString.lowercased())", method: .get, headers: ServerTests.headers(tokens.officer)) { response throws in
+                let summary = try ServerTests.json(response.body)
+                #expect((summary["redirectLetter"] as? String)?.contains("legal@delta.example") == true)
+            }
+            let page = "/agency/cases/\(subject.id.uuidString.lowercased())/redirect-letter"
+            try await client.execute(uri: page, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("legal@delta.example"))
+            }
+            try await client.execute(uri: page + ".txt", method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.headers[.contentType] == "text/plain; charset=utf-8")
+            }
+            try await client.execute(uri: page, method: .get, headers: [.authorization: "Bearer \(tokens.otherOfficer)"]) { response throws in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
     @Test func answeringDirectlyClosesTheCaseAsRedirected() async throws {
         try await ServerTests.withApp { client, tokens, services in
             let gamma = try await Self.tenant("Gamma", services)

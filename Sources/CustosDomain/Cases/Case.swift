@@ -93,6 +93,9 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var checks: [VerificationCheck]
     public var redirect: RedirectStatus?
     public var redirectExcuse: RedirectExcuse?
+    /// The letter sent to the requester, and when its answer is due (C4).
+    public var redirectLetter: String?
+    public var redirectAnswerDueAt: Date?
     public var challenge: Challenge?
     public var scopeApprovals: [Approval]
     public var approvedScope: [DataCategory]?

@@ -35,7 +35,8 @@ public enum CaseEvent: Equatable, Sendable {
     case askAgency(question: String)
     case agencyReplied(answer: String)
     case reject(reason: String, ruleIDs: [String])
-    case redirect(note: String?)
+    /// C4: send the requester to the enterprise customer; `contacts` are the tenant's legal contacts the letter names (C7).
+    case redirect(note: String?, contacts: [LegalContact])
     case agencyAnswer(AgencyAnswer, note: String?)
     case fileChallenge(court: String, grounds: String, deadline: Date?)
     case challengeDecided(demandUpheld: Bool, note: String?)
@@ -123,7 +124,9 @@ public enum CaseEvent: Equatable, Sendable {
         case .askAgency(let question): ["question": question]
         case .agencyReplied(let answer): ["answer": answer]
         case .reject(let reason, let ruleIDs): ["reason": reason, "rules": ruleIDs.joined(separator: ",")]
-        case .redirect(let note): ["note": note ?? ""]
+        case .redirect(let note, let contacts):
+            // C7: the redirect discloses the customer's contact details; the entry records exactly which.
+            ["note": note ?? "", "disclosed": DataCategory.customerContact.rawValue, "contacts": contacts.map { "\($0.name) <\($0.email)>" }.joined(separator: "; ")]
         case .agencyAnswer(let answer, let note): ["answer": answer.rawValue, "note": note ?? ""]
         case .fileChallenge(let court, let grounds, let deadline):
             ["court": court, "grounds": grounds, "deadline": deadline.map(Timestamp.format) ?? ""]

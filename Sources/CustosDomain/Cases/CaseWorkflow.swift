@@ -143,14 +143,21 @@ public enum CaseWorkflow {
             }
             close(.rejected, reason: reason)
             message("Demand rejected", "\(reason) (rules: \(rules.joined(separator: ", ")))")
-        case .redirect:
+        case .redirect(let note, let contacts):
             // C4: redirect the requester to an enterprise customer that can answer for itself.
             guard current.needsRedirectFirst else {
                 throw WorkflowRefusal(.guardFailed, "redirect applies to enterprise tenants only; this demand concerns \(current.customer.map { "a \($0.kind.rawValue) tenant" } ?? "no known tenant")")
             }
+            guard !contacts.isEmpty else {
+                throw WorkflowRefusal(.guardFailed, "the tenant has no legal contact on record to name in the redirect letter; add one first")
+            }
+            let due = time.addingTimeInterval(RedirectLetter.answerPeriod)
+            let letter = RedirectLetter.text(for: current, contacts: contacts, answerDueAt: due, note: note)
             next.state = .redirectPending
             next.redirect = .pending
-            message("Please request this data from the customer", "The data you asked for belongs to an enterprise customer that can answer for itself. Please direct your request to the customer; answer approach_customer, withdraw or insist.")
+            next.redirectLetter = letter
+            next.redirectAnswerDueAt = due
+            message("Please request this data from the customer", letter)
         case .agencyAnswer(let answer, _):
             switch answer {
             case .approachCustomer:

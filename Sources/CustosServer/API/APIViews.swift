@@ -11,8 +11,13 @@ struct DemandSummary: Encodable {
     var instrument: String
     var receivedAt: Date
     var documents: [DemandDocument]
+    /// C4: the letter asking the requester to approach the customer, and when its answer is due.
+    var redirectLetter: String?
+    var redirectAnswerDueAt: Date?
 
     init(_ demand: Demand, _ caseRecord: Case) {
+        redirectLetter = caseRecord.redirectLetter
+        redirectAnswerDueAt = caseRecord.redirectAnswerDueAt
         id = demand.id
         status = caseRecord.state.rawValue
         outcome = caseRecord.outcome?.rawValue

@@ -43,7 +43,7 @@ struct EventRequest: Codable {
         case .askAgency: return .askAgency(question: reason ?? note ?? "")
         case .agencyReplied: return .agencyReplied(answer: reason ?? note ?? "")
         case .reject: return .reject(reason: reason ?? "", ruleIDs: ruleIds ?? [])
-        case .redirect: return .redirect(note: note)
+        case .redirect: return .redirect(note: note, contacts: [])  // filled in by CustosServices from the directory
         case .agencyAnswer:
             guard let raw = answer, let value = AgencyAnswer(rawValue: raw) else {
                 throw Problem.invalid(field: "answer", "must be one of \(AgencyAnswer.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -72,7 +72,15 @@ public struct CustosServices: Sendable {
         if request.type == CaseEvent.Kind.reassess.rawValue {
             return try await apply(.reassess(try await assess(caseID: id)), toCase: id, by: principal)
         }
-        return try await apply(try request.makeEvent(), toCase: id, by: principal)
+        return try await apply(try await withDirectoryFacts(try request.makeEvent(), caseID: id), toCase: id, by: principal)
+    }
+
+    /// Fills in what an event needs from the directory: a redirect names the tenant's legal contacts (C4, C7).
+    public func withDirectoryFacts(_ event: CaseEvent, caseID: UUID) async throws -> CaseEvent {
+        guard case .redirect(let note, _) = event else { return event }
+        guard let tenantID = try await cases.findCase(id: caseID)?.customer?.tenantID else { return event }
+        let contacts = try await directory.contacts(tenantID: tenantID).map { LegalContact(name: $0.name, email: $0.email) }
+        return .redirect(note: note, contacts: contacts)
     }
 
     /// Assesses a stored case's demand against the rulebook in force now.

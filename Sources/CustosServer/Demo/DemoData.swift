@@ -128,7 +128,7 @@ public enum DemoData {
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: review),
             Scenario(agency: 4, instrument: "br.court_order", country: "BR", role: "judge", target: "jean.dupont@example.fr", categories: ["non_content"], events: review),
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "alice@example.com", categories: ["non_content"], events: review + [("reviewer", .askAgency(question: "Please narrow the date window to the period of the alleged offence."))]),
-            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil))]),
+            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil, contacts: []))]),
             Scenario(agency: 2, instrument: "de.stpo_100g", country: "DE", role: "court", target: "it@mueller-mb.example", categories: ["non_content"], events: review + [("reviewer", .fileChallenge(court: "Amtsgericht Stuttgart", grounds: "Overbroad: no offence of substantial significance stated", deadline: nil))]),
             Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "acct-alice-001", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(90 * 86400)))]),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "alice@example.com", categories: ["subscriber_info"], events: consumerApproved),
@@ -137,7 +137,7 @@ public enum DemoData {
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info"], events: released),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: released + [("reviewer", .close)]),
             Scenario(agency: 4, instrument: "br.admin_requisition", country: "BR", role: "police", target: "jean.dupont@example.fr", categories: ["subscriber_info", "encryption_keys"], events: review + [("reviewer", .reject(reason: "Encryption keys are never disclosed; the requisition names no account of ours.", ruleIDs: ["invariant.c9.encryption_keys", "br.admin.other"]))]),
-            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil)), ("agency", .agencyAnswer(.approachCustomer, note: nil))]),
+            Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil, contacts: [])), ("agency", .agencyAnswer(.approachCustomer, note: nil))]),
             Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "it@mueller-mb.example", categories: ["subscriber_info"], events: [("agency", .withdraw(reason: "Investigation discontinued"))]),
             Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "alice@example.com", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(86400))), ("reviewer", .preservationEnded(followUpReceived: false))]),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: consumerApproved + [("custodian", .startCollection), ("custodian", .collectionFinished(recordCount: 0))]),
@@ -157,7 +157,7 @@ public enum DemoData {
                 by: officer, idempotencyKey: "demo-\(index + 1)", requestHash: "demo-\(index + 1)")
             for (who, event) in scenario.events {
                 let actor = who == "agency" ? officer : staff[who]!
-                _ = try await services.apply(event, toCase: submission.caseRecord.id, by: actor)
+                _ = try await services.apply(try await services.withDirectoryFacts(event, caseID: submission.caseRecord.id), toCase: submission.caseRecord.id, by: actor)
             }
         }
         return true

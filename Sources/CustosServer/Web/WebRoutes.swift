@@ -34,6 +34,8 @@ struct WebRoutes {
         router.on(.get, "/agency/demands", .agency, .page, use: agencyDemands)
         router.on(.get, "/agency/demands/new", .agency, .page) { _, context in try newDemandPage(context, issues: [], values: [:]) }
         router.on(.post, "/agency/demands", .agency, .page, use: agencySubmit)
+        router.on(.get, "/agency/cases/:id/redirect-letter", .agency, .page) { request, context in try await redirectLetter(request, context, plain: false) }
+        router.on(.get, "/agency/cases/:id/redirect-letter.txt", .agency, .page) { request, context in try await redirectLetter(request, context, plain: true) }
         router.on(.get, "/customer", .customer, .page, use: customerPortal)
         router.on(.get, "/customer/documents/:id", .customer, .page, use: customerDownload)
         router.on(.post, "/customer/cases/:id/answer", .customer, .page, use: customerAnswer)
@@ -290,6 +292,23 @@ struct WebRoutes {
             status: .ok,
             headers: [.contentType: stored.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: stored.bytes)))
+    }
+
+    /// The redirect letter (C4) for the agency that submitted the demand; 404 for anyone else.
+    func redirectLetter(_ request: Request, _ context: AppRequestContext, plain: Bool) async throws -> Response {
+        let id = try APIRoutes.uuid(context, "case")
+        guard let subject = try await services.cases.findCase(id: id), AccessScope.canView(subject, as: context.principal!),
+            let letter = subject.redirectLetter
+        else { throw Problem.notFound("redirect letter for case \(id)") }
+        if plain {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; charset=utf-8", .contentDisposition: "attachment; filename=\"redirect-\(subject.number).txt\""],
+                body: .init(byteBuffer: ByteBuffer(string: letter + "\n")))
+        }
+        return try render(
+            "letter", "Redirect letter", context,
+            LetterModel(heading: "Redirect letter for case \(subject.number)", text: letter, downloadPath: "/agency/cases/\(id.uuidString.lowercased())/redirect-letter.txt"))
     }
 
     // MARK: Agency portal

@@ -24,6 +24,13 @@ public struct SQLDirectoryRepository: DirectoryRepository {
         try await AgencyRow.query(on: store.database).filter(\.$name == name).first()?.domain()
     }
 
+    /// A tenant's designated legal and notice contacts.
+    public func contacts(tenantID: UUID) async throws -> [CustomerContact] {
+        try await ContactRow.query(on: store.database).filter(\.$tenantID == tenantID).sort(\.$name).all().map { row in
+            CustomerContact(id: row.id!, tenantID: row.tenantID, name: row.name, email: row.email)
+        }
+    }
+
     public func findTenant(named name: String) async throws -> Tenant? {
         try await TenantRow.query(on: store.database).filter(\.$name == name).first()?.domain()
     }

@@ -28,6 +28,8 @@ public struct CaseRowModel: Sendable {
     public var isOverdue: Bool
     public var opened: String
     public var reference: String
+    /// For the agency: the redirect letter, when the case has one (C4).
+    public var letterPath: String?
 
     public init(_ value: Case, reference: String = "", now: Date) {
         id = value.id.uuidString.lowercased()
@@ -43,6 +45,7 @@ public struct CaseRowModel: Sendable {
         isOverdue = !value.isClosed && (value.dueAt.map { $0 < now } ?? false)
         opened = Timestamp.format(value.openedAt)
         self.reference = reference
+        letterPath = value.redirectLetter == nil ? nil : "/agency/cases/\(value.id.uuidString.lowercased())/redirect-letter"
     }
 }
 
@@ -294,5 +297,18 @@ public struct MessageModel: Sendable {
     public init(heading: String, text: String) {
         self.heading = heading
         self.text = text
+    }
+}
+
+/// A letter shown in full (the redirect letter of C4), with its plain-text download.
+public struct LetterModel: Sendable {
+    public var heading: String
+    public var text: String
+    public var downloadPath: String
+
+    public init(heading: String, text: String, downloadPath: String) {
+        self.heading = heading
+        self.text = text
+        self.downloadPath = downloadPath
     }
 }
