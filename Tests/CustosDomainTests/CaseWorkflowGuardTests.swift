@@ -307,3 +307,25 @@ import Testing
         }
     }
 }
+
+/// C8: challenges are records with a kind, a forum and the rulebook's deadline; the case waits.
+@Suite struct ChallengeTests {
+    @Test func aComityMotionTakesItsFourteenDayDeadlineFromTheRulebook() throws {
+        var demand = Fixture.demand(categories: [.content])
+        demand.receivedAt = Fixture.t0
+        var subject = Fixture.newCase(demand: demand)
+        // a UK resident's content: the rulebook opens a § 2703(h) motion, due 14 days after service
+        subject.assessment = Fixture.rulebook.assess(demand, customer: CustomerFacts(kind: .consumer, nationality: "GB", residence: "GB", dataLocation: "GB"), at: Fixture.t0)
+        subject.state = .inReview
+        let (challenged, effects) = try CaseWorkflow.apply(
+            .fileChallenge(kind: .comityMotion, court: "W.D. Wash.", grounds: "UK law conflict (QFG)", deadline: nil), to: subject, at: Fixture.t0, by: Fixture.reviewer.actor)
+        #expect(challenged.state == .challenged)
+        #expect(challenged.challenge?.kind == .comityMotion)
+        #expect(challenged.challenge?.deadline == Timestamp.parse("2026-05-19T04:00:00Z"))
+        guard case .audit(let record)? = effects.first else { Issue.record("no audit"); return }
+        #expect(record.details["kind"] == "comity_motion" && record.details["deadline"] == "2026-05-19T04:00:00.000Z")
+        // while it is pending the case preserves but does not produce: no scope approval, no collection
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.approveScope(categories: [.content], excuse: nil), to: challenged, at: Fixture.t0, by: Fixture.approver1.actor) }
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.startCollection, to: challenged, at: Fixture.t0, by: Fixture.custodian.actor) }
+    }
+}

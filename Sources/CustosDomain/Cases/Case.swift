@@ -42,8 +42,37 @@ public struct CustomerAnswerRecord: Codable, Equatable, Sendable {
     public var at: Date
 }
 
+/// What is being challenged, and under which provision (C8).
+public enum ChallengeKind: String, Codable, CaseIterable, Sendable {
+    /// Motion to quash or modify (e.g. 18 U.S.C. § 2703(d) burden motion).
+    case motionToQuash = "motion_to_quash"
+    /// CLOUD Act comity motion, 18 U.S.C. § 2703(h)(2).
+    case comityMotion = "comity_motion"
+    /// Judicial review of an NSL or its nondisclosure requirement, 18 U.S.C. § 3511.
+    case nslReview = "nsl_review"
+    /// Petition to the FISC against a § 702 directive, 50 U.S.C. § 1881a(i)(4).
+    case fisa702Petition = "fisa_702_petition"
+    /// Reasoned objection under Reg. (EU) 2023/1543 Art. 17.
+    case art17Objection = "art17_objection"
+    /// Challenge to a gag order (18 U.S.C. § 2705(b)).
+    case gagOrder = "gag_order"
+    case other
+
+    /// The assessment deadline that sets this challenge's filing date, when the rulebook has one.
+    public var deadlineKind: String? {
+        switch self {
+        case .comityMotion: "comity_motion"
+        case .art17Objection: "art17_objection"
+        case .motionToQuash: "objection"
+        default: nil
+        }
+    }
+}
+
 /// A court challenge of the demand or of its gag order (C8).
 public struct Challenge: Codable, Equatable, Sendable {
+    /// Optional so that challenges recorded before kinds existed still decode.
+    public var kind: ChallengeKind?
     public var court: String
     public var grounds: String
     public var filedAt: Date
@@ -53,7 +82,8 @@ public struct Challenge: Codable, Equatable, Sendable {
     public var demandUpheld: Bool?
     public var decidedAt: Date?
 
-    public init(court: String, grounds: String, filedAt: Date, deadline: Date?, filedBy: String) {
+    public init(kind: ChallengeKind = .other, court: String, grounds: String, filedAt: Date, deadline: Date?, filedBy: String) {
+        self.kind = kind
         self.court = court
         self.grounds = grounds
         self.filedAt = filedAt

@@ -38,7 +38,7 @@ public enum CaseEvent: Equatable, Sendable {
     /// C4: send the requester to the enterprise customer; `contacts` are the tenant's legal contacts the letter names (C7).
     case redirect(note: String?, contacts: [LegalContact])
     case agencyAnswer(AgencyAnswer, note: String?)
-    case fileChallenge(court: String, grounds: String, deadline: Date?)
+    case fileChallenge(kind: ChallengeKind, court: String, grounds: String, deadline: Date?)
     case challengeDecided(demandUpheld: Bool, note: String?)
     case beginPreservation(until: Date)
     case preservationEnded(followUpReceived: Bool)
@@ -128,8 +128,8 @@ public enum CaseEvent: Equatable, Sendable {
             // C7: the redirect discloses the customer's contact details; the entry records exactly which.
             ["note": note ?? "", "disclosed": DataCategory.customerContact.rawValue, "contacts": contacts.map { "\($0.name) <\($0.email)>" }.joined(separator: "; ")]
         case .agencyAnswer(let answer, let note): ["answer": answer.rawValue, "note": note ?? ""]
-        case .fileChallenge(let court, let grounds, let deadline):
-            ["court": court, "grounds": grounds, "deadline": deadline.map(Timestamp.format) ?? ""]
+        case .fileChallenge(let kind, let court, let grounds, let deadline):
+            ["kind": kind.rawValue, "court": court, "grounds": grounds, "deadline": deadline.map(Timestamp.format) ?? ""]
         case .challengeDecided(let upheld, let note): ["demandUpheld": String(upheld), "note": note ?? ""]
         case .beginPreservation(let until): ["until": Timestamp.format(until)]
         case .preservationEnded(let followUp): ["followUpReceived": String(followUp)]

@@ -169,10 +169,13 @@ public enum CaseWorkflow {
                 next.redirect = .requesterInsisted
                 next.state = .inReview
             }
-        case .fileChallenge(let court, let grounds, let deadline):
+        case .fileChallenge(let kind, let court, let grounds, let deadline):
             let court = try required(court, "court")
             let grounds = try required(grounds, "statement of grounds")
-            next.challenge = Challenge(court: court, grounds: grounds, filedAt: time, deadline: deadline, filedBy: actorName)
+            // The filing deadline comes from the rulebook when it sets one (§ 2703(h): 14 days; Art. 17: 10 days).
+            let ruled = kind.deadlineKind.flatMap { wanted in current.assessment?.deadlines.first { $0.kind == wanted }?.due }
+            next.challenge = Challenge(kind: kind, court: court, grounds: grounds, filedAt: time, deadline: deadline ?? ruled, filedBy: actorName)
+            extraDetails["deadline"] = (deadline ?? ruled).map(Timestamp.format) ?? ""
             next.state = .challenged
         case .challengeDecided(let demandUpheld, let note):
             next.challenge?.demandUpheld = demandUpheld

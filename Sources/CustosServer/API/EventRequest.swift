@@ -14,6 +14,7 @@ struct EventRequest: Codable {
     var note: String?
     var answer: String?
     var court: String?
+    var challengeKind: String?
     var grounds: String?
     var deadline: String?
     var upheld: Bool?
@@ -50,7 +51,14 @@ struct EventRequest: Codable {
             }
             return .agencyAnswer(value, note: note)
         case .fileChallenge:
-            return .fileChallenge(court: court ?? "", grounds: grounds ?? "", deadline: try date(deadline, "deadline"))
+            var challengeKind = ChallengeKind.other
+            if let raw = self.challengeKind, !raw.isEmpty {
+                guard let value = ChallengeKind(rawValue: raw) else {
+                    throw Problem.invalid(field: "challengeKind", "must be one of \(ChallengeKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                challengeKind = value
+            }
+            return .fileChallenge(kind: challengeKind, court: court ?? "", grounds: grounds ?? "", deadline: try date(deadline, "deadline"))
         case .challengeDecided:
             guard let upheld else { throw Problem.invalid(field: "upheld", "is required") }
             return .challengeDecided(demandUpheld: upheld, note: note)

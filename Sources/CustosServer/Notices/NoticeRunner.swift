@@ -53,6 +53,8 @@ public struct NoticeRunner: Service {
     let policy: RetryPolicy
     let owner: String
     let logger: Logger
+    /// Deliveries leased per tick.
+    let batchSize = 20
 
     public init(
         services: CustosServices, channel: (any NoticeChannel)?, interval: Duration = .seconds(5), leaseFor: TimeInterval = 120,
@@ -74,14 +76,17 @@ public struct NoticeRunner: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
+                    var busy = false
                     do {
-                        _ = try await tick(at: services.now())
+                        let report = try await tick(at: services.now())
+                        // A full batch means more may be waiting: drain before sleeping.
+                        busy = report.sent + report.retried + report.deadLettered >= batchSize
                     } catch is CancellationError {
                         throw CancellationError()
                     } catch {
                         logger.error("notice runner tick failed: \(error)")
                     }
-                    try await Task.sleep(for: interval)
+                    if !busy { try await Task.sleep(for: interval) }
                 }
             }
         } catch is CancellationError {
@@ -95,7 +100,7 @@ public struct NoticeRunner: Service {
         report.released = try await services.notices.releaseLapsed(at: time).count
         report.reminded = try await services.notices.remindOfLapsingBars(at: time).count
         guard let channel else { return report }
-        let jobs = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: 20, owner: owner, at: time, leaseFor: leaseFor)
+        let jobs = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: batchSize, owner: owner, at: time, leaseFor: leaseFor)
         for job in jobs {
             do {
                 if try await deliver(job, via: channel, at: time) { report.sent += 1 }

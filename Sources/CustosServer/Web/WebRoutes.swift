@@ -168,7 +168,7 @@ struct WebRoutes {
             ruleIds: form.value("ruleIds")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             categories: form.values("categories[]"), excuse: form.value("excuse"), check: form.value("check"),
             passed: form.value("passed").map { $0 == "true" }, note: form.value("note"), answer: form.value("answer"),
-            court: form.value("court"), grounds: form.value("grounds"), deadline: form.value("deadline"),
+            court: form.value("court"), challengeKind: form.value("challengeKind"), grounds: form.value("grounds"), deadline: form.value("deadline"),
             upheld: form.value("upheld").map { $0 == "true" }, until: form.value("until"),
             recordCount: form.value("recordCount").flatMap { Int($0) })
         do {
