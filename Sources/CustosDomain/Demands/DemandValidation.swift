@@ -112,35 +112,23 @@ extension Demand {
             }
         }
 
-        // Issuing authority.
-        var authority: IssuingAuthority?
-        if let draftAuthority = draft.issuingAuthority {
-            let name = text(draftAuthority.name, "issuingAuthority.name")
+        // An authority is a name and a known role; `field` names it in the problems.
+        func authority(_ draftAuthority: DemandDraft.Authority, _ field: String) -> IssuingAuthority? {
+            let name = text(draftAuthority.name, "\(field).name")
             var role: IssuerRole?
-            if let raw = text(draftAuthority.role, "issuingAuthority.role") {
+            if let raw = text(draftAuthority.role, "\(field).role") {
                 role = IssuerRole(rawValue: raw)
                 if role == nil {
-                    fail("issuingAuthority.role", "unknown role \"\(raw)\"; expected one of \(IssuerRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                    fail("\(field).role", "unknown role \"\(raw)\"; expected one of \(IssuerRole.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
             }
-            if let name, let role { authority = IssuingAuthority(name: name, role: role) }
-        } else {
-            fail("issuingAuthority", "is required")
+            guard let name, let role else { return nil }
+            return IssuingAuthority(name: name, role: role)
         }
-
+        let issuer = draft.issuingAuthority.flatMap { authority($0, "issuingAuthority") }
+        if draft.issuingAuthority == nil { fail("issuingAuthority", "is required") }
         // Validating authority (Reg. (EU) 2023/1543 Art. 4): optional, but complete when given.
-        var validatingAuthority: IssuingAuthority?
-        if let draftValidator = draft.validatingAuthority {
-            let name = text(draftValidator.name, "validatingAuthority.name")
-            var role: IssuerRole?
-            if let raw = text(draftValidator.role, "validatingAuthority.role") {
-                role = IssuerRole(rawValue: raw)
-                if role == nil {
-                    fail("validatingAuthority.role", "unknown role \"\(raw)\"; expected one of \(IssuerRole.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-            }
-            if let name, let role { validatingAuthority = IssuingAuthority(name: name, role: role) }
-        }
+        let validatingAuthority = draft.validatingAuthority.flatMap { authority($0, "validatingAuthority") }
 
         let caseReference = text(draft.caseReference, "caseReference", max: 200)
         let receivedAt = draft.receivedAt == nil ? now : time(draft.receivedAt, "receivedAt")
@@ -247,7 +235,7 @@ extension Demand {
             documentBytes[document.id] = upload.bytes
         }
 
-        guard issues.isEmpty, let instrument, let jurisdiction, let authority, let caseReference, let receivedAt else {
+        guard issues.isEmpty, let instrument, let jurisdiction, let authority = issuer, let caseReference, let receivedAt else {
             throw DemandValidationError(issues: issues)
         }
         let demand = Demand(

@@ -11,6 +11,9 @@ public enum CustomerNoticeState: String, Codable, CaseIterable, Sendable {
     case failed
     /// No notice can be sent; `reason` says why (unlinked service, no customer, no contact).
     case notPossible = "not_possible"
+
+    /// A customer sees a notice only once no bar holds it back.
+    public var isVisibleToCustomer: Bool { self == .due || self == .sent || self == .failed }
 }
 
 /// The notice that tells a customer about a demand for its data, with a copy of the demand (C5).

@@ -33,7 +33,7 @@ public struct NoticeStore: Sendable {
 
     /// What a customer may see: its tenant's notices that no bar holds back (due, sent or failed).
     public func visibleNotices(tenantID: UUID) async throws -> [CustomerNotice] {
-        let visible = [CustomerNoticeState.due, .sent, .failed].map(\.rawValue)
+        let visible = CustomerNoticeState.allCases.filter(\.isVisibleToCustomer).map(\.rawValue)
         return try await NoticeRow.query(on: store.database).filter(\.$tenantID == tenantID).filter(\.$state ~~ visible)
             .sort(\.$createdAt, .descending).all().map { try $0.domain() }
     }
