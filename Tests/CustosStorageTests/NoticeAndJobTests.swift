@@ -135,4 +135,26 @@ extension StorageContractTests {
             #expect(try await SQLJobQueue(store: world.database).lease(kinds: [NoticeStore.deliveryJob], limit: 5, owner: "r", at: Self.t0.addingTimeInterval(3601), leaseFor: 60).count == 1)
         }
     }
+
+    @Test(arguments: locations)
+    func anEnterpriseWithoutAContactGetsNoNoticeAndTheReasonIsRecorded(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let tenant = Tenant(id: UUID(), name: "Contactless GmbH", kind: .enterprise, country: "DE", dataLocation: "DE")
+            try await world.directory.createTenant(tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-x", email: "employee@contactless.example")])
+            let draft = DemandDraft(
+                instrument: "us.subpoena", jurisdiction: "US", issuingAuthority: .init(name: "GJ", role: "prosecutor"), caseReference: "X-1",
+                receivedAt: "2026-05-04T08:00:00Z", targets: [.init(type: "email", value: "employee@contactless.example")], categories: ["subscriber_info"])
+            let accepted = try Demand.validate(
+                draft, uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "d")],
+                limits: DemandLimits(), agencyID: world.officer.agencyID!, submittedBy: world.officer.id, now: Self.t0, makeID: { UUID() })
+            let customer = try await world.directory.resolveCustomer(for: accepted.demand.targets)
+            let assessment = try Rulebook.bundled().assess(accepted.demand, customer: CustomerFacts(customer), at: Self.t0)
+            let submission = try await world.cases.submit(accepted, idempotencyKey: nil, requestHash: "x", customer: customer, assessment: assessment, at: Self.t0, by: world.officer)
+            _ = try await world.cases.apply(.beginReview, toCase: submission.caseRecord.id, at: Self.t0, by: world.reviewer.actor)
+            let notice = try #require(try await NoticeStore(store: world.database).notice(caseID: submission.caseRecord.id))
+            #expect(notice.state == .notPossible)
+            #expect(notice.recipients.isEmpty, "an enterprise's end users are never notified in its place")
+            #expect(notice.reason.contains("no notice contact"))
+        }
+    }
 }

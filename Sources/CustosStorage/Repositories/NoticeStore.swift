@@ -129,11 +129,12 @@ public struct NoticeStore: Sendable {
 
     // MARK: Helpers shared with the case repository's transaction
 
-    /// The tenant's notice contacts; for a tenant without contacts (a consumer), its accounts' addresses.
+    /// The tenant's notice contacts; a consumer without contacts is told at its accounts' addresses.
+    /// An enterprise tenant without a contact gets none (the notice records why), never its end users.
     static func recipients(for customer: CustomerLink?, on database: any Database) async throws -> [String] {
         guard let customer else { return [] }
         let contacts = try await ContactRow.query(on: database).filter(\.$tenantID == customer.tenantID).all().map(\.email)
-        if !contacts.isEmpty { return contacts.sorted() }
+        if !contacts.isEmpty || customer.kind == .enterprise { return contacts.sorted() }
         return try await AccountRow.query(on: database).filter(\.$tenantID == customer.tenantID).all().compactMap(\.email).sorted()
     }
 
