@@ -47,6 +47,16 @@ import Testing
         #expect(NoticePlanner.lift(lifted, reason: "again", at: later) == nil, "only a held notice can be lifted")
     }
 
+    @Test func waiverEffortsAreKeptInOrderOnAHeldNoticeOnly() throws {
+        let order = NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: nil, isIndefinite: true)
+        let held = plan(Fixture.demand(order: order))
+        let once = try #require(NoticePlanner.logWaiverEffort(held, note: "Asked AUSA Smith to agree to notice", by: "staff:r@p", at: later))
+        let twice = try #require(NoticePlanner.logWaiverEffort(once, note: "Moved to modify the order", by: "staff:r@p", at: later))
+        #expect(twice.waiverEfforts?.map(\.note) == ["Asked AUSA Smith to agree to notice", "Moved to modify the order"])
+        #expect(NoticePlanner.logWaiverEffort(held, note: "  ", by: "x", at: later) == nil)
+        #expect(NoticePlanner.logWaiverEffort(plan(Fixture.demand()), note: "no bar", by: "x", at: later) == nil)
+    }
+
     @Test func unlinkedServicesGetNoNoticeAndTheReasonIsRecorded() {
         let notice = plan(Fixture.demand(), unlinked: true)
         #expect(notice.state == .notPossible)

@@ -116,8 +116,13 @@ import Testing
             #expect(board.contains("No delivery channel is configured"))
             let auditorBoard = try await ServerTests.consolePage("/staff/notices", client: client, services: services, roles: [.auditor])
             #expect(!auditorBoard.contains("Lift bar and send"), "only reviewers lift bars")
+            // a reviewer logs an effort to obtain a waiver; it is kept with the notice and audited
+            _ = try await services.notices.logWaiverEffort(noticeID: notice.id, note: "Asked the AUSA to consent to notice", at: services.now(), by: .system)
             let casePage = try await ServerTests.consolePage("/staff/cases/\(opened.id.uuidString.lowercased())", client: client, services: services, roles: [.reviewer])
             #expect(casePage.contains(#"id="customer-notice""#) && casePage.contains("held indefinitely"))
+            #expect(casePage.contains(#"id="waiver-efforts""#) && casePage.contains("Asked the AUSA to consent to notice"))
+            #expect(casePage.contains("Log waiver effort"))
+            #expect(try await services.cases.timeline(caseID: opened.id).contains { $0.record.action == "notice.waiver_effort" })
         }
     }
 

@@ -16,6 +16,19 @@ public enum CustomerNoticeState: String, Codable, CaseIterable, Sendable {
     public var isVisibleToCustomer: Bool { self == .due || self == .sent || self == .failed }
 }
 
+/// One attempt by staff to get a bar waived or narrowed (asking the prosecutor, moving the court).
+public struct WaiverEffort: Codable, Equatable, Sendable {
+    public var note: String
+    public var by: String
+    public var at: Date
+
+    public init(note: String, by: String, at: Date) {
+        self.note = note
+        self.by = by
+        self.at = at
+    }
+}
+
 /// The notice that tells a customer about a demand for its data, with a copy of the demand (C5).
 public struct CustomerNotice: Codable, Equatable, Sendable, Identifiable {
     public var id: UUID
@@ -36,6 +49,8 @@ public struct CustomerNotice: Codable, Equatable, Sendable, Identifiable {
     public var createdAt: Date
     public var updatedAt: Date
     public var sentAt: Date?
+    /// Staff's efforts to obtain a waiver of the bar, in order (optional so older notices decode).
+    public var waiverEfforts: [WaiverEffort]?
 
     /// Stable across retries and restarts, so receivers can drop a repeated delivery.
     public var deliveryID: String { "notice_" + id.uuidString.lowercased() }
@@ -116,6 +131,16 @@ public enum NoticePlanner {
         released.state = .due
         released.updatedAt = time
         return released
+    }
+
+    /// Records an effort to get a bar waived; only a held notice has a bar to waive.
+    public static func logWaiverEffort(_ notice: CustomerNotice, note: String, by: String, at time: Date) -> CustomerNotice? {
+        let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard notice.state == .held, !note.isEmpty else { return nil }
+        var next = notice
+        next.waiverEfforts = (notice.waiverEfforts ?? []) + [WaiverEffort(note: note, by: by, at: time)]
+        next.updatedAt = time
+        return next
     }
 
     /// Staff lift a bar (order vacated, waiver obtained); the reason is recorded with the notice.

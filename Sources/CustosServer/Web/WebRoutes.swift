@@ -29,6 +29,7 @@ struct WebRoutes {
         router.on(.get, "/staff/documents/:id", .staff([]), .page, use: download)
         router.on(.get, "/staff/notices", .staff([]), .page, use: noticesBoard)
         router.on(.post, "/staff/notices/:id/lift", .staff([.reviewer]), .page, use: liftNotice)
+        router.on(.post, "/staff/notices/:id/waiver", .staff([.reviewer]), .page, use: logWaiverEffort)
         router.on(.post, "/staff/jobs/:id/retry", .staff([.reviewer, .admin]), .page, use: retryJob)
         router.on(.get, "/agency", .agency, .page) { _, _ in .redirect(to: "/agency/demands") }
         router.on(.get, "/agency/demands", .agency, .page, use: agencyDemands)
@@ -211,6 +212,18 @@ struct WebRoutes {
             throw Problem(.conflict, title: "Not held", detail: "only a held notice can be lifted")
         }
         return .redirect(to: "/staff/notices?flash=" + "Bar lifted; the notice is queued.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+    }
+
+    @Sendable func logWaiverEffort(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try APIRoutes.uuid(context, "notice")
+        let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: context.sessionCSRF)
+        guard let note = form.value("note")?.trimmingCharacters(in: .whitespacesAndNewlines), !note.isEmpty else {
+            throw Problem.invalid(field: "note", "say what was done to obtain a waiver")
+        }
+        guard let notice = try await services.notices.logWaiverEffort(noticeID: id, note: note, at: services.now(), by: context.principal!.actor) else {
+            throw Problem(.conflict, title: "Not held", detail: "waiver efforts are logged on a held notice")
+        }
+        return .redirect(to: "/staff/cases/\(notice.caseID.uuidString.lowercased())?flash=" + "Waiver effort recorded.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
     }
 
     @Sendable func retryJob(_ request: Request, _ context: AppRequestContext) async throws -> Response {

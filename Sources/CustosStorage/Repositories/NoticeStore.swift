@@ -81,6 +81,13 @@ public struct NoticeStore: Sendable {
         try await change(noticeID, action: "notice.lifted", at: time, actor: actor) { NoticePlanner.lift($0, reason: reason, at: time) }
     }
 
+    /// Records staff's effort to obtain a waiver of the bar (asked the prosecutor, moved the court).
+    public func logWaiverEffort(noticeID: UUID, note: String, at time: Date, by actor: Actor) async throws -> CustomerNotice? {
+        try await change(noticeID, action: "notice.waiver_effort", at: time, actor: actor) {
+            NoticePlanner.logWaiverEffort($0, note: note, by: actor.auditName, at: time)
+        }
+    }
+
     /// Marks a notice delivered (called by the job runner after the channel accepted it).
     public func markSent(noticeID: UUID, at time: Date) async throws {
         _ = try await change(noticeID, action: "notice.sent", at: time) { notice in

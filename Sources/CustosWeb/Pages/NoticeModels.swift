@@ -17,6 +17,10 @@ public struct NoticeRowModel: Sendable {
     public var sentAt: String?
     public var canLift: Bool
     public var liftPath: String
+    public var waiverPath: String
+    /// Staff's efforts to have the bar waived, oldest first.
+    public var waiverEfforts: [String]
+    public var hasWaiverEfforts: Bool
 
     public init(_ notice: CustomerNotice, caseNumber: String, tenant: String?, canLift: Bool) {
         id = notice.id.uuidString.lowercased()
@@ -33,6 +37,9 @@ public struct NoticeRowModel: Sendable {
         sentAt = notice.sentAt.map(Timestamp.format)
         self.canLift = canLift && notice.state == .held
         liftPath = "/staff/notices/\(id)/lift"
+        waiverPath = "/staff/notices/\(id)/waiver"
+        waiverEfforts = (notice.waiverEfforts ?? []).map { "\(Timestamp.format($0.at)) \($0.by): \($0.note)" }
+        hasWaiverEfforts = !waiverEfforts.isEmpty
     }
 }
 
