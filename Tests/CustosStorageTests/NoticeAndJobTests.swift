@@ -7,6 +7,18 @@ import Testing
 /// and the leased job queue that delivers them without losing or doubling one. Part of the
 /// serialized contract suite, because every test resets the one PostgreSQL schema.
 extension StorageContractTests {
+    /// Validates, assesses against the bundled rulebook, stores and takes into review, as the server does.
+    static func caseInReview(_ draft: DemandDraft, _ world: World) async throws -> Case {
+        let accepted = try Demand.validate(
+            draft, uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "d")],
+            limits: DemandLimits(), agencyID: world.officer.agencyID!, submittedBy: world.officer.id, now: t0, makeID: { UUID() })
+        let customer = try await world.directory.resolveCustomer(for: accepted.demand.targets)
+        let assessment = try Rulebook.bundled().assess(accepted.demand, customer: CustomerFacts(customer), at: t0)
+        let submission = try await world.cases.submit(
+            accepted, idempotencyKey: nil, requestHash: draft.caseReference ?? "", customer: customer, assessment: assessment, at: t0, by: world.officer)
+        return try await world.cases.apply(.beginReview, toCase: submission.caseRecord.id, at: t0.addingTimeInterval(60), by: world.reviewer.actor)
+    }
+
     /// A subpoena on Alice's account with a gag order until 2026-06-30, in review.
     static func gaggedCaseInReview(_ world: World) async throws -> Case {
         var draft = try JSONDecoder().decode(DemandDraft.self, from: Data("""
@@ -15,13 +27,7 @@ extension StorageContractTests {
              "categories": ["subscriber_info"], "nonDisclosureOrder": {"basis": "18 U.S.C. § 2705(b)", "until": "2026-06-30"}}
             """.utf8))
         draft.documents = nil
-        let accepted = try Demand.validate(
-            draft, uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "d")],
-            limits: DemandLimits(), agencyID: world.officer.agencyID!, submittedBy: world.officer.id, now: t0, makeID: { UUID() })
-        let customer = try await world.directory.resolveCustomer(for: accepted.demand.targets)
-        let assessment = try Rulebook.bundled().assess(accepted.demand, customer: CustomerFacts(customer), at: t0)
-        let submission = try await world.cases.submit(accepted, idempotencyKey: nil, requestHash: "n", customer: customer, assessment: assessment, at: t0, by: world.officer)
-        return try await world.cases.apply(.beginReview, toCase: submission.caseRecord.id, at: t0.addingTimeInterval(60), by: world.reviewer.actor)
+        return try await caseInReview(draft, world)
     }
 
     @Test(arguments: locations)
@@ -122,16 +128,12 @@ extension StorageContractTests {
                 instrument: "us.emergency_2702", jurisdiction: "US", issuingAuthority: .init(name: "Seattle PD", role: "police"),
                 caseReference: "E-1", targets: [.init(type: "email", value: "alice@example.com")], categories: ["subscriber_info"], emergency: true)
             draft.receivedAt = "2026-05-04T08:00:00Z"
-            let accepted = try Demand.validate(draft, uploads: [], limits: DemandLimits(), agencyID: world.officer.agencyID!, submittedBy: world.officer.id, now: Self.t0, makeID: { UUID() })
-            let customer = try await world.directory.resolveCustomer(for: accepted.demand.targets)
-            let assessment = try Rulebook.bundled().assess(accepted.demand, customer: CustomerFacts(customer), at: Self.t0)
-            let submission = try await world.cases.submit(accepted, idempotencyKey: nil, requestHash: "e", customer: customer, assessment: assessment, at: Self.t0, by: world.officer)
-            _ = try await world.cases.apply(.beginReview, toCase: submission.caseRecord.id, at: Self.t0, by: world.reviewer.actor)
+            let subject = try await Self.caseInReview(draft, world)
             let notices = NoticeStore(store: world.database)
-            #expect(try await notices.notice(caseID: submission.caseRecord.id)?.waitsForEmergencyEnd == true)
-            #expect(try await notices.notice(caseID: submission.caseRecord.id)?.state == .held)
-            _ = try await world.cases.apply(.endEmergency(note: "found safe"), toCase: submission.caseRecord.id, at: Self.t0.addingTimeInterval(3600), by: world.reviewer.actor)
-            #expect(try await notices.notice(caseID: submission.caseRecord.id)?.state == .due)
+            #expect(try await notices.notice(caseID: subject.id)?.waitsForEmergencyEnd == true)
+            #expect(try await notices.notice(caseID: subject.id)?.state == .held)
+            _ = try await world.cases.apply(.endEmergency(note: "found safe"), toCase: subject.id, at: Self.t0.addingTimeInterval(3600), by: world.reviewer.actor)
+            #expect(try await notices.notice(caseID: subject.id)?.state == .due)
             #expect(try await SQLJobQueue(store: world.database).lease(kinds: [NoticeStore.deliveryJob], limit: 5, owner: "r", at: Self.t0.addingTimeInterval(3601), leaseFor: 60).count == 1)
         }
     }
@@ -144,14 +146,8 @@ extension StorageContractTests {
             let draft = DemandDraft(
                 instrument: "us.subpoena", jurisdiction: "US", issuingAuthority: .init(name: "GJ", role: "prosecutor"), caseReference: "X-1",
                 receivedAt: "2026-05-04T08:00:00Z", targets: [.init(type: "email", value: "employee@contactless.example")], categories: ["subscriber_info"])
-            let accepted = try Demand.validate(
-                draft, uploads: [DocumentUpload(filename: "s.pdf", mediaType: "application/pdf", bytes: Data("%PDF".utf8), field: "d")],
-                limits: DemandLimits(), agencyID: world.officer.agencyID!, submittedBy: world.officer.id, now: Self.t0, makeID: { UUID() })
-            let customer = try await world.directory.resolveCustomer(for: accepted.demand.targets)
-            let assessment = try Rulebook.bundled().assess(accepted.demand, customer: CustomerFacts(customer), at: Self.t0)
-            let submission = try await world.cases.submit(accepted, idempotencyKey: nil, requestHash: "x", customer: customer, assessment: assessment, at: Self.t0, by: world.officer)
-            _ = try await world.cases.apply(.beginReview, toCase: submission.caseRecord.id, at: Self.t0, by: world.reviewer.actor)
-            let notice = try #require(try await NoticeStore(store: world.database).notice(caseID: submission.caseRecord.id))
+            let subject = try await Self.caseInReview(draft, world)
+            let notice = try #require(try await NoticeStore(store: world.database).notice(caseID: subject.id))
             #expect(notice.state == .notPossible)
             #expect(notice.recipients.isEmpty, "an enterprise's end users are never notified in its place")
             #expect(notice.reason.contains("no notice contact"))

@@ -20,8 +20,8 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
         logger: services.logger)
     app.addServices(services.database)
     // buildServices has already checked the channel settings, so this cannot fail here.
-    let channel = try? services.configuration.noticeChannel()
-    app.addServices(NoticeRunner(services: services, channel: channel ?? nil, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    let channel = (try? services.configuration.noticeChannel()) ?? nil
+    app.addServices(NoticeRunner(services: services, channel: channel, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     return app
 }
 

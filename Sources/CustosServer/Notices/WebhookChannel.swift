@@ -48,23 +48,23 @@ public struct WebhookChannel: NoticeChannel {
 
     /// The `webhook-signature` value for a message.
     public static func signature(id: String, timestamp: Int, body: Data, secret: String) -> String {
+        signature(id: id, timestamp: timestamp, body: body, key: SymmetricKey(data: keyBytes(secret)))
+    }
+
+    static func signature(id: String, timestamp: Int, body: Data, key: SymmetricKey) -> String {
         var signed = Data("\(id).\(timestamp).".utf8)
         signed.append(body)
-        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: keyBytes(secret)))
-        return "v1," + Data(mac).base64EncodedString()
+        return "v1," + Data(HMAC<SHA256>.authenticationCode(for: signed, using: key)).base64EncodedString()
     }
 
     public func deliver(_ delivery: NoticeDelivery, at time: Date) async throws {
         let timestamp = Int(time.timeIntervalSince1970)
-        var signed = Data("\(delivery.id).\(timestamp).".utf8)
-        signed.append(delivery.body)
-        let mac = HMAC<SHA256>.authenticationCode(for: signed, using: key)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "webhook-id", value: delivery.id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: "v1," + Data(mac).base64EncodedString())
+        request.headers.add(name: "webhook-signature", value: Self.signature(id: delivery.id, timestamp: timestamp, body: delivery.body, key: key))
         request.body = .bytes(ByteBuffer(data: delivery.body))
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         guard (200..<300).contains(response.status.code) else {
