@@ -50,6 +50,20 @@ import Testing
         #expect(assessment.approvableCategories.isEmpty)
     }
 
+    @Test func aBarWithNoEndDateAlwaysRaisesTheChallengeFlag() {
+        var book = rogue
+        book.rules = [Rule(
+            id: "rogue.secret", title: "secret forever", instruments: ["us.subpoena"], jurisdictions: ["*"],
+            effects: ["subscriber_info": .allowed], notice: NoticeSpec(bar: .indefinite), citation: "none", confidence: .knowledge,
+            explanation: "no flag in the file")]
+        let gagged = book.assess(demand(.usSubpoena, [.subscriberInfo]), customer: CustomerFacts(), at: Fixture.t0)
+        #expect(gagged.notice.status == .barredIndefinitely)
+        #expect(gagged.has(.indefiniteNDOChallenge))
+        #expect(gagged.flagDetails.first { $0.flag == .indefiniteNDOChallenge }?.rules == [RulebookInvariants.indefiniteBar, "rogue.secret"])
+        book.rules[0].notice = nil
+        #expect(!book.assess(demand(.usSubpoena, [.subscriberInfo]), customer: CustomerFacts(), at: Fixture.t0).has(.indefiniteNDOChallenge))
+    }
+
     @Test func contentNeedsAnInstrumentMarkedAsCompellingContent() {
         let assessment = rogue.assess(demand(.usSubpoena, [.content, .nonContent]), customer: CustomerFacts(), at: Fixture.t0)
         #expect(assessment.verdict(for: .content) == .denied)

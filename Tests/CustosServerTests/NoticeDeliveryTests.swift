@@ -20,6 +20,7 @@ import Testing
         func record(id: String, body: Data) { deliveries[id, default: []].append(body) }
         func rejectSignature() { badSignatures += 1 }
         func fail(_ id: String) { failing.insert(id) }
+        func succeed(_ id: String) { failing.remove(id) }
         func shouldFail(_ id: String) -> Bool { failing.contains(id) }
         func count(_ id: String) -> Int { deliveries[id]?.count ?? 0 }
         func first(_ id: String) -> Data? { deliveries[id]?.first }

@@ -16,6 +16,21 @@ public enum CustomerNoticeState: String, Codable, CaseIterable, Sendable {
     public var isVisibleToCustomer: Bool { self == .due || self == .sent || self == .failed }
 }
 
+/// What kind of bar the law put on a notice when it was planned; kept after the bar lifts, so
+/// reports can count indefinite bars (C8, C12) however each case ended.
+public enum NoticeBarKind: String, Codable, CaseIterable, Sendable {
+    /// No bar: the notice was due at once (or could not be sent at all).
+    case none
+    /// A gag order with an end date (§ 2705(b) with a date, a dated confidentiality order).
+    case dated
+    /// A bar with no end date: an indefinite order, an NSL, FISA secrecy, e-Evidence Art. 13.
+    case indefinite
+    /// Held only until staff mark an emergency over (§ 2702(b)(8), E9).
+    case emergency
+    /// Held because the case had no rulebook assessment to tell.
+    case unassessed
+}
+
 /// One attempt by staff to get a bar waived or narrowed (asking the prosecutor, moving the court).
 public struct WaiverEffort: Codable, Equatable, Sendable {
     public var note: String
@@ -26,6 +41,19 @@ public struct WaiverEffort: Codable, Equatable, Sendable {
         self.note = note
         self.by = by
         self.at = at
+    }
+}
+
+/// One channel's accepted delivery of a notice (email, webhook), with what the receiver answered.
+public struct ChannelDelivery: Codable, Equatable, Sendable {
+    public var channel: String
+    public var at: Date
+    public var receipt: String
+
+    public init(channel: String, at: Date, receipt: String) {
+        self.channel = channel
+        self.at = at
+        self.receipt = receipt
     }
 }
 
@@ -51,6 +79,12 @@ public struct CustomerNotice: Codable, Equatable, Sendable, Identifiable {
     public var sentAt: Date?
     /// Staff's efforts to obtain a waiver of the bar, in order (optional so older notices decode).
     public var waiverEfforts: [WaiverEffort]?
+    /// The bar found when the notice was planned (nil on notices from before it was recorded).
+    public var bar: NoticeBarKind?
+    /// Each channel that accepted the notice; a retry skips these, so no channel sends twice.
+    public var deliveries: [ChannelDelivery]?
+
+    public func wasDelivered(via channel: String) -> Bool { deliveries?.contains { $0.channel == channel } ?? false }
 
     /// Stable across retries and restarts, so receivers can drop a repeated delivery.
     public var deliveryID: String { "notice_" + id.uuidString.lowercased() }
@@ -72,12 +106,14 @@ public enum NoticePlanner {
             reason: "no legal bar: the customer is told promptly with a copy of the demand (commitment C5)",
             holdUntil: nil, waitsForEmergencyEnd: false, reminderAt: nil, reminderSent: false, createdAt: time, updatedAt: time,
             sentAt: nil)
+        notice.bar = NoticeBarKind.none
         guard let customer = subject.customer else {
             notice.state = .notPossible
             notice.reason = "no customer matched the targets the demand names"
             return notice
         }
         guard let assessment = subject.assessment else {
+            notice.bar = .unassessed
             notice.state = .held
             notice.reason = "held: the case has no rulebook assessment yet, so Custos cannot tell whether the law bars notice"
             return notice
@@ -89,9 +125,11 @@ public enum NoticePlanner {
             notice.reason = "not possible: " + assessment.notice.explanation + cited
             return notice
         case .barredIndefinitely:
+            notice.bar = .indefinite
             notice.state = .held
             notice.reason = "held indefinitely: " + assessment.notice.explanation + cited
         case .barredUntil:
+            notice.bar = .dated
             notice.state = .held
             notice.holdUntil = assessment.notice.until
             notice.reason = "held until \(assessment.notice.until.map(Timestamp.format) ?? "?"): " + assessment.notice.explanation + cited
@@ -104,6 +142,7 @@ public enum NoticePlanner {
         if assessment.notice.afterEmergency && subject.isEmergency {
             notice.waitsForEmergencyEnd = true
             if notice.state == .due {
+                notice.bar = .emergency
                 notice.state = .held
                 notice.reason = "held until the emergency is marked over (E9)" + cited
             }

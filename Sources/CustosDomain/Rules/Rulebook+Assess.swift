@@ -8,6 +8,8 @@ public enum RulebookInvariants {
     public static let contentNeedsCompellingInstrument = "invariant.content.compelling_instrument"
     /// Deny by default: a category no rule speaks to is not disclosed.
     public static let noRule = "invariant.default_deny"
+    /// C8: a notice bar with no end date always raises the challenge flag.
+    public static let indefiniteBar = "invariant.c8.indefinite_bar"
 }
 
 extension Rulebook {
@@ -83,13 +85,22 @@ extension Rulebook {
                 explanation: "A deadline falls beyond the public holidays this rulebook lists for its calendar; check the date by hand and extend the calendar.",
                 citations: []))
         }
+        // Invariant (commitment C8): a bar on notice with no end date is always put up for challenge,
+        // whichever rule imposed it (an indefinite § 2705(b) order, an NSL under § 3511(b), FISA secrecy).
+        let noticeAssessment = notice(applicable: applicable, demand: demand)
+        if noticeAssessment.status == .barredIndefinitely && raised[.indefiniteNDOChallenge] == nil {
+            flagDetails.append(FlagAssessment(
+                flag: .indefiniteNDOChallenge, rules: [RulebookInvariants.indefiniteBar] + noticeAssessment.rules,
+                explanation: "Notice to the customer is barred with no end date: counsel considers a challenge, or asks the issuer for an end date, as for every such bar (commitment C8).",
+                citations: ["provider policy (commitment C8)"]))
+        }
         flagDetails.sort { $0.flag < $1.flag }
 
         return Assessment(
             rulebookVersion: version, assessedAt: time, categories: categories,
             issuer: IssuerAssessment(
                 status: findings.isEmpty ? .notRequired : (unmet.isEmpty ? .sufficient : .insufficient), findings: findings),
-            deadlines: deadlines, notice: notice(applicable: applicable, demand: demand),
+            deadlines: deadlines, notice: noticeAssessment,
             flags: flagDetails.map(\.flag), flagDetails: flagDetails, rules: applicable.map(\.id))
     }
 

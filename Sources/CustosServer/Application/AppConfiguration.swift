@@ -20,14 +20,30 @@ public struct AppConfiguration: Sendable {
     public var noticeReminderDays: Int
     public var noticeIntervalSeconds: Int
 
-    /// The configured notice channel, if any.
-    public func noticeChannel() throws -> (any NoticeChannel)? {
-        guard let url = noticeWebhookURL, !url.isEmpty else { return nil }
-        guard let secret = noticeWebhookSecret, !secret.isEmpty else {
-            throw ConfigurationProblem("CUSTOS_NOTICE_WEBHOOK_SECRET must be set when CUSTOS_NOTICE_WEBHOOK_URL is")
+    /// The address people use to reach this server (links in notices); defaults to host and port.
+    public var publicURL: String
+    /// The provider's SMTP relay for customer notices by email; nil sends no email.
+    public var smtp: SMTPSettings?
+    /// Set when an `CUSTOS_SMTP_*` setting cannot be read (a bad port or TLS mode); startup stops with it.
+    var smtpProblem: String?
+
+    public var hasNoticeChannel: Bool { smtp != nil || noticeWebhookURL?.isEmpty == false }
+
+    /// The configured notice channels: email when `CUSTOS_SMTP_HOST` is set, the webhook when
+    /// `CUSTOS_NOTICE_WEBHOOK_URL` is. Settings that cannot work stop startup with the reason.
+    public func noticeChannels() throws -> [any NoticeChannel] {
+        if let smtpProblem { throw ConfigurationProblem(smtpProblem) }
+        var channels: [any NoticeChannel] = []
+        if let smtp { channels.append(try SMTPChannel(settings: smtp)) }
+        if let url = noticeWebhookURL, !url.isEmpty {
+            guard let secret = noticeWebhookSecret, !secret.isEmpty else {
+                throw ConfigurationProblem("CUSTOS_NOTICE_WEBHOOK_SECRET must be set when CUSTOS_NOTICE_WEBHOOK_URL is")
+            }
+            channels.append(WebhookChannel(url: url, secret: secret))
         }
-        return WebhookChannel(url: url, secret: secret)
+        return channels
     }
+
     public var maxRequestBytes: Int
     public var sessionLifetime: TimeInterval
     public var secureCookies: Bool
@@ -51,6 +67,24 @@ public struct AppConfiguration: Sendable {
         noticeWebhookSecret = reader.string(forKey: "custos.notice.webhook.secret", isSecret: true)
         noticeReminderDays = reader.int(forKey: "custos.notice.reminder.days", default: 14)
         noticeIntervalSeconds = reader.int(forKey: "custos.notice.interval.seconds", default: 5)
+        var publicURL = reader.string(forKey: "custos.public.url", default: "http://\(host):\(port)")
+        while publicURL.hasSuffix("/") { publicURL.removeLast() }
+        self.publicURL = publicURL
+        if let smtpHost = reader.string(forKey: "custos.smtp.host"), !smtpHost.isEmpty {
+            let mode = reader.string(forKey: "custos.smtp.tls", default: SMTPSecurity.startTLS.rawValue)
+            let security = SMTPSecurity(rawValue: mode)
+            if security == nil {
+                smtpProblem = "CUSTOS_SMTP_TLS must be one of \(SMTPSecurity.allCases.map(\.rawValue).joined(separator: ", ")), not \(mode)"
+            }
+            smtp = SMTPSettings(
+                host: smtpHost, port: reader.int(forKey: "custos.smtp.port", default: security == .tls ? 465 : 587),
+                security: security ?? .startTLS, username: reader.string(forKey: "custos.smtp.username"),
+                password: reader.string(forKey: "custos.smtp.password", isSecret: true),
+                from: reader.string(forKey: "custos.smtp.from", default: ""),
+                heloName: reader.string(forKey: "custos.smtp.helo", default: "custos.localdomain"),
+                trustRootsFile: reader.string(forKey: "custos.smtp.ca.file"),
+                timeout: .seconds(reader.int(forKey: "custos.smtp.timeout.seconds", default: 30)))
+        }
     }
 
     /// The rulebook in force: the provider's own file (`CUSTOS_RULEBOOK`) or the bundled one.

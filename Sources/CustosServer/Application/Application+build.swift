@@ -20,8 +20,8 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
         logger: services.logger)
     app.addServices(services.database)
     // buildServices has already checked the channel settings, so this cannot fail here.
-    let channel = (try? services.configuration.noticeChannel()) ?? nil
-    app.addServices(NoticeRunner(services: services, channel: channel, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    let channels = (try? services.configuration.noticeChannels()) ?? []
+    app.addServices(NoticeRunner(services: services, channels: channels, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     return app
 }
 
@@ -32,7 +32,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger)
     let rulebook = try configuration.loadRulebook()
-    _ = try configuration.noticeChannel()  // a webhook URL without its secret stops startup here
+    _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
     logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
     try await database.migrate()
     return CustosServices(

@@ -4,35 +4,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The message a customer receives (C5): what was demanded, by whom, and a copy of the demand.
-struct NoticeMessage: Encodable {
-    struct DemandFacts: Encodable {
-        var instrument: String
-        var jurisdiction: String
-        var issuingAuthority: String
-        var caseReference: String
-        var receivedAt: Date
-        var categories: [String]
-    }
-
-    struct Copy: Encodable {
-        var filename: String
-        var mediaType: String
-        var sha256: String
-        var base64: String
-    }
-
-    var type = "customer_notice"
-    var deliveryId: String
-    var noticeId: UUID
-    var caseNumber: String
-    var tenant: String?
-    var recipients: [String]
-    var message: String
-    var demand: DemandFacts
-    var documents: [Copy]
-}
-
 /// The job runner (a ServiceLifecycle service): on every tick it releases notices whose bars have
 /// lapsed, records renewal reminders, then leases due deliveries and hands them to the channel,
 /// with retries, exponential backoff and a dead-letter state. Several runners may share one
@@ -47,7 +18,8 @@ public struct NoticeRunner: Service {
     }
 
     let services: CustosServices
-    let channel: (any NoticeChannel)?
+    /// Every configured channel; each notice goes out once through each of them.
+    let channels: [any NoticeChannel]
     let interval: Duration
     let leaseFor: TimeInterval
     let policy: RetryPolicy
@@ -60,8 +32,15 @@ public struct NoticeRunner: Service {
         services: CustosServices, channel: (any NoticeChannel)?, interval: Duration = .seconds(5), leaseFor: TimeInterval = 120,
         policy: RetryPolicy = RetryPolicy(), owner: String = "runner-\(UUID().uuidString.prefix(8).lowercased())"
     ) {
+        self.init(services: services, channels: channel.map { [$0] } ?? [], interval: interval, leaseFor: leaseFor, policy: policy, owner: owner)
+    }
+
+    public init(
+        services: CustosServices, channels: [any NoticeChannel], interval: Duration = .seconds(5), leaseFor: TimeInterval = 120,
+        policy: RetryPolicy = RetryPolicy(), owner: String = "runner-\(UUID().uuidString.prefix(8).lowercased())"
+    ) {
         self.services = services
-        self.channel = channel
+        self.channels = channels
         self.interval = interval
         self.leaseFor = leaseFor
         self.policy = policy
@@ -70,8 +49,10 @@ public struct NoticeRunner: Service {
     }
 
     public func run() async throws {
-        if channel == nil {
-            logger.warning("no notice channel configured (CUSTOS_NOTICE_WEBHOOK_URL): due notices wait on the notices board")
+        if channels.isEmpty {
+            logger.warning("no notice channel configured (CUSTOS_SMTP_HOST or CUSTOS_NOTICE_WEBHOOK_URL): due notices wait on the notices board")
+        } else {
+            logger.info("customer notices go out by \(channels.map(\.name).joined(separator: " and "))")
         }
         do {
             try await cancelWhenGracefulShutdown {
@@ -99,11 +80,11 @@ public struct NoticeRunner: Service {
         var report = Report()
         report.released = try await services.notices.releaseLapsed(at: time).count
         report.reminded = try await services.notices.remindOfLapsingBars(at: time).count
-        guard let channel else { return report }
+        guard !channels.isEmpty else { return report }
         let jobs = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: batchSize, owner: owner, at: time, leaseFor: leaseFor)
         for job in jobs {
             do {
-                if try await deliver(job, via: channel, at: time) { report.sent += 1 }
+                if try await deliver(job, at: time) { report.sent += 1 }
                 try await services.jobs.complete(job.id, owner: owner, at: services.now())
             } catch {
                 let status = try await services.jobs.fail(job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy)
@@ -121,31 +102,45 @@ public struct NoticeRunner: Service {
         return report
     }
 
-    /// Sends one notice; false when there was nothing left to send (already sent, or no longer due).
-    func deliver(_ job: LeasedJob, via channel: any NoticeChannel, at time: Date) async throws -> Bool {
+    /// Sends one notice through every channel that has not yet accepted it; false when there was
+    /// nothing left to send (already sent, or no longer due). Each channel's acceptance is stored
+    /// before the next is tried, so a failure or crash half-way repeats no channel.
+    func deliver(_ job: LeasedJob, at time: Date) async throws -> Bool {
         guard let id = UUID(uuidString: job.payload), let notice = try await services.notices.notice(id: id) else {
             throw DeliveryError("job \(job.id) names no notice")
         }
         guard notice.state == .due else { return false }
+        let pending = channels.filter { !notice.wasDelivered(via: $0.name) }
+        if !pending.isEmpty {
+            let delivery = NoticeDelivery(message: try await message(for: notice))
+            for channel in pending {
+                let receipt = try await channel.deliver(delivery, at: time)
+                try await services.notices.markDelivered(noticeID: id, channel: channel.name, receipt: String(receipt.prefix(500)), at: services.now())
+            }
+        }
+        try await services.notices.markSent(noticeID: id, at: services.now())
+        return true
+    }
+
+    func message(for notice: CustomerNotice) async throws -> NoticeMessage {
         guard let subject = try await services.cases.findCase(id: notice.caseID),
             let demand = try await services.cases.findDemand(id: subject.demandID)
-        else { throw DeliveryError("notice \(id) names no case") }
+        else { throw DeliveryError("notice \(notice.id) names no case") }
         var copies: [NoticeMessage.Copy] = []
         for document in demand.documents {
             guard let stored = try await services.cases.findDocument(id: document.id) else { continue }
-            copies.append(.init(filename: document.filename, mediaType: document.mediaType, sha256: document.sha256, base64: stored.bytes.base64EncodedString()))
+            copies.append(.init(filename: document.filename, mediaType: document.mediaType, sha256: document.sha256, bytes: stored.bytes))
         }
-        let message = NoticeMessage(
+        let answerBy = subject.dueAt.map(Timestamp.format) ?? "the deadline"
+        return NoticeMessage(
             deliveryId: notice.deliveryID, noticeId: notice.id, caseNumber: subject.number, tenant: subject.customer?.tenantName,
             recipients: notice.recipients,
-            message: "We received a legal demand for data of your account. A copy is attached. You may answer the requester directly, consent, or object; contact us before \(subject.dueAt.map(Timestamp.format) ?? "the deadline").",
+            message: "We received a legal demand for data of your account. A copy is attached. You may answer the requester directly, consent, or object; please tell us before \(answerBy).",
+            portalURL: services.configuration.publicURL + "/customer", answerBy: subject.dueAt,
             demand: .init(
                 instrument: demand.instrument.rawValue, jurisdiction: demand.jurisdiction.country,
                 issuingAuthority: demand.issuingAuthority.name, caseReference: demand.caseReference, receivedAt: demand.receivedAt,
                 categories: demand.categories.map(\.rawValue)),
             documents: copies)
-        try await channel.deliver(NoticeDelivery(id: notice.deliveryID, body: try CustosJSON.makeEncoder().encode(message)), at: time)
-        try await services.notices.markSent(noticeID: id, at: services.now())
-        return true
     }
 }

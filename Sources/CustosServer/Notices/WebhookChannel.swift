@@ -1,23 +1,26 @@
 import AsyncHTTPClient
 import Crypto
+import CustosDomain
 import Foundation
 import NIOCore
 
-/// One delivery: a stable id (the same on every retry) and the JSON body.
+/// One delivery: a stable id (the same on every retry and on every channel) and the message.
 public struct NoticeDelivery: Sendable {
     public var id: String
-    public var body: Data
+    public var message: NoticeMessage
 
-    public init(id: String, body: Data) {
-        self.id = id
-        self.body = body
+    public init(message: NoticeMessage) {
+        self.id = message.deliveryId
+        self.message = message
     }
 }
 
-/// Where notices go. A channel throws when the receiver did not accept the delivery.
+/// Where notices go. A channel throws when the receiver did not accept the delivery; it returns
+/// a short receipt (what the receiver answered) that the notice's history keeps.
 public protocol NoticeChannel: Sendable {
+    /// Names the channel in the notice's history and keeps a channel that delivered from repeating.
     var name: String { get }
-    func deliver(_ delivery: NoticeDelivery, at time: Date) async throws
+    func deliver(_ delivery: NoticeDelivery, at time: Date) async throws -> String
 }
 
 public struct DeliveryError: Error, CustomStringConvertible, Sendable {
@@ -57,18 +60,20 @@ public struct WebhookChannel: NoticeChannel {
         return "v1," + Data(HMAC<SHA256>.authenticationCode(for: signed, using: key)).base64EncodedString()
     }
 
-    public func deliver(_ delivery: NoticeDelivery, at time: Date) async throws {
+    public func deliver(_ delivery: NoticeDelivery, at time: Date) async throws -> String {
+        let body = try CustosJSON.makeEncoder().encode(delivery.message)
         let timestamp = Int(time.timeIntervalSince1970)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "webhook-id", value: delivery.id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: Self.signature(id: delivery.id, timestamp: timestamp, body: delivery.body, key: key))
-        request.body = .bytes(ByteBuffer(data: delivery.body))
+        request.headers.add(name: "webhook-signature", value: Self.signature(id: delivery.id, timestamp: timestamp, body: body, key: key))
+        request.body = .bytes(ByteBuffer(data: body))
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         guard (200..<300).contains(response.status.code) else {
             throw DeliveryError("webhook \(url) answered HTTP \(response.status.code)")
         }
+        return "HTTP \(response.status.code) from \(url)"
     }
 }

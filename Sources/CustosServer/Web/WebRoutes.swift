@@ -195,8 +195,8 @@ struct WebRoutes {
         let dead = try await services.jobs.jobs(kinds: [NoticeStore.deliveryJob], statuses: [.dead]).map {
             DeadLetterModel(id: $0.id, caseID: $0.caseID, attempts: $0.attempts, lastError: $0.lastError, createdAt: $0.createdAt, canRetry: principal.has(.reviewer) || principal.has(.admin))
         }
-        let warning = services.configuration.noticeWebhookURL?.isEmpty == false
-            ? nil : "No delivery channel is configured (CUSTOS_NOTICE_WEBHOOK_URL), so due notices wait here until one is."
+        let warning = services.configuration.hasNoticeChannel
+            ? nil : "No delivery channel is configured (CUSTOS_SMTP_HOST or CUSTOS_NOTICE_WEBHOOK_URL), so due notices wait here until one is."
         return try render(
             "notices", "Customer notices", context, NoticesBoardModel(rows: rows, deadLetters: dead, channelWarning: warning),
             flash: request.uri.queryParameters.get("flash"))

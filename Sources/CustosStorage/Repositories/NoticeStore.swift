@@ -88,7 +88,19 @@ public struct NoticeStore: Sendable {
         }
     }
 
-    /// Marks a notice delivered (called by the job runner after the channel accepted it).
+    /// Records that one channel accepted the notice, before the next channel is tried, so a retry
+    /// after a failure or a crash never sends through that channel again.
+    public func markDelivered(noticeID: UUID, channel: String, receipt: String, at time: Date) async throws {
+        _ = try await change(noticeID, action: "notice.delivered", at: time, details: ["channel": channel, "receipt": receipt]) { notice in
+            guard notice.state == .due || notice.state == .failed, !notice.wasDelivered(via: channel) else { return nil }
+            var next = notice
+            next.deliveries = (notice.deliveries ?? []) + [ChannelDelivery(channel: channel, at: time, receipt: receipt)]
+            next.updatedAt = time
+            return next
+        }
+    }
+
+    /// Marks a notice delivered (called by the job runner after every channel accepted it).
     public func markSent(noticeID: UUID, at time: Date) async throws {
         _ = try await change(noticeID, action: "notice.sent", at: time) { notice in
             guard notice.state == .due || notice.state == .failed else { return nil }
@@ -115,7 +127,7 @@ public struct NoticeStore: Sendable {
     /// Applies `transform` to one notice in a transaction, with its audit entry and, when it
     /// becomes due, its delivery job. Returns nil (and changes nothing) when `transform` declines.
     private func change(
-        _ id: UUID, action: String, at time: Date, actor: Actor = .system, _ transform: @escaping @Sendable (CustomerNotice) -> CustomerNotice?
+        _ id: UUID, action: String, at time: Date, actor: Actor = .system, details: [String: String] = [:], _ transform: @escaping @Sendable (CustomerNotice) -> CustomerNotice?
     ) async throws -> CustomerNotice? {
         let isPostgres = self.isPostgres
         return try await store.database.transaction { tx in
@@ -128,6 +140,7 @@ public struct NoticeStore: Sendable {
             try await row.update(on: tx)
             var record = Self.auditRecord(next, action: action, at: time)
             record.actor = actor.auditName
+            record.details.merge(details) { _, new in new }
             try await AuditWriter.append([record], on: tx, isPostgres: isPostgres)
             if next.state == .due && !wasDue { try await Self.enqueue(next, on: tx, at: time) }
             return next
