@@ -275,6 +275,49 @@ import Testing
         #expect(objected.customerAnswer?.answer == .object)
     }
 
+    /// C8: an objection sends the case to challenge review; nothing is approved or released until a
+    /// reviewer files a challenge or dismisses the objection with reasons.
+    @Test func anObjectionBlocksProductionUntilAReviewerDealsWithIt() throws {
+        let document = DemandDocument(id: UUID(), filename: "lease.pdf", mediaType: "application/pdf", byteCount: 4, sha256: String(repeating: "ab", count: 32))
+        let (objected, effects) = try CaseWorkflow.apply(
+            .customerAnswer(.object, note: "The account was closed before the window.", attachments: [document]), to: inReview(), at: later,
+            by: Fixture.customer.actor)
+        #expect(objected.awaitsChallengeReview)
+        #expect(objected.customerAnswer?.attachments == [document])
+        guard case .audit(let record)? = effects.first else { Issue.record("no audit"); return }
+        #expect(record.details["attachments"] == "lease.pdf sha256:\(document.sha256)")
+        #expect(record.details["challengeReview"] == "required")
+        #expect {
+            try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: nil), to: objected, at: later, by: Fixture.approver1.actor)
+        } throws: { ($0 as? WorkflowRefusal)?.reason.contains("customer objected") == true }
+        var ready = objected
+        ready.state = .readyForRelease
+        ready.approvedScope = [.subscriberInfo]
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.approveRelease, to: ready, at: later, by: Fixture.approver1.actor) }
+        // dismissing needs reasons and a reviewer; afterwards approval is judged on its own merits
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.dismissObjection(note: " "), to: objected, at: later, by: Fixture.reviewer.actor) }
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.dismissObjection(note: "valid"), to: objected, at: later, by: Fixture.approver1.actor) }
+        let (dismissed, _) = try CaseWorkflow.apply(.dismissObjection(note: "Records show the account open throughout."), to: objected, at: later, by: Fixture.reviewer.actor)
+        #expect(!dismissed.awaitsChallengeReview)
+        #expect(dismissed.customerAnswer?.review?.outcome == .dismissed)
+        #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.dismissObjection(note: "again"), to: dismissed, at: later, by: Fixture.reviewer.actor) }
+        #expect(try CaseWorkflow.apply(.approveScope(categories: [.subscriberInfo], excuse: nil), to: dismissed, at: later, by: Fixture.approver1.actor).0.scopeApprovals.count == 1)
+        // filing a challenge also ends the review, and the case preserves without producing
+        let (challenged, _) = try CaseWorkflow.apply(
+            .fileChallenge(kind: .motionToQuash, court: "W.D. Wash.", grounds: "wrong account", deadline: nil), to: objected, at: later,
+            by: Fixture.reviewer.actor)
+        #expect(challenged.customerAnswer?.review?.outcome == .challengeFiled)
+        #expect(challenged.state == .challenged)
+        #expect(!CaseWorkflow.availableEvents(on: challenged, for: Fixture.approver1.actor).contains(.approveScope))
+    }
+
+    @Test func onlyAnObjectionCarriesDocuments() {
+        let document = DemandDocument(id: UUID(), filename: "a.pdf", mediaType: "application/pdf", byteCount: 1, sha256: "00")
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.customerAnswer(.consent, note: nil, attachments: [document]), to: inReview(), at: later, by: Fixture.customer.actor)
+        }
+    }
+
     @Test func answeringDirectlyClosesTheCaseAsRedirectedAndTellsTheAgency() throws {
         let (closed, effects) = try CaseWorkflow.apply(.customerAnswer(.answerDirectly, note: nil), to: inReview(), at: later, by: Fixture.customer.actor)
         #expect(closed.state == .closed && closed.outcome == .redirected)

@@ -38,6 +38,7 @@ import Testing
         case .reassess: (.reassess(Fixture.newCase().assessment!), Fixture.reviewer.actor)
         case .endEmergency: (.endEmergency(note: "person found safe"), Fixture.reviewer.actor)
         case .customerAnswer: (.customerAnswer(.consent, note: nil), Fixture.customer.actor)
+        case .dismissObjection: (.dismissObjection(note: "the order is narrow and valid"), Fixture.reviewer.actor)
         }
     }
 
@@ -57,6 +58,9 @@ import Testing
             ]
         }
         if state == .closed { subject.outcome = .withdrawn }
+        if kind == .dismissObjection {
+            subject.customerAnswer = CustomerAnswerRecord(answer: .object, note: "wrong account", by: "customer", at: Fixture.t0)
+        }
         return subject
     }
 

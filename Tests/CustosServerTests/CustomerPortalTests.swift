@@ -150,6 +150,97 @@ import Testing
         }
     }
 
+    /// A multipart answer form: fields, then files as (name, media type, bytes).
+    static func multipart(_ fields: [(String, String)], files: [(String, String, Data)]) -> (String, ByteBuffer) {
+        let boundary = "----custos-test-\(UUID().uuidString)"
+        var body = Data()
+        for (name, value) in fields {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for (filename, type, bytes) in files {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"\(filename)\"\r\nContent-Type: \(type)\r\n\r\n".utf8))
+            body.append(bytes)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(data: body))
+    }
+
+    /// C8: an objection with documents goes to challenge review; staff see it flagged in the queue,
+    /// read the documents (logged), and a reviewer dismisses it with reasons.
+    @Test func anObjectionWithDocumentsGoesToChallengeReview() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let delta = try await Self.tenant("Delta", services)
+            let subject = try await Self.caseInReview(for: delta, reference: "D-OBJ", gag: false, client, tokens, services)
+            try await services.notices.releaseLapsed(at: services.now())
+            let (session, csrf) = try await Self.signIn(delta.tenant, client, services)
+            let path = "/customer/cases/\(subject.id.uuidString.lowercased())/answer"
+            let evidence = Data("%PDF-1.4 account closed 2025-12-01".utf8)
+
+            // bad input changes nothing: a document with a consent, a type that is not accepted
+            for (answer, file) in [("consent", ("ok.pdf", "application/pdf", evidence)), ("object", ("run.exe", "application/x-msdownload", evidence))] {
+                let (type, body) = Self.multipart([("_csrf", csrf), ("answer", answer), ("note", "x")], files: [file])
+                var headers = session
+                headers[.contentType] = type
+                try await client.execute(uri: path, method: .post, headers: headers, body: body) { response throws in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body).contains("attachment"))
+                }
+            }
+            #expect(try await services.cases.findCase(id: subject.id)?.customerAnswer == nil)
+
+            let (type, body) = Self.multipart(
+                [("_csrf", csrf), ("answer", "object"), ("note", "The account was closed before the window.")],
+                files: [("closure-letter.pdf", "application/pdf", evidence), ("", "application/octet-stream", Data())])
+            var headers = session
+            headers[.contentType] = type
+            try await client.execute(uri: path, method: .post, headers: headers, body: body) { response throws in
+                #expect(response.status == .seeOther)
+            }
+            let objected = try #require(try await services.cases.findCase(id: subject.id))
+            #expect(objected.awaitsChallengeReview)
+            let attachment = try #require(objected.customerAnswer?.attachments?.first)
+            #expect(objected.customerAnswer?.attachments?.count == 1, "an empty file input is not an attachment")
+            #expect(attachment.filename == "closure-letter.pdf" && attachment.byteCount == evidence.count)
+            let answerEntry = try #require(try await services.cases.timeline(caseID: subject.id).first { $0.record.action == "case.customer_answer" })
+            #expect(answerEntry.record.details["attachments"] == "closure-letter.pdf sha256:\(attachment.sha256)")
+
+            // staff: the queue flags it and filters on it; the case page links the document
+            let queue = try await ServerTests.consolePage("/staff/queue?attention=challenge_review", client: client, services: services, roles: [.reviewer])
+            #expect(queue.contains(#"id="challenge-review-count""#) && queue.contains(subject.number) && queue.contains("customer objected"))
+            let others = try await ServerTests.consolePage("/staff/queue?attention=redirect_overdue", client: client, services: services, roles: [.reviewer])
+            #expect(!others.contains(">\(subject.number)</a>"))
+            let page = try await ServerTests.consolePage("/staff/cases/\(subject.id.uuidString.lowercased())", client: client, services: services, roles: [.reviewer])
+            #expect(page.contains("/staff/attachments/\(attachment.id.uuidString.lowercased())"))
+            #expect(page.contains("Challenge review") && page.contains(#"value="dismiss_objection""#))
+
+            // the document: staff read it (logged); the agency and other customers cannot
+            let download = "/staff/attachments/\(attachment.id.uuidString.lowercased())"
+            try await client.execute(uri: download, method: .get, headers: ServerTests.headers(tokens.officer)) { response throws in
+                #expect(response.status == .forbidden || response.status == .notFound)
+            }
+            try await client.execute(uri: download, method: .get, headers: session) { response throws in
+                #expect(response.status == .forbidden || response.status == .notFound)
+            }
+            _ = try await ServerTests.consolePage(download, client: client, services: services, roles: [.reviewer])
+            #expect(try await services.cases.timeline(caseID: subject.id).contains {
+                $0.record.action == "attachment.downloaded" && $0.record.details["sha256"] == attachment.sha256
+            })
+
+            // a reviewer dismisses it with reasons (API); then it leaves the review queue
+            let events = "/api/v1/cases/\(subject.id.uuidString.lowercased())/events"
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "dismiss_objection"}"#)) { response throws in
+                #expect(response.status == .conflict || response.status == .badRequest)
+            }
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "dismiss_objection", "note": "Our records show the account open throughout."}"#)) { response throws in
+                #expect(response.status == .ok)
+            }
+            #expect(try await services.cases.findCase(id: subject.id)?.awaitsChallengeReview == false)
+            let after = try await ServerTests.consolePage("/staff/queue?attention=challenge_review", client: client, services: services, roles: [.reviewer])
+            #expect(!after.contains(#"id="challenge-review-count""#))
+        }
+    }
+
     @Test func answeringDirectlyClosesTheCaseAsRedirected() async throws {
         try await ServerTests.withApp { client, tokens, services in
             let gamma = try await Self.tenant("Gamma", services)

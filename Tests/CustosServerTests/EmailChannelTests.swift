@@ -232,6 +232,9 @@ final class SMTPSink: @unchecked Sendable {
                     #expect(sent.deliveries?.first?.receipt.contains("e-1@example.com") == true)
                     let delivered = try await services.cases.timeline(caseID: subject.id).filter { $0.record.action == "notice.delivered" }
                     #expect(delivered.map { $0.record.details["channel"] } == ["email", "webhook"])
+                    // staff see each channel's receipt in the case's notice history
+                    let page = try await ServerTests.consolePage("/staff/cases/\(subject.id.uuidString.lowercased())", client: client, services: services, roles: [.reviewer])
+                    #expect(page.contains(#"id="notice-deliveries""#) && page.contains("email: to e-1@example.com") && page.contains("webhook: HTTP 204"))
                 }
             }
         }

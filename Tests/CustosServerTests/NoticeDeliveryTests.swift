@@ -115,6 +115,10 @@ import Testing
             #expect(board.contains("held indefinitely"))
             #expect(board.contains("Lift bar and send"))
             #expect(board.contains("No delivery channel is configured"))
+            // counted: one indefinite bar planned this year, one held right now
+            #expect(board.contains(#"<strong id="held-indefinitely">1</strong>"#))
+            #expect(board.contains(#"<tr data-bar="indefinite"><td>Notices planned with no end date (each flagged for a challenge)</td><td class="mono">1</td>"#))
+            #expect(opened.assessment?.has(.indefiniteNDOChallenge) == true)
             let auditorBoard = try await ServerTests.consolePage("/staff/notices", client: client, services: services, roles: [.auditor])
             #expect(!auditorBoard.contains("Lift bar and send"), "only reviewers lift bars")
             // a reviewer logs an effort to obtain a waiver; it is kept with the notice and audited

@@ -154,3 +154,57 @@ extension StorageContractTests {
         }
     }
 }
+
+extension StorageContractTests {
+    /// C8/C12: the kind of bar is counted when the notice is planned and stays counted after the
+    /// bar lifts; a customer's objection documents are stored with the accepted answer, or not at all.
+    @Test(arguments: locations)
+    func barsAreCountedByKindAndSurviveALift(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let notices = NoticeStore(store: world.database)
+            let dated = try await Self.gaggedCaseInReview(world)
+            var draft = try JSONDecoder().decode(DemandDraft.self, from: Data("""
+                {"instrument": "us.subpoena", "jurisdiction": "US", "issuingAuthority": {"name": "GJ", "role": "prosecutor"},
+                 "caseReference": "N-2", "receivedAt": "2026-05-04T08:00:00Z", "targets": [{"type": "email", "value": "alice@example.com"}],
+                 "categories": ["subscriber_info"], "nonDisclosureOrder": {"basis": "18 U.S.C. § 2705(b)", "indefinite": true}}
+                """.utf8))
+            draft.documents = nil
+            let indefinite = try await Self.caseInReview(draft, world)
+            #expect(indefinite.assessment?.has(.indefiniteNDOChallenge) == true)
+            let held = try #require(try await notices.notice(caseID: indefinite.id))
+            #expect(held.bar == .indefinite && held.isHeldIndefinitely)
+            #expect(try await notices.notice(caseID: dated.id)?.bar == .dated)
+            _ = try await notices.lift(noticeID: held.id, reason: "order vacated", at: Self.t0.addingTimeInterval(3600), by: world.reviewer.actor)
+
+            let counts = try await notices.barCounts(from: Self.t0.addingTimeInterval(-86_400), to: Self.t0.addingTimeInterval(86_400))
+            #expect(counts[.indefinite] == 1, "still counted after the lift")
+            #expect(counts[.dated] == 1)
+            #expect(try await notices.barCounts(from: Self.t0.addingTimeInterval(86_400), to: Self.t0.addingTimeInterval(2 * 86_400)).isEmpty)
+        }
+    }
+
+    @Test(arguments: locations)
+    func objectionDocumentsAreStoredOnlyWithTheAcceptedAnswer(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let subject = try await Self.gaggedCaseInReview(world)
+            let bytes = Data("%PDF-1.4 evidence".utf8)
+            let checked = DemandDocument.check(
+                [DocumentUpload(filename: "evidence.pdf", mediaType: "application/pdf", bytes: bytes, field: "attachment")], limits: DemandLimits(),
+                makeID: { UUID() })
+            let customer = Principal(id: UUID(), email: "c@example.com", displayName: "C", kind: .customer, tenantID: subject.customer?.tenantID)
+            // refused (no reasons): nothing is stored
+            await #expect(throws: WorkflowRefusal.self) {
+                try await world.cases.apply(
+                    .customerAnswer(.object, note: nil, attachments: checked.documents), toCase: subject.id, at: Self.t0, by: customer.actor,
+                    attachmentBytes: checked.bytes)
+            }
+            #expect(try await world.cases.findAttachment(id: checked.documents[0].id) == nil)
+            let objected = try await world.cases.apply(
+                .customerAnswer(.object, note: "wrong person", attachments: checked.documents), toCase: subject.id, at: Self.t0, by: customer.actor,
+                attachmentBytes: checked.bytes)
+            #expect(objected.awaitsChallengeReview)
+            let stored = try #require(try await world.cases.findAttachment(id: checked.documents[0].id))
+            #expect(stored.caseID == subject.id && stored.bytes == bytes && stored.document.sha256 == checked.documents[0].sha256)
+        }
+    }
+}

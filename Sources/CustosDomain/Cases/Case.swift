@@ -40,6 +40,32 @@ public struct CustomerAnswerRecord: Codable, Equatable, Sendable {
     public var note: String?
     public var by: String
     public var at: Date
+    /// Documents the customer sent with an objection (stored as case attachments).
+    public var attachments: [DemandDocument]?
+    /// How staff dealt with an objection: a challenge was filed, or it was dismissed with reasons.
+    public var review: ObjectionReview?
+
+    public init(answer: CustomerAnswer, note: String?, by: String, at: Date, attachments: [DemandDocument]? = nil, review: ObjectionReview? = nil) {
+        self.answer = answer
+        self.note = note
+        self.by = by
+        self.at = at
+        self.attachments = attachments
+        self.review = review
+    }
+}
+
+/// The end of a customer objection's challenge review (C8).
+public struct ObjectionReview: Codable, Equatable, Sendable {
+    public enum Outcome: String, Codable, Sendable {
+        case challengeFiled = "challenge_filed"
+        case dismissed
+    }
+
+    public var outcome: Outcome
+    public var note: String
+    public var by: String
+    public var at: Date
 }
 
 /// What is being challenged, and under which provision (C8).
@@ -180,6 +206,17 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
         case .barredUntil?, .barredIndefinitely?: true
         default: hasNonDisclosureOrder
         }
+    }
+
+    /// The customer objected and no reviewer has yet filed a challenge or dismissed the objection
+    /// with reasons: the case waits in challenge review and nothing is produced (C8).
+    public var awaitsChallengeReview: Bool {
+        customerAnswer?.answer == .object && customerAnswer?.review == nil && !isClosed
+    }
+
+    /// The requester was sent to the customer and has not answered the letter by its date (C4).
+    public func isRedirectAnswerOverdue(at time: Date) -> Bool {
+        state == .redirectPending && (redirectAnswerDueAt.map { $0 < time } ?? false)
     }
 
     /// Enterprise customers answer for themselves, so C4 asks for a redirect first.

@@ -54,7 +54,9 @@ public enum CaseEvent: Equatable, Sendable {
     /// Staff mark an emergency over; notices held for it go out (E9).
     case endEmergency(note: String?)
     /// The customer answered its notice in the portal.
-    case customerAnswer(CustomerAnswer, note: String?)
+    case customerAnswer(CustomerAnswer, note: String?, attachments: [DemandDocument] = [])
+    /// A reviewer decides not to challenge after a customer objection, with the reasons (C8).
+    case dismissObjection(note: String)
 
     /// The wire and audit name of the event.
     public var kind: Kind {
@@ -83,6 +85,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .reassess: .reassess
         case .endEmergency: .endEmergency
         case .customerAnswer: .customerAnswer
+        case .dismissObjection: .dismissObjection
         }
     }
 
@@ -111,6 +114,7 @@ public enum CaseEvent: Equatable, Sendable {
         case reassess
         case endEmergency = "end_emergency"
         case customerAnswer = "customer_answer"
+        case dismissObjection = "dismiss_objection"
 
         public var label: String { rawValue.replacingOccurrences(of: "_", with: " ").capitalized }
     }
@@ -139,7 +143,10 @@ public enum CaseEvent: Equatable, Sendable {
         case .withdraw(let reason): ["reason": reason ?? ""]
         case .reassess(let assessment): CaseIntake.auditDetails(of: assessment)
         case .endEmergency(let note): ["note": note ?? ""]
-        case .customerAnswer(let answer, let note): ["answer": answer.rawValue, "note": note ?? ""]
+        case .customerAnswer(let answer, let note, let attachments):
+            // The entry names each attachment with its hash, so the record proves what the customer sent.
+            ["answer": answer.rawValue, "note": note ?? "", "attachments": attachments.map { "\($0.filename) sha256:\($0.sha256)" }.joined(separator: "; ")]
+        case .dismissObjection(let note): ["note": note]
         case .beginVerification, .verificationPassed, .beginReview, .startCollection, .approveRelease, .release, .close:
             [:]
         }

@@ -23,6 +23,7 @@ public enum CaseWorkflow {
         case .preservationEnded, .close, .reassess: [.staff(.reviewer), .system]
         case .endEmergency: [.staff(.reviewer)]
         case .customerAnswer: [.owningCustomer]
+        case .dismissObjection: [.staff(.reviewer)]
         case .agencyReplied, .agencyAnswer, .withdraw: [.owningAgency]
         case .approveScope, .approveRelease: [.staff(.approver)]
         case .startCollection: [.staff(.custodian)]
@@ -50,6 +51,7 @@ public enum CaseWorkflow {
         case .reassess: [.received, .verifying, .inReview, .awaitingAgency, .redirectPending, .challenged, .preserving]
         case .endEmergency: Set(CaseState.allCases).subtracting([.closed, .received, .verifying])
         case .customerAnswer: [.inReview, .awaitingAgency, .redirectPending, .challenged, .preserving, .scopeApproved, .collecting, .readyForRelease]
+        case .dismissObjection: [.inReview, .awaitingAgency, .redirectPending, .preserving, .scopeApproved, .collecting, .readyForRelease]
         }
     }
 
@@ -175,6 +177,10 @@ public enum CaseWorkflow {
             // The filing deadline comes from the rulebook when it sets one (§ 2703(h): 14 days; Art. 17: 10 days).
             let ruled = kind.deadlineKind.flatMap { wanted in current.assessment?.deadlines.first { $0.kind == wanted }?.due }
             next.challenge = Challenge(kind: kind, court: court, grounds: grounds, filedAt: time, deadline: deadline ?? ruled, filedBy: actorName)
+            if current.awaitsChallengeReview {
+                next.customerAnswer?.review = ObjectionReview(
+                    outcome: .challengeFiled, note: "\(kind.rawValue) filed with \(court)", by: actorName, at: time)
+            }
             extraDetails["deadline"] = (deadline ?? ruled).map(Timestamp.format) ?? ""
             next.state = .challenged
         case .challengeDecided(let demandUpheld, let note):
@@ -228,6 +234,7 @@ public enum CaseWorkflow {
                 next.state = .readyForRelease
             }
         case .approveRelease:
+            try refuseWhileObjectionAwaitsReview(current)
             guard let principal = actor.principal else { throw WorkflowRefusal(.notPermitted, "approvals are made by people") }
             if current.releaseApprovals.contains(where: { $0.principalID == principal.id }) {
                 throw WorkflowRefusal(.guardFailed, "\(actorName) has already approved this release; a second approver is needed")
@@ -238,6 +245,7 @@ public enum CaseWorkflow {
             next.releaseApprovals.append(Approval(principalID: principal.id, by: actorName, at: time))
             extraDetails["approvals"] = String(next.releaseApprovals.count)
         case .release:
+            try refuseWhileObjectionAwaitsReview(current)
             // Invariant: only `release` moves data to a requester, and only with two release approvals
             // by different people on top of an approved scope.
             let approvers = Set(current.releaseApprovals.map(\.principalID))
@@ -257,17 +265,32 @@ public enum CaseWorkflow {
                 next.scopeApprovals = []
                 extraDetails["approvalsVoided"] = "1"
             }
-        case .customerAnswer(let answer, let note):
+        case .customerAnswer(let answer, let note, let attachments):
             guard current.customerAnswer == nil else {
                 throw WorkflowRefusal(.guardFailed, "the customer already answered (\(current.customerAnswer!.answer.rawValue))")
             }
             if answer == .object { _ = try required(note, "reason for the objection") }
-            next.customerAnswer = CustomerAnswerRecord(answer: answer, note: note, by: actorName, at: time)
+            if !attachments.isEmpty && answer != .object {
+                throw WorkflowRefusal(.guardFailed, "documents can be sent with an objection only")
+            }
+            next.customerAnswer = CustomerAnswerRecord(
+                answer: answer, note: note, by: actorName, at: time, attachments: attachments.isEmpty ? nil : attachments)
+            if answer == .object {
+                // C8: the objection goes to challenge review; production waits until a reviewer
+                // files a challenge or dismisses it with reasons.
+                extraDetails["challengeReview"] = "required"
+            }
             if answer == .answerDirectly {
                 // C4: the customer answers for itself, so the requester is redirected to it.
                 close(.redirected, reason: "the customer will answer the requester directly")
                 message("Redirected to the customer", "The customer will answer your demand directly. Please contact the customer.")
             }
+        case .dismissObjection(let note):
+            let note = try required(note, "why no challenge is warranted")
+            guard current.awaitsChallengeReview else {
+                throw WorkflowRefusal(.guardFailed, "no customer objection awaits challenge review")
+            }
+            next.customerAnswer?.review = ObjectionReview(outcome: .dismissed, note: note, by: actorName, at: time)
         case .endEmergency:
             guard current.isEmergency else { throw WorkflowRefusal(.guardFailed, "the case is not an emergency") }
             guard current.emergencyEndedAt == nil else { throw WorkflowRefusal(.guardFailed, "the emergency was already marked over") }
@@ -297,9 +320,17 @@ public enum CaseWorkflow {
         return (next, [.audit(audit)] + effects)
     }
 
+    /// C8: nothing is produced over a customer objection that no reviewer has looked at.
+    static func refuseWhileObjectionAwaitsReview(_ current: Case) throws(WorkflowRefusal) {
+        if current.awaitsChallengeReview {
+            throw WorkflowRefusal(.guardFailed, "the customer objected: file a challenge or dismiss the objection with reasons before producing anything (commitment C8)")
+        }
+    }
+
     /// The scope guard of `approve_scope` (C2, C4, C6, C9).
     static func checkScope(_ categories: [DataCategory], excuse: RedirectExcuse?, for current: Case) throws(WorkflowRefusal) {
         guard !categories.isEmpty else { throw WorkflowRefusal(.guardFailed, "approve_scope needs at least one category") }
+        try refuseWhileObjectionAwaitsReview(current)
         // C9: key material is never releasable; no rule, role or override changes that.
         if categories.contains(.encryptionKeys) {
             throw WorkflowRefusal(.guardFailed, "encryption_keys can never be approved (commitment C9)")

@@ -38,6 +38,45 @@ public struct DemandLimits: Sendable, Equatable {
     ]
 }
 
+extension DemandDocument {
+    /// Checks uploaded files (plain name, accepted media type, not empty, within the size limit)
+    /// and hashes the good ones. Shared by demand intake and a customer's objection documents.
+    public static func check(
+        _ uploads: [DocumentUpload], limits: DemandLimits, makeID: () -> UUID
+    ) -> (documents: [DemandDocument], bytes: [UUID: Data], issues: [ValidationIssue]) {
+        var issues: [ValidationIssue] = []
+        var documents: [DemandDocument] = []
+        var bytes: [UUID: Data] = [:]
+        func fail(_ field: String, _ message: String) { issues.append(.init(field: field, message: message)) }
+        for upload in uploads {
+            let name = upload.filename.trimmingCharacters(in: .whitespacesAndNewlines)
+            if name.isEmpty || name.count > 255 || name.contains("/") || name.contains("\\") {
+                fail("\(upload.field).filename", "must be a plain file name of 1 to 255 characters")
+                continue
+            }
+            if !limits.acceptedMediaTypes.contains(upload.mediaType) {
+                fail("\(upload.field).mediaType", "\"\(upload.mediaType)\" is not accepted; use one of \(limits.acceptedMediaTypes.sorted().joined(separator: ", "))")
+                continue
+            }
+            if upload.bytes.isEmpty {
+                fail(upload.field, "is empty")
+                continue
+            }
+            if upload.bytes.count > limits.maxDocumentBytes {
+                fail(upload.field, "is \(upload.bytes.count) bytes; the limit is \(limits.maxDocumentBytes) bytes")
+                continue
+            }
+            let document = DemandDocument(
+                id: makeID(), filename: name, mediaType: upload.mediaType, byteCount: upload.bytes.count,
+                sha256: SHA256.hash(data: upload.bytes).map { String(format: "%02x", $0) }.joined()
+            )
+            documents.append(document)
+            bytes[document.id] = upload.bytes
+        }
+        return (documents, bytes, issues)
+    }
+}
+
 /// A validated demand together with the document bytes to store.
 public struct AcceptedDemand: Sendable {
     public var demand: Demand
@@ -209,31 +248,10 @@ extension Demand {
         if uploads.count > limits.maxDocuments {
             fail("documents", "at most \(limits.maxDocuments) documents per demand")
         }
-        for upload in uploads {
-            let name = upload.filename.trimmingCharacters(in: .whitespacesAndNewlines)
-            if name.isEmpty || name.count > 255 || name.contains("/") || name.contains("\\") {
-                fail("\(upload.field).filename", "must be a plain file name of 1 to 255 characters")
-                continue
-            }
-            if !limits.acceptedMediaTypes.contains(upload.mediaType) {
-                fail("\(upload.field).mediaType", "\"\(upload.mediaType)\" is not accepted; use one of \(limits.acceptedMediaTypes.sorted().joined(separator: ", "))")
-                continue
-            }
-            if upload.bytes.isEmpty {
-                fail(upload.field, "is empty")
-                continue
-            }
-            if upload.bytes.count > limits.maxDocumentBytes {
-                fail(upload.field, "is \(upload.bytes.count) bytes; the limit is \(limits.maxDocumentBytes) bytes")
-                continue
-            }
-            let document = DemandDocument(
-                id: makeID(), filename: name, mediaType: upload.mediaType, byteCount: upload.bytes.count,
-                sha256: SHA256.hash(data: upload.bytes).map { String(format: "%02x", $0) }.joined()
-            )
-            documents.append(document)
-            documentBytes[document.id] = upload.bytes
-        }
+        let checked = DemandDocument.check(uploads, limits: limits, makeID: makeID)
+        issues += checked.issues
+        documents = checked.documents
+        documentBytes = checked.bytes
 
         guard issues.isEmpty, let instrument, let jurisdiction, let authority = issuer, let caseReference, let receivedAt else {
             throw DemandValidationError(issues: issues)

@@ -96,6 +96,7 @@ struct EventRequest: Codable {
                 throw Problem.invalid(field: "answer", "must be one of \(CustomerAnswer.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .customerAnswer(value, note: note ?? reason)
+        case .dismissObjection: return .dismissObjection(note: note ?? reason ?? "")
         case .reassess:
             // The server computes the assessment itself (CustosServices.apply(_:toCase:by:)).
             throw Problem.invalid(field: "type", "reassess is computed by the server; send it to the events endpoint as is")

@@ -27,6 +27,7 @@ struct WebRoutes {
         router.on(.get, "/staff/cases/:id", .staff([]), .page, use: casePage)
         router.on(.post, "/staff/cases/:id/events", .staff([]), .page, use: caseEvent)
         router.on(.get, "/staff/documents/:id", .staff([]), .page, use: download)
+        router.on(.get, "/staff/attachments/:id", .staff([]), .page, use: downloadAttachment)
         router.on(.get, "/staff/notices", .staff([]), .page, use: noticesBoard)
         router.on(.post, "/staff/notices/:id/lift", .staff([.reviewer]), .page, use: liftNotice)
         router.on(.post, "/staff/notices/:id/waiver", .staff([.reviewer]), .page, use: logWaiverEffort)
@@ -134,7 +135,7 @@ struct WebRoutes {
             rows: cases.map { CaseRowModel($0, now: now) },
             states: CaseState.allCases.map { Option(value: $0.rawValue, label: $0.label, isSelected: $0 == filter.state) },
             instruments: LegalInstrument.allCases.map { Option(value: $0.rawValue, label: $0.rawValue, isSelected: $0 == filter.instrument) },
-            country: filter.country ?? "")
+            country: filter.country ?? "", attention: query.get("attention").flatMap(QueueModel.Attention.init(rawValue:)))
         return try render("queue", "Queue", context, model, flash: query.get("flash"))
     }
 
@@ -197,8 +198,16 @@ struct WebRoutes {
         }
         let warning = services.configuration.hasNoticeChannel
             ? nil : "No delivery channel is configured (CUSTOS_SMTP_HOST or CUSTOS_NOTICE_WEBHOOK_URL), so due notices wait here until one is."
+        // Bars counted over the calendar year so far (UTC), as a transparency report would.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let now = services.now()
+        let year = calendar.component(.year, from: now)
+        let yearStart = calendar.date(from: DateComponents(year: year, month: 1, day: 1))!
+        let counts = try await services.notices.barCounts(from: yearStart, to: now.addingTimeInterval(1))
         return try render(
-            "notices", "Customer notices", context, NoticesBoardModel(rows: rows, deadLetters: dead, channelWarning: warning),
+            "notices", "Customer notices", context,
+            NoticesBoardModel(rows: rows, deadLetters: dead, channelWarning: warning, barPeriod: "\(year) so far", barCounts: counts),
             flash: request.uri.queryParameters.get("flash"))
     }
 
@@ -279,16 +288,54 @@ struct WebRoutes {
             body: .init(byteBuffer: ByteBuffer(bytes: stored.bytes)))
     }
 
+    /// Documents a customer may send with an objection, and how large each may be.
+    static let maxObjectionDocuments = 5
+
     @Sendable func customerAnswer(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = context.principal!
         let id = try APIRoutes.uuid(context, "case")
-        let form = try await FormData.read(request, limit: 64 * 1024, expectedCSRF: context.sessionCSRF)
+        let form = try await FormData.read(request, limit: services.configuration.maxRequestBytes, expectedCSRF: context.sessionCSRF)
         _ = try await visibleCase(id, for: principal)
         guard let raw = form.value("answer"), let answer = CustomerAnswer(rawValue: raw) else {
             throw Problem.invalid(field: "answer", "choose consent, object or answer_directly")
         }
-        _ = try await services.apply(.customerAnswer(answer, note: form.value("note")), toCase: id, by: principal)
+        // A browser sends an empty file part when no file was chosen; that is not an attachment.
+        let uploads = form.files.filter { !($0.filename.isEmpty && $0.bytes.isEmpty) }
+            .map { DocumentUpload(filename: $0.filename, mediaType: $0.mediaType, bytes: $0.bytes, field: "attachment") }
+        if !uploads.isEmpty && answer != .object {
+            throw Problem.invalid(field: "attachment", "documents can be sent with an objection only")
+        }
+        if uploads.count > Self.maxObjectionDocuments {
+            throw Problem.invalid(field: "attachment", "at most \(Self.maxObjectionDocuments) documents")
+        }
+        let limits = DemandLimits(maxDocumentBytes: services.configuration.maxDocumentBytes, maxDocuments: Self.maxObjectionDocuments)
+        let checked = DemandDocument.check(uploads, limits: limits, makeID: { UUID() })
+        if let issue = checked.issues.first { throw Problem.invalid(field: issue.field, issue.message) }
+        do {
+            _ = try await services.cases.apply(
+                .customerAnswer(answer, note: form.value("note"), attachments: checked.documents), toCase: id, at: services.now(),
+                by: principal.actor, attachmentBytes: checked.bytes)
+        } catch let refusal as WorkflowRefusal {
+            throw refusal.problem
+        }
         return .redirect(to: "/customer?flash=" + "Thank you: your answer is recorded.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+    }
+
+    /// A document a customer sent with an objection; staff only, and every download is logged.
+    @Sendable func downloadAttachment(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "attachment")
+        guard let found = try await services.cases.findAttachment(id: id),
+            let caseRecord = try await services.cases.findCase(id: found.caseID), AccessScope.canView(caseRecord, as: principal)
+        else { throw Problem.notFound("attachment \(id)") }
+        try await services.recordRead(
+            "attachment.downloaded", caseID: caseRecord.id, by: principal,
+            details: ["document": found.document.filename, "sha256": found.document.sha256, "from": "customer"])
+        let safeName = found.document.filename.replacingOccurrences(of: "\"", with: "")
+        return Response(
+            status: .ok,
+            headers: [.contentType: found.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: found.bytes)))
     }
 
     @Sendable func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {

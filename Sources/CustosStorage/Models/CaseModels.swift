@@ -28,6 +28,21 @@ final class DocumentRow: Model, @unchecked Sendable {
     init() {}
 }
 
+/// A document the customer sent with its objection (C8), kept with the case.
+final class AttachmentRow: Model, @unchecked Sendable {
+    static let schema = "case_attachments"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "case_id") var caseID: UUID
+    @Field(key: "uploaded_by") var uploadedBy: String
+    @Field(key: "filename") var filename: String
+    @Field(key: "media_type") var mediaType: String
+    @Field(key: "byte_count") var byteCount: Int
+    @Field(key: "sha256") var sha256: String
+    @Field(key: "content") var content: Data
+    @Field(key: "created_at") var createdAt: Date
+    init() {}
+}
+
 final class CaseRow: Model, @unchecked Sendable {
     static let schema = "cases"
     @ID(key: .id) var id: UUID?
@@ -105,6 +120,7 @@ final class NoticeRow: Model, @unchecked Sendable {
     @Field(key: "state") var state: String
     @OptionalField(key: "hold_until") var holdUntil: Date?
     @OptionalField(key: "reminder_at") var reminderAt: Date?
+    @OptionalField(key: "bar") var bar: String?
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date
     /// Canonical JSON of the domain `CustomerNotice`; the columns above are copies for queries.
@@ -123,6 +139,7 @@ final class NoticeRow: Model, @unchecked Sendable {
         state = notice.state.rawValue
         holdUntil = notice.holdUntil
         reminderAt = notice.reminderSent ? nil : notice.reminderAt
+        bar = notice.bar?.rawValue
         createdAt = notice.createdAt
         updatedAt = notice.updatedAt
         body = try CustosJSON.string(notice)

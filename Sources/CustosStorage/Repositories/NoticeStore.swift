@@ -38,6 +38,24 @@ public struct NoticeStore: Sendable {
             .sort(\.$createdAt, .descending).all().map { try $0.domain() }
     }
 
+    /// How many notices were planned under each kind of bar in `[from, to)` (C8, C12): an
+    /// indefinite bar is counted even after it was lifted. Notices from before bars were recorded
+    /// are not counted.
+    public func barCounts(from: Date, to: Date) async throws -> [NoticeBarKind: Int] {
+        let sql = store.database as! any SQLDatabase
+        struct Row: Decodable {
+            var bar: String
+            var count: Int
+        }
+        let rows = try await sql.raw("""
+            SELECT bar, COUNT(*) AS count FROM customer_notices
+            WHERE bar IS NOT NULL AND created_at >= \(bind: from) AND created_at < \(bind: to) GROUP BY bar
+            """).all(decoding: Row.self)
+        var counts: [NoticeBarKind: Int] = [:]
+        for row in rows { if let kind = NoticeBarKind(rawValue: row.bar) { counts[kind] = row.count } }
+        return counts
+    }
+
     // MARK: The scheduler's work
 
     /// Releases every held notice whose dated bar has lapsed, each with its reason on record.

@@ -133,6 +133,14 @@ public struct SQLCaseRepository: CaseRepository {
     }
 
     public func apply(_ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor) async throws -> Case {
+        try await apply(event, toCase: caseID, at: time, by: actor, attachmentBytes: [:])
+    }
+
+    /// `apply`, storing the bytes of the documents an event carries (a customer's objection) in the
+    /// same transaction: the documents exist exactly when the accepted event that names them does.
+    public func apply(
+        _ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor, attachmentBytes: [UUID: Data]
+    ) async throws -> Case {
         let isPostgres = self.isPostgres
         let reminderLead = noticeReminderLead
         let outcome: Result<Case, WorkflowRefusal> = try await store.database.transaction { tx in
@@ -148,6 +156,24 @@ public struct SQLCaseRepository: CaseRepository {
                 try row.copy(from: next)
                 try await row.update(on: tx)
                 try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead)
+                if case .customerAnswer(_, _, let attachments) = event {
+                    for attachment in attachments {
+                        guard let bytes = attachmentBytes[attachment.id] else {
+                            throw StorageError.notFound("the bytes of attachment \(attachment.filename)")
+                        }
+                        let row = AttachmentRow()
+                        row.id = attachment.id
+                        row.caseID = caseID
+                        row.uploadedBy = actor.auditName
+                        row.filename = attachment.filename
+                        row.mediaType = attachment.mediaType
+                        row.byteCount = attachment.byteCount
+                        row.sha256 = attachment.sha256
+                        row.content = bytes
+                        row.createdAt = time
+                        try await row.create(on: tx)
+                    }
+                }
                 return .success(next)
             } catch let refusal as WorkflowRefusal {
                 // workflow.md: refused events produce a refusal entry (who tried what, why).
@@ -207,6 +233,16 @@ public struct SQLCaseRepository: CaseRepository {
             demandID: row.demandID,
             document: DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
             bytes: row.content)
+    }
+
+    /// A document a customer sent with an objection, with the case it belongs to.
+    public func findAttachment(id: UUID) async throws -> (caseID: UUID, document: DemandDocument, bytes: Data)? {
+        guard let row = try await AttachmentRow.find(id, on: store.database), let rowID = row.id else { return nil }
+        return (
+            row.caseID,
+            DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
+            row.content
+        )
     }
 
     public func timeline(caseID: UUID) async throws -> [AuditEntry] {

@@ -32,7 +32,10 @@ public struct CustomerNoticeItem: Sendable {
         categories = demand.categories.map(\.label).joined(separator: ", ")
         dueAt = subject.dueAt.map(Timestamp.format) ?? "—"
         documents = demand.documents.map { Copy(filename: $0.filename, downloadPath: "/customer/documents/\($0.id.uuidString.lowercased())") }
-        answered = subject.customerAnswer.map { "\($0.answer.label) (\(Timestamp.format($0.at)))" }
+        answered = subject.customerAnswer.map { answer in
+            let documents = (answer.attachments ?? []).map { "\($0.filename) (SHA-256 \($0.sha256.prefix(12))…)" }
+            return "\(answer.answer.label) (\(Timestamp.format(answer.at)))" + (documents.isEmpty ? "" : "; documents sent: " + documents.joined(separator: ", "))
+        }
         isClosed = subject.isClosed
         canAnswer = subject.customerAnswer == nil && CaseWorkflow.sourceStates(of: .customerAnswer).contains(subject.state)
         answerPath = "/customer/cases/\(caseID)/answer"

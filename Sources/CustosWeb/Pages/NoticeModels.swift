@@ -20,6 +20,10 @@ public struct NoticeRowModel: Sendable {
     public var waiverPath: String
     /// Staff's efforts to have the bar waived, oldest first.
     public var waiverEfforts: [String]
+    public var isHeldIndefinitely: Bool
+    /// Each channel that accepted the notice, with what the receiver answered.
+    public var deliveries: [String]
+    public var hasDeliveries: Bool
     public var hasWaiverEfforts: Bool
 
     public init(_ notice: CustomerNotice, caseNumber: String, tenant: String?, canLift: Bool) {
@@ -40,6 +44,9 @@ public struct NoticeRowModel: Sendable {
         waiverPath = "/staff/notices/\(id)/waiver"
         waiverEfforts = (notice.waiverEfforts ?? []).map { "\(Timestamp.format($0.at)) \($0.by): \($0.note)" }
         hasWaiverEfforts = !waiverEfforts.isEmpty
+        isHeldIndefinitely = notice.isHeldIndefinitely
+        deliveries = (notice.deliveries ?? []).map { "\(Timestamp.format($0.at)) \($0.channel): \($0.receipt)" }
+        hasDeliveries = !deliveries.isEmpty
     }
 }
 
@@ -80,8 +87,29 @@ public struct NoticesBoardModel: Sendable {
     public var hasDeadLetters: Bool
     /// Shown when no delivery channel is configured, so due notices are waiting for one.
     public var channelWarning: String?
+    /// Bars counted over a period (C8, C12): indefinite bars stay counted after they are lifted.
+    public struct BarCount: Sendable {
+        public var id: String
+        public var label: String
+        public var count: Int
+    }
 
-    public init(rows: [NoticeRowModel], deadLetters: [DeadLetterModel], channelWarning: String?) {
+    public var barPeriod: String
+    public var barCounts: [BarCount]
+    /// Notices held right now with no end date; each raised the challenge flag.
+    public var heldIndefinitely: Int
+
+    public init(
+        rows: [NoticeRowModel], deadLetters: [DeadLetterModel], channelWarning: String?, barPeriod: String = "",
+        barCounts: [NoticeBarKind: Int] = [:]
+    ) {
+        self.barPeriod = barPeriod
+        let labels: [(NoticeBarKind, String)] = [
+            (.indefinite, "with no end date (each flagged for a challenge)"), (.dated, "with an end date"),
+            (.emergency, "until an emergency ended"), (.none, "with no bar"),
+        ]
+        self.barCounts = labels.map { BarCount(id: $0.0.rawValue, label: $0.1, count: barCounts[$0.0] ?? 0) }
+        heldIndefinitely = rows.filter(\.isHeldIndefinitely).count
         let order: [(String, String, String)] = [
             ("held", "Held by a legal bar", "Released automatically when a dated bar lapses; indefinite bars are lifted by staff with the reason recorded."),
             ("due", "Due for delivery", "Queued; the runner delivers them and retries with backoff."),

@@ -30,6 +30,10 @@ public struct CaseRowModel: Sendable {
     public var reference: String
     /// For the agency: the redirect letter, when the case has one (C4).
     public var letterPath: String?
+    /// Staff only: the customer objected and no reviewer has dealt with it yet (C8).
+    public var awaitsChallengeReview: Bool
+    /// Staff only: the requester has not answered the redirect letter by its date (C4).
+    public var redirectAnswerOverdue: Bool
 
     public init(_ value: Case, reference: String = "", now: Date) {
         id = value.id.uuidString.lowercased()
@@ -46,6 +50,8 @@ public struct CaseRowModel: Sendable {
         opened = Timestamp.format(value.openedAt)
         self.reference = reference
         letterPath = value.redirectLetter == nil ? nil : "/agency/cases/\(value.id.uuidString.lowercased())/redirect-letter"
+        awaitsChallengeReview = value.awaitsChallengeReview
+        redirectAnswerOverdue = value.isRedirectAnswerOverdue(at: now)
     }
 }
 
@@ -62,13 +68,49 @@ public struct Option: Sendable {
 
 /// The staff queue with its filters.
 public struct QueueModel: Sendable {
+    /// The queue's "needs attention" filters, beside state, instrument and country.
+    public enum Attention: String, CaseIterable, Sendable {
+        /// Customer objections waiting for a reviewer to file a challenge or dismiss them (C8).
+        case challengeReview = "challenge_review"
+        /// Redirect letters the requester has not answered by their date (C4).
+        case redirectOverdue = "redirect_overdue"
+
+        public var label: String {
+            switch self {
+            case .challengeReview: "customer objections awaiting challenge review"
+            case .redirectOverdue: "redirects the requester has not answered in time"
+            }
+        }
+
+        public func matches(_ row: CaseRowModel) -> Bool {
+            switch self {
+            case .challengeReview: row.awaitsChallengeReview
+            case .redirectOverdue: row.redirectAnswerOverdue
+            }
+        }
+    }
+
     public var rows: [CaseRowModel]
     public var states: [Option]
     public var instruments: [Option]
+    public var attentions: [Option]
     public var country: String
     public var isEmpty: Bool
     public var count: Int
-    public init(rows: [CaseRowModel], states: [Option], instruments: [Option], country: String) {
+    /// How many open cases in the current result need each kind of attention.
+    public var challengeReviewCount: Int
+    public var redirectOverdueCount: Int
+    /// Stored, not computed: Mustache reads models through Mirror, which sees stored properties only.
+    public var hasChallengeReviews: Bool
+    public var hasOverdueRedirects: Bool
+
+    public init(rows: [CaseRowModel], states: [Option], instruments: [Option], country: String, attention: Attention? = nil) {
+        challengeReviewCount = rows.filter(\.awaitsChallengeReview).count
+        redirectOverdueCount = rows.filter(\.redirectAnswerOverdue).count
+        hasChallengeReviews = challengeReviewCount > 0
+        hasOverdueRedirects = redirectOverdueCount > 0
+        attentions = Attention.allCases.map { Option(value: $0.rawValue, label: $0.label, isSelected: $0 == attention) }
+        let rows = attention.map { wanted in rows.filter { wanted.matches($0) } } ?? rows
         self.rows = rows
         self.isEmpty = rows.isEmpty
         self.count = rows.count
@@ -141,7 +183,7 @@ public struct ActionModel: Sendable {
     public init(kind: CaseEvent.Kind, requested: [DataCategory]) {
         self.kind = kind.rawValue
         label = kind.label
-        needsReason = [.verificationFailed, .reject, .askAgency, .agencyReplied, .withdraw].contains(kind)
+        needsReason = [.verificationFailed, .reject, .askAgency, .agencyReplied, .withdraw, .dismissObjection].contains(kind)
         needsRules = kind == .reject
         needsCategories = kind == .approveScope
         needsExcuse = kind == .approveScope
@@ -237,6 +279,11 @@ extension CaseModel {
         if let answer = caseRecord.customerAnswer {
             // C2/C8: staff see the customer's direction or objection next to the demand.
             facts.append(FactModel("Customer's answer", "\(answer.answer.label)\(answer.note.map { ": \($0)" } ?? "") (\(answer.by), \(Timestamp.format(answer.at)))"))
+            if caseRecord.awaitsChallengeReview {
+                facts.append(FactModel("Challenge review", "required: the customer objected. File a challenge or dismiss the objection with reasons; nothing is produced until then (C8)."))
+            } else if let review = answer.review {
+                facts.append(FactModel("Challenge review", "\(review.outcome.rawValue.replacingOccurrences(of: "_", with: " ")): \(review.note) (\(review.by), \(Timestamp.format(review.at)))"))
+            }
         }
         if let ended = caseRecord.emergencyEndedAt { facts.append(FactModel("Emergency over", Timestamp.format(ended))) }
         self.init(
@@ -247,10 +294,15 @@ extension CaseModel {
                 DocumentModel(
                     filename: $0.filename, mediaType: $0.mediaType, byteCount: $0.byteCount, sha256: $0.sha256,
                     downloadPath: "/staff/documents/\($0.id.uuidString.lowercased())")
+            } + (caseRecord.customerAnswer?.attachments ?? []).map {
+                DocumentModel(
+                    filename: "from the customer: " + $0.filename, mediaType: $0.mediaType, byteCount: $0.byteCount, sha256: $0.sha256,
+                    downloadPath: "/staff/attachments/\($0.id.uuidString.lowercased())")
             },
             timeline: timeline.map(TimelineEntryModel.init),
             // Only what the assessment allows is offered for approval; the workflow guard enforces it anyway.
-            actions: actions.map { ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories) },
+            actions: actions.filter { $0 != .dismissObjection || caseRecord.awaitsChallengeReview }
+                .map { ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories) },
             eventPath: "/staff/cases/\(id)/events",
             assessment: caseRecord.assessment.map { AssessmentModel($0, now: now, rulebookInForce: rulebookInForce) },
             notice: notice)
