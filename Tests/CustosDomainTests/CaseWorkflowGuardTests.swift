@@ -60,7 +60,8 @@ import Testing
         #expect(approved.redirectExcuse == .nonDisclosureOrder)
         // After the requester insists, the redirect attempt is on record.
         let (redirected, _) = try CaseWorkflow.apply(.redirect(note: nil, contacts: Fixture.legalContacts), to: plain, at: later, by: Fixture.reviewer.actor)
-        let (insisted, _) = try CaseWorkflow.apply(.agencyAnswer(.insist, note: nil), to: redirected, at: later, by: Fixture.officer.actor)
+        #expect(refusal(.agencyAnswer(.insist, note: " "), redirected, by: Fixture.officer.actor)?.code == .guardFailed, "insisting needs a reason")
+        let (insisted, _) = try CaseWorkflow.apply(.agencyAnswer(.insist, note: "contacting the customer would alert the suspect"), to: redirected, at: later, by: Fixture.officer.actor)
         #expect(insisted.state == .inReview)
         #expect(refusal(.approveScope(categories: [.subscriberInfo], excuse: nil), insisted, by: Fixture.approver1.actor) == nil)
     }

@@ -23,7 +23,7 @@ import Testing
         case .agencyReplied: (.agencyReplied(answer: "Narrowed"), Fixture.officer.actor)
         case .reject: (.reject(reason: "overbroad", ruleIDs: ["us.2703.overbroad"]), Fixture.reviewer.actor)
         case .redirect: (.redirect(note: nil, contacts: Fixture.legalContacts), Fixture.reviewer.actor)
-        case .agencyAnswer: (.agencyAnswer(.insist, note: nil), Fixture.officer.actor)
+        case .agencyAnswer: (.agencyAnswer(.insist, note: "the customer is the suspect"), Fixture.officer.actor)
         case .fileChallenge: (.fileChallenge(kind: .motionToQuash, court: "W.D. Wash.", grounds: "overbroad", deadline: nil), Fixture.reviewer.actor)
         case .challengeDecided: (.challengeDecided(demandUpheld: true, note: nil), Fixture.reviewer.actor)
         case .beginPreservation: (.beginPreservation(until: Fixture.t0.addingTimeInterval(90 * 86400)), Fixture.reviewer.actor)

@@ -41,17 +41,22 @@ import Testing
     static func signIn(_ tenant: Tenant, _ client: any TestClientProtocol, _ services: CustosServices) async throws -> (HTTPFields, String) {
         let email = "user-\(UUID().uuidString.prefix(6).lowercased())@\(tenant.name.lowercased()).example"
         let person = Principal(id: UUID(), email: email, displayName: "Customer", kind: .customer, tenantID: tenant.id)
-        try await services.identity.createPrincipal(person, passwordHash: try await Passwords.hash("customer password 1"), at: services.now())
-        let (cookie, token) = try await client.execute(uri: "/customer/login", method: .get) { response in
+        return try await signIn(person, portal: "/customer", landing: "/customer", client, services)
+    }
+
+    /// Creates `person` with a password, signs in at `portal`/login and reads the CSRF token on `landing`.
+    static func signIn(_ person: Principal, portal: String, landing: String, _ client: any TestClientProtocol, _ services: CustosServices) async throws -> (HTTPFields, String) {
+        try await services.identity.createPrincipal(person, passwordHash: try await Passwords.hash("portal password 1"), at: services.now())
+        let (cookie, token) = try await client.execute(uri: portal + "/login", method: .get) { response in
             (try #require(ServerTests.cookie("custos_login_csrf", in: response)), try #require(ServerTests.csrf(in: String(buffer: response.body))))
         }
         let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(cookie)"]
-        let encoded = email.replacingOccurrences(of: "@", with: "%40")
-        let session = try await client.execute(uri: "/customer/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(token)&email=\(encoded)&password=customer+password+1")) { response in
+        let encoded = person.email.replacingOccurrences(of: "@", with: "%40")
+        let session = try await client.execute(uri: portal + "/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(token)&email=\(encoded)&password=portal+password+1")) { response in
             try #require(ServerTests.cookie("custos_session", in: response))
         }
         let headers: HTTPFields = [.cookie: "custos_session=\(session)"]
-        let csrf = try await client.execute(uri: "/customer", method: .get, headers: headers) { response in
+        let csrf = try await client.execute(uri: landing, method: .get, headers: headers) { response in
             ServerTests.csrf(in: String(buffer: response.body)) ?? ""
         }
         return (headers, csrf)
@@ -147,6 +152,32 @@ import Testing
             try await client.execute(uri: page, method: .get, headers: [.authorization: "Bearer \(tokens.otherOfficer)"]) { response throws in
                 #expect(response.status == .notFound)
             }
+
+            // an officer of the agency answers in the portal: the list shows the date; insisting needs a reason
+            let officer = Principal(id: UUID(), email: "sgt@agency.example", displayName: "Sgt", kind: .agency, agencyID: subject.agencyID)
+            let (session, csrf) = try await Self.signIn(officer, portal: "/agency", landing: page, client, services)
+            let list = try await client.execute(uri: "/agency/demands", method: .get, headers: session) { String(buffer: $0.body) }
+            #expect(list.contains("answer by \(Timestamp.format(try #require(redirected.redirectAnswerDueAt)))"))
+            let letterPage = try await client.execute(uri: page, method: .get, headers: session) { String(buffer: $0.body) }
+            #expect(letterPage.contains(#"id="redirect-answer""#) && letterPage.contains("/redirect-answer"))
+            var post = session
+            post[.contentType] = "application/x-www-form-urlencoded"
+            let answer = "/agency/cases/\(subject.id.uuidString.lowercased())/redirect-answer"
+            try await client.execute(uri: answer, method: .post, headers: post, body: ByteBuffer(string: "_csrf=\(csrf)&answer=insist")) { response throws in
+                #expect(response.status == .conflict)
+            }
+            #expect(try await services.cases.findCase(id: subject.id)?.state == .redirectPending)
+            try await client.execute(uri: answer, method: .post, headers: post, body: ByteBuffer(string: "_csrf=\(csrf)&answer=insist&note=The+customer+is+the+suspect")) { response throws in
+                #expect(response.status == .seeOther)
+            }
+            let insisted = try #require(try await services.cases.findCase(id: subject.id))
+            #expect(insisted.state == .inReview && insisted.redirect == .requesterInsisted)
+            #expect(try await services.cases.timeline(caseID: subject.id).contains {
+                $0.record.action == "case.agency_answer" && $0.record.details["reason"] == "The customer is the suspect"
+            })
+            // answered: the form is gone
+            let after = try await client.execute(uri: page, method: .get, headers: session) { String(buffer: $0.body) }
+            #expect(!after.contains(#"id="redirect-answer""#))
         }
     }
 

@@ -106,4 +106,62 @@ import Testing
         #expect(empty.contains("No cases match."))
         #expect(!empty.contains(#"id="queue""#))
     }
+
+    /// C4/C8: the queue counts and filters cases that need attention: an unanswered redirect past
+    /// its date, and a customer objection no reviewer has dealt with.
+    @Test func queueFlagsOverdueRedirectsAndObjectionsAndFiltersOnThem() async throws {
+        let renderer = try await PageRenderer()
+        var redirected = Self.openCase(Self.demand(reference: "R-1"))
+        redirected.number = "C-2026-00101"
+        redirected.state = .redirectPending
+        redirected.redirectAnswerDueAt = Self.t0.addingTimeInterval(10 * 86400)
+        var objected = Self.openCase(Self.demand(reference: "O-1"))
+        objected.number = "C-2026-00102"
+        objected.state = .inReview
+        objected.customerAnswer = CustomerAnswerRecord(answer: .object, note: "wrong account", by: "customer:x", at: Self.t0)
+        let later = Self.t0.addingTimeInterval(11 * 86400)
+        #expect(!CaseRowModel(redirected, now: Self.t0.addingTimeInterval(9 * 86400)).redirectAnswerOverdue)
+        let rows = [CaseRowModel(redirected, now: later), CaseRowModel(objected, now: later)]
+        #expect(rows[0].redirectAnswerOverdue && !rows[0].awaitsChallengeReview)
+        #expect(rows[1].awaitsChallengeReview && !rows[1].redirectAnswerOverdue)
+
+        let all = try renderer.render(Page(template: "queue", title: "Queue", viewer: Self.viewer, csrfToken: "t", model: QueueModel(rows: rows, states: [], instruments: [], country: "")))
+        #expect(all.contains(#"id="challenge-review-count""#) && all.contains(#"id="redirect-overdue-count""#))
+        #expect(all.contains("redirect unanswered") && all.contains("customer objected"))
+        let objections = try renderer.render(Page(
+            template: "queue", title: "Queue", viewer: Self.viewer, csrfToken: "t",
+            model: QueueModel(rows: rows, states: [], instruments: [], country: "", attention: .challengeReview)))
+        #expect(objections.contains(#"data-case="C-2026-00102""#) && !objections.contains(#"data-case="C-2026-00101""#))
+        #expect(objections.contains(#"<option value="challenge_review" selected>"#))
+
+        // once a reviewer dismissed the objection, nothing is flagged
+        objected.customerAnswer?.review = ObjectionReview(outcome: .dismissed, note: "valid order", by: "staff:r", at: later)
+        #expect(!CaseRowModel(objected, now: later).awaitsChallengeReview)
+    }
+
+    /// C8: a challenge is shown as a record: kind, forum, filing, the rulebook's deadline, status and outcome.
+    @Test func caseShowsItsChallengeAsARecord() async throws {
+        let renderer = try await PageRenderer()
+        let demand = Self.demand()
+        var value = Self.openCase(demand)
+        value.state = .challenged
+        value.challenge = Challenge(
+            kind: .comityMotion, court: "W.D. Wash.", grounds: "customer is a UK national living in the UK", filedAt: Self.t0,
+            deadline: Self.t0.addingTimeInterval(14 * 86400), filedBy: "staff:r@p.example")
+        func page(_ subject: Case) throws -> String {
+            try renderer.render(Page(
+                template: "case", title: "Case", viewer: Self.viewer, csrfToken: "t",
+                model: CaseModel(subject, demand: demand, timeline: [], actions: [], now: Self.t0.addingTimeInterval(86400))))
+        }
+        let pending = try page(value)
+        #expect(pending.contains("§ 2703(h) comity motion before W.D. Wash."))
+        #expect(pending.contains("2026-05-18T09:00:00.000Z"))
+        #expect(pending.contains("pending: the data is preserved and nothing is produced"))
+        value.challenge?.decidedAt = Self.t0.addingTimeInterval(20 * 86400)
+        value.challenge?.demandUpheld = false
+        value.challenge?.decisionNote = "order quashed for comity"
+        let decided = try page(value)
+        #expect(decided.contains("demand set aside (order quashed for comity)"))
+        #expect(!decided.contains("pending: the data"))
+    }
 }

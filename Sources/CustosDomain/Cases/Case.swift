@@ -66,6 +66,13 @@ public struct ObjectionReview: Codable, Equatable, Sendable {
     public var note: String
     public var by: String
     public var at: Date
+
+    public init(outcome: Outcome, note: String, by: String, at: Date) {
+        self.outcome = outcome
+        self.note = note
+        self.by = by
+        self.at = at
+    }
 }
 
 /// What is being challenged, and under which provision (C8).
@@ -83,6 +90,18 @@ public enum ChallengeKind: String, Codable, CaseIterable, Sendable {
     /// Challenge to a gag order (18 U.S.C. § 2705(b)).
     case gagOrder = "gag_order"
     case other
+
+    public var label: String {
+        switch self {
+        case .motionToQuash: "motion to quash or modify"
+        case .comityMotion: "§ 2703(h) comity motion"
+        case .nslReview: "§ 3511 NSL review"
+        case .fisa702Petition: "FISA § 702 petition"
+        case .art17Objection: "e-Evidence Art. 17 objection"
+        case .gagOrder: "gag order challenge"
+        case .other: "challenge"
+        }
+    }
 
     /// The assessment deadline that sets this challenge's filing date, when the rulebook has one.
     public var deadlineKind: String? {
@@ -107,6 +126,10 @@ public struct Challenge: Codable, Equatable, Sendable {
     /// nil while pending; true when the court upheld the demand.
     public var demandUpheld: Bool?
     public var decidedAt: Date?
+    /// What the court decided, in the reviewer's words (modified scope, reasons).
+    public var decisionNote: String?
+
+    public var isPending: Bool { decidedAt == nil }
 
     public init(kind: ChallengeKind = .other, court: String, grounds: String, filedAt: Date, deadline: Date?, filedBy: String) {
         self.kind = kind

@@ -160,7 +160,11 @@ public enum CaseWorkflow {
             next.redirectLetter = letter
             next.redirectAnswerDueAt = due
             message("Please request this data from the customer", letter)
-        case .agencyAnswer(let answer, _):
+        case .agencyAnswer(let answer, let note):
+            if answer == .insist {
+                // C4: the reviewer weighs why the requester will not go to the customer, so it must say.
+                extraDetails["reason"] = try required(note, "reason why the requester cannot approach the customer")
+            }
             switch answer {
             case .approachCustomer:
                 next.redirect = .approachingCustomer
@@ -186,6 +190,7 @@ public enum CaseWorkflow {
         case .challengeDecided(let demandUpheld, let note):
             next.challenge?.demandUpheld = demandUpheld
             next.challenge?.decidedAt = time
+            next.challenge?.decisionNote = note
             if demandUpheld {
                 next.state = .inReview
             } else {

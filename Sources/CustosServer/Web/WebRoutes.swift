@@ -38,6 +38,7 @@ struct WebRoutes {
         router.on(.post, "/agency/demands", .agency, .page, use: agencySubmit)
         router.on(.get, "/agency/cases/:id/redirect-letter", .agency, .page) { request, context in try await redirectLetter(request, context, plain: false) }
         router.on(.get, "/agency/cases/:id/redirect-letter.txt", .agency, .page) { request, context in try await redirectLetter(request, context, plain: true) }
+        router.on(.post, "/agency/cases/:id/redirect-answer", .agency, .page, use: agencyRedirectAnswer)
         router.on(.get, "/customer", .customer, .page, use: customerPortal)
         router.on(.get, "/customer/documents/:id", .customer, .page, use: customerDownload)
         router.on(.post, "/customer/cases/:id/answer", .customer, .page, use: customerAnswer)
@@ -366,9 +367,29 @@ struct WebRoutes {
                 headers: [.contentType: "text/plain; charset=utf-8", .contentDisposition: "attachment; filename=\"redirect-\(subject.number).txt\""],
                 body: .init(byteBuffer: ByteBuffer(string: letter + "\n")))
         }
+        let path = "/agency/cases/\(id.uuidString.lowercased())"
         return try render(
             "letter", "Redirect letter", context,
-            LetterModel(heading: "Redirect letter for case \(subject.number)", text: letter, downloadPath: "/agency/cases/\(id.uuidString.lowercased())/redirect-letter.txt"))
+            LetterModel(
+                heading: "Redirect letter for case \(subject.number)", text: letter, downloadPath: path + "/redirect-letter.txt",
+                answerPath: subject.state == .redirectPending ? path + "/redirect-answer" : nil, answerDueAt: subject.redirectAnswerDueAt,
+                now: services.now()),
+            flash: request.uri.queryParameters.get("flash"))
+    }
+
+    /// The requester's answer to the redirect (C4): approach the customer, insist (with reasons), or withdraw.
+    @Sendable func agencyRedirectAnswer(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "case")
+        let form = try await FormData.read(request, limit: 64 * 1024, expectedCSRF: context.sessionCSRF)
+        guard let subject = try await services.cases.findCase(id: id), AccessScope.canView(subject, as: principal) else {
+            throw Problem.notFound("case \(id)")
+        }
+        guard let raw = form.value("answer"), let answer = AgencyAnswer(rawValue: raw) else {
+            throw Problem.invalid(field: "answer", "choose \(AgencyAnswer.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        _ = try await services.apply(.agencyAnswer(answer, note: form.value("note")), toCase: id, by: principal)
+        return .redirect(to: "/agency/demands?flash=" + "Your answer on case \(subject.number) is recorded.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
     }
 
     // MARK: Agency portal

@@ -30,6 +30,8 @@ public struct CaseRowModel: Sendable {
     public var reference: String
     /// For the agency: the redirect letter, when the case has one (C4).
     public var letterPath: String?
+    /// For the agency: when its answer to the redirect is due, while it is open (C4).
+    public var redirectAnswerDue: String?
     /// Staff only: the customer objected and no reviewer has dealt with it yet (C8).
     public var awaitsChallengeReview: Bool
     /// Staff only: the requester has not answered the redirect letter by its date (C4).
@@ -50,6 +52,7 @@ public struct CaseRowModel: Sendable {
         opened = Timestamp.format(value.openedAt)
         self.reference = reference
         letterPath = value.redirectLetter == nil ? nil : "/agency/cases/\(value.id.uuidString.lowercased())/redirect-letter"
+        redirectAnswerDue = value.state == .redirectPending ? value.redirectAnswerDueAt.map(Timestamp.format) : nil
         awaitsChallengeReview = value.awaitsChallengeReview
         redirectAnswerOverdue = value.isRedirectAnswerOverdue(at: now)
     }
@@ -285,6 +288,19 @@ extension CaseModel {
                 facts.append(FactModel("Challenge review", "\(review.outcome.rawValue.replacingOccurrences(of: "_", with: " ")): \(review.note) (\(review.by), \(Timestamp.format(review.at)))"))
             }
         }
+        if let challenge = caseRecord.challenge {
+            // C8: the challenge as a record: what, where, when filed, by when, and how it ended.
+            facts.append(FactModel("Challenge", "\((challenge.kind ?? .other).label) before \(challenge.court), filed \(Timestamp.format(challenge.filedAt)) by \(challenge.filedBy): \(challenge.grounds)"))
+            if let deadline = challenge.deadline {
+                facts.append(FactModel("Challenge deadline", Timestamp.format(deadline) + (challenge.isPending ? " · " + AssessmentModel.timeLeft(until: deadline, now: now) : "")))
+            }
+            if challenge.isPending {
+                facts.append(FactModel("Challenge status", "pending: the data is preserved and nothing is produced until the court decides (18 U.S.C. § 2703(h)(4))"))
+            } else {
+                let result = challenge.demandUpheld == true ? "demand upheld" : "demand set aside"
+                facts.append(FactModel("Challenge status", "decided \(challenge.decidedAt.map(Timestamp.format) ?? ""): \(result)\(challenge.decisionNote.map { " (\($0))" } ?? "")"))
+            }
+        }
         if let ended = caseRecord.emergencyEndedAt { facts.append(FactModel("Emergency over", Timestamp.format(ended))) }
         self.init(
             id: id, number: caseRecord.number, stateLabel: caseRecord.state.label, outcome: caseRecord.outcome?.rawValue,
@@ -357,10 +373,17 @@ public struct LetterModel: Sendable {
     public var heading: String
     public var text: String
     public var downloadPath: String
+    /// Where the requester answers the redirect (C4), while an answer is still open.
+    public var answerPath: String?
+    public var answerDueAt: String?
+    public var isAnswerOverdue: Bool
 
-    public init(heading: String, text: String, downloadPath: String) {
+    public init(heading: String, text: String, downloadPath: String, answerPath: String? = nil, answerDueAt: Date? = nil, now: Date = .distantPast) {
         self.heading = heading
         self.text = text
         self.downloadPath = downloadPath
+        self.answerPath = answerPath
+        self.answerDueAt = answerDueAt.map { Timestamp.format($0) + " · " + AssessmentModel.timeLeft(until: $0, now: now) }
+        isAnswerOverdue = answerPath != nil && (answerDueAt.map { $0 < now } ?? false)
     }
 }
