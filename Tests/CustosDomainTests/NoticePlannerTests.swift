@@ -89,3 +89,29 @@ import Testing
         #expect(NoticePlanner.plan(for: unassessed, recipients: ["x@example.com"], id: UUID(), at: later).state == .held)
     }
 }
+
+/// Where a tenant's notices may be posted: never across a network in clear, never with credentials in the URL.
+@Suite struct TenantWebhookTests {
+    @Test(arguments: [
+        ("https://hooks.customer.example/custos", true),
+        ("http://127.0.0.1:8088/hook", true),
+        ("http://localhost/hook", true),
+        ("http://hooks.customer.example/custos", false),
+        ("https://user:pw@hooks.customer.example/", false),
+        ("ftp://hooks.customer.example/", false),
+        ("/relative/path", false),
+        ("not a url", false),
+    ])
+    func onlyHTTPSOrLocalhostIsAccepted(url: String, ok: Bool) {
+        #expect((TenantWebhook.problem(with: url) == nil) == ok)
+    }
+
+    @Test func anEnterpriseWithoutAContactButWithItsOwnWebhookStillGetsItsNotice() {
+        var subject = Fixture.newCase(kind: .enterprise)
+        subject.state = .inReview
+        let withHook = NoticePlanner.plan(for: subject, recipients: [], tenantEndpoint: "https://hooks.example/c", id: UUID(), at: Fixture.t0)
+        #expect(withHook.state == .due && withHook.bar == NoticeBarKind.none)
+        let without = NoticePlanner.plan(for: subject, recipients: [], id: UUID(), at: Fixture.t0)
+        #expect(without.state == .notPossible)
+    }
+}

@@ -27,7 +27,7 @@ import Testing
     }
 
     /// Runs `body` with a live receiver at `http://127.0.0.1:<port>/hook`.
-    static func withReceiver(_ body: @escaping @Sendable (String, Receiver) async throws -> Void) async throws {
+    static func withReceiver(secret: String = secret, _ body: @escaping @Sendable (String, Receiver) async throws -> Void) async throws {
         let receiver = Receiver()
         let router = Router()
         router.post("/hook") { request, context -> Response in
@@ -171,6 +171,58 @@ import Testing
                 // staff see the dead letter, with its error and a retry button
                 let board = try await ServerTests.consolePage("/staff/notices", client: client, services: services, roles: [.reviewer])
                 #expect(board.contains(#"id="dead-letters""#) && board.contains("HTTP 500") && board.contains(">Retry</button>"))
+            }
+        }
+    }
+
+    /// A tenant's own endpoint (set by the provider's admin) receives its notices signed with its own
+    /// secret, even when the tenant has no notice contact; a notice no channel can carry waits
+    /// without using up its retries.
+    @Test func aTenantsOwnWebhookGetsItsNoticesAndOthersWaitForAChannel() async throws {
+        let tenantSecret = WebhookChannel.newSecret()
+        try await Self.withReceiver(secret: tenantSecret) { url, receiver in
+            try await ServerTests.withApp { client, tokens, services in
+                let hooked = Tenant(id: UUID(), name: "Hooked Inc", kind: .enterprise, country: "US", dataLocation: "US")
+                try await services.directory.createTenant(hooked, accounts: [CustomerAccount(id: UUID(), tenantID: hooked.id, accountID: "acct-h", email: "ops@hooked.example")])
+                try await services.directory.setWebhook(TenantWebhook(tenantID: hooked.id, url: url, secret: tenantSecret, createdAt: services.now()), by: "test")
+                #expect(try await services.directory.webhook(tenantID: hooked.id)?.url == url)
+
+                let body = ServerTests.demandJSON(reference: "H-1").replacingOccurrences(of: "alice@example.com", with: "ops@hooked.example")
+                    .replacingOccurrences(of: #""nonDisclosureOrder": {"basis": "18 U.S.C. § 2705(b)", "until": "2027-05-04"}"#, with: #""preservation": false"#)
+                let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: body)) { response in
+                    try #require(try ServerTests.json(response.body)["id"] as? String)
+                }
+                let hookedCase = try #require(try await services.cases.findCase(demandID: UUID(uuidString: demandID)!))
+                try await client.execute(uri: "/api/v1/cases/\(hookedCase.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"type": "begin_review"}"#)) { response throws in
+                    #expect(response.status == .ok)
+                }
+                let notice = try #require(try await services.notices.notice(caseID: hookedCase.id))
+                #expect(notice.state == .due, "no contact, but the tenant's webhook can carry it")
+                #expect(notice.recipients.isEmpty)
+                // a consumer without any channel that reaches it: no global channel is configured
+                let waiting = try await Self.caseInReview(client, tokens, services, reference: "H-2")
+                let waitingNotice = try #require(try await services.notices.notice(caseID: waiting.id))
+
+                let runner = NoticeRunner(services: services, channels: [], owner: "t")
+                let report = try await runner.tick(at: services.now())
+                #expect(report.sent == 1 && report.waiting == 1)
+                #expect(await receiver.count(notice.deliveryID) == 1)
+                #expect(await receiver.badSignatures == 0)
+                let sent = try #require(try await services.notices.notice(id: notice.id))
+                #expect(sent.state == .sent && sent.deliveries?.map(\.channel) == ["tenant_webhook"])
+                #expect(await receiver.count(waitingNotice.deliveryID) == 0, "another tenant's notice never goes to this endpoint")
+                #expect(try await services.notices.notice(id: waitingNotice.id)?.state == .due)
+                let pending = try await services.jobs.jobs(kinds: [NoticeStore.deliveryJob], statuses: [.pending])
+                #expect(pending.count == 1 && pending.first?.attempts == 0, "waiting for a channel is not a failed try")
+                #expect(pending.first?.lastError?.contains("no configured channel") == true)
+
+                // the customer sees where its notices go; changing the endpoint is audited
+                let (session, _) = try await CustomerPortalTests.signIn(hooked, client, services)
+                let portal = try await client.execute(uri: "/customer", method: .get, headers: session) { String(buffer: $0.body) }
+                #expect(portal.contains(url))
+                #expect(try await services.cases.auditTrail().contains { $0.record.action == "tenant.webhook_set" && $0.record.details["url"] == url })
+                #expect(try await services.directory.removeWebhook(tenantID: hooked.id, at: services.now(), by: "test"))
+                #expect(try await services.directory.webhook(tenantID: hooked.id) == nil)
             }
         }
     }

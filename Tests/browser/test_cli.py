@@ -81,6 +81,24 @@ def test_migrate_demo_users_and_tokens(data):
         server.wait(timeout=30)
 
 
+def test_tenant_webhook_set_and_remove(data):
+    assert custos(data, "migrate").returncode == 0
+    custos(data, "demo", "load")
+    plain = custos(data, "tenant", "webhook", "set", "--tenant", "Northwind Traders", "--url", "http://hooks.northwind.example/custos")
+    assert plain.returncode != 0 and "https" in plain.stderr
+    nobody = custos(data, "tenant", "webhook", "set", "--tenant", "No Such Tenant", "--url", "https://hooks.example/custos")
+    assert nobody.returncode != 0 and "no tenant named" in nobody.stderr
+    first = custos(data, "tenant", "webhook", "set", "--tenant", "Northwind Traders", "--url", "https://hooks.northwind.example/custos")
+    assert first.returncode == 0, first.stderr
+    secret = first.stdout.strip().split()[-1]
+    assert secret.startswith("whsec_") and len(secret) > 40
+    again = custos(data, "tenant", "webhook", "set", "--tenant", "Northwind Traders", "--url", "https://hooks.northwind.example/v2")
+    assert again.stdout.strip().split()[-1] != secret, "a replaced endpoint gets a new secret"
+    removed = custos(data, "tenant", "webhook", "remove", "--tenant", "Northwind Traders")
+    assert removed.returncode == 0 and "Removed" in removed.stdout
+    assert "had no notice webhook" in custos(data, "tenant", "webhook", "remove", "--tenant", "Northwind Traders").stdout
+
+
 # --- custos rules check / custos rules assess (issue 3's CLI contract) ---
 
 RULEBOOK = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "CustosDomain", "Resources", "rulebook.json")

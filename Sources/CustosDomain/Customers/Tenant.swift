@@ -103,3 +103,34 @@ public struct CustomerLink: Codable, Equatable, Hashable, Sendable {
         self.dataLocation = dataLocation
     }
 }
+
+/// Where a tenant's own systems receive its customer notices (C5), signed per Standard Webhooks
+/// with the tenant's secret. Set by the provider's admin, never by tenant users.
+public struct TenantWebhook: Equatable, Sendable {
+    public var tenantID: UUID
+    public var url: String
+    public var secret: String
+    public var createdAt: Date
+
+    public init(tenantID: UUID, url: String, secret: String, createdAt: Date) {
+        self.tenantID = tenantID
+        self.url = url
+        self.secret = secret
+        self.createdAt = createdAt
+    }
+
+    /// Why `url` cannot receive notices, or nil when it can: an absolute `https` URL, or `http`
+    /// to this machine only (a relay or a test receiver), so notices never cross a network in clear.
+    public static func problem(with url: String) -> String? {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.host, !host.isEmpty else {
+            return "must be an absolute URL such as https://hooks.customer.example/custos"
+        }
+        if parts.user != nil || parts.password != nil { return "must not carry credentials; the signature authenticates Custos" }
+        switch scheme {
+        case "https": return nil
+        case "http" where ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased()): return nil
+        case "http": return "must use https (http is accepted for localhost only)"
+        default: return "must use https"
+        }
+    }
+}

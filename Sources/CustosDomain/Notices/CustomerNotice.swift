@@ -98,8 +98,11 @@ public enum NoticePlanner {
     public static let defaultReminderLead: TimeInterval = 14 * 86_400
 
     /// The notice for a case accepted for handling.
+    /// - Parameter tenantEndpoint: the tenant's own webhook, when the provider set one; it can carry
+    ///   the notice even when the tenant has no notice contact.
     public static func plan(
-        for subject: Case, recipients: [String], id: UUID, at time: Date, reminderLead: TimeInterval = defaultReminderLead
+        for subject: Case, recipients: [String], tenantEndpoint: String? = nil, id: UUID, at time: Date,
+        reminderLead: TimeInterval = defaultReminderLead
     ) -> CustomerNotice {
         var notice = CustomerNotice(
             id: id, caseID: subject.id, tenantID: subject.customer?.tenantID, recipients: recipients, state: .due,
@@ -147,7 +150,7 @@ public enum NoticePlanner {
                 notice.reason = "held until the emergency is marked over (E9)" + cited
             }
         }
-        if recipients.isEmpty && notice.state != .notPossible {
+        if recipients.isEmpty && tenantEndpoint == nil && notice.state != .notPossible {
             notice.state = .notPossible
             notice.reason = "not possible: tenant \(customer.tenantName) has no notice contact on record"
         }

@@ -15,6 +15,18 @@ public struct NoticeRunner: Service {
         public var sent = 0
         public var retried = 0
         public var deadLettered = 0
+        /// Due notices no configured channel can carry yet (no address, no endpoint).
+        public var waiting = 0
+    }
+
+    /// How long a notice that no channel can carry waits before the runner looks again.
+    static let noChannelRecheck: TimeInterval = 600
+
+    enum Outcome: Equatable {
+        case sent
+        /// Already sent, or no longer due.
+        case nothingToSend
+        case noChannel(String)
     }
 
     let services: CustosServices
@@ -80,11 +92,19 @@ public struct NoticeRunner: Service {
         var report = Report()
         report.released = try await services.notices.releaseLapsed(at: time).count
         report.reminded = try await services.notices.remindOfLapsingBars(at: time).count
-        guard !channels.isEmpty else { return report }
+        if channels.isEmpty, try await !services.directory.hasTenantWebhooks() { return report }
         let jobs = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: batchSize, owner: owner, at: time, leaseFor: leaseFor)
         for job in jobs {
             do {
-                if try await deliver(job, at: time) { report.sent += 1 }
+                switch try await deliver(job, at: time) {
+                case .sent: report.sent += 1
+                case .nothingToSend: break
+                case .noChannel(let reason):
+                    // Not a failed try: nothing could be attempted. Offered again later, with the reason shown.
+                    try await services.jobs.postpone(job.id, owner: owner, until: time.addingTimeInterval(Self.noChannelRecheck), reason: reason)
+                    report.waiting += 1
+                    continue
+                }
                 try await services.jobs.complete(job.id, owner: owner, at: services.now())
             } catch {
                 let status = try await services.jobs.fail(job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy)
@@ -102,24 +122,29 @@ public struct NoticeRunner: Service {
         return report
     }
 
-    /// Sends one notice through every channel that has not yet accepted it; false when there was
-    /// nothing left to send (already sent, or no longer due). Each channel's acceptance is stored
-    /// before the next is tried, so a failure or crash half-way repeats no channel.
-    func deliver(_ job: LeasedJob, at time: Date) async throws -> Bool {
+    /// Sends one notice through every channel that carries it and has not yet accepted it: the
+    /// configured ones and the tenant's own endpoint. Each channel's acceptance is stored before
+    /// the next is tried, so a failure or crash half-way repeats no channel.
+    func deliver(_ job: LeasedJob, at time: Date) async throws -> Outcome {
         guard let id = UUID(uuidString: job.payload), let notice = try await services.notices.notice(id: id) else {
             throw DeliveryError("job \(job.id) names no notice")
         }
-        guard notice.state == .due else { return false }
-        let pending = channels.filter { !notice.wasDelivered(via: $0.name) }
-        if !pending.isEmpty {
-            let delivery = NoticeDelivery(message: try await message(for: notice))
-            for channel in pending {
-                let receipt = try await channel.deliver(delivery, at: time)
-                try await services.notices.markDelivered(noticeID: id, channel: channel.name, receipt: String(receipt.prefix(500)), at: services.now())
-            }
+        guard notice.state == .due else { return .nothingToSend }
+        let delivery = NoticeDelivery(message: try await message(for: notice))
+        var candidates = channels
+        if let tenantID = notice.tenantID, let endpoint = try await services.directory.webhook(tenantID: tenantID) {
+            candidates.append(WebhookChannel(url: endpoint.url, secret: endpoint.secret, name: "tenant_webhook"))
+        }
+        let carrying = candidates.filter { $0.carries(delivery) }
+        guard !carrying.isEmpty else {
+            return .noChannel("no configured channel reaches this customer (no email channel or address, no webhook)")
+        }
+        for channel in carrying where !notice.wasDelivered(via: channel.name) {
+            let receipt = try await channel.deliver(delivery, at: time)
+            try await services.notices.markDelivered(noticeID: id, channel: channel.name, receipt: String(receipt.prefix(500)), at: services.now())
         }
         try await services.notices.markSent(noticeID: id, at: services.now())
-        return true
+        return .sent
     }
 
     func message(for notice: CustomerNotice) async throws -> NoticeMessage {

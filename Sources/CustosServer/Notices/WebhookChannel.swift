@@ -20,7 +20,13 @@ public struct NoticeDelivery: Sendable {
 public protocol NoticeChannel: Sendable {
     /// Names the channel in the notice's history and keeps a channel that delivered from repeating.
     var name: String { get }
+    /// Whether this channel can carry this notice at all (email needs a recipient address).
+    func carries(_ delivery: NoticeDelivery) -> Bool
     func deliver(_ delivery: NoticeDelivery, at time: Date) async throws -> String
+}
+
+extension NoticeChannel {
+    public func carries(_ delivery: NoticeDelivery) -> Bool { true }
 }
 
 public struct DeliveryError: Error, CustomStringConvertible, Sendable {
@@ -32,16 +38,23 @@ public struct DeliveryError: Error, CustomStringConvertible, Sendable {
 /// seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. The id is
 /// the notice's delivery id, so a receiver that saw it before can drop a repeat.
 public struct WebhookChannel: NoticeChannel {
-    public let name = "webhook"
+    /// `webhook` for the provider's own endpoint, `tenant_webhook` for a tenant's.
+    public let name: String
     public let url: String
     let key: SymmetricKey
     let timeout: TimeAmount
 
     /// - Parameter secret: `whsec_<base64>` as Standard Webhooks issues them, or any other text used as is.
-    public init(url: String, secret: String, timeout: TimeAmount = .seconds(10)) {
+    public init(url: String, secret: String, name: String = "webhook", timeout: TimeAmount = .seconds(10)) {
+        self.name = name
         self.url = url
         self.key = SymmetricKey(data: Self.keyBytes(secret))
         self.timeout = timeout
+    }
+
+    /// A new `whsec_` secret: 32 random bytes, base64, as Standard Webhooks issues them.
+    public static func newSecret() -> String {
+        "whsec_" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
     }
 
     static func keyBytes(_ secret: String) -> Data {

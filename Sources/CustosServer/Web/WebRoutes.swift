@@ -268,8 +268,15 @@ struct WebRoutes {
             items.append(CustomerNoticeItem(subject, demand: demand, instrumentLabel: services.rulebook.instruments[demand.instrument.rawValue]?.label ?? demand.instrument.rawValue))
             try await services.recordRead("notice.viewed", caseID: subject.id, by: principal, details: ["via": "customer portal"])
         }
-        let tenantName = try await services.directory.tenants().first { $0.id == tenantID }?.name ?? "your organisation"
-        return try render("customer_notices", "Demands", context, CustomerPortalModel(tenantName: tenantName, items: items), flash: request.uri.queryParameters.get("flash"))
+        let tenant = try await services.directory.tenants().first { $0.id == tenantID }
+        let tenantName = tenant?.name ?? "your organisation"
+        var contacts = try await services.directory.contacts(tenantID: tenantID).map(\.email)
+        if contacts.isEmpty && tenant?.kind == .consumer { contacts = ["your account's email address"] }
+        let webhook = try await services.directory.webhook(tenantID: tenantID)?.url
+        return try render(
+            "customer_notices", "Demands", context,
+            CustomerPortalModel(tenantName: tenantName, items: items, noticeContacts: contacts, noticeWebhook: webhook),
+            flash: request.uri.queryParameters.get("flash"))
     }
 
     @Sendable func customerDownload(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -92,3 +92,14 @@ final class APITokenRow: Model, @unchecked Sendable {
     @OptionalField(key: "revoked_at") var revokedAt: Date?
     init() {}
 }
+
+/// A tenant's webhook endpoint for customer notices.
+final class TenantWebhookRow: Model, @unchecked Sendable {
+    static let schema = "tenant_webhooks"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "tenant_id") var tenantID: UUID
+    @Field(key: "url") var url: String
+    @Field(key: "secret") var secret: String
+    @Field(key: "created_at") var createdAt: Date
+    init() {}
+}

@@ -103,7 +103,12 @@ public struct SQLCaseRepository: CaseRepository {
                 // Planned once per case: a second entry into review finds the notice already there.
                 guard try await NoticeRow.query(on: database).filter(\.$caseID == subject.id).first() == nil else { continue }
                 let recipients = try await NoticeStore.recipients(for: subject.customer, on: database)
-                let notice = NoticePlanner.plan(for: subject, recipients: recipients, id: UUID(), at: time, reminderLead: reminderLead)
+                var endpoint: String?
+                if let tenantID = subject.customer?.tenantID {
+                    endpoint = try await TenantWebhookRow.query(on: database).filter(\.$tenantID == tenantID).first()?.url
+                }
+                let notice = NoticePlanner.plan(
+                    for: subject, recipients: recipients, tenantEndpoint: endpoint, id: UUID(), at: time, reminderLead: reminderLead)
                 try await NoticeRow(notice).create(on: database)
                 audits.append(NoticeStore.auditRecord(notice, action: "notice.\(notice.state.rawValue)", at: time))
                 if notice.state == .due { try await NoticeStore.enqueue(notice, on: database, at: time) }

@@ -31,6 +31,51 @@ public struct SQLDirectoryRepository: DirectoryRepository {
         }
     }
 
+    /// The tenant's own notice endpoint, if the provider set one.
+    public func webhook(tenantID: UUID) async throws -> TenantWebhook? {
+        try await TenantWebhookRow.query(on: store.database).filter(\.$tenantID == tenantID).first().map {
+            TenantWebhook(tenantID: $0.tenantID, url: $0.url, secret: $0.secret, createdAt: $0.createdAt)
+        }
+    }
+
+    /// Whether any tenant has its own endpoint (the notice runner then works even without a global channel).
+    public func hasTenantWebhooks() async throws -> Bool {
+        try await TenantWebhookRow.query(on: store.database).first() != nil
+    }
+
+    /// Sets (or replaces) the tenant's notice endpoint, audited in the same transaction: where a
+    /// customer's notices go is a fact the record must show.
+    public func setWebhook(_ webhook: TenantWebhook, by actor: String) async throws {
+        let isPostgres = store.location.isPostgres
+        try await store.database.transaction { tx in
+            let existing = try await TenantWebhookRow.query(on: tx).filter(\.$tenantID == webhook.tenantID).first()
+            let row = existing ?? TenantWebhookRow()
+            if existing == nil { row.id = UUID() }
+            row.tenantID = webhook.tenantID
+            row.url = webhook.url
+            row.secret = webhook.secret
+            row.createdAt = webhook.createdAt
+            try await row.save(on: tx)
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "tenant:\(webhook.tenantID.uuidString.lowercased())", action: "tenant.webhook_set", actor: actor,
+                at: webhook.createdAt, details: ["url": webhook.url, "replaced": existing?.url ?? ""])], on: tx, isPostgres: isPostgres)
+        }
+    }
+
+    /// Removes the tenant's notice endpoint; false when it had none.
+    @discardableResult
+    public func removeWebhook(tenantID: UUID, at time: Date, by actor: String) async throws -> Bool {
+        let isPostgres = store.location.isPostgres
+        return try await store.database.transaction { tx in
+            guard let row = try await TenantWebhookRow.query(on: tx).filter(\.$tenantID == tenantID).first() else { return false }
+            try await row.delete(on: tx)
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "tenant:\(tenantID.uuidString.lowercased())", action: "tenant.webhook_removed", actor: actor,
+                at: time, details: ["url": row.url])], on: tx, isPostgres: isPostgres)
+            return true
+        }
+    }
+
     public func findTenant(named name: String) async throws -> Tenant? {
         try await TenantRow.query(on: store.database).filter(\.$name == name).first()?.domain()
     }

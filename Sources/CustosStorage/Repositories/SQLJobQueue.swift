@@ -131,6 +131,24 @@ public struct SQLJobQueue: Sendable {
         }
     }
 
+    /// Gives a leased job back without counting the try: nothing could be attempted yet (no channel
+    /// reaches its recipient). It is offered again at `until`, with `reason` shown to staff.
+    @discardableResult
+    public func postpone(_ id: UUID, owner: String, until: Date, reason: String) async throws -> Bool {
+        try await store.database.transaction { tx in
+            guard let row = try await OutboxRow.find(id, on: tx), row.status == JobStatus.leased.rawValue, row.leaseOwner == owner else {
+                return false
+            }
+            row.status = JobStatus.pending.rawValue
+            row.attempts = max(0, row.attempts - 1)
+            row.leaseUntil = nil
+            row.runAt = until
+            row.lastError = String(reason.prefix(1000))
+            try await row.update(on: tx)
+            return true
+        }
+    }
+
     /// Staff send a dead letter again: it becomes pending now, with a fresh attempt count.
     public func retry(_ id: UUID, at time: Date) async throws -> Bool {
         try await store.database.transaction { tx in

@@ -47,10 +47,15 @@ public struct CustomerPortalModel: Sendable {
     public var tenantName: String
     public var items: [CustomerNoticeItem]
     public var isEmpty: Bool
+    /// Where this tenant's notices are sent, so it can tell whether they reach the right people.
+    public var noticeContacts: String
+    public var noticeWebhook: String?
 
-    public init(tenantName: String, items: [CustomerNoticeItem]) {
+    public init(tenantName: String, items: [CustomerNoticeItem], noticeContacts: [String] = [], noticeWebhook: String? = nil) {
         self.tenantName = tenantName
         self.items = items
         self.isEmpty = items.isEmpty
+        self.noticeContacts = noticeContacts.isEmpty ? "no contact on record" : noticeContacts.joined(separator: ", ")
+        self.noticeWebhook = noticeWebhook
     }
 }

@@ -10,6 +10,8 @@ public struct SMTPChannel: NoticeChannel {
         client = try SMTPClient(settings: settings)
     }
 
+    public func carries(_ delivery: NoticeDelivery) -> Bool { !delivery.message.recipients.isEmpty }
+
     public func deliver(_ delivery: NoticeDelivery, at time: Date) async throws -> String {
         let message = try NoticeEmail.compose(delivery.message, from: client.settings.from, at: time)
         let reply = try await client.send(message, from: client.settings.from, to: delivery.message.recipients)
