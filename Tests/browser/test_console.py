@@ -113,3 +113,29 @@ def test_customer_reads_a_notice_and_consents(browser):
     answered = page.locator(f"div.card[data-case='{number}']")
     expect(answered.locator(".answered")).to_contain_text("We consent to the disclosure")
     expect(answered.locator("form.answer")).to_have_count(0)
+
+
+def test_customer_objects_with_a_document_and_staff_see_it_in_challenge_review(browser, tmp_path):
+    evidence = tmp_path / "account-closed.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n% the account was closed in 2025\n%%EOF\n")
+    page = browser.new_page()
+    login(page, "customer", "legal@mueller-mb.example", "custos-demo-customer")
+    expect(page.locator("h1")).to_contain_text("Müller Maschinenbau GmbH")
+    card = page.locator("div.card[data-case]").filter(has=page.locator("form.answer")).first
+    number = card.get_attribute("data-case")
+    card.locator("input[value=object]").check()
+    card.locator("textarea").fill("The account named was closed before the period in question.")
+    card.locator("input[type=file]").set_input_files(str(evidence))
+    card.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("your answer is recorded")
+    expect(page.locator(f"div.card[data-case='{number}'] .answered")).to_contain_text("account-closed.pdf")
+
+    staff = browser.new_page()
+    login(staff, "staff", "reviewer@provider.example", "custos-demo-staff")
+    staff.goto(f"{BASE}/staff/queue?attention=challenge_review")
+    expect(staff.locator("#challenge-review-count")).to_be_visible()
+    staff.locator(f"tr[data-case='{number}'] a").first.click()
+    expect(staff.locator("body")).to_contain_text("from the customer: account-closed.pdf")
+    with staff.expect_download() as download:
+        staff.locator("a[href^='/staff/attachments/']").first.click()
+    assert download.value.suggested_filename == "account-closed.pdf"

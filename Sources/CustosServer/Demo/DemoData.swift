@@ -26,6 +26,7 @@ public enum DemoData {
         Login(email: "officer@fbi-seattle.example", password: agencyPassword, what: "agency (FBI Seattle Field Office)"),
         Login(email: "ermittler@lka-bw.example", password: agencyPassword, what: "agency (LKA Baden-Württemberg)"),
         Login(email: "legal@northwind.example", password: customerPassword, what: "customer (Northwind Traders)"),
+        Login(email: "legal@mueller-mb.example", password: customerPassword, what: "customer (Müller Maschinenbau GmbH)"),
     ]
 
     /// Whether the demo set is already there (it is loaded once).
@@ -98,9 +99,13 @@ public enum DemoData {
             try await identity.createPrincipal(principal, passwordHash: agencyHash, at: now)
             officers.append(principal)
         }
+        let customerHash = try await Passwords.hash(customerPassword)
         try await identity.createPrincipal(
             Principal(id: UUID(), email: "legal@northwind.example", displayName: "Northwind Legal", kind: .customer, tenantID: tenants[0].id),
-            passwordHash: try await Passwords.hash(customerPassword), at: now)
+            passwordHash: customerHash, at: now)
+        try await identity.createPrincipal(
+            Principal(id: UUID(), email: "legal@mueller-mb.example", displayName: "Müller Recht", kind: .customer, tenantID: tenants[1].id),
+            passwordHash: customerHash, at: now)
 
         // Twenty demands and the events that bring each to its state.
         struct Scenario {
