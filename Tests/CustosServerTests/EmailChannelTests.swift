@@ -230,7 +230,8 @@ final class SMTPSink: @unchecked Sendable {
                     #expect(sent.state == .sent)
                     #expect(sent.deliveries?.map(\.channel) == ["email", "webhook"])
                     #expect(sent.deliveries?.first?.receipt.contains("e-1@example.com") == true)
-                    let delivered = try await services.cases.timeline(caseID: subject.id).filter { $0.record.action == "notice.delivered" }
+                    let delivered = try await services.cases.timeline(caseID: subject.id).filter { $0.record.action.hasPrefix("notice.") && $0.record.details["channel"] != nil }
+                    #expect(delivered.map(\.record.action) == ["notice.delivered", "notice.sent"])
                     #expect(delivered.map { $0.record.details["channel"] } == ["email", "webhook"])
                     // staff see each channel's receipt in the case's notice history
                     let page = try await ServerTests.consolePage("/staff/cases/\(subject.id.uuidString.lowercased())", client: client, services: services, roles: [.reviewer])

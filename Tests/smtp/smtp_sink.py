@@ -62,7 +62,7 @@ class Sink:
             "mailFrom": envelope.mail_from, "rcptTos": envelope.rcpt_tos,
             "tls": session.ssl is not None,
             "login": session.auth_data.decode() if isinstance(session.auth_data, bytes) else None,
-            "headers": {k: str(parsed[k]) for k in ("From", "To", "Subject", "Date", "Message-ID", "X-Custos-Delivery-Id", "Auto-Submitted") if parsed[k] is not None},
+            "headers": {k: str(parsed[k]) for k in ("From", "To", "Subject", "Date", "Message-ID", "X-Custos-Delivery-Id", "X-Custos-Case", "Auto-Submitted") if parsed[k] is not None},
             "text": text, "attachments": attachments,
         }
         with open(name + ".json.tmp", "w") as f:

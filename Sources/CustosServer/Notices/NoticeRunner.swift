@@ -139,11 +139,17 @@ public struct NoticeRunner: Service {
         guard !carrying.isEmpty else {
             return .noChannel("no configured channel reaches this customer (no email channel or address, no webhook)")
         }
-        for channel in carrying where !notice.wasDelivered(via: channel.name) {
-            let receipt = try await channel.deliver(delivery, at: time)
-            try await services.notices.markDelivered(noticeID: id, channel: channel.name, receipt: String(receipt.prefix(500)), at: services.now())
+        let remaining = carrying.filter { !notice.wasDelivered(via: $0.name) }
+        guard !remaining.isEmpty else {
+            try await services.notices.markSent(noticeID: id, at: services.now())
+            return .sent
         }
-        try await services.notices.markSent(noticeID: id, at: services.now())
+        for (index, channel) in remaining.enumerated() {
+            let receipt = try await channel.deliver(delivery, at: time)
+            try await services.notices.markDelivered(
+                noticeID: id, channel: channel.name, receipt: String(receipt.prefix(500)), completes: index == remaining.count - 1,
+                at: services.now())
+        }
         return .sent
     }
 

@@ -107,18 +107,25 @@ public struct NoticeStore: Sendable {
     }
 
     /// Records that one channel accepted the notice, before the next channel is tried, so a retry
-    /// after a failure or a crash never sends through that channel again.
-    public func markDelivered(noticeID: UUID, channel: String, receipt: String, at time: Date) async throws {
-        _ = try await change(noticeID, action: "notice.delivered", at: time, details: ["channel": channel, "receipt": receipt]) { notice in
+    /// after a failure or a crash never sends through that channel again. `completes` marks the
+    /// last channel: the notice is then sent, in the same transaction (`notice.sent`).
+    public func markDelivered(noticeID: UUID, channel: String, receipt: String, completes: Bool, at time: Date) async throws {
+        let action = completes ? "notice.sent" : "notice.delivered"
+        _ = try await change(noticeID, action: action, at: time, details: ["channel": channel, "receipt": receipt]) { notice in
             guard notice.state == .due || notice.state == .failed, !notice.wasDelivered(via: channel) else { return nil }
             var next = notice
             next.deliveries = (notice.deliveries ?? []) + [ChannelDelivery(channel: channel, at: time, receipt: receipt)]
             next.updatedAt = time
+            if completes {
+                next.state = .sent
+                next.sentAt = time
+            }
             return next
         }
     }
 
-    /// Marks a notice delivered (called by the job runner after every channel accepted it).
+    /// Marks a notice sent when every channel had already accepted it (a retry after a crash
+    /// between the last acceptance and this mark).
     public func markSent(noticeID: UUID, at time: Date) async throws {
         _ = try await change(noticeID, action: "notice.sent", at: time) { notice in
             guard notice.state == .due || notice.state == .failed else { return nil }
