@@ -179,6 +179,22 @@ final class SMTPSink: @unchecked Sendable {
         }
     }
 
+    /// A refused mailbox is a permanent failure: the job is dead-lettered at once (not retried for
+    /// hours), the notice shows failed with the relay's words, and nothing was sent.
+    @Test func aPermanentRefusalDeadLettersAtOnce() async throws {
+        try await SMTPSink.with(reject: "e-2") { sink in
+            try await ServerTests.withApp { client, tokens, services in
+                let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: "E-2")
+                let runner = NoticeRunner(services: services, channels: [try SMTPChannel(settings: sink.settings())], owner: "t")
+                let report = try await runner.tick(at: services.now())
+                #expect(report.deadLettered == 1 && report.retried == 0)
+                let failed = try #require(try await services.notices.notice(caseID: subject.id))
+                #expect(failed.state == .failed && failed.reason.contains("550"))
+                #expect(try sink.messages().isEmpty)
+            }
+        }
+    }
+
     @Test func settingsThatWouldLeakOrCannotWorkStopStartup() throws {
         func problem(_ values: [AbsoluteConfigKey: ConfigValue]) -> String? {
             var all = values

@@ -107,7 +107,11 @@ public struct NoticeRunner: Service {
                 }
                 try await services.jobs.complete(job.id, owner: owner, at: services.now())
             } catch {
-                let status = try await services.jobs.fail(job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy)
+                // A permanent refusal (an SMTP 5xx: unknown mailbox, bad credentials) will not pass on a
+                // retry; it goes straight to the dead letters, where staff fix the cause and retry.
+                let permanent = (error as? SMTPError)?.isPermanent ?? false
+                let status = try await services.jobs.fail(
+                    job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy, permanent: permanent)
                 if status == .dead {
                     report.deadLettered += 1
                     if let id = UUID(uuidString: job.payload) {

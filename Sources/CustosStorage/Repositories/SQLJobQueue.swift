@@ -111,16 +111,17 @@ public struct SQLJobQueue: Sendable {
         }
     }
 
-    /// Records a failed try: back to pending after the backoff, or dead after the last attempt.
+    /// Records a failed try: back to pending after the backoff, or dead after the last attempt (or
+    /// at once, when `permanent` says a retry cannot succeed).
     @discardableResult
-    public func fail(_ id: UUID, owner: String, error: String, at time: Date, policy: RetryPolicy) async throws -> JobStatus? {
+    public func fail(_ id: UUID, owner: String, error: String, at time: Date, policy: RetryPolicy, permanent: Bool = false) async throws -> JobStatus? {
         try await store.database.transaction { tx in
             guard let row = try await OutboxRow.find(id, on: tx), row.status == JobStatus.leased.rawValue, row.leaseOwner == owner else {
                 return nil
             }
             row.lastError = String(error.prefix(1000))
             row.leaseUntil = nil
-            if row.attempts >= policy.maxAttempts {
+            if permanent || row.attempts >= policy.maxAttempts {
                 row.status = JobStatus.dead.rawValue
             } else {
                 row.status = JobStatus.pending.rawValue
