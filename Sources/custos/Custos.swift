@@ -12,7 +12,7 @@ import Hummingbird
 struct Custos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Custos: handle government and third-party demands for customer data.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, User.self, Token.self, Rules.self, TenantCommand.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, User.self, Token.self, Rules.self, TenantCommand.self, PackageCommand.self, ProductionCommand.self])
 }
 
 /// Settings: flags given on the command line first, then the environment, then defaults.
@@ -78,7 +78,7 @@ struct Demo: AsyncParsableCommand {
         func run() async throws {
             let services = try await buildServices(reader: makeReader())
             let loaded = try await DemoData.load(into: services)
-            await services.database.shutdown()
+            await services.shutdown()
             say(loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")
             for login in DemoData.logins { say("  \(login.what): \(login.email) [\(login.password)]") }
         }
@@ -128,9 +128,9 @@ struct User: AsyncParsableCommand {
             let services = try await buildServices(reader: makeReader())
             do {
                 try await add(password: password, using: services)
-                await services.database.shutdown()
+                await services.shutdown()
             } catch {
-                await services.database.shutdown()
+                await services.shutdown()
                 throw error
             }
         }
@@ -183,11 +183,11 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             let services = try await buildServices(reader: makeReader())
             guard let principal = try await services.identity.findPrincipal(email: email) else {
-                await services.database.shutdown()
+                await services.shutdown()
                 throw ValidationError("no user with email \(email)")
             }
             let (_, token) = try await services.identity.issueToken(for: principal.id, label: label, at: services.now())
-            await services.database.shutdown()
+            await services.shutdown()
             say(token)
         }
     }

@@ -29,11 +29,11 @@ struct TenantCommand: AsyncParsableCommand {
                     let secret = WebhookChannel.newSecret()
                     try await services.directory.setWebhook(
                         TenantWebhook(tenantID: found.id, url: url, secret: secret, createdAt: services.now()), by: "cli")
-                    await services.database.shutdown()
+                    await services.shutdown()
                     say("Notices for \(found.name) now also go to \(url).")
                     say("Signing secret (shown once; give it to the tenant): \(secret)")
                 } catch {
-                    await services.database.shutdown()
+                    await services.shutdown()
                     throw error
                 }
             }
@@ -48,10 +48,10 @@ struct TenantCommand: AsyncParsableCommand {
                 do {
                     guard let found = try await services.directory.findTenant(named: tenant) else { throw ValidationError("no tenant named \(tenant)") }
                     let removed = try await services.directory.removeWebhook(tenantID: found.id, at: services.now(), by: "cli")
-                    await services.database.shutdown()
+                    await services.shutdown()
                     say(removed ? "Removed the notice webhook of \(found.name)." : "\(found.name) had no notice webhook.")
                 } catch {
-                    await services.database.shutdown()
+                    await services.shutdown()
                     throw error
                 }
             }

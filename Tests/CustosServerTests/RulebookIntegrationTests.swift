@@ -111,7 +111,7 @@ import Testing
             "custos.database.memory": true, "custos.log.level": "error", "custos.rulebook": .init(.string(good.path), isSecret: false),
         ])]))
         #expect(services.rulebook.version == "provider-2026.12")
-        await services.database.shutdown()
+        await services.shutdown()
 
         let bad = folder.appendingPathComponent("bad.json")
         try Data(#"{"format": "custos-rulebook/1", "version": "x", "title": "x", "regions": {}, "qualifyingForeignGovernments": [], "calendars": {}, "instruments": {}, "rules": [{"id": "x", "title": "x", "instruments": ["us.subpoena"], "jurisdictions": ["US"], "effects": {"encryption_keys": "allowed"}, "citation": "x", "confidence": "V", "explanation": "x"}]}"#.utf8).write(to: bad)

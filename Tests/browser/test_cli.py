@@ -198,3 +198,63 @@ def test_rules_assess_uses_the_rulebook_named_by_CUSTOS_RULEBOOK(tmp_path):
     own.write_text(json.dumps(book))
     refused = rules("assess", stdin=json.dumps(ASSESS_INPUT), env={"CUSTOS_RULEBOOK": str(own)})
     assert refused.returncode != 0 and "encryption_keys can only be denied" in refused.stderr
+
+
+def test_production_build_and_package_verify(data, tmp_path):
+    """issue 5: the CLI builds a signed package for an approved demo case; it verifies with the CLI
+    and with stock OpenSSL against the published key; a tampered copy does not."""
+    import shutil
+    import sqlite3
+    import zipfile
+    assert custos(data, "migrate").returncode == 0
+    custos(data, "demo", "load")
+    db = sqlite3.connect(os.path.join(data, "custos.sqlite"))
+    number, case_id = db.execute("SELECT number, id FROM cases WHERE state = 'scope_approved' ORDER BY number LIMIT 1").fetchone()
+    db.close()
+    refused = custos(data, "production", "build", number, "--as", "reviewer@provider.example")
+    assert refused.returncode != 0 and "not a custodian" in refused.stderr
+    built = custos(data, "production", "build", number, "--as", "custodian@provider.example")
+    assert built.returncode == 0, built.stderr
+    assert "record file(s)" in built.stdout and "key_material 1" in built.stdout
+    assert "100%" in built.stderr
+    package = os.path.join(data, "packages", str(case_id).lower() + ".zip")
+    assert os.path.exists(package)
+
+    ok = custos(data, "package", "verify", package)
+    assert ok.returncode == 0, ok.stderr
+    assert "valid package for case " + number in ok.stdout
+
+    # stock OpenSSL, with the public key as the server publishes it
+    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(60):
+            try:
+                pem = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/.well-known/custos/signing-key.pem", timeout=1).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    (tmp_path / "signing-key.pem").write_bytes(pem)
+    with zipfile.ZipFile(package) as z:
+        z.extract("manifest.json", tmp_path)
+        z.extract("manifest.sig", tmp_path)
+        names = z.namelist()
+    assert not any("encryption_keys" in name for name in names)
+    verified = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "signing-key.pem", "-rawin", "-in", "manifest.json",
+                               "-sigfile", "manifest.sig"], cwd=tmp_path, capture_output=True, text=True)
+    assert verified.returncode == 0 and "Signature Verified Successfully" in verified.stdout
+    assert custos(data, "package", "verify", package, "--key", str(tmp_path / "signing-key.pem")).returncode == 0
+
+    # a copy with one record changed fails, naming the file
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(package) as source, zipfile.ZipFile(tampered, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("records/") and not any(n.startswith("records/") and n < item.filename for n in names):
+                content = content.replace(b"Alice", b"Mallory") + b" "
+            target.writestr(item, content)
+    bad = custos(data, "package", "verify", str(tampered))
+    assert bad.returncode == 1 and "NOT VALID" in bad.stderr and "SHA-256" in bad.stderr

@@ -98,3 +98,19 @@ public protocol DirectoryRepository: Sendable {
     /// The tenant whose accounts the targets name, if any (first match wins).
     func resolveCustomer(for targets: [Target]) async throws -> CustomerLink?
 }
+
+/// Where customer records come from: the built-in demo store, or the provider's own systems
+/// through the HTTP connector. A source may return more than the plan asks for; Custos checks
+/// every record against the plan again and cuts what is outside it.
+public protocol CustomerDataSource: Sendable {
+    /// A name for the manifest and the audit trail (`demo-store`, `connector:https://…`).
+    var name: String { get }
+    /// The records for `plan`, streamed, so a package of any size never sits in memory.
+    func records(for plan: CollectionPlan) -> AsyncThrowingStream<CustomerRecord, any Error>
+    /// How many records `records(for:)` will return, when the source can tell cheaply (progress bars).
+    func expectedCount(for plan: CollectionPlan) async throws -> Int?
+}
+
+extension CustomerDataSource {
+    public func expectedCount(for plan: CollectionPlan) async throws -> Int? { nil }
+}

@@ -16,6 +16,12 @@ struct APIRoutes {
             else { throw Problem(.internalServerError, detail: "the API description is missing from this build") }
             return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        // C3, C12: anyone can check a production package against this key with stock OpenSSL.
+        router.on(.get, "/.well-known/custos/signing-key.pem", .open, .api) { [services] _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/x-pem-file"],
+                body: .init(byteBuffer: ByteBuffer(string: services.signingKey.publicKeyPEM)))
+        }
         router.on(.post, "/api/v1/demands", .agency, .api, use: submitDemand)
         router.on(.get, "/api/v1/demands", .agency, .api, use: listDemands)
         router.on(.get, "/api/v1/demands/:id", .agency, .api, use: showDemand)
@@ -23,6 +29,7 @@ struct APIRoutes {
         router.on(.get, "/api/v1/cases", .staff([]), .api, use: listCases)
         router.on(.get, "/api/v1/cases/:id", .staff([]), .api, use: showCase)
         router.on(.post, "/api/v1/cases/:id/events", .staff([]), .api, use: staffEvent)
+        router.on(.post, "/api/v1/cases/:id/production", .staff([.custodian]), .api, use: buildProduction)
     }
 
     static func uuid(_ context: AppRequestContext, _ what: String) throws -> UUID {
@@ -131,6 +138,24 @@ struct APIRoutes {
             timeline: try await services.cases.timeline(caseID: id),
             availableEvents: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor).map(\.rawValue))
         return try .json(detail)
+    }
+
+    /// Builds the package of a case in `collecting` again (a failed build's retry); custodians only.
+    @Sendable func buildProduction(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try Self.uuid(context, "case")
+        let result = try await services.buildPackage(caseID: id, by: context.principal!.actor)
+        struct Built: Encodable {
+            var caseNumber: String
+            var files: Int
+            var packageBytes: Int
+            var merkleRoot: String
+            var signingKeyID: String
+            var cut: [String: Int]
+        }
+        let manifest = result.manifest
+        return try .json(Built(
+            caseNumber: manifest.caseNumber, files: manifest.files.count, packageBytes: result.packageBytes, merkleRoot: manifest.merkleRoot,
+            signingKeyID: manifest.signingKeyID, cut: manifest.cut))
     }
 
     @Sendable func staffEvent(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -18,7 +18,7 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
         router: router,
         configuration: ApplicationConfiguration(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Custos"),
         logger: services.logger)
-    app.addServices(services.database)
+    app.addServices(services.database, services.demoRecords.database)
     // buildServices has already checked the channel settings, so this cannot fail here.
     let channels = (try? services.configuration.noticeChannels()) ?? []
     app.addServices(NoticeRunner(services: services, channels: channels, interval: .seconds(services.configuration.noticeIntervalSeconds)))
@@ -35,9 +35,15 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
     logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
     try await database.migrate()
+    // The package signing key lives in the data folder, created on first start; an in-memory
+    // database (tests) gets a key that lives as long as the process.
+    let signingKey = configuration.inMemoryDatabase
+        ? PackageSigningKey(privateKey: .init()) : try PackageSigningKey.loadOrCreate(in: configuration.dataDirectory)
+    let demoRecords = try await DemoRecordStore.open(
+        dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, logger: logger)
     return CustosServices(
         configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
-        clock: clock)
+        signingKey: signingKey, demoRecords: demoRecords, clock: clock)
 }
 
 /// Every route with its access policy.

@@ -19,13 +19,20 @@ public struct CustosServices: Sendable {
     /// The rulebook every demand is assessed against (issue 3).
     public let rulebook: Rulebook
     public let logger: Logger
+    /// Where customer records for production packages come from (issue 5): the built-in demo store.
+    public let demoRecords: DemoRecordStore
+    public var dataSource: any CustomerDataSource { demoRecords }
+    /// Signs production packages; its public half is at `/.well-known/custos/signing-key.pem`.
+    public let signingKey: PackageSigningKey
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
     public let now: @Sendable () -> Date
 
     public init(
         configuration: AppConfiguration, database: CustosDatabase, rulebook: Rulebook, renderer: PageRenderer, logger: Logger,
-        clock: @escaping @Sendable () -> Date
+        signingKey: PackageSigningKey, demoRecords: DemoRecordStore, clock: @escaping @Sendable () -> Date
     ) {
+        self.signingKey = signingKey
+        self.demoRecords = demoRecords
         self.rulebook = rulebook
         self.configuration = configuration
         self.database = database
@@ -38,6 +45,12 @@ public struct CustosServices: Sendable {
         self.limits = DemandLimits(maxDocumentBytes: configuration.maxDocumentBytes)
         self.logger = logger
         self.now = { Timestamp.truncatedToMilliseconds(clock()) }
+    }
+
+    /// Closes both databases (the CLI and tests; `serve` closes them as services).
+    public func shutdown() async {
+        await database.shutdown()
+        await demoRecords.database.shutdown()
     }
 
     /// Validates a draft, resolves the customer it concerns and stores demand + case atomically.
@@ -106,10 +119,14 @@ public struct CustosServices: Sendable {
         return count
     }
 
-    /// Applies an event, turning refusals and unknown cases into problems.
+    /// Applies an event, turning refusals and unknown cases into problems. `start_collection` then
+    /// builds the package at once, which moves the case on to `ready_for_release` (issue 5).
     func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
         do {
-            return try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
+            let applied = try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
+            guard case .startCollection = event else { return applied }
+            try await buildPackage(caseID: id, by: principal.actor)
+            return try await cases.findCase(id: id) ?? applied
         } catch let refusal as WorkflowRefusal {
             throw refusal.problem
         } catch StorageError.notFound {

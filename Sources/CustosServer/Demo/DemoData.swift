@@ -37,6 +37,10 @@ public enum DemoData {
     /// Loads the demo set; returns false when it was already loaded.
     @discardableResult
     public static func load(into services: CustosServices) async throws -> Bool {
+        // The demo record store is its own file; fill it whenever it is empty.
+        if try await services.demoRecords.count() == 0 {
+            try await services.demoRecords.add(DemoRecords.all(now: services.now()))
+        }
         if try await isLoaded(services) { return false }
         let directory = services.directory
         let identity = services.identity
@@ -123,7 +127,9 @@ public enum DemoData {
         let consumerApproved = review + [
             ("approver1", .approveScope(categories: [.subscriberInfo], excuse: nil)), ("approver2", .approveScope(categories: [.subscriberInfo], excuse: nil)),
         ]
-        let ready = consumerApproved + [("custodian", .startCollection), ("custodian", .collectionFinished(recordCount: 42))]
+        // start_collection builds the package from the demo record store and moves the case on
+        // to ready_for_release; "custodian (collecting)" only starts, as if the build were running.
+        let ready = consumerApproved + [("custodian", .startCollection)]
         let released = ready + [("approver1", .approveRelease), ("approver2", .approveRelease), ("custodian", .release)]
         let scenarios: [Scenario] = [
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info", "content"], events: []),
@@ -137,7 +143,7 @@ public enum DemoData {
             Scenario(agency: 2, instrument: "de.stpo_100g", country: "DE", role: "court", target: "it@mueller-mb.example", categories: ["non_content"], events: review + [("reviewer", .fileChallenge(kind: .motionToQuash, court: "Amtsgericht Stuttgart", grounds: "Overbroad: no offence of substantial significance stated", deadline: nil))]),
             Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "acct-alice-001", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(90 * 86400)))]),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "alice@example.com", categories: ["subscriber_info"], events: consumerApproved),
-            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "judge", target: "jean.dupont@example.fr", categories: ["subscriber_info"], events: consumerApproved + [("custodian", .startCollection)]),
+            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "judge", target: "jean.dupont@example.fr", categories: ["subscriber_info"], events: consumerApproved + [("custodian (collecting)", .startCollection)]),
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "acct-alice-001", categories: ["subscriber_info"], events: ready),
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info"], events: released),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: released + [("reviewer", .close)]),
@@ -145,7 +151,7 @@ public enum DemoData {
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil, contacts: [])), ("agency", .agencyAnswer(.approachCustomer, note: nil))]),
             Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "it@mueller-mb.example", categories: ["subscriber_info"], events: [("agency", .withdraw(reason: "Investigation discontinued"))]),
             Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "alice@example.com", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(86400))), ("reviewer", .preservationEnded(followUpReceived: false))]),
-            Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: consumerApproved + [("custodian", .startCollection), ("custodian", .collectionFinished(recordCount: 0))]),
+            Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: ready),
         ]
         let pdf = Data("%PDF-1.4\n% Custos demo instrument\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
         for (index, scenario) in scenarios.enumerated() {
@@ -161,6 +167,10 @@ public enum DemoData {
                 draft, uploads: [DocumentUpload(filename: "instrument-\(index + 1).pdf", mediaType: "application/pdf", bytes: pdf, field: "document")],
                 by: officer, idempotencyKey: "demo-\(index + 1)", requestHash: "demo-\(index + 1)")
             for (who, event) in scenario.events {
+                if who == "custodian (collecting)" {
+                    _ = try await services.cases.apply(event, toCase: submission.caseRecord.id, at: services.now(), by: staff["custodian"]!.actor)
+                    continue
+                }
                 let actor = who == "agency" ? officer : staff[who]!
                 _ = try await services.apply(try await services.withDirectoryFacts(event, caseID: submission.caseRecord.id), toCase: submission.caseRecord.id, by: actor)
             }

@@ -26,7 +26,11 @@ public final class CustosDatabase: Service, Sendable {
         M007_AddNoticeBarsAndAttachments(), M008_CreateTenantWebhooks(),
     ]
 
-    public init(location: DatabaseLocation, logger: Logger) throws {
+    /// The migrations this database runs: Custos's own schema, or the demo record store's.
+    let schema: [any Migration]
+
+    public init(location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations) throws {
+        self.schema = migrations
         self.location = location
         self.logger = logger
         self.threadPool = NIOThreadPool.singleton
@@ -78,7 +82,7 @@ public final class CustosDatabase: Service, Sendable {
 
     private var migrator: Migrator {
         let migrations = Migrations()
-        migrations.add(Self.migrations)
+        migrations.add(schema)
         return Migrator(databases: databases, migrations: migrations, logger: logger, on: sqliteLoop ?? eventLoopGroup.any(), migrationLogLevel: .debug)
     }
 

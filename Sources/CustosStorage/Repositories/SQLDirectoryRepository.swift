@@ -80,6 +80,33 @@ public struct SQLDirectoryRepository: DirectoryRepository {
         try await TenantRow.query(on: store.database).filter(\.$name == name).first()?.domain()
     }
 
+    /// The provider's account ids that the demand's targets name (C6: only these are collected).
+    /// A target naming a tenant names all of its accounts; phone numbers, IP addresses and free
+    /// text name no account by themselves.
+    public func accountIDs(for targets: [Target]) async throws -> [String] {
+        let db = store.database
+        var ids: Set<String> = []
+        for target in targets {
+            switch target.type {
+            case .accountID:
+                if let row = try await AccountRow.query(on: db).filter(\.$accountID == target.value).first() { ids.insert(row.accountID) }
+            case .email:
+                for row in try await AccountRow.query(on: db).filter(\.$email == target.value.lowercased()).all() { ids.insert(row.accountID) }
+            case .username:
+                for row in try await AccountRow.query(on: db).filter(\.$username == target.value).all() { ids.insert(row.accountID) }
+            case .tenantID:
+                var tenantID = UUID(uuidString: target.value)
+                if tenantID == nil { tenantID = try await TenantRow.query(on: db).filter(\.$name == target.value).first()?.id }
+                if let tenantID {
+                    for row in try await AccountRow.query(on: db).filter(\.$tenantID == tenantID).all() { ids.insert(row.accountID) }
+                }
+            case .phone, .ipAddress, .other:
+                continue
+            }
+        }
+        return ids.sorted()
+    }
+
     public func resolveCustomer(for targets: [Target]) async throws -> CustomerLink? {
         let db = store.database
         for target in targets {

@@ -1,0 +1,177 @@
+import Crypto
+import CustosDomain
+import CustosWeb
+import Foundation
+import MerkleLog
+import ZIPFoundation
+
+/// Assembles a production package (C2, C3, C6, C9): streams records from a data source, checks
+/// each against the collection plan again, writes the ones in scope into a ZIP (one file per
+/// record, stored uncompressed), then adds the cover letter, `manifest.json` and its Ed25519
+/// signature `manifest.sig`. Records are written as they arrive, so memory stays flat whatever the
+/// package size. The ZIP is written beside its destination and moved into place only when complete.
+public struct PackageBuilder: Sendable {
+    /// The facts of the case the manifest states.
+    public struct CaseFacts: Sendable {
+        public var instrument: String
+        public var jurisdiction: String
+        public var issuingAuthority: String
+        public var requesterReference: String
+        public var legalBasis: [String]
+        public var rulebookVersion: String
+
+        public init(instrument: String, jurisdiction: String, issuingAuthority: String, requesterReference: String, legalBasis: [String], rulebookVersion: String) {
+            self.instrument = instrument
+            self.jurisdiction = jurisdiction
+            self.issuingAuthority = issuingAuthority
+            self.requesterReference = requesterReference
+            self.legalBasis = legalBasis
+            self.rulebookVersion = rulebookVersion
+        }
+    }
+
+    /// A record that was held back, without its bytes: what the audit trail records about it.
+    public struct CutNote: Sendable, Equatable {
+        public var reason: ScopeCut
+        public var account: String
+        public var category: DataCategory
+        public var sourceID: String?
+    }
+
+    public struct Result: Sendable {
+        public var manifest: ProductionManifest
+        public var manifestBytes: Data
+        public var packageBytes: Int
+        /// The first cut records (up to `maxCutNotes`), for the audit entry; the manifest counts all.
+        public var cutNotes: [CutNote]
+    }
+
+    public static let manifestPath = "manifest.json"
+    public static let signaturePath = "manifest.sig"
+    public static let coverLetterPath = "cover-letter.html"
+    static let maxCutNotes = 50
+
+    let key: PackageSigningKey
+    let renderer: PageRenderer
+
+    public init(key: PackageSigningKey, renderer: PageRenderer) {
+        self.key = key
+        self.renderer = renderer
+    }
+
+    /// Builds the package for `plan` from `source` at `destination`.
+    /// - Parameter progress: called after each record with the number of records read so far.
+    public func build(
+        plan: CollectionPlan, facts: CaseFacts, source: any CustomerDataSource, at time: Date, destination: URL,
+        progress: @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Result {
+        let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
+        try? FileManager.default.removeItem(at: partial)
+        defer { try? FileManager.default.removeItem(at: partial) }
+        let archive = try Archive(url: partial, accessMode: .create)
+
+        var files: [ProductionManifest.File] = []
+        var produced: [String: ProductionManifest.Produced] = [:]
+        var cut: [ScopeCut: Int] = [:]
+        var cutNotes: [CutNote] = []
+        var read = 0
+        for try await record in source.records(for: plan) {
+            read += 1
+            if let reason = plan.cut(record) {
+                cut[reason, default: 0] += 1
+                if cutNotes.count < Self.maxCutNotes {
+                    cutNotes.append(CutNote(reason: reason, account: record.account, category: record.category, sourceID: record.sourceID))
+                }
+                progress(read)
+                continue
+            }
+            let path = Self.path(for: record, index: files.count + 1)
+            let bytes = record.bytes
+            try archive.addEntry(
+                with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: Self.zipDate(record.timestamp),
+                compressionMethod: .none
+            ) { position, size in
+                bytes.subdata(in: Int(position)..<Int(position) + size)
+            }
+            files.append(ProductionManifest.File(
+                path: path, size: bytes.count, sha256: Self.hex(SHA256.hash(data: bytes)), account: record.account, category: record.category,
+                timestamp: record.timestamp, mediaType: record.mediaType, sourceID: record.sourceID))
+            let key = "\(record.account)\u{0}\(record.category.rawValue)"
+            var entry = produced[key] ?? ProductionManifest.Produced(account: record.account, category: record.category, records: 0, bytes: 0)
+            entry.records += 1
+            entry.bytes += bytes.count
+            produced[key] = entry
+            progress(read)
+        }
+
+        let root = MerkleHash.root(ofLeaves: files.map { Data(hexString: $0.sha256) })
+        var manifest = ProductionManifest(
+            caseID: plan.caseID, caseNumber: plan.caseNumber, instrument: facts.instrument, jurisdiction: facts.jurisdiction,
+            issuingAuthority: facts.issuingAuthority, requesterReference: facts.requesterReference, legalBasis: facts.legalBasis,
+            rulebookVersion: facts.rulebookVersion, source: source.name, createdAt: time, scope: .init(plan),
+            produced: produced.values.sorted { ($0.account, $0.category) < ($1.account, $1.category) },
+            cut: Dictionary(uniqueKeysWithValues: ScopeCut.allCases.map { ($0.rawValue, cut[$0] ?? 0) }),
+            files: files, merkleRoot: Self.hex(root), coverLetter: .init(path: Self.coverLetterPath, sha256: ""), signingKeyID: key.keyID)
+
+        // The cover letter states the root and counts; the manifest then binds the letter by its hash.
+        let letter = Data(try renderer.render(Page(
+            template: "cover_letter", title: "Production", viewer: nil, csrfToken: "", model: CoverLetterModel(manifestDraft: manifest))).utf8)
+        manifest.coverLetter.sha256 = Self.hex(SHA256.hash(data: letter))
+        let manifestBytes = try Self.encoder().encode(manifest)
+        let signature = try key.sign(manifestBytes)
+        for (path, bytes) in [(Self.coverLetterPath, letter), (Self.manifestPath, manifestBytes), (Self.signaturePath, signature)] {
+            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: time, compressionMethod: .none) {
+                position, size in bytes.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        try? FileManager.default.removeItem(at: destination)
+        try FileManager.default.moveItem(at: partial, to: destination)
+        let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
+        return Result(manifest: manifest, manifestBytes: manifestBytes, packageBytes: size, cutNotes: cutNotes)
+    }
+
+    /// Readable JSON with sorted keys: the signature covers these exact bytes.
+    static func encoder() -> JSONEncoder {
+        let encoder = CustosJSON.makeEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// `records/<account>/<category>/000001.<ext>`, with the account reduced to safe characters.
+    static func path(for record: CustomerRecord, index: Int) -> String {
+        let safe = String(record.account.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        return "records/\(safe.isEmpty ? "_" : safe)/\(record.category.rawValue)/\(String(format: "%06d", index)).\(fileExtension(record.mediaType))"
+    }
+
+    static func fileExtension(_ mediaType: String) -> String {
+        switch mediaType.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) ?? "" {
+        case "application/json": "json"
+        case "text/plain": "txt"
+        case "text/csv": "csv"
+        case "message/rfc822": "eml"
+        case "application/pdf": "pdf"
+        case "image/png": "png"
+        case "image/jpeg": "jpg"
+        default: "bin"
+        }
+    }
+
+    /// ZIP stores MS-DOS dates, which start in 1980.
+    static func zipDate(_ date: Date) -> Date { max(date, Date(timeIntervalSince1970: 315_532_800 + 86_400)) }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+}
+
+extension Data {
+    /// Bytes from lower-case hex; used only on hashes Custos wrote itself.
+    init(hexString: String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hexString.utf8.count / 2)
+        var index = hexString.startIndex
+        while let next = hexString.index(index, offsetBy: 2, limitedBy: hexString.endIndex), index != hexString.endIndex {
+            bytes.append(UInt8(hexString[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        self.init(bytes)
+    }
+}

@@ -1,0 +1,66 @@
+import CustosDomain
+@testable import CustosServer
+import CustosStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Issue 5 end to end through the API: an approved case's `start_collection` builds a signed
+/// package from the data source, cuts what the plan does not allow, records both, and moves on.
+@Suite struct ProductionFlowTests {
+    @Test func startCollectionBuildsASignedPackageAndCutsWhatTheOrderDoesNotReach() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let tenant = Tenant(id: UUID(), name: "Prod Co", kind: .consumer, country: "US", dataLocation: "US")
+            try await services.directory.createTenant(tenant, accounts: [CustomerAccount(id: UUID(), tenantID: tenant.id, accountID: "acct-prod-1", email: "p1@example.com")])
+            let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: "P-1")
+            // caseInReview targets acct-P-1's address; the tenant above is a second customer the order does not name
+            let named = try await services.directory.accountIDs(for: try #require(try await services.cases.findDemand(id: subject.demandID)).targets)
+            #expect(named == ["acct-P-1"])
+            let t = Timestamp.parse("2026-01-15T12:00:00Z")!  // inside the order's window
+            try await services.demoRecords.add([
+                CustomerRecord(account: "acct-P-1", category: .subscriberInfo, timestamp: t, mediaType: "application/json", bytes: Data(#"{"name":"P"}"#.utf8), sourceID: "in-1"),
+                CustomerRecord(account: "acct-P-1", category: .encryptionKeys, timestamp: t, mediaType: "application/json", bytes: Data(#"{"key":"secret"}"#.utf8), sourceID: "key-1"),
+                CustomerRecord(account: "acct-prod-1", category: .subscriberInfo, timestamp: t, mediaType: "application/json", bytes: Data("{}".utf8), sourceID: "other-1"),
+            ])
+            let events = "/api/v1/cases/\(subject.id.uuidString.lowercased())/events"
+            for token in [tokens.approver1, tokens.approver2] {
+                try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#)) { response throws in
+                    #expect(response.status == .ok)
+                }
+            }
+            let custodian = Principal(id: UUID(), email: "cu@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
+            try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
+            let token = try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+            // the rebuild route refuses a case that is not collecting
+            try await client.execute(uri: "/api/v1/cases/\(subject.id.uuidString.lowercased())/production", method: .post, headers: ServerTests.headers(token)) { response throws in
+                #expect(response.status == .conflict)
+            }
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "start_collection"}"#)) { response throws in
+                #expect(response.status == .ok)
+                let body = try ServerTests.json(response.body)
+                #expect(body["state"] as? String == "ready_for_release", "\(body)")
+            }
+            let stored = try #require(try await services.cases.findCase(id: subject.id))
+            #expect(stored.recordsCollected == 1)
+            let report = PackageVerifier.verify(services.packageURL(caseID: subject.id), publicKey: services.signingKey.publicKey)
+            #expect(report.isValid, "\(report.problems)")
+            #expect(report.manifest?.files.map(\.sourceID) == ["in-1"])
+            #expect(report.manifest?.cut["key_material"] == 1)
+            // the demo store returns only the named accounts, so the other customer's record is never read
+            #expect(report.manifest?.cut["wrong_account"] == 0)
+            let timeline = try await services.cases.timeline(caseID: subject.id)
+            let built = try #require(timeline.first { $0.record.action == "production.built" })
+            #expect(built.record.details["merkleRoot"] == report.manifest?.merkleRoot && built.record.details["cut.key_material"] == "1")
+            #expect(timeline.first { $0.record.action == "production.cut" }?.record.details["examples"]?.contains("key_material acct-P-1 encryption_keys key-1") == true)
+            #expect(timeline.contains { $0.record.action == "case.collection_finished" })
+            // anyone can fetch the key that signed it
+            try await client.execute(uri: "/.well-known/custos/signing-key.pem", method: .get) { response throws in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == services.signingKey.publicKeyPEM)
+            }
+            try? FileManager.default.removeItem(at: services.packageURL(caseID: subject.id))
+        }
+    }
+}
