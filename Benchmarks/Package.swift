@@ -25,6 +25,16 @@ let package = Package(
             ],
             path: "Benchmarks/DemandIntake",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        // A plain executable: one 1 GiB run compared with sha256sum in the same process tree.
+        .executableTarget(
+            name: "PackageBuild",
+            dependencies: [
+                .product(name: "CustosDomain", package: custos),
+                .product(name: "CustosWeb", package: custos),
+                .product(name: "CustosServer", package: custos),
+            ],
+            path: "Benchmarks/PackageBuild"
+        ),
     ]
 )

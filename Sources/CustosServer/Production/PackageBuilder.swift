@@ -54,6 +54,9 @@ public struct PackageBuilder: Sendable {
     let key: PackageSigningKey
     let renderer: PageRenderer
 
+    /// The key packages are checked against.
+    public var signingPublicKey: PackageSigningKey.PublicKey { key.publicKey }
+
     public init(key: PackageSigningKey, renderer: PageRenderer) {
         self.key = key
         self.renderer = renderer
@@ -87,9 +90,10 @@ public struct PackageBuilder: Sendable {
             }
             let path = Self.path(for: record, index: files.count + 1)
             let bytes = record.bytes
+            // One provider call per record (bufferSize = its size): fewer copies than ZIPFoundation's 16 KiB default.
             try archive.addEntry(
                 with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: Self.zipDate(record.timestamp),
-                compressionMethod: .none
+                compressionMethod: .none, bufferSize: max(1, bytes.count)
             ) { position, size in
                 bytes.subdata(in: Int(position)..<Int(position) + size)
             }

@@ -23,8 +23,11 @@ public enum PackageVerifier {
         } catch {
             return Report(manifest: nil, problems: ["not a readable ZIP archive: \(error)"])
         }
+        // One pass over the central directory: `archive[path]` scans it on every call.
+        var entries: [String: Entry] = [:]
+        for entry in archive { entries[entry.path] = entry }
         func whole(_ path: String) -> Data? {
-            guard let entry = archive[path] else { return nil }
+            guard let entry = entries[path] else { return nil }
             var data = Data()
             do {
                 _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
@@ -56,7 +59,7 @@ public enum PackageVerifier {
         var listed: Set<String> = [PackageBuilder.manifestPath, PackageBuilder.signaturePath, manifest.coverLetter.path]
         for file in manifest.files {
             listed.insert(file.path)
-            guard let entry = archive[file.path] else {
+            guard let entry = entries[file.path] else {
                 problems.append("\(file.path): listed in the manifest but missing")
                 continue
             }
@@ -83,8 +86,8 @@ public enum PackageVerifier {
         } else {
             problems.append("\(manifest.coverLetter.path) is missing")
         }
-        for entry in archive where !listed.contains(entry.path) {
-            problems.append("\(entry.path): in the ZIP but not in the manifest")
+        for path in entries.keys.sorted() where !listed.contains(path) {
+            problems.append("\(path): in the ZIP but not in the manifest")
         }
         return Report(manifest: manifest, problems: problems)
     }
