@@ -289,11 +289,7 @@ struct WebRoutes {
         try await services.recordRead(
             "document.downloaded", caseID: owner.id, by: principal,
             details: ["document": stored.document.filename, "sha256": stored.document.sha256, "via": "customer portal"])
-        let safeName = stored.document.filename.replacingOccurrences(of: "\"", with: "")
-        return Response(
-            status: .ok,
-            headers: [.contentType: stored.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: stored.bytes)))
+        return Self.download(stored.document, stored.bytes)
     }
 
     /// Documents a customer may send with an objection, and how large each may be.
@@ -339,11 +335,7 @@ struct WebRoutes {
         try await services.recordRead(
             "attachment.downloaded", caseID: caseRecord.id, by: principal,
             details: ["document": found.document.filename, "sha256": found.document.sha256, "from": "customer"])
-        let safeName = found.document.filename.replacingOccurrences(of: "\"", with: "")
-        return Response(
-            status: .ok,
-            headers: [.contentType: found.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: found.bytes)))
+        return Self.download(found.document, found.bytes)
     }
 
     @Sendable func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -355,11 +347,16 @@ struct WebRoutes {
         try await services.recordRead(
             "document.downloaded", caseID: caseRecord.id, by: principal,
             details: ["document": stored.document.filename, "sha256": stored.document.sha256])
-        let safeName = stored.document.filename.replacingOccurrences(of: "\"", with: "")
+        return Self.download(stored.document, stored.bytes)
+    }
+
+    /// A stored file as a download that no cache keeps.
+    static func download(_ document: DemandDocument, _ bytes: Data) -> Response {
+        let safeName = document.filename.replacingOccurrences(of: "\"", with: "")
         return Response(
             status: .ok,
-            headers: [.contentType: stored.document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: stored.bytes)))
+            headers: [.contentType: document.mediaType, .contentDisposition: "attachment; filename=\"\(safeName)\"", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The redirect letter (C4) for the agency that submitted the demand; 404 for anyone else.
