@@ -60,6 +60,18 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == services.signingKey.publicKeyPEM)
             }
+            // staff see the package on the case page and download it; the download is logged
+            let page = try await ServerTests.consolePage("/staff/cases/\(subject.id.uuidString.lowercased())", client: client, services: services, roles: [.approver])
+            let root = try #require(report.manifest?.merkleRoot)
+            #expect(page.contains(#"id="production-package""#) && page.contains(root) && page.contains("key material 1"))
+            let zip = try await ServerTests.consolePage("/staff/cases/\(subject.id.uuidString.lowercased())/package", client: client, services: services, roles: [.approver])
+            #expect(zip.hasPrefix("PK"))
+            let size = try FileManager.default.attributesOfItem(atPath: services.packageURL(caseID: subject.id).path)[.size] as? Int
+            let downloaded = try await services.cases.timeline(caseID: subject.id).first { $0.record.action == "package.downloaded" }
+            #expect(downloaded?.record.outcome == .read && downloaded?.record.details["bytes"] == size.map(String.init))
+            try await client.execute(uri: "/staff/cases/\(subject.id.uuidString.lowercased())/package", method: .get, headers: ServerTests.headers(tokens.officer)) { response throws in
+                #expect(response.status == .forbidden || response.status == .notFound)
+            }
             try? FileManager.default.removeItem(at: services.packageURL(caseID: subject.id))
         }
     }

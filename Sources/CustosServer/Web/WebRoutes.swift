@@ -28,6 +28,7 @@ struct WebRoutes {
         router.on(.post, "/staff/cases/:id/events", .staff([]), .page, use: caseEvent)
         router.on(.get, "/staff/documents/:id", .staff([]), .page, use: download)
         router.on(.get, "/staff/attachments/:id", .staff([]), .page, use: downloadAttachment)
+        router.on(.get, "/staff/cases/:id/package", .staff([]), .page, use: downloadPackage)
         router.on(.get, "/staff/notices", .staff([]), .page, use: noticesBoard)
         router.on(.post, "/staff/notices/:id/lift", .staff([.reviewer]), .page, use: liftNotice)
         router.on(.post, "/staff/notices/:id/waiver", .staff([.reviewer]), .page, use: logWaiverEffort)
@@ -153,13 +154,17 @@ struct WebRoutes {
             return try render("message", "Not found", context, MessageModel(heading: "Not found", text: "There is no such case."), status: .notFound)
         }
         try await services.recordRead("case.viewed", caseID: id, by: principal, details: ["via": "console"])
-        let model = CaseModel(
-            caseRecord, demand: demand, timeline: try await services.cases.timeline(caseID: id),
+        let timeline = try await services.cases.timeline(caseID: id)
+        var model = CaseModel(
+            caseRecord, demand: demand, timeline: timeline,
             actions: CaseWorkflow.availableEvents(on: caseRecord, for: principal.actor), now: services.now(),
             rulebookInForce: services.rulebook.version,
             notice: try await services.notices.notice(caseID: caseRecord.id).map {
                 NoticeRowModel($0, caseNumber: caseRecord.number, tenant: caseRecord.customer?.tenantName, canLift: principal.has(.reviewer))
             })
+        if FileManager.default.fileExists(atPath: services.packageURL(caseID: id).path) {
+            model.package = timeline.last { $0.record.action == "production.built" }.flatMap { PackageSummaryModel($0, caseID: id) }
+        }
         return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status)
     }
 
@@ -348,6 +353,24 @@ struct WebRoutes {
             "document.downloaded", caseID: caseRecord.id, by: principal,
             details: ["document": stored.document.filename, "sha256": stored.document.sha256])
         return Self.download(stored.document, stored.bytes)
+    }
+
+    /// The case's production package, for staff checking it before release; every download is
+    /// logged with its size (the agency's expiring download comes with release, issue 5).
+    @Sendable func downloadPackage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "case")
+        let url = services.packageURL(caseID: id)
+        guard let subject = try await services.cases.findCase(id: id), AccessScope.canView(subject, as: principal),
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int
+        else { throw Problem.notFound("package of case \(id)") }
+        try await services.recordRead("package.downloaded", caseID: id, by: principal, details: ["bytes": String(size), "via": "console"])
+        // Streamed from disk in chunks, so a large package never sits in memory.
+        let body = try await FileIO().loadFile(path: url.path, context: context)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(subject.number).zip\"", .cacheControl: "no-store"],
+            body: body)
     }
 
     /// A stored file as a download that no cache keeps.

@@ -220,6 +220,8 @@ public struct CaseModel: Sendable {
     public var lacksAssessment: Bool
     /// The customer notice (C5), once the case was accepted for handling.
     public var notice: NoticeRowModel?
+    /// The production package, once built (issue 5).
+    public var package: PackageSummaryModel?
 
     public init(
         id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
@@ -385,5 +387,35 @@ public struct LetterModel: Sendable {
         self.answerPath = answerPath
         self.answerDueAt = answerDueAt.map { Timestamp.format($0) + " · " + AssessmentModel.timeLeft(until: $0, now: now) }
         isAnswerOverdue = answerPath != nil && (answerDueAt.map { $0 < now } ?? false)
+    }
+}
+
+/// What the case page says about a built production package: from its `production.built` entry.
+public struct PackageSummaryModel: Sendable {
+    public var builtAt: String
+    public var builtBy: String
+    public var files: String
+    public var bytes: String
+    public var merkleRoot: String
+    public var signingKey: String
+    public var cuts: String
+    public var downloadPath: String
+
+    /// nil unless `entry` is a `production.built` record.
+    public init?(_ entry: AuditEntry, caseID: UUID) {
+        guard entry.record.action == "production.built" else { return nil }
+        let details = entry.record.details
+        builtAt = Timestamp.format(entry.record.at)
+        builtBy = entry.record.actor
+        files = details["files"] ?? "?"
+        bytes = details["packageBytes"] ?? "?"
+        merkleRoot = details["merkleRoot"] ?? ""
+        signingKey = details["signingKey"] ?? ""
+        let cut = ScopeCut.allCases.compactMap { reason -> String? in
+            guard let count = details["cut." + reason.rawValue], count != "0" else { return nil }
+            return "\(reason.rawValue.replacingOccurrences(of: "_", with: " ")) \(count)"
+        }
+        cuts = cut.isEmpty ? "none" : cut.joined(separator: ", ")
+        downloadPath = "/staff/cases/\(caseID.uuidString.lowercased())/package"
     }
 }
