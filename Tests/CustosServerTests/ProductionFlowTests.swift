@@ -72,6 +72,56 @@ import Testing
             try await client.execute(uri: "/staff/cases/\(subject.id.uuidString.lowercased())/package", method: .get, headers: ServerTests.headers(tokens.officer)) { response throws in
                 #expect(response.status == .forbidden || response.status == .notFound)
             }
+
+            // release (two approvals, then the custodian) opens the requester's download for 14 days
+            for approver in [tokens.approver1, tokens.approver2] {
+                try await client.execute(uri: events, method: .post, headers: ServerTests.headers(approver), body: ByteBuffer(string: #"{"type": "approve_release"}"#)) { response throws in
+                    #expect(response.status == .ok)
+                }
+            }
+            let agencyPath = "/agency/cases/\(subject.id.uuidString.lowercased())/package"
+            try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .notFound, "nothing to download before release")
+            }
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "release"}"#)) { response throws in
+                #expect(response.status == .ok)
+            }
+            let link = try #require(try await services.packageLinks.link(caseID: subject.id))
+            #expect(abs(link.expiresAt.timeIntervalSince(link.createdAt) - 14 * 86_400) < 1)
+            let list = try await client.execute(uri: "/agency/demands", method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { String(buffer: $0.body) }
+            #expect(list.contains(agencyPath))
+            try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/zip")
+                #expect(response.body.readableBytes == size)
+            }
+            let logged = try #require(try await services.cases.timeline(caseID: subject.id).last { $0.record.action == "package.downloaded" })
+            #expect(logged.record.actor.hasPrefix("agency:") && logged.record.details["via"] == "agency portal" && logged.record.details["bytes"] == size.map(String.init))
+            // another agency never reaches it
+            try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.otherOfficer)"]) { response throws in
+                #expect(response.status == .notFound)
+            }
+            // revoked: refused, and the refusal is on record
+            let revoke = "/api/v1/cases/\(subject.id.uuidString.lowercased())/production/revoke"
+            try await client.execute(uri: revoke, method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: #"{"reason": "x"}"#)) { response throws in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: revoke, method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: #"{"reason": "sent to the wrong unit"}"#)) { response throws in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .gone)
+                #expect(String(buffer: response.body).contains("revoked"))
+            }
+            #expect(try await services.cases.timeline(caseID: subject.id).contains { $0.record.action == "package.download_refused" && $0.record.outcome == .refused })
+            // expired: refused as well
+            _ = try await services.packageLinks.open(
+                caseID: subject.id, agencyID: subject.agencyID, at: services.now().addingTimeInterval(-15 * 86_400),
+                expiresAt: services.now().addingTimeInterval(-86_400), by: "test")
+            try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .gone)
+                #expect(String(buffer: response.body).contains("expired"))
+            }
             try? FileManager.default.removeItem(at: services.packageURL(caseID: subject.id))
         }
     }

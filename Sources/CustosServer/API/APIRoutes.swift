@@ -30,6 +30,7 @@ struct APIRoutes {
         router.on(.get, "/api/v1/cases/:id", .staff([]), .api, use: showCase)
         router.on(.post, "/api/v1/cases/:id/events", .staff([]), .api, use: staffEvent)
         router.on(.post, "/api/v1/cases/:id/production", .staff([.custodian]), .api, use: buildProduction)
+        router.on(.post, "/api/v1/cases/:id/production/revoke", .staff([.reviewer, .approver]), .api, use: revokeProduction)
     }
 
     static func uuid(_ context: AppRequestContext, _ what: String) throws -> UUID {
@@ -156,6 +157,19 @@ struct APIRoutes {
         return try .json(Built(
             caseNumber: manifest.caseNumber, files: manifest.files.count, packageBytes: result.packageBytes, merkleRoot: manifest.merkleRoot,
             signingKeyID: manifest.signingKeyID, cut: manifest.cut))
+    }
+
+    /// Ends the requester's access to a released package at once (C3), with the reason on record.
+    @Sendable func revokeProduction(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try Self.uuid(context, "case")
+        struct Body: Decodable { var reason: String }
+        try RequestReading.requireJSON(request)
+        let body = try RequestReading.decodeJSON(Body.self, from: try await RequestReading.body(request, limit: 16 * 1024))
+        guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Problem.invalid(field: "reason", "say why the download is revoked") }
+        guard try await services.packageLinks.revoke(caseID: id, at: services.now(), by: context.principal!.actor.auditName, reason: body.reason) else {
+            throw Problem(.conflict, title: "Nothing to revoke", detail: "case \(id) has no open package download")
+        }
+        return try .json(["revoked": true])
     }
 
     @Sendable func staffEvent(_ request: Request, _ context: AppRequestContext) async throws -> Response {

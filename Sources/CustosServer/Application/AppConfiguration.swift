@@ -19,6 +19,8 @@ public struct AppConfiguration: Sendable {
     /// Staff are reminded this many days before a dated gag order lapses.
     public var noticeReminderDays: Int
     public var noticeIntervalSeconds: Int
+    /// How long a requester may download a released package (C3).
+    public var packageLinkDays: Int
 
     /// The address people use to reach this server (links in notices); defaults to host and port.
     public var publicURL: String
@@ -67,6 +69,7 @@ public struct AppConfiguration: Sendable {
         noticeWebhookSecret = reader.string(forKey: "custos.notice.webhook.secret", isSecret: true)
         noticeReminderDays = reader.int(forKey: "custos.notice.reminder.days", default: 14)
         noticeIntervalSeconds = reader.int(forKey: "custos.notice.interval.seconds", default: 5)
+        packageLinkDays = reader.int(forKey: "custos.package.link.days", default: 14)
         var publicURL = reader.string(forKey: "custos.public.url", default: "http://\(host):\(port)")
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
         self.publicURL = publicURL

@@ -8,9 +8,12 @@ public struct AppRequestContext: RequestContext {
     /// The session's CSRF token when the request came with a session cookie.
     public var sessionCSRF: String?
     public var sessionCookie: String?
+    /// The peer's address, for download logs.
+    public var remoteAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are read explicitly with the configured limit (`AppConfiguration.maxRequestBytes`).

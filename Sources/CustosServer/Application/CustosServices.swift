@@ -14,6 +14,8 @@ public struct CustosServices: Sendable {
     /// Customer notices (C5) and the delivery job queue.
     public let notices: NoticeStore
     public let jobs: SQLJobQueue
+    /// The requester's expiring, revocable access to released packages (C3).
+    public let packageLinks: PackageLinkStore
     public let renderer: PageRenderer
     public let limits: DemandLimits
     /// The rulebook every demand is assessed against (issue 3).
@@ -39,6 +41,7 @@ public struct CustosServices: Sendable {
         self.cases = SQLCaseRepository(store: database, noticeReminderLead: TimeInterval(configuration.noticeReminderDays) * 86_400)
         self.notices = NoticeStore(store: database)
         self.jobs = SQLJobQueue(store: database)
+        self.packageLinks = PackageLinkStore(store: database)
         self.directory = SQLDirectoryRepository(store: database)
         self.identity = SQLIdentityRepository(store: database)
         self.renderer = renderer
@@ -124,9 +127,20 @@ public struct CustosServices: Sendable {
     func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
         do {
             let applied = try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
-            guard case .startCollection = event else { return applied }
-            try await buildPackage(caseID: id, by: principal.actor)
-            return try await cases.findCase(id: id) ?? applied
+            switch event {
+            case .startCollection:
+                try await buildPackage(caseID: id, by: principal.actor)
+                return try await cases.findCase(id: id) ?? applied
+            case .release:
+                // C3: the requester gets the package only through its own login, until the link expires.
+                let time = now()
+                _ = try await packageLinks.open(
+                    caseID: id, agencyID: applied.agencyID, at: time,
+                    expiresAt: time.addingTimeInterval(TimeInterval(configuration.packageLinkDays) * 86_400), by: principal.actor.auditName)
+                return applied
+            default:
+                return applied
+            }
         } catch let refusal as WorkflowRefusal {
             throw refusal.problem
         } catch StorageError.notFound {

@@ -40,6 +40,7 @@ struct WebRoutes {
         router.on(.get, "/agency/cases/:id/redirect-letter", .agency, .page) { request, context in try await redirectLetter(request, context, plain: false) }
         router.on(.get, "/agency/cases/:id/redirect-letter.txt", .agency, .page) { request, context in try await redirectLetter(request, context, plain: true) }
         router.on(.post, "/agency/cases/:id/redirect-answer", .agency, .page, use: agencyRedirectAnswer)
+        router.on(.get, "/agency/cases/:id/package", .agency, .page, use: agencyPackage)
         router.on(.get, "/customer", .customer, .page, use: customerPortal)
         router.on(.get, "/customer/documents/:id", .customer, .page, use: customerDownload)
         router.on(.post, "/customer/cases/:id/answer", .customer, .page, use: customerAnswer)
@@ -373,6 +374,34 @@ struct WebRoutes {
             body: body)
     }
 
+    /// The released package for the requester that asked for it (C3): its own login, an open link,
+    /// every download logged with who, when, from where and how many bytes.
+    @Sendable func agencyPackage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "case")
+        guard let subject = try await services.cases.findCase(id: id), AccessScope.canView(subject, as: principal),
+            let link = try await services.packageLinks.link(caseID: id), link.agencyID == principal.agencyID
+        else { throw Problem.notFound("package of case \(id)") }
+        let url = services.packageURL(caseID: id)
+        if let refusal = link.refusal(at: services.now()) {
+            try await services.cases.record(AuditRecord(
+                caseID: id, subject: "case:\(id.uuidString.lowercased())", action: "package.download_refused", outcome: .refused,
+                actor: principal.actor.auditName, at: services.now(), details: ["reason": refusal, "address": context.remoteAddress ?? ""]))
+            throw Problem(.gone, title: "Download no longer available", detail: refusal + "; ask the provider if you still need it")
+        }
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int else {
+            throw Problem.notFound("package of case \(id)")
+        }
+        try await services.recordRead(
+            "package.downloaded", caseID: id, by: principal,
+            details: ["bytes": String(size), "via": "agency portal", "address": context.remoteAddress ?? "", "link": link.id.uuidString.lowercased()])
+        let body = try await FileIO().loadFile(path: url.path, context: context)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(subject.number).zip\"", .cacheControl: "no-store"],
+            body: body)
+    }
+
     /// A stored file as a download that no cache keeps.
     static func download(_ document: DemandDocument, _ bytes: Data) -> Response {
         let safeName = document.filename.replacingOccurrences(of: "\"", with: "")
@@ -426,8 +455,16 @@ struct WebRoutes {
         let agencyID = principal.agencyID!
         let agency = try await services.directory.findAgency(id: agencyID)
         let now = services.now()
-        let rows = try await services.cases.listDemands(agencyID: agencyID).map {
-            CaseRowModel($0.caseRecord, reference: $0.demand.caseReference, now: now)
+        var rows: [CaseRowModel] = []
+        for item in try await services.cases.listDemands(agencyID: agencyID) {
+            var row = CaseRowModel(item.caseRecord, reference: item.demand.caseReference, now: now)
+            if item.caseRecord.state == .released || item.caseRecord.state == .closed,
+                let link = try await services.packageLinks.link(caseID: item.caseRecord.id), link.refusal(at: now) == nil
+            {
+                row.packagePath = "/agency/cases/\(item.caseRecord.id.uuidString.lowercased())/package"
+                row.packageUntil = Timestamp.format(link.expiresAt)
+            }
+            rows.append(row)
         }
         return try render("agency_demands", "Your demands", context, AgencyDemandsModel(agencyName: agency?.name ?? "", rows: rows), flash: request.uri.queryParameters.get("flash"))
     }

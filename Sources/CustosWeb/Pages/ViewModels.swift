@@ -30,6 +30,9 @@ public struct CaseRowModel: Sendable {
     public var reference: String
     /// For the agency: the redirect letter, when the case has one (C4).
     public var letterPath: String?
+    /// For the agency: its released package's download, while the link is open (C3).
+    public var packagePath: String?
+    public var packageUntil: String?
     /// For the agency: when its answer to the redirect is due, while it is open (C4).
     public var redirectAnswerDue: String?
     /// Staff only: the customer objected and no reviewer has dealt with it yet (C8).
