@@ -87,6 +87,10 @@ import Testing
                 #expect(response.status == .ok)
             }
             let link = try #require(try await services.packageLinks.link(caseID: subject.id))
+            // opened in the release event's own transaction: its entry directly follows case.release
+            let actions = try await services.cases.timeline(caseID: subject.id).map(\.record.action)
+            let released = try #require(actions.firstIndex(of: "case.release"))
+            #expect(actions.dropFirst(released + 1).first == "package.link_opened")
             #expect(abs(link.expiresAt.timeIntervalSince(link.createdAt) - 14 * 86_400) < 1)
             let list = try await client.execute(uri: "/agency/demands", method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { String(buffer: $0.body) }
             #expect(list.contains(agencyPath))

@@ -23,6 +23,8 @@ public enum CaseEffect: Equatable, Sendable {
     case planCustomerNotice(Case)
     /// E9: the emergency is over; notices held for it may go out.
     case emergencyEnded(caseID: UUID)
+    /// C3: the package was released; open the requester's expiring download in the same transaction.
+    case openPackageLink(caseID: UUID, agencyID: UUID)
 }
 
 /// Why the workflow turned an event down. Every refusal carries a reason a person can act on.

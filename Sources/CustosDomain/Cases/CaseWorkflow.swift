@@ -261,6 +261,7 @@ public enum CaseWorkflow {
                 throw WorkflowRefusal(.guardFailed, "release needs an approved scope")
             }
             next.state = .released
+            effects.append(.openPackageLink(caseID: current.id, agencyID: current.agencyID))
             message("Production released", "A production package for the approved scope (\(scope.map(\.rawValue).joined(separator: ", "))) is available.")
         case .reassess(let assessment):
             next.assessment = assessment

@@ -38,7 +38,9 @@ public struct CustosServices: Sendable {
         self.rulebook = rulebook
         self.configuration = configuration
         self.database = database
-        self.cases = SQLCaseRepository(store: database, noticeReminderLead: TimeInterval(configuration.noticeReminderDays) * 86_400)
+        self.cases = SQLCaseRepository(
+            store: database, noticeReminderLead: TimeInterval(configuration.noticeReminderDays) * 86_400,
+            packageLinkLifetime: TimeInterval(configuration.packageLinkDays) * 86_400)
         self.notices = NoticeStore(store: database)
         self.jobs = SQLJobQueue(store: database)
         self.packageLinks = PackageLinkStore(store: database)
@@ -127,20 +129,9 @@ public struct CustosServices: Sendable {
     func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
         do {
             let applied = try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
-            switch event {
-            case .startCollection:
-                try await buildPackage(caseID: id, by: principal.actor)
-                return try await cases.findCase(id: id) ?? applied
-            case .release:
-                // C3: the requester gets the package only through its own login, until the link expires.
-                let time = now()
-                _ = try await packageLinks.open(
-                    caseID: id, agencyID: applied.agencyID, at: time,
-                    expiresAt: time.addingTimeInterval(TimeInterval(configuration.packageLinkDays) * 86_400), by: principal.actor.auditName)
-                return applied
-            default:
-                return applied
-            }
+            guard case .startCollection = event else { return applied }
+            try await buildPackage(caseID: id, by: principal.actor)
+            return try await cases.findCase(id: id) ?? applied
         } catch let refusal as WorkflowRefusal {
             throw refusal.problem
         } catch StorageError.notFound {

@@ -366,12 +366,7 @@ struct WebRoutes {
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int
         else { throw Problem.notFound("package of case \(id)") }
         try await services.recordRead("package.downloaded", caseID: id, by: principal, details: ["bytes": String(size), "via": "console"])
-        // Streamed from disk in chunks, so a large package never sits in memory.
-        let body = try await FileIO().loadFile(path: url.path, context: context)
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(subject.number).zip\"", .cacheControl: "no-store"],
-            body: body)
+        return try await packageDownload(url, named: subject.number, context: context)
     }
 
     /// The released package for the requester that asked for it (C3): its own login, an open link,
@@ -395,11 +390,15 @@ struct WebRoutes {
         try await services.recordRead(
             "package.downloaded", caseID: id, by: principal,
             details: ["bytes": String(size), "via": "agency portal", "address": context.remoteAddress ?? "", "link": link.id.uuidString.lowercased()])
-        let body = try await FileIO().loadFile(path: url.path, context: context)
-        return Response(
+        return try await packageDownload(url, named: subject.number, context: context)
+    }
+
+    /// A package ZIP streamed from disk in chunks, so a large package never sits in memory.
+    func packageDownload(_ url: URL, named number: String, context: AppRequestContext) async throws -> Response {
+        Response(
             status: .ok,
-            headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(subject.number).zip\"", .cacheControl: "no-store"],
-            body: body)
+            headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(number).zip\"", .cacheControl: "no-store"],
+            body: try await FileIO().loadFile(path: url.path, context: context))
     }
 
     /// A stored file as a download that no cache keeps.

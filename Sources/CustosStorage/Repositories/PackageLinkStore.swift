@@ -16,19 +16,31 @@ public struct PackageLinkStore: Sendable {
     public func open(caseID: UUID, agencyID: UUID, at time: Date, expiresAt: Date, by actor: String) async throws -> PackageLink {
         let isPostgres = store.location.isPostgres
         return try await store.database.transaction { tx in
-            let row = try await PackageLinkRow.query(on: tx).filter(\.$caseID == caseID).first() ?? PackageLinkRow()
-            if row.id == nil { row.id = UUID() }
-            row.caseID = caseID
-            row.agencyID = agencyID
-            row.createdAt = time
-            row.expiresAt = expiresAt
-            row.revokedAt = nil
-            try await row.save(on: tx)
-            try await AuditWriter.append([AuditRecord(
-                caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "package.link_opened", actor: actor, at: time,
-                details: ["expiresAt": Timestamp.format(expiresAt)])], on: tx, isPostgres: isPostgres)
+            let record = try await Self.open(caseID: caseID, agencyID: agencyID, at: time, expiresAt: expiresAt, actor: actor, on: tx)
+            try await AuditWriter.append([record], on: tx, isPostgres: isPostgres)
+            guard let row = try await PackageLinkRow.query(on: tx).filter(\.$caseID == caseID).first() else {
+                throw StorageError.notFound("package link of case \(caseID)")
+            }
             return row.domain()
         }
+    }
+
+    /// Writes the link inside the caller's transaction and returns its audit record (the release
+    /// event's transaction appends it with the case's own entries).
+    static func open(
+        caseID: UUID, agencyID: UUID, at time: Date, expiresAt: Date, actor: String, on database: any Database
+    ) async throws -> AuditRecord {
+        let row = try await PackageLinkRow.query(on: database).filter(\.$caseID == caseID).first() ?? PackageLinkRow()
+        if row.id == nil { row.id = UUID() }
+        row.caseID = caseID
+        row.agencyID = agencyID
+        row.createdAt = time
+        row.expiresAt = expiresAt
+        row.revokedAt = nil
+        try await row.save(on: database)
+        return AuditRecord(
+            caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "package.link_opened", actor: actor, at: time,
+            details: ["expiresAt": Timestamp.format(expiresAt)])
     }
 
     /// Revokes the requester's access; false when there was no open link.

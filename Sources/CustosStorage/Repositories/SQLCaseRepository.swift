@@ -10,7 +10,14 @@ public struct SQLCaseRepository: CaseRepository {
     /// How long before a dated bar lapses staff are reminded to check for a renewal.
     let noticeReminderLead: TimeInterval
 
-    public init(store: CustosDatabase, noticeReminderLead: TimeInterval = NoticePlanner.defaultReminderLead) {
+    /// How long a released package's download stays open (C3).
+    let packageLinkLifetime: TimeInterval
+
+    public init(
+        store: CustosDatabase, noticeReminderLead: TimeInterval = NoticePlanner.defaultReminderLead,
+        packageLinkLifetime: TimeInterval = 14 * 86_400
+    ) {
+        self.packageLinkLifetime = packageLinkLifetime
         self.store = store
         self.noticeReminderLead = noticeReminderLead
     }
@@ -27,6 +34,7 @@ public struct SQLCaseRepository: CaseRepository {
         }
         let isPostgres = self.isPostgres
         let reminderLead = noticeReminderLead
+        let linkLifetime = packageLinkLifetime
         do {
             return try await store.database.transaction { tx in
                 let demandRow = DemandRow()
@@ -54,7 +62,7 @@ public struct SQLCaseRepository: CaseRepository {
                     demand, customer: customer, assessment: assessment, caseID: UUID(), number: number, at: time,
                     by: submitter.actor)
                 try await CaseRow(opened).create(on: tx)
-                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead)
+                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)
                 return DemandSubmission(demand: demand, caseRecord: opened, isReplay: false)
             }
         } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
@@ -92,7 +100,8 @@ public struct SQLCaseRepository: CaseRepository {
     }
 
     static func persist(
-        _ effects: [CaseEffect], on database: any Database, isPostgres: Bool, at time: Date, reminderLead: TimeInterval
+        _ effects: [CaseEffect], on database: any Database, isPostgres: Bool, at time: Date, reminderLead: TimeInterval,
+        linkLifetime: TimeInterval
     ) async throws {
         var audits: [AuditRecord] = []
         for effect in effects {
@@ -112,6 +121,10 @@ public struct SQLCaseRepository: CaseRepository {
                 try await NoticeRow(notice).create(on: database)
                 audits.append(NoticeStore.auditRecord(notice, action: "notice.\(notice.state.rawValue)", at: time))
                 if notice.state == .due { try await NoticeStore.enqueue(notice, on: database, at: time) }
+            case .openPackageLink(let caseID, let agencyID):
+                audits.append(try await PackageLinkStore.open(
+                    caseID: caseID, agencyID: agencyID, at: time, expiresAt: time.addingTimeInterval(linkLifetime), actor: Actor.system.auditName,
+                    on: database))
             case .emergencyEnded(let caseID):
                 guard let row = try await NoticeRow.query(on: database).filter(\.$caseID == caseID).first(),
                     let released = NoticePlanner.releaseIfLapsed(try row.domain(), emergencyOver: true, at: time)
@@ -148,6 +161,7 @@ public struct SQLCaseRepository: CaseRepository {
     ) async throws -> Case {
         let isPostgres = self.isPostgres
         let reminderLead = noticeReminderLead
+        let linkLifetime = packageLinkLifetime
         let outcome: Result<Case, WorkflowRefusal> = try await store.database.transaction { tx in
             if isPostgres {
                 try await (tx as! any SQLDatabase).raw("SELECT id FROM cases WHERE id = \(bind: caseID) FOR UPDATE").run()
@@ -160,7 +174,7 @@ public struct SQLCaseRepository: CaseRepository {
                 let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor)
                 try row.copy(from: next)
                 try await row.update(on: tx)
-                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead)
+                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)
                 if case .customerAnswer(_, _, let attachments) = event {
                     for attachment in attachments {
                         guard let bytes = attachmentBytes[attachment.id] else {
