@@ -39,6 +39,8 @@ import Testing
         case .endEmergency: (.endEmergency(note: "person found safe"), Fixture.reviewer.actor)
         case .customerAnswer: (.customerAnswer(.consent, note: nil), Fixture.customer.actor)
         case .dismissObjection: (.dismissObjection(note: "the order is narrow and valid"), Fixture.reviewer.actor)
+        case .renewPreservation: (.renewPreservation(note: "renewed request of 3 May"), Fixture.reviewer.actor)
+        case .recordFollowUp: (.recordFollowUp(received: true, reference: "Warrant 26-MJ-0042", note: nil), Fixture.reviewer.actor)
         }
     }
 
@@ -58,6 +60,13 @@ import Testing
             ]
         }
         if state == .closed { subject.outcome = .withdrawn }
+        if kind == .beginPreservation { subject.isPreservation = true }
+        if kind == .renewPreservation {
+            subject.isPreservation = true
+            subject.preservedUntil = Fixture.t0.addingTimeInterval(90 * 86400)
+            subject.assessment?.deadlines.append(AssessedDeadline.preservation(renewal: DeadlineRenewal(amountDays: 90, times: 1, citation: "18 U.S.C. § 2703(f)(2)")))
+        }
+        if kind == .recordFollowUp { subject.followUp = FollowUpProcess(dueAt: Fixture.t0.addingTimeInterval(86400), basis: "policy") }
         if kind == .dismissObjection {
             subject.customerAnswer = CustomerAnswerRecord(answer: .object, note: "wrong account", by: "customer", at: Fixture.t0)
         }

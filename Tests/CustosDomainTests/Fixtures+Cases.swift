@@ -45,3 +45,13 @@ enum Fixture {
         ).0
     }
 }
+
+extension AssessedDeadline {
+    /// A § 2703(f)-like preservation expiry 90 days after `Fixture.t0`.
+    static func preservation(renewal: DeadlineRenewal?) -> AssessedDeadline {
+        AssessedDeadline(
+            kind: "preservation_expiry", due: Fixture.t0.addingTimeInterval(90 * 86400), rule: "us.2703f.preserve", amount: 90, unit: .calendarDays,
+            regime: .duration, calendar: "US", timeZone: "America/New_York", local: "", covered: true, fromRequester: false,
+            citation: "18 U.S.C. § 2703(f)", renewal: renewal)
+    }
+}

@@ -40,9 +40,23 @@ import Testing
             try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "start_collection"}"#)) { response throws in
                 #expect(response.status == .ok)
                 let body = try ServerTests.json(response.body)
-                #expect(body["state"] as? String == "ready_for_release", "\(body)")
+                #expect(body["state"] as? String == "collecting", "\(body)")
             }
+            // start_collection queued the build in its own transaction; the case page says so and reloads itself
+            let caseURI = "/staff/cases/\(subject.id.uuidString.lowercased())"
+            let queued = try await ServerTests.consolePage(caseURI, client: client, services: services, roles: [.approver])
+            #expect(queued.contains(#"id="package-queued""#) && queued.contains(#"http-equiv="refresh""#))
+            try await client.execute(uri: "/api/v1/cases/\(subject.id.uuidString.lowercased())/production", method: .get, headers: ServerTests.headers(token)) { response throws in
+                let packages = try ServerTests.json(response.body)["packages"] as? [[String: Any]]
+                #expect(packages?.first?["status"] as? String == "queued", "\(String(describing: packages))")
+            }
+            // the package runner builds it
+            let report0 = try await PackageRunner(services: services).tick(at: services.now())
+            #expect(report0.built == 1)
             let stored = try #require(try await services.cases.findCase(id: subject.id))
+            #expect(stored.state == .readyForRelease)
+            let record = try #require(try await services.packages.record(caseID: subject.id, purpose: .production))
+            #expect(record.status == .built && record.files == 1 && record.recordsRead == 2 && record.recordsExpected == 2)
             #expect(stored.recordsCollected == 1)
             let report = PackageVerifier.verify(services.packageURL(caseID: subject.id), publicKey: services.signingKey.publicKey)
             #expect(report.isValid, "\(report.problems)")

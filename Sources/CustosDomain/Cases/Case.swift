@@ -150,6 +150,27 @@ public struct VerificationCheck: Codable, Equatable, Sendable {
     public var at: Date
 }
 
+/// The follow-up legal process owed after an emergency disclosure (legal-rules.md §6.3 E8;
+/// Reg. (EU) 2023/1543 Art. 4(5) for unvalidated emergency orders): when it is due and how it ended.
+public struct FollowUpProcess: Codable, Equatable, Sendable {
+    public var dueAt: Date
+    /// Where the due date comes from (a rulebook rule id, or `policy`).
+    public var basis: String
+    public var resolvedAt: Date?
+    /// True when the process arrived; false when the reviewer recorded that it never came.
+    public var received: Bool?
+    public var reference: String?
+    public var note: String?
+    public var by: String?
+
+    public init(dueAt: Date, basis: String) {
+        self.dueAt = dueAt
+        self.basis = basis
+    }
+
+    public var isResolved: Bool { resolvedAt != nil }
+}
+
 /// The life of one demand: its state plus every parallel fact the guards need.
 public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var id: UUID
@@ -181,6 +202,10 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var releaseApprovals: [Approval]
     public var recordsCollected: Int?
     public var preservedUntil: Date?
+    /// Renewals of the preservation granted so far (§ 2703(f)(2) and Art. 11(1) allow one).
+    public var preservationRenewals: Int?
+    /// E8: after an emergency release, the follow-up legal process the requester owes.
+    public var followUp: FollowUpProcess?
     public var closingReason: String?
     /// When staff marked the emergency over (E9); notices held for it are released then.
     public var emergencyEndedAt: Date?
@@ -240,6 +265,28 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     /// The requester was sent to the customer and has not answered the letter by its date (C4).
     public func isRedirectAnswerOverdue(at time: Date) -> Bool {
         state == .redirectPending && (redirectAnswerDueAt.map { $0 < time } ?? false)
+    }
+
+    /// An emergency disclosure whose follow-up legal process is overdue and unresolved (E8).
+    public func isFollowUpOverdue(at time: Date) -> Bool {
+        guard let followUp, !followUp.isResolved else { return false }
+        return followUp.dueAt < time
+    }
+
+    /// A demand to preserve, not to disclose: flagged so by the requester, or by the rulebook
+    /// for its instrument (§ 2703(f) letter, EPOC-PR, Marco Civil Art. 13 request).
+    public var isPreservationDemand: Bool {
+        isPreservation || assessment?.flags.contains(.preservationOnly) == true
+    }
+
+    /// The rulebook's preservation expiry for this demand, with its renewal terms.
+    public var preservationDeadline: AssessedDeadline? {
+        assessment?.deadlines.filter { $0.kind == "preservation_expiry" }.min { $0.due < $1.due }
+    }
+
+    /// The latest result of each verification check by name.
+    public func latestCheck(named name: String) -> VerificationCheck? {
+        checks.last { $0.name == name }
     }
 
     /// Enterprise customers answer for themselves, so C4 asks for a redirect first.

@@ -25,6 +25,9 @@ public enum CaseEffect: Equatable, Sendable {
     case emergencyEnded(caseID: UUID)
     /// C3: the package was released; open the requester's expiring download in the same transaction.
     case openPackageLink(caseID: UUID, agencyID: UUID)
+    /// Collection started (production) or a preservation began: queue the package build in the
+    /// same transaction, so a crash never loses it.
+    case buildPackage(caseID: UUID, purpose: PackagePurpose, requestedBy: String)
 }
 
 /// Why the workflow turned an event down. Every refusal carries a reason a person can act on.

@@ -40,7 +40,11 @@ public enum CaseEvent: Equatable, Sendable {
     case agencyAnswer(AgencyAnswer, note: String?)
     case fileChallenge(kind: ChallengeKind, court: String, grounds: String, deadline: Date?)
     case challengeDecided(demandUpheld: Bool, note: String?)
-    case beginPreservation(until: Date)
+    /// Freeze a snapshot of the demand's scope until `until`, or until the rulebook's
+    /// preservation expiry when nil (18 U.S.C. § 2703(f)(1); Reg. (EU) 2023/1543 Art. 11(1)).
+    case beginPreservation(until: Date?)
+    /// The requester renewed its preservation request: extend once by the rulebook's renewal.
+    case renewPreservation(note: String?)
     case preservationEnded(followUpReceived: Bool)
     case approveScope(categories: [DataCategory], excuse: RedirectExcuse?)
     case startCollection
@@ -57,6 +61,9 @@ public enum CaseEvent: Equatable, Sendable {
     case customerAnswer(CustomerAnswer, note: String?, attachments: [DemandDocument] = [])
     /// A reviewer decides not to challenge after a customer objection, with the reasons (C8).
     case dismissObjection(note: String)
+    /// E8: the follow-up legal process for an emergency disclosure arrived (with its reference),
+    /// or never came (with a note on the escalation).
+    case recordFollowUp(received: Bool, reference: String?, note: String?)
 
     /// The wire and audit name of the event.
     public var kind: Kind {
@@ -74,6 +81,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .fileChallenge: .fileChallenge
         case .challengeDecided: .challengeDecided
         case .beginPreservation: .beginPreservation
+        case .renewPreservation: .renewPreservation
         case .preservationEnded: .preservationEnded
         case .approveScope: .approveScope
         case .startCollection: .startCollection
@@ -86,6 +94,7 @@ public enum CaseEvent: Equatable, Sendable {
         case .endEmergency: .endEmergency
         case .customerAnswer: .customerAnswer
         case .dismissObjection: .dismissObjection
+        case .recordFollowUp: .recordFollowUp
         }
     }
 
@@ -103,6 +112,7 @@ public enum CaseEvent: Equatable, Sendable {
         case fileChallenge = "file_challenge"
         case challengeDecided = "challenge_decided"
         case beginPreservation = "begin_preservation"
+        case renewPreservation = "renew_preservation"
         case preservationEnded = "preservation_ended"
         case approveScope = "approve_scope"
         case startCollection = "start_collection"
@@ -115,6 +125,7 @@ public enum CaseEvent: Equatable, Sendable {
         case endEmergency = "end_emergency"
         case customerAnswer = "customer_answer"
         case dismissObjection = "dismiss_objection"
+        case recordFollowUp = "record_follow_up"
 
         public var label: String { rawValue.replacingOccurrences(of: "_", with: " ").capitalized }
     }
@@ -135,7 +146,8 @@ public enum CaseEvent: Equatable, Sendable {
         case .fileChallenge(let kind, let court, let grounds, let deadline):
             ["kind": kind.rawValue, "court": court, "grounds": grounds, "deadline": deadline.map(Timestamp.format) ?? ""]
         case .challengeDecided(let upheld, let note): ["demandUpheld": String(upheld), "note": note ?? ""]
-        case .beginPreservation(let until): ["until": Timestamp.format(until)]
+        case .beginPreservation(let until): ["until": until.map(Timestamp.format) ?? ""]
+        case .renewPreservation(let note): ["note": note ?? ""]
         case .preservationEnded(let followUp): ["followUpReceived": String(followUp)]
         case .approveScope(let categories, let excuse):
             ["categories": categories.map(\.rawValue).joined(separator: ","), "excuse": excuse?.rawValue ?? ""]
@@ -147,6 +159,8 @@ public enum CaseEvent: Equatable, Sendable {
             // The entry names each attachment with its hash, so the record proves what the customer sent.
             ["answer": answer.rawValue, "note": note ?? "", "attachments": attachments.map { "\($0.filename) sha256:\($0.sha256)" }.joined(separator: "; ")]
         case .dismissObjection(let note): ["note": note]
+        case .recordFollowUp(let received, let reference, let note):
+            ["received": String(received), "reference": reference ?? "", "note": note ?? ""]
         case .beginVerification, .verificationPassed, .beginReview, .startCollection, .approveRelease, .release, .close:
             [:]
         }

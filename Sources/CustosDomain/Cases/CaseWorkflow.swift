@@ -18,7 +18,8 @@ public enum CaseWorkflow {
     public static func senders(of kind: CaseEvent.Kind) -> [Sender] {
         switch kind {
         case .beginVerification, .recordCheck, .verificationPassed, .verificationFailed: [.staff(.intake)]
-        case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation:
+        case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation, .renewPreservation,
+            .recordFollowUp:
             [.staff(.reviewer)]
         case .preservationEnded, .close, .reassess: [.staff(.reviewer), .system]
         case .endEmergency: [.staff(.reviewer)]
@@ -42,7 +43,8 @@ public enum CaseWorkflow {
         case .reject: [.inReview, .challenged]
         case .agencyAnswer: [.redirectPending]
         case .challengeDecided: [.challenged]
-        case .preservationEnded: [.preserving]
+        case .preservationEnded, .renewPreservation: [.preserving]
+        case .recordFollowUp: [.released]
         case .startCollection: [.scopeApproved]
         case .collectionFinished: [.collecting]
         case .approveRelease, .release: [.readyForRelease]
@@ -80,7 +82,7 @@ public enum CaseWorkflow {
 
     /// Applies one event. Throws a `WorkflowRefusal` with a reason when the event is not accepted.
     public static func apply(
-        _ event: CaseEvent, to current: Case, at time: Date, by actor: Actor
+        _ event: CaseEvent, to current: Case, at time: Date, by actor: Actor, policy: WorkflowPolicy = .standard
     ) throws(WorkflowRefusal) -> (Case, [CaseEffect]) {
         let kind = event.kind
         guard !current.isClosed else {
@@ -198,9 +200,36 @@ public enum CaseWorkflow {
                 message("Demand set aside", "The court set the demand aside. \(note ?? "")")
             }
         case .beginPreservation(let until):
+            guard current.isPreservationDemand else {
+                throw WorkflowRefusal(.guardFailed, "begin_preservation is for preservation demands; this demand asks for disclosure")
+            }
+            // The rulebook's expiry (US 90 days, § 2703(f)(1); EU 60 days, Art. 11(1)) unless the
+            // reviewer sets the date the requester's letter states.
+            guard let until = until ?? current.preservationDeadline?.due else {
+                throw WorkflowRefusal(.guardFailed, "begin_preservation needs an end date: no rule sets one for this demand")
+            }
             guard until > time else { throw WorkflowRefusal(.guardFailed, "preservation must end in the future") }
             next.preservedUntil = until
+            next.preservationRenewals = 0
             next.state = .preserving
+            extraDetails["until"] = Timestamp.format(until)
+            effects.append(.buildPackage(caseID: current.id, purpose: .preservation, requestedBy: actorName))
+        case .renewPreservation:
+            guard let deadline = current.preservationDeadline, let renewal = deadline.renewal else {
+                throw WorkflowRefusal(.guardFailed, "no rule allows this preservation to be renewed")
+            }
+            let used = current.preservationRenewals ?? 0
+            guard used < renewal.times else {
+                throw WorkflowRefusal(.guardFailed, "the preservation was already renewed \(used) time(s); \(renewal.citation) allows \(renewal.times)")
+            }
+            guard let until = current.preservedUntil else { throw WorkflowRefusal(.guardFailed, "the preservation has no end date") }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: deadline.timeZone) ?? TimeZone(identifier: "UTC")!
+            let extended = calendar.date(byAdding: .day, value: renewal.amountDays, to: until) ?? until
+            next.preservedUntil = extended
+            next.preservationRenewals = used + 1
+            extraDetails["until"] = Timestamp.format(extended)
+            extraDetails["citation"] = renewal.citation
         case .preservationEnded(let followUpReceived):
             if followUpReceived {
                 next.state = .inReview
@@ -229,6 +258,7 @@ public enum CaseWorkflow {
             extraDetails["approvals"] = String(next.scopeApprovals.count)
         case .startCollection:
             next.state = .collecting
+            effects.append(.buildPackage(caseID: current.id, purpose: .production, requestedBy: actorName))
         case .collectionFinished(let count):
             guard count >= 0 else { throw WorkflowRefusal(.guardFailed, "record count cannot be negative") }
             next.recordsCollected = count
@@ -259,6 +289,21 @@ public enum CaseWorkflow {
             }
             guard let scope = current.approvedScope, !scope.isEmpty else {
                 throw WorkflowRefusal(.guardFailed, "release needs an approved scope")
+            }
+            if current.isEmergency {
+                // legal-rules.md §6.3 E2/E7: an emergency is released only after an out-of-band
+                // callback and a supervisor's confirmation, each recorded as a passing check.
+                let missing = WorkflowPolicy.emergencyReleaseChecks.filter { current.latestCheck(named: $0)?.passed != true }
+                guard missing.isEmpty else {
+                    throw WorkflowRefusal(.guardFailed, "an emergency release needs passing checks: \(missing.joined(separator: ", ")) (legal-rules.md §6.3 E2)")
+                }
+                // E8 / Art. 4(5): the follow-up process falls due from now; the rulebook's date when it sets one.
+                if let ruled = current.assessment?.deadlines.first(where: { $0.kind == "ex_post_validation" }) {
+                    next.followUp = FollowUpProcess(dueAt: max(ruled.due, time), basis: ruled.rule)
+                } else {
+                    next.followUp = FollowUpProcess(dueAt: time.addingTimeInterval(policy.emergencyFollowUp), basis: "policy")
+                }
+                extraDetails["followUpDue"] = Timestamp.format(next.followUp!.dueAt)
             }
             next.state = .released
             effects.append(.openPackageLink(caseID: current.id, agencyID: current.agencyID))
@@ -304,7 +349,26 @@ public enum CaseWorkflow {
             effects.append(.emergencyEnded(caseID: current.id))
         case .withdraw(let reason):
             close(.withdrawn, reason: reason ?? "withdrawn by the requester")
+        case .recordFollowUp(let received, let reference, let note):
+            guard var followUp = current.followUp else {
+                throw WorkflowRefusal(.guardFailed, "no follow-up legal process is owed on this case")
+            }
+            guard !followUp.isResolved else { throw WorkflowRefusal(.guardFailed, "the follow-up process was already recorded") }
+            if received {
+                followUp.reference = try required(reference, "reference of the follow-up process")
+            } else {
+                followUp.note = try required(note, "note on the escalation (the follow-up process never came)")
+            }
+            followUp.received = received
+            followUp.resolvedAt = time
+            followUp.by = actorName
+            followUp.note = note ?? followUp.note
+            next.followUp = followUp
         case .close:
+            // E8: an emergency disclosure stays open until its follow-up process is accounted for.
+            if let followUp = current.followUp, !followUp.isResolved {
+                throw WorkflowRefusal(.guardFailed, "record the follow-up legal process (or that it never came) before closing this emergency")
+            }
             close(current.approvedScope?.contains(.content) == true ? .content : .nonContent, reason: "production released")
         }
 

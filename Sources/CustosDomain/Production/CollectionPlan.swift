@@ -86,6 +86,22 @@ public struct CollectionPlan: Codable, Equatable, Sendable {
             asked: asked.sorted(), allowed: allowed.sorted(), approved: approved.sorted())
     }
 
+    /// The snapshot plan of a preservation demand: what it names (its categories, accounts and
+    /// window), minus key material. Nothing is approved for disclosure, so nothing is; the
+    /// snapshot is kept until expiry and never reaches the requester (18 U.S.C. § 2703(f);
+    /// Reg. (EU) 2023/1543 Art. 11).
+    public static func preservation(for subject: Case, demand: Demand, accounts: [String]) throws(PlanError) -> CollectionPlan {
+        guard subject.isPreservationDemand else { throw PlanError("the demand is not a preservation demand") }
+        let asked = Set(demand.categories)
+        let categories = asked.subtracting([.encryptionKeys]).sorted()
+        guard !categories.isEmpty else { throw PlanError("the demand names nothing that may be preserved") }
+        let named = Array(Set(accounts)).sorted()
+        guard !named.isEmpty else { throw PlanError("the demand's targets name no account of this provider") }
+        return CollectionPlan(
+            caseID: subject.id, caseNumber: subject.number, accounts: named, categories: categories, window: demand.window,
+            asked: asked.sorted(), allowed: subject.assessment?.approvableCategories.sorted() ?? [], approved: [])
+    }
+
     /// Why `record` must stay out of the package, or nil when it is in scope.
     public func cut(_ record: CustomerRecord) -> ScopeCut? {
         if record.category == .encryptionKeys { return .keyMaterial }

@@ -65,6 +65,8 @@ public struct ProductionManifest: Codable, Equatable, Sendable {
     }
 
     public var format: String
+    /// `preservation` for a preservation snapshot (kept, never disclosed); absent for a production.
+    public var purpose: PackagePurpose?
     public var caseID: UUID
     public var caseNumber: String
     public var instrument: String

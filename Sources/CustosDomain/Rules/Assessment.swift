@@ -102,6 +102,28 @@ public struct AssessedDeadline: Codable, Equatable, Sendable {
     public var fromRequester: Bool
     public var citation: String
     public var note: String?
+    /// The extension the rule allows (preservation renewals); nil when none.
+    public var renewal: DeadlineRenewal?
+
+    public init(
+        kind: String, due: Date, rule: String, amount: Int, unit: PeriodUnit, regime: CountingRegime, calendar: String, timeZone: String,
+        local: String, covered: Bool, fromRequester: Bool, citation: String, note: String? = nil, renewal: DeadlineRenewal? = nil
+    ) {
+        self.kind = kind
+        self.due = due
+        self.rule = rule
+        self.amount = amount
+        self.unit = unit
+        self.regime = regime
+        self.calendar = calendar
+        self.timeZone = timeZone
+        self.local = local
+        self.covered = covered
+        self.fromRequester = fromRequester
+        self.citation = citation
+        self.note = note
+        self.renewal = renewal
+    }
 }
 
 public struct NoticeAssessment: Codable, Equatable, Sendable {

@@ -161,13 +161,13 @@ extension Rulebook {
             return AssessedDeadline(
                 kind: spec.kind, due: stated, rule: rule.id, amount: spec.amount, unit: spec.unit, regime: spec.regime,
                 calendar: calendar.id, timeZone: calendar.timeZone.identifier, local: calendar.localTime(stated), covered: true,
-                fromRequester: true, citation: rule.citation, note: "the return date stated on the process")
+                fromRequester: true, citation: rule.citation, note: "the return date stated on the process", renewal: spec.renewal)
         }
         let (due, covered) = calendar.deadline(from: demand.receivedAt, amount: spec.amount, unit: spec.unit, regime: spec.regime)
         return AssessedDeadline(
             kind: spec.kind, due: due, rule: rule.id, amount: spec.amount, unit: spec.unit, regime: spec.regime,
             calendar: calendar.id, timeZone: calendar.timeZone.identifier, local: calendar.localTime(due), covered: covered,
-            fromRequester: false, citation: rule.citation, note: spec.note)
+            fromRequester: false, citation: rule.citation, note: spec.note, renewal: spec.renewal)
     }
 
     private func notice(applicable: [Rule], demand: Demand) -> NoticeAssessment {

@@ -348,6 +348,8 @@ public struct DeadlineSpec: Codable, Equatable, Sendable {
     /// Use the date the requester states on the process instead, when it gives one.
     public var preferRequesterDate: Bool?
     public var note: String?
+    /// How far the obligation may be extended, and how often (a preservation's renewal).
+    public var renewal: DeadlineRenewal?
 
     public init(
         kind: String, amount: Int, unit: PeriodUnit, regime: CountingRegime, calendar: String? = nil,
@@ -361,6 +363,21 @@ public struct DeadlineSpec: Codable, Equatable, Sendable {
         self.when = when
         self.preferRequesterDate = preferRequesterDate
         self.note = note
+    }
+}
+
+/// An extension the law allows of a running obligation: `times` more periods of `amount` days,
+/// each on the requester's renewed request (18 U.S.C. § 2703(f)(2): one more 90 days;
+/// Reg. (EU) 2023/1543 Art. 11(1): one more 30 days).
+public struct DeadlineRenewal: Codable, Equatable, Sendable {
+    public var amountDays: Int
+    public var times: Int
+    public var citation: String
+
+    public init(amountDays: Int, times: Int, citation: String) {
+        self.amountDays = amountDays
+        self.times = times
+        self.citation = citation
     }
 }
 

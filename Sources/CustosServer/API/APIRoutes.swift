@@ -1,6 +1,7 @@
 import HTTPTypes
 import Crypto
 import CustosDomain
+import CustosStorage
 import Foundation
 import Hummingbird
 
@@ -30,6 +31,7 @@ struct APIRoutes {
         router.on(.get, "/api/v1/cases/:id", .staff([]), .api, use: showCase)
         router.on(.post, "/api/v1/cases/:id/events", .staff([]), .api, use: staffEvent)
         router.on(.post, "/api/v1/cases/:id/production", .staff([.custodian]), .api, use: buildProduction)
+        router.on(.get, "/api/v1/cases/:id/production", .staff([]), .api, use: productionStatus)
         router.on(.post, "/api/v1/cases/:id/production/revoke", .staff([.reviewer, .approver]), .api, use: revokeProduction)
     }
 
@@ -141,22 +143,34 @@ struct APIRoutes {
         return try .json(detail)
     }
 
-    /// Builds the package of a case in `collecting` again (a failed build's retry); custodians only.
+    /// Queues the package build of a case in `collecting` again (a failed build's retry);
+    /// custodians only. The package runner builds it; `GET` on the same path shows the progress.
     @Sendable func buildProduction(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try Self.uuid(context, "case")
-        let result = try await services.buildPackage(caseID: id, by: context.principal!.actor)
-        struct Built: Encodable {
-            var caseNumber: String
-            var files: Int
-            var packageBytes: Int
-            var merkleRoot: String
-            var signingKeyID: String
-            var cut: [String: Int]
+        guard let subject = try await services.cases.findCase(id: id) else { throw Problem.notFound("case \(id)") }
+        guard subject.state == .collecting else {
+            throw Problem(.conflict, title: "Not collecting", detail: "case \(subject.number) is \(subject.state.rawValue); a package is built after start_collection")
         }
-        let manifest = result.manifest
-        return try .json(Built(
-            caseNumber: manifest.caseNumber, files: manifest.files.count, packageBytes: result.packageBytes, merkleRoot: manifest.merkleRoot,
-            signingKeyID: manifest.signingKeyID, cut: manifest.cut))
+        do {
+            try await services.packages.requeue(caseID: id, purpose: .production, by: context.principal!.actor.auditName, at: services.now())
+        } catch StorageError.conflict(let message) {
+            throw Problem(.conflict, title: "Already building", detail: message)
+        }
+        var response = try Response.json(PackageStatus(try await services.packages.record(caseID: id, purpose: .production)!))
+        response.status = .accepted
+        return response
+    }
+
+    /// Where the case's packages stand: queued, building (records read of expected), built
+    /// (files, bytes, Merkle root), failed (why) or deleted (when and why).
+    @Sendable func productionStatus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try Self.uuid(context, "case")
+        guard try await services.cases.findCase(id: id) != nil else { throw Problem.notFound("case \(id)") }
+        var statuses: [PackageStatus] = []
+        for purpose in PackagePurpose.allCases {
+            if let record = try await services.packages.record(caseID: id, purpose: purpose) { statuses.append(PackageStatus(record)) }
+        }
+        return try .json(["packages": statuses])
     }
 
     /// Ends the requester's access to a released package at once (C3), with the reason on record.

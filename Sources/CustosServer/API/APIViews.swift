@@ -41,3 +41,38 @@ struct CaseDetail: Encodable {
         case demand, timeline, availableEvents
     }
 }
+
+/// A package's state in the API (`GET /api/v1/cases/{id}/production`).
+struct PackageStatus: Encodable {
+    var purpose: String
+    var status: String
+    var recordsRead: Int
+    var recordsExpected: Int?
+    var percent: Int?
+    var updatedAt: String
+    var builtAt: String?
+    var files: Int?
+    var bytes: Int?
+    var merkleRoot: String?
+    var manifestSHA256: String?
+    var error: String?
+    var deletedAt: String?
+    var deletionReason: String?
+
+    init(_ record: PackageRecord) {
+        purpose = record.purpose.rawValue
+        status = record.status.rawValue
+        recordsRead = record.recordsRead
+        recordsExpected = record.recordsExpected
+        percent = record.percent
+        updatedAt = Timestamp.format(record.updatedAt)
+        builtAt = record.builtAt.map(Timestamp.format)
+        files = record.files
+        bytes = record.bytes
+        merkleRoot = record.merkleRoot
+        manifestSHA256 = record.manifestSHA256
+        error = record.error
+        deletedAt = record.deletedAt.map(Timestamp.format)
+        deletionReason = record.deletionReason
+    }
+}

@@ -20,6 +20,8 @@ struct EventRequest: Codable {
     var upheld: Bool?
     var until: String?
     var recordCount: Int?
+    var reference: String?
+    var received: Bool?
 
     func makeEvent() throws -> CaseEvent {
         guard let type else { throw Problem.invalid(field: "type", "is required") }
@@ -63,8 +65,12 @@ struct EventRequest: Codable {
             guard let upheld else { throw Problem.invalid(field: "upheld", "is required") }
             return .challengeDecided(demandUpheld: upheld, note: note)
         case .beginPreservation:
-            guard let until = try date(until, "until") else { throw Problem.invalid(field: "until", "is required") }
-            return .beginPreservation(until: until)
+            // Without a date the rulebook's preservation expiry applies.
+            return .beginPreservation(until: try date(until, "until"))
+        case .renewPreservation: return .renewPreservation(note: note)
+        case .recordFollowUp:
+            guard let received else { throw Problem.invalid(field: "received", "is required (true: the process arrived; false: it never came)") }
+            return .recordFollowUp(received: received, reference: reference, note: note)
         case .preservationEnded: return .preservationEnded(followUpReceived: upheld ?? false)
         case .approveScope:
             var parsed: [DataCategory] = []

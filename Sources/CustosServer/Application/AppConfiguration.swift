@@ -21,6 +21,17 @@ public struct AppConfiguration: Sendable {
     public var noticeIntervalSeconds: Int
     /// How long a requester may download a released package (C3).
     public var packageLinkDays: Int
+    /// Built production packages are deleted this many days after they were built, once the case
+    /// is past release; an audit tombstone records what was deleted (issue 5).
+    public var packageRetentionDays: Int
+    /// E8: days after an emergency release the follow-up legal process falls due, unless a rule sets a date.
+    public var emergencyFollowUpDays: Int
+    /// The provider's collection connector (`/openapi.yaml`, tag `connector`); nil uses the demo store.
+    public var connectorURL: String?
+    /// The largest single record a connector may return.
+    public var connectorMaxRecordBytes: Int
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
+    public var trustForwardedFor: Bool
 
     /// The address people use to reach this server (links in notices); defaults to host and port.
     public var publicURL: String
@@ -70,6 +81,11 @@ public struct AppConfiguration: Sendable {
         noticeReminderDays = reader.int(forKey: "custos.notice.reminder.days", default: 14)
         noticeIntervalSeconds = reader.int(forKey: "custos.notice.interval.seconds", default: 5)
         packageLinkDays = reader.int(forKey: "custos.package.link.days", default: 14)
+        packageRetentionDays = reader.int(forKey: "custos.package.retention.days", default: 90)
+        emergencyFollowUpDays = reader.int(forKey: "custos.emergency.follow.up.days", default: 30)
+        connectorURL = reader.string(forKey: "custos.connector.url")
+        connectorMaxRecordBytes = reader.int(forKey: "custos.connector.max.record.bytes", default: 64 * 1024 * 1024)
+        trustForwardedFor = reader.bool(forKey: "custos.trust.forwarded.for", default: false)
         var publicURL = reader.string(forKey: "custos.public.url", default: "http://\(host):\(port)")
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
         self.publicURL = publicURL

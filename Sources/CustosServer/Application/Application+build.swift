@@ -22,6 +22,7 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     // buildServices has already checked the channel settings, so this cannot fail here.
     let channels = (try? services.configuration.noticeChannels()) ?? []
     app.addServices(NoticeRunner(services: services, channels: channels, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    app.addServices(PackageRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     return app
 }
 

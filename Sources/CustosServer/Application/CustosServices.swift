@@ -16,6 +16,8 @@ public struct CustosServices: Sendable {
     public let jobs: SQLJobQueue
     /// The requester's expiring, revocable access to released packages (C3).
     public let packageLinks: PackageLinkStore
+    /// Package builds (queued, progress, built) and retention tombstones.
+    public let packages: PackageStore
     public let renderer: PageRenderer
     public let limits: DemandLimits
     /// The rulebook every demand is assessed against (issue 3).
@@ -40,7 +42,9 @@ public struct CustosServices: Sendable {
         self.database = database
         self.cases = SQLCaseRepository(
             store: database, noticeReminderLead: TimeInterval(configuration.noticeReminderDays) * 86_400,
-            packageLinkLifetime: TimeInterval(configuration.packageLinkDays) * 86_400)
+            packageLinkLifetime: TimeInterval(configuration.packageLinkDays) * 86_400,
+            workflowPolicy: WorkflowPolicy(emergencyFollowUp: TimeInterval(configuration.emergencyFollowUpDays) * 86_400))
+        self.packages = PackageStore(store: database)
         self.notices = NoticeStore(store: database)
         self.jobs = SQLJobQueue(store: database)
         self.packageLinks = PackageLinkStore(store: database)
@@ -124,14 +128,12 @@ public struct CustosServices: Sendable {
         return count
     }
 
-    /// Applies an event, turning refusals and unknown cases into problems. `start_collection` then
-    /// builds the package at once, which moves the case on to `ready_for_release` (issue 5).
+    /// Applies an event, turning refusals and unknown cases into problems. `start_collection` and
+    /// `begin_preservation` queue the package build in the same transaction; the package runner
+    /// builds it and moves the case on (issue 5).
     func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
         do {
-            let applied = try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
-            guard case .startCollection = event else { return applied }
-            try await buildPackage(caseID: id, by: principal.actor)
-            return try await cases.findCase(id: id) ?? applied
+            return try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
         } catch let refusal as WorkflowRefusal {
             throw refusal.problem
         } catch StorageError.notFound {

@@ -127,8 +127,9 @@ public enum DemoData {
         let consumerApproved = review + [
             ("approver1", .approveScope(categories: [.subscriberInfo], excuse: nil)), ("approver2", .approveScope(categories: [.subscriberInfo], excuse: nil)),
         ]
-        // start_collection builds the package from the demo record store and moves the case on
-        // to ready_for_release; "custodian (collecting)" only starts, as if the build were running.
+        // start_collection queues the package build; the demo builds it at once from the demo
+        // record store (the package runner would, a moment later), which moves the case on to
+        // ready_for_release; "custodian (collecting)" only starts, so its build stays queued.
         let ready = consumerApproved + [("custodian", .startCollection)]
         let released = ready + [("approver1", .approveRelease), ("approver2", .approveRelease), ("custodian", .release)]
         let scenarios: [Scenario] = [
@@ -141,7 +142,7 @@ public enum DemoData {
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "alice@example.com", categories: ["non_content"], events: review + [("reviewer", .askAgency(question: "Please narrow the date window to the period of the alleged offence."))]),
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "ops@northwind.example", categories: ["content"], events: review + [("reviewer", .redirect(note: nil, contacts: []))]),
             Scenario(agency: 2, instrument: "de.stpo_100g", country: "DE", role: "court", target: "it@mueller-mb.example", categories: ["non_content"], events: review + [("reviewer", .fileChallenge(kind: .motionToQuash, court: "Amtsgericht Stuttgart", grounds: "Overbroad: no offence of substantial significance stated", deadline: nil))]),
-            Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "acct-alice-001", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: now.addingTimeInterval(90 * 86400)))]),
+            Scenario(agency: 0, instrument: "us.preservation_2703f", country: "US", role: "police", target: "acct-alice-001", categories: ["content"], events: review + [("reviewer", .beginPreservation(until: nil))]),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "alice@example.com", categories: ["subscriber_info"], events: consumerApproved),
             Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "judge", target: "jean.dupont@example.fr", categories: ["subscriber_info"], events: consumerApproved + [("custodian (collecting)", .startCollection)]),
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "acct-alice-001", categories: ["subscriber_info"], events: ready),
@@ -166,13 +167,19 @@ public enum DemoData {
             let submission = try await services.submitDemand(
                 draft, uploads: [DocumentUpload(filename: "instrument-\(index + 1).pdf", mediaType: "application/pdf", bytes: pdf, field: "document")],
                 by: officer, idempotencyKey: "demo-\(index + 1)", requestHash: "demo-\(index + 1)")
+            let caseID = submission.caseRecord.id
             for (who, event) in scenario.events {
                 if who == "custodian (collecting)" {
-                    _ = try await services.cases.apply(event, toCase: submission.caseRecord.id, at: services.now(), by: staff["custodian"]!.actor)
+                    _ = try await services.cases.apply(event, toCase: caseID, at: services.now(), by: staff["custodian"]!.actor)
                     continue
                 }
                 let actor = who == "agency" ? officer : staff[who]!
-                _ = try await services.apply(try await services.withDirectoryFacts(event, caseID: submission.caseRecord.id), toCase: submission.caseRecord.id, by: actor)
+                _ = try await services.apply(try await services.withDirectoryFacts(event, caseID: caseID), toCase: caseID, by: actor)
+                if case .startCollection = event {
+                    try await services.buildPackage(caseID: caseID, by: actor.actor)
+                } else if case .beginPreservation = event, try await services.cases.findCase(id: caseID)?.state == .preserving {
+                    try await services.buildPackage(caseID: caseID, purpose: .preservation, by: actor.actor)
+                }
             }
         }
         return true

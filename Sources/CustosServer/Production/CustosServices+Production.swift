@@ -2,6 +2,7 @@ import Crypto
 import CustosDomain
 import CustosStorage
 import Foundation
+import Synchronization
 
 extension CustosServices {
     /// Where finished packages are kept: `<data dir>/packages`, or a temporary folder for an
@@ -13,28 +14,45 @@ extension CustosServices {
         return URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("packages")
     }
 
-    public func packageURL(caseID: UUID) -> URL {
-        packagesFolder.appendingPathComponent("\(caseID.uuidString.lowercased()).zip")
+    /// Where preservation snapshots are kept, apart from productions: `<data dir>/preservations`.
+    public var preservationsFolder: URL {
+        packagesFolder.deletingLastPathComponent().appendingPathComponent(configuration.inMemoryDatabase ? "custos-preservations-\(ProcessInfo.processInfo.processIdentifier)" : "preservations")
     }
 
-    /// Builds the production package of a case in `collecting` (C2, C3, C6, C9): derives the
-    /// collection plan (asked ∩ allowed ∩ approved, for the accounts the order names), streams the
-    /// records from the data source through the scope check, writes and signs the ZIP, records
-    /// what was built and what was cut, and moves the case to `ready_for_release`.
-    /// - Parameter progress: records read so far, for the case page and the CLI's progress bar.
+    public func packageURL(caseID: UUID, purpose: PackagePurpose = .production) -> URL {
+        let folder = purpose == .production ? packagesFolder : preservationsFolder
+        return folder.appendingPathComponent("\(caseID.uuidString.lowercased()).zip")
+    }
+
+    /// Builds a package of a case (C2, C3, C6, C9): for a production, the case must be
+    /// `collecting`; it derives the collection plan (asked ∩ allowed ∩ approved, for the accounts the
+    /// order names), streams the records from the data source through the scope check, writes and
+    /// signs the ZIP, records what was built and what was cut, and moves the case to
+    /// `ready_for_release`. For a preservation, the case must be `preserving`; the snapshot covers
+    /// what the demand names (never key material), is kept apart and is never offered for download.
+    /// The build is claimed first, so the package runner and the CLI never build one package twice
+    /// at once; progress is stored for the case page.
+    /// - Parameter progress: records read so far, for the CLI's progress bar.
     @discardableResult
     public func buildPackage(
-        caseID: UUID, by actor: Actor, expected: @Sendable (Int?) -> Void = { _ in }, progress: @Sendable (Int) -> Void = { _ in }
+        caseID: UUID, purpose: PackagePurpose = .production, by actor: Actor, expected: @Sendable (Int?) -> Void = { _ in },
+        progress: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> PackageBuilder.Result {
         guard let subject = try await cases.findCase(id: caseID) else { throw Problem.notFound("case \(caseID)") }
-        guard subject.state == .collecting else {
-            throw Problem(.conflict, title: "Not collecting", detail: "case \(subject.number) is \(subject.state.rawValue); a package is built after start_collection")
+        let neededState: CaseState = purpose == .production ? .collecting : .preserving
+        guard subject.state == neededState else {
+            let after = purpose == .production ? "start_collection" : "begin_preservation"
+            throw Problem(.conflict, title: "Not \(neededState.rawValue)", detail: "case \(subject.number) is \(subject.state.rawValue); a \(purpose.rawValue) package is built after \(after)")
         }
         guard let demand = try await cases.findDemand(id: subject.demandID) else { throw Problem.notFound("demand of case \(caseID)") }
         let plan: CollectionPlan
         do {
-            plan = try CollectionPlan.derive(for: subject, demand: demand, accounts: try await directory.accountIDs(for: demand.targets))
-        } catch {
+            let accounts = try await directory.accountIDs(for: demand.targets)
+            plan = purpose == .production
+                ? try CollectionPlan.derive(for: subject, demand: demand, accounts: accounts)
+                : try CollectionPlan.preservation(for: subject, demand: demand, accounts: accounts)
+        } catch let error as PlanError {
+            try await packages.failed(caseID: caseID, purpose: purpose, error: error.description, at: now())
             throw Problem(.conflict, title: "Nothing to collect", detail: "case \(subject.number): \(error)")
         }
         var basis: [String] = []
@@ -45,10 +63,35 @@ extension CustosServices {
             instrument: demand.instrument.rawValue, jurisdiction: [demand.jurisdiction.country, demand.jurisdiction.subdivision].compactMap { $0 }.joined(separator: "/"),
             issuingAuthority: demand.issuingAuthority.name, requesterReference: demand.caseReference,
             legalBasis: basis, rulebookVersion: subject.assessment?.rulebookVersion ?? "")
-        expected(try? await dataSource.expectedCount(for: plan))
-        try FileManager.default.createDirectory(at: packagesFolder, withIntermediateDirectories: true)
-        let result = try await PackageBuilder(key: signingKey, renderer: renderer).build(
-            plan: plan, facts: facts, source: dataSource, at: now(), destination: packageURL(caseID: caseID), progress: progress)
+        let expectedCount = try? await dataSource.expectedCount(for: plan)
+        expected(expectedCount)
+        guard try await packages.claim(caseID: caseID, purpose: purpose, requestedBy: actor.auditName, expected: expectedCount, at: now()) else {
+            throw Problem(.conflict, title: "Already building", detail: "the \(purpose.rawValue) package of case \(subject.number) is being built")
+        }
+        let destination = packageURL(caseID: caseID, purpose: purpose)
+        let result: PackageBuilder.Result
+        do {
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // Progress goes to the case page at most every half second, and to the caller on every record.
+            let lastStored = Mutex(Date.distantPast)
+            let store = packages
+            let clock = now
+            result = try await PackageBuilder(key: signingKey, renderer: renderer).build(
+                plan: plan, facts: facts, source: dataSource, at: now(), destination: destination, purpose: purpose
+            ) { read in
+                progress(read)
+                let time = clock()
+                let due = lastStored.withLock { last in
+                    guard time.timeIntervalSince(last) >= 0.5 else { return false }
+                    last = time
+                    return true
+                }
+                if due { try? await store.progress(caseID: caseID, purpose: purpose, read: read, at: time) }
+            }
+        } catch {
+            try? await packages.failed(caseID: caseID, purpose: purpose, error: "\(error)", at: now())
+            throw error
+        }
 
         let manifest = result.manifest
         var details: [String: String] = [
@@ -58,9 +101,13 @@ extension CustosServices {
             "accounts": plan.accounts.joined(separator: ","),
         ]
         for (reason, count) in manifest.cut { details["cut." + reason] = String(count) }
+        if purpose == .preservation { details["until"] = subject.preservedUntil.map(Timestamp.format) ?? "" }
+        try await packages.built(
+            caseID: caseID, purpose: purpose, read: manifest.files.count + manifest.cutTotal, files: manifest.files.count, bytes: result.packageBytes,
+            manifestSHA256: details["manifestSHA256"]!, merkleRoot: manifest.merkleRoot, at: now())
         try await cases.record(AuditRecord(
-            caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "production.built", actor: actor.auditName, at: now(),
-            details: details))
+            caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: purpose == .production ? "production.built" : "preservation.snapshot",
+            actor: actor.auditName, at: now(), details: details))
         if !result.cutNotes.isEmpty {
             // C2/C9: what the source returned outside the plan is on record (reason, account,
             // category, the source's id), never its content.
@@ -72,6 +119,7 @@ extension CustosServices {
                         .joined(separator: "; "),
                 ]))
         }
+        guard purpose == .production else { return result }
         do {
             _ = try await cases.apply(.collectionFinished(recordCount: manifest.files.count), toCase: caseID, at: now(), by: actor)
         } catch let refusal as WorkflowRefusal {

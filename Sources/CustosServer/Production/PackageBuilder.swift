@@ -66,7 +66,7 @@ public struct PackageBuilder: Sendable {
     /// - Parameter progress: called after each record with the number of records read so far.
     public func build(
         plan: CollectionPlan, facts: CaseFacts, source: any CustomerDataSource, at time: Date, destination: URL,
-        progress: @Sendable (Int) -> Void = { _ in }
+        purpose: PackagePurpose = .production, progress: @Sendable (Int) async -> Void = { _ in }
     ) async throws -> Result {
         let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
         try? FileManager.default.removeItem(at: partial)
@@ -85,7 +85,7 @@ public struct PackageBuilder: Sendable {
                 if cutNotes.count < Self.maxCutNotes {
                     cutNotes.append(CutNote(reason: reason, account: record.account, category: record.category, sourceID: record.sourceID))
                 }
-                progress(read)
+                await progress(read)
                 continue
             }
             let path = Self.path(for: record, index: files.count + 1)
@@ -105,7 +105,7 @@ public struct PackageBuilder: Sendable {
             entry.records += 1
             entry.bytes += bytes.count
             produced[key] = entry
-            progress(read)
+            await progress(read)
         }
 
         let root = MerkleHash.root(ofLeaves: files.map { Data(hexString: $0.sha256) })
@@ -116,6 +116,7 @@ public struct PackageBuilder: Sendable {
             produced: produced.values.sorted { ($0.account, $0.category) < ($1.account, $1.category) },
             cut: Dictionary(uniqueKeysWithValues: ScopeCut.allCases.map { ($0.rawValue, cut[$0] ?? 0) }),
             files: files, merkleRoot: Self.hex(root), coverLetter: .init(path: Self.coverLetterPath, sha256: ""), signingKeyID: key.keyID)
+        if purpose == .preservation { manifest.purpose = .preservation }
 
         // The cover letter states the root and counts; the manifest then binds the letter by its hash.
         let letter = Data(try renderer.render(Page(

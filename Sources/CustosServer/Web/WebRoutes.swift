@@ -29,6 +29,7 @@ struct WebRoutes {
         router.on(.get, "/staff/documents/:id", .staff([]), .page, use: download)
         router.on(.get, "/staff/attachments/:id", .staff([]), .page, use: downloadAttachment)
         router.on(.get, "/staff/cases/:id/package", .staff([]), .page, use: downloadPackage)
+        router.on(.post, "/staff/cases/:id/production", .staff([.custodian]), .page, use: rebuildPackage)
         router.on(.get, "/staff/notices", .staff([]), .page, use: noticesBoard)
         router.on(.post, "/staff/notices/:id/lift", .staff([.reviewer]), .page, use: liftNotice)
         router.on(.post, "/staff/notices/:id/waiver", .staff([.reviewer]), .page, use: logWaiverEffort)
@@ -72,11 +73,12 @@ struct WebRoutes {
 
     func render<Model: Sendable>(
         _ template: String, _ title: String, _ context: AppRequestContext, _ model: Model, flash: String? = nil, error: String? = nil,
-        status: HTTPResponse.Status = .ok, csrf: String? = nil
+        status: HTTPResponse.Status = .ok, csrf: String? = nil, refresh: Int? = nil
     ) throws -> Response {
-        let page = Page(
+        var page = Page(
             template: template, title: title, viewer: viewer(context.principal), csrfToken: csrf ?? context.sessionCSRF ?? "",
             flash: flash, error: error, model: model)
+        page.refresh = refresh.map(String.init)
         return .html(try services.renderer.render(page), status: status)
     }
 
@@ -163,10 +165,21 @@ struct WebRoutes {
             notice: try await services.notices.notice(caseID: caseRecord.id).map {
                 NoticeRowModel($0, caseNumber: caseRecord.number, tenant: caseRecord.customer?.tenantName, canLift: principal.has(.reviewer))
             })
-        if FileManager.default.fileExists(atPath: services.packageURL(caseID: id).path) {
-            model.package = timeline.last { $0.record.action == "production.built" }.flatMap { PackageSummaryModel($0, caseID: id) }
+        // Issue 5: the built package and snapshot, or where their builds stand (the page reloads
+        // itself while one runs, so the progress moves without a script).
+        for purpose in PackagePurpose.allCases {
+            guard let record = try await services.packages.record(caseID: id, purpose: purpose) else { continue }
+            if record.status == .built, FileManager.default.fileExists(atPath: services.packageURL(caseID: id, purpose: purpose).path) {
+                let action = purpose == .production ? "production.built" : "preservation.snapshot"
+                let summary = timeline.last { $0.record.action == action }.flatMap { PackageSummaryModel($0, caseID: id) }
+                if purpose == .production { model.package = summary } else { model.snapshot = summary }
+            } else if let progress = PackageProgressModel(record, canRetry: principal.has(.custodian)) {
+                model.packageProgress.append(progress)
+            }
         }
-        return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status)
+        model.terms = CaseTermsModel(caseRecord, now: services.now())
+        let building = model.packageProgress.contains { $0.isBuilding }
+        return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status, refresh: building ? 3 : nil)
     }
 
     @Sendable func caseEvent(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -179,7 +192,8 @@ struct WebRoutes {
             passed: form.value("passed").map { $0 == "true" }, note: form.value("note"), answer: form.value("answer"),
             court: form.value("court"), challengeKind: form.value("challengeKind"), grounds: form.value("grounds"), deadline: form.value("deadline"),
             upheld: form.value("upheld").map { $0 == "true" }, until: form.value("until"),
-            recordCount: form.value("recordCount").flatMap { Int($0) })
+            recordCount: form.value("recordCount").flatMap { Int($0) }, reference: form.value("reference"),
+            received: form.value("received").map { $0 == "true" })
         do {
             _ = try await services.apply(eventRequest, toCase: id, by: context.principal!)
             let label = CaseEvent.Kind(rawValue: eventRequest.type ?? "")?.label ?? "event"
@@ -188,6 +202,21 @@ struct WebRoutes {
         } catch let problem as Problem where problem.status != .notFound {
             return try await showCase(request, context, flash: nil, error: problem.detail, status: problem.status)
         }
+    }
+
+    /// A custodian queues a failed production build again from the case page.
+    @Sendable func rebuildPackage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let id = try APIRoutes.uuid(context, "case")
+        _ = try await FormData.read(request, limit: 4 * 1024, expectedCSRF: context.sessionCSRF)
+        guard try await services.cases.findCase(id: id)?.state == .collecting else {
+            return try await showCase(request, context, flash: nil, error: "Only a case in collecting has a package to build.", status: .conflict)
+        }
+        do {
+            try await services.packages.requeue(caseID: id, purpose: .production, by: context.principal!.actor.auditName, at: services.now())
+        } catch StorageError.conflict(let message) {
+            return try await showCase(request, context, flash: nil, error: message, status: .conflict)
+        }
+        return .redirect(to: "/staff/cases/\(id.uuidString.lowercased())?flash=Build+queued")
     }
 
     // MARK: Customer notices (C5)
@@ -378,10 +407,15 @@ struct WebRoutes {
             let link = try await services.packageLinks.link(caseID: id), link.agencyID == principal.agencyID
         else { throw Problem.notFound("package of case \(id)") }
         let url = services.packageURL(caseID: id)
-        if let refusal = link.refusal(at: services.now()) {
+        let address = clientAddress(request, context)
+        var refusal = link.refusal(at: services.now())
+        if refusal == nil, let record = try await services.packages.record(caseID: id, purpose: .production), record.status == .deleted {
+            refusal = "the package was deleted \(record.deletedAt.map(Timestamp.format) ?? "") under the provider's retention policy"
+        }
+        if let refusal {
             try await services.cases.record(AuditRecord(
                 caseID: id, subject: "case:\(id.uuidString.lowercased())", action: "package.download_refused", outcome: .refused,
-                actor: principal.actor.auditName, at: services.now(), details: ["reason": refusal, "address": context.remoteAddress ?? ""]))
+                actor: principal.actor.auditName, at: services.now(), details: ["reason": refusal, "address": address]))
             throw Problem(.gone, title: "Download no longer available", detail: refusal + "; ask the provider if you still need it")
         }
         guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int else {
@@ -389,8 +423,19 @@ struct WebRoutes {
         }
         try await services.recordRead(
             "package.downloaded", caseID: id, by: principal,
-            details: ["bytes": String(size), "via": "agency portal", "address": context.remoteAddress ?? "", "link": link.id.uuidString.lowercased()])
+            details: ["bytes": String(size), "via": "agency portal", "address": address, "link": link.id.uuidString.lowercased()])
         return try await packageDownload(url, named: subject.number, context: context)
+    }
+
+    /// Who downloaded, for the log: the peer address, or behind a reverse proxy that the provider
+    /// trusts (`CUSTOS_TRUST_FORWARDED_FOR=true`) the first address of `X-Forwarded-For`.
+    func clientAddress(_ request: Request, _ context: AppRequestContext) -> String {
+        if services.configuration.trustForwardedFor, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
+            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
+        {
+            return String(first.prefix(64))
+        }
+        return context.remoteAddress ?? ""
     }
 
     /// A package ZIP streamed from disk in chunks, so a large package never sits in memory.

@@ -13,10 +13,14 @@ public struct SQLCaseRepository: CaseRepository {
     /// How long a released package's download stays open (C3).
     let packageLinkLifetime: TimeInterval
 
+    /// The provider's settings the workflow takes as inputs (emergency follow-up period).
+    let workflowPolicy: WorkflowPolicy
+
     public init(
         store: CustosDatabase, noticeReminderLead: TimeInterval = NoticePlanner.defaultReminderLead,
-        packageLinkLifetime: TimeInterval = 14 * 86_400
+        packageLinkLifetime: TimeInterval = 14 * 86_400, workflowPolicy: WorkflowPolicy = .standard
     ) {
+        self.workflowPolicy = workflowPolicy
         self.packageLinkLifetime = packageLinkLifetime
         self.store = store
         self.noticeReminderLead = noticeReminderLead
@@ -125,6 +129,8 @@ public struct SQLCaseRepository: CaseRepository {
                 audits.append(try await PackageLinkStore.open(
                     caseID: caseID, agencyID: agencyID, at: time, expiresAt: time.addingTimeInterval(linkLifetime), actor: Actor.system.auditName,
                     on: database))
+            case .buildPackage(let caseID, let purpose, let requestedBy):
+                try await PackageStore.queue(caseID: caseID, purpose: purpose, requestedBy: requestedBy, at: time, on: database)
             case .emergencyEnded(let caseID):
                 guard let row = try await NoticeRow.query(on: database).filter(\.$caseID == caseID).first(),
                     let released = NoticePlanner.releaseIfLapsed(try row.domain(), emergencyOver: true, at: time)
@@ -162,6 +168,7 @@ public struct SQLCaseRepository: CaseRepository {
         let isPostgres = self.isPostgres
         let reminderLead = noticeReminderLead
         let linkLifetime = packageLinkLifetime
+        let policy = workflowPolicy
         let outcome: Result<Case, WorkflowRefusal> = try await store.database.transaction { tx in
             if isPostgres {
                 try await (tx as! any SQLDatabase).raw("SELECT id FROM cases WHERE id = \(bind: caseID) FOR UPDATE").run()
@@ -171,7 +178,7 @@ public struct SQLCaseRepository: CaseRepository {
             }
             let current = try row.domain()
             do {
-                let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor)
+                let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor, policy: policy)
                 try row.copy(from: next)
                 try await row.update(on: tx)
                 try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)

@@ -17,6 +17,9 @@ public struct CoverLetterModel: Sendable {
     }
 
     public var caseNumber: String
+    /// A preservation snapshot: the letter says it is kept by the provider and not disclosed.
+    public var isPreservation: Bool
+    public var isProduction: Bool
     public var instrument: String
     public var jurisdiction: String
     public var issuingAuthority: String
@@ -37,6 +40,8 @@ public struct CoverLetterModel: Sendable {
 
     public init(manifestDraft m: ProductionManifest) {
         caseNumber = m.caseNumber
+        isPreservation = m.purpose == .preservation
+        isProduction = !isPreservation
         instrument = m.instrument
         jurisdiction = m.jurisdiction
         issuingAuthority = m.issuingAuthority

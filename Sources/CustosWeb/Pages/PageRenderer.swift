@@ -37,6 +37,8 @@ public struct Page<Model: Sendable>: Sendable {
     public var csrfToken: String
     public var flash: String?
     public var error: String?
+    /// Seconds after which the browser reloads the page (a build in progress); nil: never.
+    public var refresh: String?
     public var model: Model
 
     public init(template: String, title: String, viewer: Viewer?, csrfToken: String, flash: String? = nil, error: String? = nil, model: Model) {

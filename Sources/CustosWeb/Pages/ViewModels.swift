@@ -39,6 +39,8 @@ public struct CaseRowModel: Sendable {
     public var awaitsChallengeReview: Bool
     /// Staff only: the requester has not answered the redirect letter by its date (C4).
     public var redirectAnswerOverdue: Bool
+    /// An emergency disclosure whose follow-up legal process is overdue (E8).
+    public var followUpOverdue: Bool
 
     public init(_ value: Case, reference: String = "", now: Date) {
         id = value.id.uuidString.lowercased()
@@ -58,6 +60,7 @@ public struct CaseRowModel: Sendable {
         redirectAnswerDue = value.state == .redirectPending ? value.redirectAnswerDueAt.map(Timestamp.format) : nil
         awaitsChallengeReview = value.awaitsChallengeReview
         redirectAnswerOverdue = value.isRedirectAnswerOverdue(at: now)
+        followUpOverdue = value.isFollowUpOverdue(at: now)
     }
 }
 
@@ -80,11 +83,14 @@ public struct QueueModel: Sendable {
         case challengeReview = "challenge_review"
         /// Redirect letters the requester has not answered by their date (C4).
         case redirectOverdue = "redirect_overdue"
+        /// Emergency disclosures whose follow-up legal process is overdue (legal-rules.md §6.3 E8).
+        case followUpOverdue = "follow_up_overdue"
 
         public var label: String {
             switch self {
             case .challengeReview: "customer objections awaiting challenge review"
             case .redirectOverdue: "redirects the requester has not answered in time"
+            case .followUpOverdue: "emergency disclosures without their follow-up legal process"
             }
         }
 
@@ -92,6 +98,7 @@ public struct QueueModel: Sendable {
             switch self {
             case .challengeReview: row.awaitsChallengeReview
             case .redirectOverdue: row.redirectAnswerOverdue
+            case .followUpOverdue: row.followUpOverdue
             }
         }
     }
@@ -106,6 +113,8 @@ public struct QueueModel: Sendable {
     /// How many open cases in the current result need each kind of attention.
     public var challengeReviewCount: Int
     public var redirectOverdueCount: Int
+    public var followUpOverdueCount: Int
+    public var hasOverdueFollowUps: Bool
     /// Stored, not computed: Mustache reads models through Mirror, which sees stored properties only.
     public var hasChallengeReviews: Bool
     public var hasOverdueRedirects: Bool
@@ -115,6 +124,8 @@ public struct QueueModel: Sendable {
         redirectOverdueCount = rows.filter(\.redirectAnswerOverdue).count
         hasChallengeReviews = challengeReviewCount > 0
         hasOverdueRedirects = redirectOverdueCount > 0
+        followUpOverdueCount = rows.filter(\.followUpOverdue).count
+        hasOverdueFollowUps = followUpOverdueCount > 0
         attentions = Attention.allCases.map { Option(value: $0.rawValue, label: $0.label, isSelected: $0 == attention) }
         let rows = attention.map { wanted in rows.filter { wanted.matches($0) } } ?? rows
         self.rows = rows
@@ -184,6 +195,8 @@ public struct ActionModel: Sendable {
     public var needsAnswer: Bool
     public var needsUpheld: Bool
     public var needsExcuse: Bool
+    public var needsNote: Bool
+    public var needsFollowUp: Bool
     public var categories: [Option]
 
     public init(kind: CaseEvent.Kind, requested: [DataCategory]) {
@@ -199,6 +212,8 @@ public struct ActionModel: Sendable {
         needsDate = kind == .beginPreservation
         needsAnswer = kind == .agencyAnswer
         needsUpheld = [.challengeDecided, .preservationEnded].contains(kind)
+        needsNote = [.renewPreservation, .recordFollowUp].contains(kind)
+        needsFollowUp = kind == .recordFollowUp
         categories = requested.filter { $0 != .encryptionKeys }.map { Option(value: $0.rawValue, label: $0.label, isSelected: false) }
     }
 }
@@ -223,8 +238,12 @@ public struct CaseModel: Sendable {
     public var lacksAssessment: Bool
     /// The customer notice (C5), once the case was accepted for handling.
     public var notice: NoticeRowModel?
-    /// The production package, once built (issue 5).
+    /// The production package and the preservation snapshot, once built (issue 5).
     public var package: PackageSummaryModel?
+    public var snapshot: PackageSummaryModel?
+    /// Packages queued, building, failed or deleted.
+    public var packageProgress: [PackageProgressModel] = []
+    public var terms: CaseTermsModel?
 
     public init(
         id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
@@ -402,12 +421,21 @@ public struct PackageSummaryModel: Sendable {
     public var merkleRoot: String
     public var signingKey: String
     public var cuts: String
-    public var downloadPath: String
 
-    /// nil unless `entry` is a `production.built` record.
+    public var heading: String
+    /// nil for a preservation snapshot: it is kept, never handed out.
+    public var downloadPath: String?
+    public var keptNote: String?
+
+    /// nil unless `entry` is a `production.built` or `preservation.snapshot` record.
     public init?(_ entry: AuditEntry, caseID: UUID) {
-        guard entry.record.action == "production.built" else { return nil }
+        guard ["production.built", "preservation.snapshot"].contains(entry.record.action) else { return nil }
         let details = entry.record.details
+        let isPreservation = entry.record.action == "preservation.snapshot"
+        heading = isPreservation ? "Preservation snapshot" : "Production package"
+        keptNote = isPreservation
+            ? "Frozen under the preservation demand until \(details["until"] ?? "its expiry"); kept by the provider, never disclosed, deleted when the preservation ends."
+            : nil
         builtAt = Timestamp.format(entry.record.at)
         builtBy = entry.record.actor
         files = details["files"] ?? "?"
@@ -419,6 +447,64 @@ public struct PackageSummaryModel: Sendable {
             return "\(reason.rawValue.replacingOccurrences(of: "_", with: " ")) \(count)"
         }
         cuts = cut.isEmpty ? "none" : cut.joined(separator: ", ")
-        downloadPath = "/staff/cases/\(caseID.uuidString.lowercased())/package"
+        downloadPath = isPreservation ? nil : "/staff/cases/\(caseID.uuidString.lowercased())/package"
+    }
+}
+
+/// A package that is not (or no longer) there to download: queued, being built with its
+/// progress, failed with the reason, or deleted under retention with its tombstone.
+public struct PackageProgressModel: Sendable {
+    public var heading: String
+    public var status: String
+    public var detail: String
+    /// 0–100 while building, when the source said how many records to expect.
+    public var percent: String?
+    public var isBuilding: Bool
+    public var isFailed: Bool
+    /// Where a custodian queues a failed production again.
+    public var retryPath: String?
+
+    public init?(_ record: PackageRecord, canRetry: Bool) {
+        guard record.status != .built else { return nil }
+        heading = record.purpose == .production ? "Production package" : "Preservation snapshot"
+        status = record.status.rawValue
+        isBuilding = record.status == .building || record.status == .queued
+        isFailed = record.status == .failed
+        percent = record.status == .building ? record.percent.map(String.init) : nil
+        retryPath = isFailed && canRetry && record.purpose == .production ? "/staff/cases/\(record.caseID.uuidString.lowercased())/production" : nil
+        switch record.status {
+        case .queued: detail = "Queued \(Timestamp.format(record.queuedAt)) by \(record.requestedBy); the package runner builds it shortly."
+        case .building:
+            let of = record.recordsExpected.map { " of \($0)" } ?? ""
+            detail = "Building: \(record.recordsRead)\(of) records read (updated \(Timestamp.format(record.updatedAt)))."
+        case .failed: detail = "The build failed: \(record.error ?? "unknown error")."
+        case .deleted:
+            detail = "Deleted \(record.deletedAt.map(Timestamp.format) ?? "") (\(record.deletionReason ?? "retention")); the audit trail keeps its manifest hash \(record.manifestSHA256 ?? "") and Merkle root \(record.merkleRoot ?? "")."
+        case .built: detail = ""
+        }
+    }
+}
+
+/// The preservation's term and renewals, and an emergency's follow-up process (E8).
+public struct CaseTermsModel: Sendable {
+    public var preservedUntil: String?
+    public var renewals: String?
+    public var followUpDue: String?
+    public var followUpOverdue: Bool
+    public var followUpOutcome: String?
+
+    public init?(_ subject: Case, now: Date) {
+        preservedUntil = subject.preservedUntil.map(Timestamp.format)
+        if subject.preservedUntil != nil, let renewal = subject.preservationDeadline?.renewal {
+            renewals = "\(subject.preservationRenewals ?? 0) of \(renewal.times) renewal(s) of \(renewal.amountDays) days used (\(renewal.citation))"
+        }
+        followUpDue = subject.followUp.map { Timestamp.format($0.dueAt) }
+        followUpOverdue = subject.isFollowUpOverdue(at: now)
+        if let followUp = subject.followUp, followUp.isResolved {
+            followUpOutcome = followUp.received == true
+                ? "arrived: \(followUp.reference ?? "") (recorded by \(followUp.by ?? ""))"
+                : "never came: \(followUp.note ?? "") (recorded by \(followUp.by ?? ""))"
+        }
+        if preservedUntil == nil && followUpDue == nil { return nil }
     }
 }

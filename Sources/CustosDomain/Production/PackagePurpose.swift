@@ -1,0 +1,29 @@
+import Foundation
+
+/// Why a package of customer records is assembled. Both kinds go through the same collection plan
+/// and scope check; only a production can ever reach a requester.
+public enum PackagePurpose: String, Codable, CaseIterable, Sendable {
+    /// The approved disclosure, released through an expiring link (C2, C3).
+    case production
+    /// A frozen snapshot for a preservation demand: kept, never disclosed, deleted at expiry
+    /// (18 U.S.C. § 2703(f); Reg. (EU) 2023/1543 Art. 11).
+    case preservation
+}
+
+/// Inputs of the workflow that a provider configures (the workflow itself reads no settings).
+public struct WorkflowPolicy: Equatable, Sendable {
+    /// E8: how long after an emergency release the follow-up legal process is due, when no rule
+    /// sets a date (Reg. (EU) 2023/1543 Art. 4(5) does for unvalidated emergency EPOCs: 48 hours).
+    public var emergencyFollowUp: TimeInterval
+
+    public init(emergencyFollowUp: TimeInterval = 30 * 86_400) {
+        self.emergencyFollowUp = emergencyFollowUp
+    }
+
+    public static let standard = WorkflowPolicy()
+
+    /// The checks an emergency release needs on top of the two approvals (legal-rules.md §6.3):
+    /// E2's out-of-band callback to a number from an independent source, and the supervisor's
+    /// confirmation of the emergency. Each is a `record_check` whose latest result passed.
+    public static let emergencyReleaseChecks = ["callback", "supervisor_confirmation"]
+}

@@ -1,0 +1,123 @@
+import CustosDomain
+import CustosStorage
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The package runner (a ServiceLifecycle service beside the notice runner). On every tick it:
+/// 1. ends preservations whose time is up (`preservation_ended` by the system: § 2703(f) and
+///    Art. 11(1) obligations lapse without follow-up process);
+/// 2. builds queued packages, one at a time (a build streams records, so memory stays flat);
+/// 3. deletes packages whose retention is over, leaving an audit tombstone.
+/// Builds are leased jobs: a runner that dies mid-build leaves the job to be taken again once the
+/// lease expires, and the package's claim keeps two builders off one package.
+public struct PackageRunner: Service {
+    public struct Report: Equatable, Sendable {
+        public var preservationsEnded = 0
+        public var built = 0
+        public var failed = 0
+        public var deleted = 0
+    }
+
+    let services: CustosServices
+    let interval: Duration
+    let owner: String
+    /// Builds are retried a few times (a connector may be briefly down), then left failed on the case page.
+    let policy = RetryPolicy(baseDelay: 60, maxDelay: 3600, maxAttempts: 3)
+    /// Long enough for a large build; progress keeps the package's claim fresh meanwhile.
+    let leaseFor: TimeInterval = 3600
+    let logger: Logger
+
+    public init(services: CustosServices, interval: Duration = .seconds(5), owner: String = "packages-\(UUID().uuidString.prefix(8).lowercased())") {
+        self.services = services
+        self.interval = interval
+        self.owner = owner
+        self.logger = services.logger
+    }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    do {
+                        _ = try await tick(at: services.now())
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        logger.error("package runner tick failed: \(error)")
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+
+    /// One round. Tests call it with a chosen time.
+    public func tick(at time: Date) async throws -> Report {
+        var report = Report()
+        report.preservationsEnded = try await endLapsedPreservations(at: time)
+        for job in try await services.jobs.lease(kinds: [PackageStore.buildJob], limit: 1, owner: owner, at: time, leaseFor: leaseFor) {
+            if try await build(job) { report.built += 1 } else { report.failed += 1 }
+        }
+        report.deleted = try await deleteExpiredPackages(at: time)
+        return report
+    }
+
+    func endLapsedPreservations(at time: Date) async throws -> Int {
+        var ended = 0
+        for subject in try await services.cases.listCases(CaseFilter(state: .preserving, limit: 100_000)) {
+            guard let until = subject.preservedUntil, until <= time else { continue }
+            _ = try await services.cases.apply(.preservationEnded(followUpReceived: false), toCase: subject.id, at: time, by: .system)
+            ended += 1
+        }
+        return ended
+    }
+
+    /// Builds one queued package; true when it was built (or needed no build any more).
+    func build(_ job: LeasedJob) async throws -> Bool {
+        let parts = job.payload.split(separator: ":")
+        guard parts.count == 2, let caseID = UUID(uuidString: String(parts[0])), let purpose = PackagePurpose(rawValue: String(parts[1])) else {
+            _ = try await services.jobs.fail(job.id, owner: owner, error: "unreadable payload \(job.payload)", at: services.now(), policy: policy, permanent: true)
+            return false
+        }
+        // Built meanwhile (by `custos production build`), or the case moved on: nothing to do.
+        let record = try await services.packages.record(caseID: caseID, purpose: purpose)
+        let state = try await services.cases.findCase(id: caseID)?.state
+        if record?.status == .built || record?.status == .deleted || state != (purpose == .production ? .collecting : .preserving) {
+            try await services.jobs.complete(job.id, owner: owner, at: services.now())
+            return true
+        }
+        do {
+            try await services.buildPackage(caseID: caseID, purpose: purpose, by: .system)
+            try await services.jobs.complete(job.id, owner: owner, at: services.now())
+            return true
+        } catch let problem as Problem where problem.title == "Already building" {
+            try await services.jobs.postpone(job.id, owner: owner, until: services.now().addingTimeInterval(60), reason: problem.detail)
+            return false
+        } catch {
+            // A plan that cannot be made will not succeed on a retry; a source that failed may.
+            let permanent = (error as? Problem)?.title == "Nothing to collect"
+            _ = try await services.jobs.fail(job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy, permanent: permanent)
+            logger.warning("package build for case \(caseID) (\(purpose.rawValue)) attempt \(job.attempt) failed: \(error)")
+            return false
+        }
+    }
+
+    /// Deletes packages whose time is up and records each deletion as a tombstone.
+    func deleteExpiredPackages(at time: Date) async throws -> Int {
+        let retention = TimeInterval(services.configuration.packageRetentionDays) * 86_400
+        var deleted = 0
+        for record in try await services.packages.dueForDeletion(productionRetention: retention, at: time) {
+            let url = services.packageURL(caseID: record.caseID, purpose: record.purpose)
+            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            let reason = record.purpose == .production
+                ? "retention: \(services.configuration.packageRetentionDays) days after the build (CUSTOS_PACKAGE_RETENTION_DAYS)"
+                : "the preservation ended"
+            try await services.packages.markDeleted(caseID: record.caseID, purpose: record.purpose, reason: reason, by: Actor.system.auditName, at: time)
+            deleted += 1
+        }
+        return deleted
+    }
+}
