@@ -140,7 +140,41 @@ import Testing
                 #expect(response.status == .gone)
                 #expect(String(buffer: response.body).contains("expired"))
             }
-            try? FileManager.default.removeItem(at: services.packageURL(caseID: subject.id))
+
+            // retention: once CUSTOS_PACKAGE_RETENTION_DAYS (90) have passed since the build, the
+            // runner deletes the file and leaves a tombstone naming what it was
+            _ = try await services.packageLinks.open(
+                caseID: subject.id, agencyID: subject.agencyID, at: services.now(), expiresAt: services.now().addingTimeInterval(200 * 86_400), by: "test")
+            let runner = PackageRunner(services: services)
+            #expect(try await runner.tick(at: services.now().addingTimeInterval(89 * 86_400)).deleted == 0)
+            #expect(try await runner.tick(at: services.now().addingTimeInterval(91 * 86_400)).deleted == 1)
+            #expect(!FileManager.default.fileExists(atPath: services.packageURL(caseID: subject.id).path))
+            let tombstone = try #require(try await services.cases.timeline(caseID: subject.id).last { $0.record.action == "package.deleted" })
+            #expect(tombstone.record.details["merkleRoot"] == root && tombstone.record.details["purpose"] == "production")
+            #expect(tombstone.record.details["manifestSHA256"] == built.record.details["manifestSHA256"])
+            #expect(try await services.packages.record(caseID: subject.id, purpose: .production)?.status == .deleted)
+            try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .gone)
+                #expect(String(buffer: response.body).contains("retention"))
+            }
+            let afterDeletion = try await ServerTests.consolePage(caseURI, client: client, services: services, roles: [.approver])
+            #expect(afterDeletion.contains(#"id="package-deleted""#) && afterDeletion.contains(root) && !afterDeletion.contains(#"http-equiv="refresh""#))
+            #expect(try await runner.tick(at: services.now().addingTimeInterval(92 * 86_400)).deleted == 0, "a tombstone is written once")
+        }
+    }
+
+    /// A package build that loses its claim to another builder waits; a stale claim is taken over.
+    @Test func onlyOneBuilderAtATime() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: "B-1")
+            let t = services.now()
+            #expect(try await services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "a", expected: nil, at: t))
+            #expect(try await !services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "b", expected: nil, at: t.addingTimeInterval(10)))
+            await #expect(throws: StorageError.self) {
+                try await services.packages.requeue(caseID: subject.id, purpose: .production, by: "c", at: t.addingTimeInterval(10))
+            }
+            // a builder silent for longer than PackageStore.staleAfter is taken to have died
+            #expect(try await services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "b", expected: nil, at: t.addingTimeInterval(PackageStore.staleAfter + 1)))
         }
     }
 }

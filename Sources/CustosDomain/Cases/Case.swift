@@ -148,6 +148,14 @@ public struct VerificationCheck: Codable, Equatable, Sendable {
     public var note: String?
     public var by: String
     public var at: Date
+
+    public init(name: String, passed: Bool, note: String?, by: String, at: Date) {
+        self.name = name
+        self.passed = passed
+        self.note = note
+        self.by = by
+        self.at = at
+    }
 }
 
 /// The follow-up legal process owed after an emergency disclosure (legal-rules.md §6.3 E8;
