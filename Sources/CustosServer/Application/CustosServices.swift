@@ -25,7 +25,14 @@ public struct CustosServices: Sendable {
     public let logger: Logger
     /// Where customer records for production packages come from (issue 5): the built-in demo store.
     public let demoRecords: DemoRecordStore
-    public var dataSource: any CustomerDataSource { demoRecords }
+    /// The provider's connector when `CUSTOS_CONNECTOR_URL` is set, else the demo store.
+    public var dataSource: any CustomerDataSource { dataSource(for: .production) }
+
+    /// The source a package of `purpose` is built from (a connector is told which it is building).
+    public func dataSource(for purpose: PackagePurpose) -> any CustomerDataSource {
+        guard let url = configuration.connectorURL, !url.isEmpty else { return demoRecords }
+        return ConnectorSource(url: url, key: signingKey, maxRecordBytes: configuration.connectorMaxRecordBytes, purpose: purpose, clock: now)
+    }
     /// Signs production packages; its public half is at `/.well-known/custos/signing-key.pem`.
     public let signingKey: PackageSigningKey
     /// The clock, truncated to milliseconds so stored times compare and hash identically.

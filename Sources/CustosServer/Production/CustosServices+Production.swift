@@ -63,7 +63,8 @@ extension CustosServices {
             instrument: demand.instrument.rawValue, jurisdiction: [demand.jurisdiction.country, demand.jurisdiction.subdivision].compactMap { $0 }.joined(separator: "/"),
             issuingAuthority: demand.issuingAuthority.name, requesterReference: demand.caseReference,
             legalBasis: basis, rulebookVersion: subject.assessment?.rulebookVersion ?? "")
-        let expectedCount = try? await dataSource.expectedCount(for: plan)
+        let source = dataSource(for: purpose)
+        let expectedCount = try? await source.expectedCount(for: plan)
         expected(expectedCount)
         guard try await packages.claim(caseID: caseID, purpose: purpose, requestedBy: actor.auditName, expected: expectedCount, at: now()) else {
             throw Problem(.conflict, title: "Already building", detail: "the \(purpose.rawValue) package of case \(subject.number) is being built")
@@ -77,7 +78,7 @@ extension CustosServices {
             let store = packages
             let clock = now
             result = try await PackageBuilder(key: signingKey, renderer: renderer).build(
-                plan: plan, facts: facts, source: dataSource, at: now(), destination: destination, purpose: purpose
+                plan: plan, facts: facts, source: source, at: now(), destination: destination, purpose: purpose
             ) { read in
                 progress(read)
                 let time = clock()
