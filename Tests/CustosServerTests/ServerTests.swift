@@ -103,6 +103,8 @@ import Testing
         var documented: Set<String> = []
         var currentPath = ""
         for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            // a top-level key (paths:, webhooks:, tags:) ends the previous path
+            if !line.hasPrefix(" ") { currentPath = "" }
             if line.hasPrefix("  /"), line.hasSuffix(":") { currentPath = String(line.dropFirst(2).dropLast()) }
             else if let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }), !currentPath.isEmpty {
                 documented.insert("\(method.uppercased()) \(currentPath)")

@@ -139,3 +139,39 @@ def test_customer_objects_with_a_document_and_staff_see_it_in_challenge_review(b
     with staff.expect_download() as download:
         staff.locator("a[href^='/staff/attachments/']").first.click()
     assert download.value.suggested_filename == "account-closed.pdf"
+
+
+def test_agency_downloads_the_released_package_and_it_verifies_with_openssl(browser, tmp_path):
+    """Issue 5's "done when": the demo's released case has a signed package; the requester downloads
+    it once through the portal, and stock OpenSSL verifies manifest.sig over manifest.json."""
+    import subprocess
+    import urllib.request
+    import zipfile
+
+    agency = browser.new_page()
+    login(agency, "agency", "officer@fbi-seattle.example", "custos-demo-agency")
+    link = agency.locator("a[href$='/package']").first
+    expect(link).to_be_visible()
+    with agency.expect_download() as info:
+        link.click()
+    download = info.value
+    package = tmp_path / "package.zip"
+    download.save_as(package)
+    with zipfile.ZipFile(package) as z:
+        names = z.namelist()
+        assert {"manifest.json", "manifest.sig", "cover-letter.html"} <= set(names)
+        assert any(n.startswith("records/") for n in names)
+        (tmp_path / "manifest.json").write_bytes(z.read("manifest.json"))
+        (tmp_path / "manifest.sig").write_bytes(z.read("manifest.sig"))
+    key = tmp_path / "signing-key.pem"
+    key.write_bytes(urllib.request.urlopen(f"{BASE}/.well-known/custos/signing-key.pem").read())
+    ok = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(key), "-rawin",
+                         "-in", str(tmp_path / "manifest.json"), "-sigfile", str(tmp_path / "manifest.sig")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "Signature Verified Successfully" in ok.stdout, ok.stdout + ok.stderr
+    # the download is on record for staff, with the bytes the officer received
+    staff = browser.new_page()
+    login(staff, "staff", "reviewer@provider.example", "custos-demo-staff")
+    staff.goto(BASE + download.url.replace(BASE, "").replace("/agency/", "/staff/").rsplit("/package", 1)[0])
+    expect(staff.locator("#timeline")).to_contain_text("package.downloaded")
+    expect(staff.locator("#timeline")).to_contain_text(str(package.stat().st_size))
