@@ -104,9 +104,14 @@ public struct PackageStore: Sendable {
     /// case is closed (expired, or ended without follow-up process).
     public func dueForDeletion(productionRetention: TimeInterval, at time: Date) async throws -> [PackageRecord] {
         let rows = try await PackageRow.query(on: store.database).filter(\.$status == PackageRecord.Status.built.rawValue).all()
+        guard !rows.isEmpty else { return [] }
+        // One query for the cases' states, not one per package.
+        let states = Dictionary(
+            try await CaseRow.query(on: store.database).filter(\.$id ~~ Set(rows.map(\.caseID))).field(\.$id).field(\.$state).all()
+                .map { ($0.id!, $0.state) }, uniquingKeysWith: { first, _ in first })
         var due: [PackageRecord] = []
         for row in rows {
-            guard let state = try await CaseRow.find(row.caseID, on: store.database)?.state else { continue }
+            guard let state = states[row.caseID] else { continue }
             switch PackagePurpose(rawValue: row.purpose) {
             case .production?:
                 let waiting = [CaseState.collecting.rawValue, CaseState.readyForRelease.rawValue].contains(state)

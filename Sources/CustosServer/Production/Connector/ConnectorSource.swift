@@ -53,9 +53,8 @@ public struct ConnectorSource: CustomerDataSource {
     }
 
     /// Sends the signed request on the first pull, then reads the NDJSON body one line per record.
-    /// Unchecked-Sendable because the response body's iterator is not Sendable: the unfolding
-    /// stream is its only caller and calls `next()` one at a time, never concurrently.
-    final class Reader: @unchecked Sendable {
+    /// The body's iterator is not Sendable, so it is only ever advanced on this actor's isolation.
+    actor Reader {
         let source: ConnectorSource
         let plan: CollectionPlan
         var body: HTTPClientResponse.Body.AsyncIterator?
@@ -91,7 +90,10 @@ public struct ConnectorSource: CustomerDataSource {
                     throw ConnectorError("connector line \(lineNumber + 1) is longer than \(source.maxLineBytes) bytes (CUSTOS_CONNECTOR_MAX_RECORD_BYTES)")
                 }
                 pending.discardReadBytes()
-                if var chunk = try await body!.next() {
+                var iterator = body!
+                let next = try await iterator.next(isolation: self)
+                body = iterator
+                if var chunk = next {
                     pending.writeBuffer(&chunk)
                 } else {
                     finished = true
