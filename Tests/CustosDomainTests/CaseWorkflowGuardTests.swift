@@ -115,7 +115,7 @@ import Testing
         var subject = inReview()
         subject.state = .collecting
         subject.approvedScope = [.subscriberInfo]
-        let (next, _) = try CaseWorkflow.apply(.collectionFinished(recordCount: 0), to: subject, at: later, by: Fixture.custodian.actor)
+        let (next, _) = try CaseWorkflow.apply(.collectionFinished(recordCount: 0), to: subject, at: later, by: .system)
         #expect(next.outcome == .noData)
     }
 

@@ -30,7 +30,7 @@ import Testing
         case .preservationEnded: (.preservationEnded(followUpReceived: true), Fixture.reviewer.actor)
         case .approveScope: (.approveScope(categories: [.subscriberInfo], excuse: nil), Fixture.approver1.actor)
         case .startCollection: (.startCollection, Fixture.custodian.actor)
-        case .collectionFinished: (.collectionFinished(recordCount: 5), Fixture.custodian.actor)
+        case .collectionFinished: (.collectionFinished(recordCount: 5), .system)
         case .approveRelease: (.approveRelease, Fixture.approver1.actor)
         case .release: (.release, Fixture.custodian.actor)
         case .withdraw: (.withdraw(reason: nil), Fixture.officer.actor)

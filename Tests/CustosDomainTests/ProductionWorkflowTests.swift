@@ -121,13 +121,18 @@ import Testing
         }
     }
 
-    @Test func startCollectionQueuesTheProductionBuild() throws {
+    @Test func startCollectionQueuesTheProductionBuildAndOnlyTheBuilderFinishesIt() throws {
         var subject = Fixture.newCase(demand: Fixture.demand(categories: [.subscriberInfo]))
         subject.state = .scopeApproved
         subject.approvedScope = [.subscriberInfo]
         let (collecting, effects) = try CaseWorkflow.apply(.startCollection, to: subject, at: later, by: Fixture.custodian.actor)
         #expect(collecting.state == .collecting)
         #expect(effects.contains(.buildPackage(caseID: subject.id, purpose: .production, requestedBy: Fixture.custodian.actor.auditName)))
+        // no person can declare a collection finished (and so a case ready for release) without a package
+        for person in [Fixture.custodian, Fixture.reviewer, Fixture.approver1] {
+            #expect(throws: WorkflowRefusal.self) { try CaseWorkflow.apply(.collectionFinished(recordCount: 3), to: collecting, at: later, by: person.actor) }
+        }
+        #expect(try CaseWorkflow.apply(.collectionFinished(recordCount: 3), to: collecting, at: later, by: .system).0.state == .readyForRelease)
     }
 
     @Test func thePreservationSnapshotPlanTakesWhatTheDemandNamesButNeverKeys() throws {

@@ -97,6 +97,16 @@ import Testing
             try await client.execute(uri: agencyPath, method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
                 #expect(response.status == .notFound, "nothing to download before release")
             }
+            // release needs a verifying package: without its file it is refused, with it it goes ahead
+            let packageFile = services.packageURL(caseID: subject.id)
+            let aside = packageFile.appendingPathExtension("aside")
+            try FileManager.default.moveItem(at: packageFile, to: aside)
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "release"}"#)) { response throws in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("does not verify"))
+            }
+            #expect(try await services.packageLinks.link(caseID: subject.id) == nil)
+            try FileManager.default.moveItem(at: aside, to: packageFile)
             try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "release"}"#)) { response throws in
                 #expect(response.status == .ok)
             }

@@ -1,6 +1,6 @@
 import Configuration
 import CustosDomain
-import CustosServer
+@testable import CustosServer
 import CustosStorage
 import Foundation
 import HTTPTypes
@@ -78,6 +78,14 @@ import Testing
 
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] ?? [:]
+    }
+
+    /// The download log's address: the peer, unless a trusted proxy's `X-Forwarded-For` names the client.
+    @Test func theLoggedAddressTrustsXForwardedForOnlyWhenConfigured() {
+        #expect(WebRoutes.clientAddress(forwardedFor: "203.0.113.9, 10.0.0.2", peer: "10.0.0.2", trustForwardedFor: false) == "10.0.0.2")
+        #expect(WebRoutes.clientAddress(forwardedFor: "203.0.113.9, 10.0.0.2", peer: "10.0.0.2", trustForwardedFor: true) == "203.0.113.9")
+        #expect(WebRoutes.clientAddress(forwardedFor: " ", peer: "10.0.0.2", trustForwardedFor: true) == "10.0.0.2")
+        #expect(WebRoutes.clientAddress(forwardedFor: nil, peer: nil, trustForwardedFor: true) == "")
     }
 
     @Test func healthAnswersOK() async throws {

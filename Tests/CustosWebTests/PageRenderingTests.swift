@@ -107,6 +107,31 @@ import Testing
         #expect(!empty.contains(#"id="queue""#))
     }
 
+    /// legal-rules.md §6.3 E8: a released emergency whose follow-up legal process is overdue is
+    /// counted and filtered in the queue, and its case page shows the date in red.
+    @Test func queueAndCasePageFlagAnOverdueFollowUpProcess() async throws {
+        let renderer = try await PageRenderer()
+        var released = Self.openCase(Self.demand(reference: "E-1"), emergency: true)
+        released.number = "C-2026-00201"
+        released.state = .released
+        released.followUp = FollowUpProcess(dueAt: Self.t0.addingTimeInterval(2 * 86400), basis: "policy")
+        let plain = Self.openCase(Self.demand(reference: "P-1"))
+        let before = Self.t0.addingTimeInterval(86400), after = Self.t0.addingTimeInterval(3 * 86400)
+        #expect(!CaseRowModel(released, now: before).followUpOverdue)
+        let rows = [CaseRowModel(released, now: after), CaseRowModel(plain, now: after)]
+        let all = try renderer.render(Page(template: "queue", title: "Queue", viewer: Self.viewer, csrfToken: "t", model: QueueModel(rows: rows, states: [], instruments: [], country: "")))
+        #expect(all.contains(#"id="follow-up-overdue-count""#) && all.contains("follow-up process overdue"))
+        let filtered = QueueModel(rows: rows, states: [], instruments: [], country: "", attention: .followUpOverdue)
+        #expect(filtered.rows.map(\.number) == ["C-2026-00201"])
+        let terms = try #require(CaseTermsModel(released, now: after))
+        #expect(terms.followUpOverdue && terms.followUpDue == Timestamp.format(released.followUp!.dueAt))
+        released.followUp?.resolvedAt = after
+        released.followUp?.received = true
+        released.followUp?.reference = "26-MJ-0042"
+        #expect(CaseTermsModel(released, now: after)?.followUpOutcome?.contains("26-MJ-0042") == true)
+        #expect(!CaseRowModel(released, now: after).followUpOverdue)
+    }
+
     /// C4/C8: the queue counts and filters cases that need attention: an unanswered redirect past
     /// its date, and a customer objection no reviewer has dealt with.
     @Test func queueFlagsOverdueRedirectsAndObjectionsAndFiltersOnThem() async throws {

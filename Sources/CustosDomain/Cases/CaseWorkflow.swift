@@ -28,7 +28,10 @@ public enum CaseWorkflow {
         case .agencyReplied, .agencyAnswer, .withdraw: [.owningAgency]
         case .approveScope, .approveRelease: [.staff(.approver)]
         case .startCollection: [.staff(.custodian)]
-        case .collectionFinished, .release: [.staff(.custodian), .system]
+        // Only the package builder reports a finished collection: a person cannot declare a case
+        // ready for release without a package (workflow.md: release needs a verifying package).
+        case .collectionFinished: [.system]
+        case .release: [.staff(.custodian), .system]
         }
     }
 

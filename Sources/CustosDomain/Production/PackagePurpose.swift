@@ -8,6 +8,22 @@ public enum PackagePurpose: String, Codable, CaseIterable, Sendable {
     /// A frozen snapshot for a preservation demand: kept, never disclosed, deleted at expiry
     /// (18 U.S.C. § 2703(f); Reg. (EU) 2023/1543 Art. 11).
     case preservation
+
+    /// The case state in which a package of this purpose is built (and may be built again).
+    public var buildState: CaseState {
+        switch self {
+        case .production: .collecting
+        case .preservation: .preserving
+        }
+    }
+
+    /// The event that queues the build.
+    public var startingEvent: CaseEvent.Kind {
+        switch self {
+        case .production: .startCollection
+        case .preservation: .beginPreservation
+        }
+    }
 }
 
 /// Inputs of the workflow that a provider configures (the workflow itself reads no settings).

@@ -147,15 +147,7 @@ struct APIRoutes {
     /// custodians only. The package runner builds it; `GET` on the same path shows the progress.
     @Sendable func buildProduction(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try Self.uuid(context, "case")
-        guard let subject = try await services.cases.findCase(id: id) else { throw Problem.notFound("case \(id)") }
-        guard subject.state == .collecting else {
-            throw Problem(.conflict, title: "Not collecting", detail: "case \(subject.number) is \(subject.state.rawValue); a package is built after start_collection")
-        }
-        do {
-            try await services.packages.requeue(caseID: id, purpose: .production, by: context.principal!.actor.auditName, at: services.now())
-        } catch StorageError.conflict(let message) {
-            throw Problem(.conflict, title: "Already building", detail: message)
-        }
+        try await services.requeuePackage(caseID: id, purpose: .production, by: context.principal!)
         var response = try Response.json(PackageStatus(try await services.packages.record(caseID: id, purpose: .production)!))
         response.status = .accepted
         return response

@@ -139,6 +139,15 @@ public struct CustosServices: Sendable {
     /// `begin_preservation` queue the package build in the same transaction; the package runner
     /// builds it and moves the case on (issue 5).
     func apply(_ event: CaseEvent, toCase id: UUID, by principal: Principal) async throws -> Case {
+        if case .release = event {
+            // workflow.md: release needs a verifying package. The workflow cannot read files, so
+            // the package is checked here, against this installation's key, before the event.
+            let report = PackageVerifier.verify(packageURL(caseID: id), publicKey: signingKey.publicKey)
+            guard report.isValid, report.manifest?.caseID == id else {
+                let problems = report.isValid ? ["it belongs to another case"] : Array(report.problems.prefix(3))
+                throw Problem(.conflict, title: "No verifying package", detail: "the package does not verify: \(problems.joined(separator: "; "))")
+            }
+        }
         do {
             return try await cases.apply(event, toCase: id, at: now(), by: principal.actor)
         } catch let refusal as WorkflowRefusal {

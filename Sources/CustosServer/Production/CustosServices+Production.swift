@@ -39,11 +39,7 @@ extension CustosServices {
         progress: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> PackageBuilder.Result {
         guard let subject = try await cases.findCase(id: caseID) else { throw Problem.notFound("case \(caseID)") }
-        let neededState: CaseState = purpose == .production ? .collecting : .preserving
-        guard subject.state == neededState else {
-            let after = purpose == .production ? "start_collection" : "begin_preservation"
-            throw Problem(.conflict, title: "Not \(neededState.rawValue)", detail: "case \(subject.number) is \(subject.state.rawValue); a \(purpose.rawValue) package is built after \(after)")
-        }
+        guard subject.state == purpose.buildState else { throw PackageBuildRefusal.notBuildable(Self.notBuildable(subject, purpose)) }
         guard let demand = try await cases.findDemand(id: subject.demandID) else { throw Problem.notFound("demand of case \(caseID)") }
         let plan: CollectionPlan
         do {
@@ -53,7 +49,7 @@ extension CustosServices {
                 : try CollectionPlan.preservation(for: subject, demand: demand, accounts: accounts)
         } catch let error as PlanError {
             try await packages.failed(caseID: caseID, purpose: purpose, error: error.description, at: now())
-            throw Problem(.conflict, title: "Nothing to collect", detail: "case \(subject.number): \(error)")
+            throw PackageBuildRefusal.nothingToCollect("case \(subject.number): \(error)")
         }
         var basis: [String] = []
         for citation in plan.categories.flatMap({ subject.assessment?.categories[$0]?.citations ?? [] }) where !basis.contains(citation) {
@@ -67,7 +63,7 @@ extension CustosServices {
         let expectedCount = try? await source.expectedCount(for: plan)
         expected(expectedCount)
         guard try await packages.claim(caseID: caseID, purpose: purpose, requestedBy: actor.auditName, expected: expectedCount, at: now()) else {
-            throw Problem(.conflict, title: "Already building", detail: "the \(purpose.rawValue) package of case \(subject.number) is being built")
+            throw PackageBuildRefusal.alreadyBuilding("the \(purpose.rawValue) package of case \(subject.number) is being built")
         }
         let destination = packageURL(caseID: caseID, purpose: purpose)
         let result: PackageBuilder.Result
@@ -122,10 +118,52 @@ extension CustosServices {
         }
         guard purpose == .production else { return result }
         do {
-            _ = try await cases.apply(.collectionFinished(recordCount: manifest.files.count), toCase: caseID, at: now(), by: actor)
+            _ = try await cases.apply(.collectionFinished(recordCount: manifest.files.count), toCase: caseID, at: now(), by: .system)
         } catch let refusal as WorkflowRefusal {
             throw refusal.problem
         }
         return result
+    }
+
+    static func notBuildable(_ subject: Case, _ purpose: PackagePurpose) -> String {
+        "case \(subject.number) is \(subject.state.rawValue); a \(purpose.rawValue) package is built in \(purpose.buildState.rawValue), after \(purpose.startingEvent.rawValue)"
+    }
+
+    /// Queues a package's build again (a failed build's retry), for the API and the case page.
+    func requeuePackage(caseID: UUID, purpose: PackagePurpose, by principal: Principal) async throws {
+        guard let subject = try await cases.findCase(id: caseID) else { throw Problem.notFound("case \(caseID)") }
+        guard subject.state == purpose.buildState else {
+            throw PackageBuildRefusal.notBuildable(Self.notBuildable(subject, purpose)).problem
+        }
+        do {
+            try await packages.requeue(caseID: caseID, purpose: purpose, by: principal.actor.auditName, at: now())
+        } catch StorageError.conflict(let message) {
+            throw PackageBuildRefusal.alreadyBuilding(message).problem
+        }
+    }
+}
+
+/// Why a package was not built. The runner tells them apart: an ongoing build is waited for,
+/// a plan that cannot be made is not retried.
+public enum PackageBuildRefusal: Error, Equatable, CustomStringConvertible {
+    /// The case is not in the state its package is built in.
+    case notBuildable(String)
+    /// asked ∩ allowed ∩ approved is empty, or the order names no account of this provider.
+    case nothingToCollect(String)
+    /// Another builder holds the claim.
+    case alreadyBuilding(String)
+
+    public var description: String {
+        switch self {
+        case .notBuildable(let reason), .nothingToCollect(let reason), .alreadyBuilding(let reason): reason
+        }
+    }
+
+    var problem: Problem {
+        switch self {
+        case .notBuildable(let reason): Problem(.conflict, title: "Not buildable now", detail: reason)
+        case .nothingToCollect(let reason): Problem(.conflict, title: "Nothing to collect", detail: reason)
+        case .alreadyBuilding(let reason): Problem(.conflict, title: "Already building", detail: reason)
+        }
     }
 }

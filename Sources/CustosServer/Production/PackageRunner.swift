@@ -77,15 +77,14 @@ public struct PackageRunner: Service {
 
     /// Builds one queued package; true when it was built (or needed no build any more).
     func build(_ job: LeasedJob) async throws -> Bool {
-        let parts = job.payload.split(separator: ":")
-        guard parts.count == 2, let caseID = UUID(uuidString: String(parts[0])), let purpose = PackagePurpose(rawValue: String(parts[1])) else {
+        guard let (caseID, purpose) = PackageStore.buildTarget(ofPayload: job.payload) else {
             _ = try await services.jobs.fail(job.id, owner: owner, error: "unreadable payload \(job.payload)", at: services.now(), policy: policy, permanent: true)
             return false
         }
         // Built meanwhile (by `custos production build`), or the case moved on: nothing to do.
         let record = try await services.packages.record(caseID: caseID, purpose: purpose)
         let state = try await services.cases.findCase(id: caseID)?.state
-        if record?.status == .built || record?.status == .deleted || state != (purpose == .production ? .collecting : .preserving) {
+        if record?.status == .built || record?.status == .deleted || state != purpose.buildState {
             try await services.jobs.complete(job.id, owner: owner, at: services.now())
             return true
         }
@@ -93,12 +92,13 @@ public struct PackageRunner: Service {
             try await services.buildPackage(caseID: caseID, purpose: purpose, by: .system)
             try await services.jobs.complete(job.id, owner: owner, at: services.now())
             return true
-        } catch let problem as Problem where problem.title == "Already building" {
-            try await services.jobs.postpone(job.id, owner: owner, until: services.now().addingTimeInterval(60), reason: problem.detail)
+        } catch PackageBuildRefusal.alreadyBuilding(let reason) {
+            try await services.jobs.postpone(job.id, owner: owner, until: services.now().addingTimeInterval(60), reason: reason)
             return false
         } catch {
             // A plan that cannot be made will not succeed on a retry; a source that failed may.
-            let permanent = (error as? Problem)?.title == "Nothing to collect"
+            let permanent: Bool
+            if case PackageBuildRefusal.nothingToCollect = error { permanent = true } else { permanent = false }
             _ = try await services.jobs.fail(job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy, permanent: permanent)
             logger.warning("package build for case \(caseID) (\(purpose.rawValue)) attempt \(job.attempt) failed: \(error)")
             return false

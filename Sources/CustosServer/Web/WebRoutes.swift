@@ -208,13 +208,10 @@ struct WebRoutes {
     @Sendable func rebuildPackage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try APIRoutes.uuid(context, "case")
         _ = try await FormData.read(request, limit: 4 * 1024, expectedCSRF: context.sessionCSRF)
-        guard try await services.cases.findCase(id: id)?.state == .collecting else {
-            return try await showCase(request, context, flash: nil, error: "Only a case in collecting has a package to build.", status: .conflict)
-        }
         do {
-            try await services.packages.requeue(caseID: id, purpose: .production, by: context.principal!.actor.auditName, at: services.now())
-        } catch StorageError.conflict(let message) {
-            return try await showCase(request, context, flash: nil, error: message, status: .conflict)
+            try await services.requeuePackage(caseID: id, purpose: .production, by: context.principal!)
+        } catch let problem as Problem where problem.status == .conflict {
+            return try await showCase(request, context, flash: nil, error: problem.detail, status: .conflict)
         }
         return .redirect(to: "/staff/cases/\(id.uuidString.lowercased())?flash=Build+queued")
     }
@@ -430,12 +427,20 @@ struct WebRoutes {
     /// Who downloaded, for the log: the peer address, or behind a reverse proxy that the provider
     /// trusts (`CUSTOS_TRUST_FORWARDED_FOR=true`) the first address of `X-Forwarded-For`.
     func clientAddress(_ request: Request, _ context: AppRequestContext) -> String {
-        if services.configuration.trustForwardedFor, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
+        Self.clientAddress(
+            forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], peer: context.remoteAddress,
+            trustForwardedFor: services.configuration.trustForwardedFor)
+    }
+
+    /// The first `X-Forwarded-For` address (the client, as the trusted proxy saw it) when trusted,
+    /// else the peer; an untrusted header is ignored, since any client can send one.
+    static func clientAddress(forwardedFor: String?, peer: String?, trustForwardedFor: Bool) -> String {
+        if trustForwardedFor, let forwarded = forwardedFor,
             let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
         {
             return String(first.prefix(64))
         }
-        return context.remoteAddress ?? ""
+        return peer ?? ""
     }
 
     /// A package ZIP streamed from disk in chunks, so a large package never sits in memory.

@@ -21,6 +21,15 @@ public struct PackageStore: Sendable {
     }
 
     /// Queues a build inside the caller's transaction: the package row (reset to `queued`) and its job.
+    /// The build job's payload, `<case id>:<purpose>`, and its reading.
+    static func payload(caseID: UUID, purpose: PackagePurpose) -> String { "\(caseID.uuidString.lowercased()):\(purpose.rawValue)" }
+
+    public static func buildTarget(ofPayload payload: String) -> (caseID: UUID, purpose: PackagePurpose)? {
+        let parts = payload.split(separator: ":")
+        guard parts.count == 2, let caseID = UUID(uuidString: String(parts[0])), let purpose = PackagePurpose(rawValue: String(parts[1])) else { return nil }
+        return (caseID, purpose)
+    }
+
     static func queue(caseID: UUID, purpose: PackagePurpose, requestedBy: String, at time: Date, on database: any Database) async throws {
         let row = try await PackageRow.query(on: database).filter(\.$caseID == caseID).filter(\.$purpose == purpose.rawValue).first() ?? PackageRow()
         if row.id == nil {
@@ -35,7 +44,7 @@ public struct PackageStore: Sendable {
         job.kind = buildJob
         job.caseID = caseID
         job.recipient = ""
-        job.payload = "\(caseID.uuidString.lowercased()):\(purpose.rawValue)"
+        job.payload = payload(caseID: caseID, purpose: purpose)
         job.createdAt = time
         job.attempts = 0
         job.status = JobStatus.pending.rawValue

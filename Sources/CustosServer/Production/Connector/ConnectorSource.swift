@@ -31,12 +31,6 @@ public struct ConnectorSource: CustomerDataSource {
         self.clock = clock
     }
 
-    /// The same source asking for a preservation snapshot (the connector may treat it differently,
-    /// for example by placing a legal hold).
-    public func forPurpose(_ purpose: PackagePurpose) -> ConnectorSource {
-        ConnectorSource(url: url, key: key, maxRecordBytes: maxRecordBytes, timeout: timeout, purpose: purpose, clock: clock)
-    }
-
     /// The origin (`scheme://host:port`) blob references must share with the connector.
     static func origin(of url: String) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host?.lowercased() else {
