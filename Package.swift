@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
+        // zlib's CRC-32 (see StoredZipWriter): zlib1g-dev on Debian, part of the macOS SDK.
+        .systemLibrary(name: "CustosZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "MerkleLog",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -96,6 +98,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "CustosZlib",
             ],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings

@@ -5,7 +5,8 @@ import Foundation
 
 // Issue 5's package benchmark: builds a production package from --gib GiB of records and, in the
 // same run, times `sha256sum` over the same bytes; reports both throughputs, their ratio and the
-// builder's peak RSS.
+// build's peak RSS. The build runs in a child process of this program (`--build-from FILE`), so
+// its peak RSS is its own, not the input generation's.
 //
 //   cd Benchmarks && swift run -c release PackageBuild [--gib 1] [--record-kib 64]
 
@@ -45,11 +46,43 @@ func option(_ name: String, _ fallback: Int) -> Int {
     return value
 }
 
-func peakRSSMiB() -> Double {
+func peakRSSMiB(_ who: Int32 = RUSAGE_SELF.rawValue) -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
+    getrusage(__rusage_who_t(who), &usage)
     return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
 }
+
+func stringOption(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let index = args.firstIndex(of: name), index + 1 < args.count else { return nil }
+    return args[index + 1]
+}
+
+let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
+let plan = CollectionPlan(
+    caseID: UUID(), caseNumber: "C-BENCH", accounts: ["acct-bench-001"], categories: [.nonContent],
+    window: DateWindow(from: start, to: start.addingTimeInterval(10_000_000)), asked: [.nonContent], allowed: [.nonContent], approved: [.nonContent])
+let facts = PackageBuilder.CaseFacts(
+    instrument: "us.court_order_2703d", jurisdiction: "US", issuingAuthority: "bench", requesterReference: "bench", legalBasis: ["18 U.S.C. § 2703(d)"],
+    rulebookVersion: "bench")
+
+// The child: build the package from the input file and report what it took, as one JSON line.
+if let input = stringOption("--build-from"), let output = stringOption("--to"), let keyFolder = stringOption("--key-folder") {
+    let builder = PackageBuilder(key: try PackageSigningKey.loadOrCreate(in: keyFolder), renderer: try await PageRenderer())
+    let clock = ContinuousClock()
+    let begin = clock.now
+    let result = try await builder.build(
+        plan: plan, facts: facts, source: FileRecordSource(path: input, recordBytes: option("--record-kib", 64) * 1024, start: start), at: Date(),
+        destination: URL(fileURLWithPath: output))
+    let seconds = (clock.now - begin) / .seconds(1)
+    let line = try JSONSerialization.data(withJSONObject: [
+        "seconds": seconds, "records": result.manifest.files.count, "packageBytes": result.packageBytes, "peakRSSMiB": peakRSSMiB(),
+    ])
+    print(String(decoding: line, as: UTF8.self))
+    exit(0)
+}
+
+
 
 let gib = option("--gib", 1)
 let recordBytes = option("--record-kib", 64) * 1024
@@ -78,7 +111,7 @@ while written < total {
     written += bytes.count
 }
 try writer.close()
-let rssBefore = peakRSSMiB()
+let parentPeakMiB = peakRSSMiB()
 
 // 2. sha256sum over the same bytes (the page cache is warm for both).
 let clock = ContinuousClock()
@@ -91,30 +124,30 @@ try process.run()
 process.waitUntilExit()
 let shaSeconds = (clock.now - shaStart) / .seconds(1)
 
-// 3. The package.
-let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
-let plan = CollectionPlan(
-    caseID: UUID(), caseNumber: "C-BENCH", accounts: ["acct-bench-001"], categories: [.nonContent],
-    window: DateWindow(from: start, to: start.addingTimeInterval(10_000_000)), asked: [.nonContent], allowed: [.nonContent], approved: [.nonContent])
-let builder = PackageBuilder(key: PackageSigningKey(privateKey: .init()), renderer: try await PageRenderer())
-let facts = PackageBuilder.CaseFacts(
-    instrument: "us.court_order_2703d", jurisdiction: "US", issuingAuthority: "bench", requesterReference: "bench", legalBasis: ["18 U.S.C. § 2703(d)"],
-    rulebookVersion: "bench")
-let buildStart = clock.now
-let result = try await builder.build(
-    plan: plan, facts: facts, source: FileRecordSource(path: raw.path, recordBytes: recordBytes, start: start), at: Date(),
-    destination: folder.appendingPathComponent("package.zip"))
-let buildSeconds = (clock.now - buildStart) / .seconds(1)
+// 3. The package, built by a child process of this program.
+let key = try PackageSigningKey.loadOrCreate(in: folder.path)
+let packageURL = folder.appendingPathComponent("package.zip")
+let child = Process()
+child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+child.arguments = ["--build-from", raw.path, "--to", packageURL.path, "--key-folder", folder.path, "--record-kib", String(recordBytes / 1024)]
+let childOutput = Pipe()
+child.standardOutput = childOutput
+try child.run()
+let childJSON = childOutput.fileHandleForReading.readDataToEndOfFile()
+child.waitUntilExit()
+guard child.terminationStatus == 0, let built = try JSONSerialization.jsonObject(with: childJSON) as? [String: Any],
+    let buildSeconds = built["seconds"] as? Double
+else { fatalError("the build child failed: \(String(decoding: childJSON, as: UTF8.self))") }
 let verifyStart = clock.now
-let verified = PackageVerifier.verify(folder.appendingPathComponent("package.zip"), publicKey: builder.signingPublicKey).isValid
+let verified = PackageVerifier.verify(packageURL, publicKey: key.publicKey).isValid
 let verifySeconds = (clock.now - verifyStart) / .seconds(1)
 
 let mib = Double(total) / Double(1 << 20)
 let report: [String: Any] = [
-    "gib": gib, "recordKiB": recordBytes / 1024, "records": result.manifest.files.count, "packageBytes": result.packageBytes,
+    "gib": gib, "recordKiB": recordBytes / 1024, "records": built["records"] ?? 0, "packageBytes": built["packageBytes"] ?? 0,
     "sha256sumMiBps": (mib / shaSeconds).rounded(), "buildMiBps": (mib / buildSeconds).rounded(),
     "ratio": ((shaSeconds / buildSeconds) * 100).rounded() / 100, "verifyMiBps": (mib / verifySeconds).rounded(), "verified": verified,
-    "peakRSSMiB": peakRSSMiB().rounded(), "peakRSSBeforeBuildMiB": rssBefore.rounded(),
+    "buildPeakRSSMiB": ((built["peakRSSMiB"] as? Double) ?? -1).rounded(), "inputGenerationPeakRSSMiB": parentPeakMiB.rounded(),
 ]
 let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
 print(String(decoding: json, as: UTF8.self))

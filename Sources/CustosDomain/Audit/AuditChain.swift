@@ -22,7 +22,7 @@ public enum AuditChain {
     }
 
     public static func hash(of bytes: Data) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// Chains a record after `previous` (nil for the first entry).

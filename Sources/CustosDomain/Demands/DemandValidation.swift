@@ -68,7 +68,7 @@ extension DemandDocument {
             }
             let document = DemandDocument(
                 id: makeID(), filename: name, mediaType: upload.mediaType, byteCount: upload.bytes.count,
-                sha256: SHA256.hash(data: upload.bytes).map { String(format: "%02x", $0) }.joined()
+                sha256: Hex.encode(SHA256.hash(data: upload.bytes))
             )
             documents.append(document)
             bytes[document.id] = upload.bytes

@@ -74,7 +74,7 @@ struct APIRoutes {
         if let key, key.isEmpty || key.count > 200 {
             throw Problem.invalid(field: "Idempotency-Key", "must be 1 to 200 characters")
         }
-        let hash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let hash = Hex.encode(SHA256.hash(data: body))
         let submission = try await services.submitDemand(draft, uploads: uploads, by: principal, idempotencyKey: key, requestHash: hash)
         var headers: HTTPFields = [.location: "/api/v1/demands/\(submission.demand.id.uuidString.lowercased())"]
         if submission.isReplay { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }

@@ -3,11 +3,10 @@ import CustosDomain
 import CustosWeb
 import Foundation
 import MerkleLog
-import ZIPFoundation
 
 /// Assembles a production package (C2, C3, C6, C9): streams records from a data source, checks
 /// each against the collection plan again, writes the ones in scope into a ZIP (one file per
-/// record, stored uncompressed), then adds the cover letter, `manifest.json` and its Ed25519
+/// record, stored uncompressed, by `StoredZipWriter`), then adds the cover letter, `manifest.json` and its Ed25519
 /// signature `manifest.sig`. Records are written as they arrive, so memory stays flat whatever the
 /// package size. The ZIP is written beside its destination and moved into place only when complete.
 public struct PackageBuilder: Sendable {
@@ -53,6 +52,8 @@ public struct PackageBuilder: Sendable {
 
     let key: PackageSigningKey
     let renderer: PageRenderer
+    /// The ZIP format's classic limits; tests lower them to force the ZIP64 records.
+    var zipLimits = StoredZipWriter.Limits()
 
     /// The key packages are checked against.
     public var signingPublicKey: PackageSigningKey.PublicKey { key.publicKey }
@@ -71,9 +72,11 @@ public struct PackageBuilder: Sendable {
         let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
         try? FileManager.default.removeItem(at: partial)
         defer { try? FileManager.default.removeItem(at: partial) }
-        let archive = try Archive(url: partial, accessMode: .create)
+        let archive = try StoredZipWriter(creating: partial, limits: zipLimits)
 
         var files: [ProductionManifest.File] = []
+        /// The records' SHA-256 digests in file order: the Merkle tree's leaves.
+        var leaves: [Data] = []
         var produced: [String: ProductionManifest.Produced] = [:]
         var cut: [ScopeCut: Int] = [:]
         var cutNotes: [CutNote] = []
@@ -90,15 +93,11 @@ public struct PackageBuilder: Sendable {
             }
             let path = Self.path(for: record, index: files.count + 1)
             let bytes = record.bytes
-            // One provider call per record (bufferSize = its size): fewer copies than ZIPFoundation's 16 KiB default.
-            try archive.addEntry(
-                with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: Self.zipDate(record.timestamp),
-                compressionMethod: .none, bufferSize: max(1, bytes.count)
-            ) { position, size in
-                bytes.subdata(in: Int(position)..<Int(position) + size)
-            }
+            let digest = Data(SHA256.hash(data: bytes))
+            leaves.append(digest)
+            try archive.add(path: path, bytes: bytes, modified: Self.zipDate(record.timestamp))
             files.append(ProductionManifest.File(
-                path: path, size: bytes.count, sha256: Self.hex(SHA256.hash(data: bytes)), account: record.account, category: record.category,
+                path: path, size: bytes.count, sha256: Hex.encode(digest), account: record.account, category: record.category,
                 timestamp: record.timestamp, mediaType: record.mediaType, sourceID: record.sourceID))
             let key = "\(record.account)\u{0}\(record.category.rawValue)"
             var entry = produced[key] ?? ProductionManifest.Produced(account: record.account, category: record.category, records: 0, bytes: 0)
@@ -108,7 +107,7 @@ public struct PackageBuilder: Sendable {
             await progress(read)
         }
 
-        let root = MerkleHash.root(ofLeaves: files.map { Data(hexString: $0.sha256) })
+        let root = MerkleHash.root(ofLeaves: leaves)
         var manifest = ProductionManifest(
             caseID: plan.caseID, caseNumber: plan.caseNumber, instrument: facts.instrument, jurisdiction: facts.jurisdiction,
             issuingAuthority: facts.issuingAuthority, requesterReference: facts.requesterReference, legalBasis: facts.legalBasis,
@@ -125,10 +124,9 @@ public struct PackageBuilder: Sendable {
         let manifestBytes = try Self.encoder().encode(manifest)
         let signature = try key.sign(manifestBytes)
         for (path, bytes) in [(Self.coverLetterPath, letter), (Self.manifestPath, manifestBytes), (Self.signaturePath, signature)] {
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: time, compressionMethod: .none) {
-                position, size in bytes.subdata(in: Int(position)..<Int(position) + size)
-            }
+            try archive.add(path: path, bytes: bytes, modified: Self.zipDate(time))
         }
+        try archive.finish()
         try? FileManager.default.removeItem(at: destination)
         try FileManager.default.moveItem(at: partial, to: destination)
         let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
@@ -145,7 +143,12 @@ public struct PackageBuilder: Sendable {
     /// `records/<account>/<category>/000001.<ext>`, with the account reduced to safe characters.
     static func path(for record: CustomerRecord, index: Int) -> String {
         let safe = String(record.account.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
-        return "records/\(safe.isEmpty ? "_" : safe)/\(record.category.rawValue)/\(String(format: "%06d", index)).\(fileExtension(record.mediaType))"
+        return "records/\(safe.isEmpty ? "_" : safe)/\(record.category.rawValue)/\(zeroPadded(index, width: 6)).\(fileExtension(record.mediaType))"
+    }
+
+    static func zeroPadded(_ number: Int, width: Int) -> String {
+        let digits = String(number)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
     static func fileExtension(_ mediaType: String) -> String {
@@ -164,19 +167,5 @@ public struct PackageBuilder: Sendable {
     /// ZIP stores MS-DOS dates, which start in 1980.
     static func zipDate(_ date: Date) -> Date { max(date, Date(timeIntervalSince1970: 315_532_800 + 86_400)) }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-}
-
-extension Data {
-    /// Bytes from lower-case hex; used only on hashes Custos wrote itself.
-    init(hexString: String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(hexString.utf8.count / 2)
-        var index = hexString.startIndex
-        while let next = hexString.index(index, offsetBy: 2, limitedBy: hexString.endIndex), index != hexString.endIndex {
-            bytes.append(UInt8(hexString[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        self.init(bytes)
-    }
+    static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import CustosDomain
 import Foundation
 
 /// The Ed25519 key that signs production packages. Created in the data folder on first start
@@ -32,7 +33,7 @@ public struct PackageSigningKey: Sendable {
     public var keyID: String { Self.keyID(of: publicKey) }
 
     public static func keyID(of key: Curve25519.Signing.PublicKey) -> String {
-        SHA256.hash(data: key.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: key.rawRepresentation).prefix(8))
     }
 
     public var publicKeyPEM: String { Self.pem(of: publicKey) }

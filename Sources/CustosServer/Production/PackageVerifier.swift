@@ -78,7 +78,7 @@ public enum PackageVerifier {
             if size != file.size { problems.append("\(file.path): \(size) bytes, the manifest says \(file.size)") }
             if digest != file.sha256 { problems.append("\(file.path): SHA-256 \(digest), the manifest says \(file.sha256)") }
         }
-        let root = PackageBuilder.hex(MerkleHash.root(ofLeaves: manifest.files.map { Data(hexString: $0.sha256) }))
+        let root = Hex.encode(MerkleHash.root(ofLeaves: manifest.files.map { Hex.decode($0.sha256) ?? Data() }))
         if root != manifest.merkleRoot { problems.append("the Merkle root of the listed files is \(root), the manifest says \(manifest.merkleRoot)") }
         if let letter = whole(manifest.coverLetter.path) {
             let digest = PackageBuilder.hex(SHA256.hash(data: letter))

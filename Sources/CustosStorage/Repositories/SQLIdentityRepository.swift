@@ -11,7 +11,7 @@ public struct SQLIdentityRepository: Sendable {
     public init(store: CustosDatabase) { self.store = store }
 
     public static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(secret.utf8)))
     }
 
     /// A fresh 256-bit secret, base64url without padding.

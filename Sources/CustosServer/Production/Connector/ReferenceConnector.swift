@@ -74,7 +74,7 @@ public final class ReferenceConnector: Sendable {
                         let token = UUID().uuidString.lowercased()
                         let url = "http://\(host)/blobs/\(token)"
                         self.state.withLock { $0.blobs[token] = (scope.requestId, url, record.bytes) }
-                        line.blob = .init(url: url, sha256: SHA256.hash(data: record.bytes).map { String(format: "%02x", $0) }.joined(), size: record.bytes.count)
+                        line.blob = .init(url: url, sha256: Hex.encode(SHA256.hash(data: record.bytes)), size: record.bytes.count)
                     } else {
                         line.data = record.bytes.base64EncodedString()
                     }

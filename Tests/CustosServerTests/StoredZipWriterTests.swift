@@ -1,0 +1,76 @@
+import Crypto
+import CustosDomain
+@testable import CustosServer
+import Foundation
+import Testing
+import ZIPFoundation
+
+/// The package's own ZIP writer, read back by three independent readers (ZIPFoundation, Info-ZIP's
+/// `unzip -t`, Python's `zipfile`), including the ZIP64 records that packages over 4 GiB or with
+/// more than 65 535 records need (forced here by lowering the classic limits).
+@Suite struct StoredZipWriterTests {
+    @Test func theCRCIsTheStandardOne() {
+        // the CRC-32 check value of ISO 3309 / ITU-T V.42
+        #expect(StoredZipWriter.crc32(Data("123456789".utf8)) == 0xCBF4_3926)
+        #expect(StoredZipWriter.crc32(Data()) == 0)
+    }
+
+    static func run(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test(arguments: [false, true])
+    func packagesReadBackInEveryReader(forceZip64: Bool) async throws {
+        var (builder, key) = try await ProductionPackageTests.builder()
+        if forceZip64 { builder.zipLimits = StoredZipWriter.Limits(maxClassicValue: 500, maxClassicEntries: 10) }
+        var rng = SplitMix64(state: forceZip64 ? 64 : 32)
+        let records = ProductionPackageTests.randomRecords(60, using: &rng)
+        let folder = try ProductionPackageTests.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("package.zip")
+        let plan = ProductionPackageTests.plan(categories: DataCategory.allCases.filter { $0 != .encryptionKeys }, window: nil)
+        let result = try await builder.build(plan: plan, facts: ProductionPackageTests.facts, source: ListSource(all: records), at: ProductionPackageTests.t0, destination: url)
+        #expect(result.manifest.files.count > 10, "enough entries to pass the lowered entry limit")
+        let bytes = try Data(contentsOf: url)
+        let hasZip64End = bytes.range(of: Data([0x50, 0x4b, 0x06, 0x06])) != nil
+        #expect(hasZip64End == forceZip64)
+
+        // ZIPFoundation, through the package verifier: every CRC, size and hash
+        let report = PackageVerifier.verify(url, publicKey: key.publicKey)
+        #expect(report.isValid, "\(report.problems)")
+        // Info-ZIP
+        let (unzipStatus, unzipText) = try Self.run(["unzip", "-t", url.path])
+        #expect(unzipStatus == 0 && unzipText.contains("No errors detected"), "\(unzipText)")
+        // Python's zipfile: the names, the bytes and the CRCs
+        let script = """
+            import hashlib, json, sys, zipfile
+            z = zipfile.ZipFile(sys.argv[1])
+            assert z.testzip() is None
+            m = json.loads(z.read("manifest.json"))
+            for f in m["files"]:
+                assert hashlib.sha256(z.read(f["path"])).hexdigest() == f["sha256"], f["path"]
+            print(len(z.namelist()))
+            """
+        let (pythonStatus, pythonText) = try Self.run(["python3", "-c", script, url.path])
+        #expect(pythonStatus == 0, "\(pythonText)")
+        #expect(pythonText.trimmingCharacters(in: .whitespacesAndNewlines) == String(result.manifest.files.count + 3))
+        // the record bytes come back unchanged
+        let archive = try Archive(url: url, accessMode: .read)
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.sourceID!, $0.bytes) })
+        for entry in archive where entry.path.hasPrefix("records/") {
+            var data = Data()
+            _ = try archive.extract(entry) { data.append($0) }
+            let file = try #require(result.manifest.files.first { $0.path == entry.path })
+            #expect(data == byID[file.sourceID!])
+        }
+    }
+}
