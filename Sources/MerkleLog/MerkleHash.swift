@@ -34,3 +34,33 @@ public enum MerkleHash {
         }
     }
 }
+
+/// The RFC 6962 tree hash computed as leaves arrive, in O(log n) memory: it keeps the roots of the
+/// perfect subtrees seen so far, which are exactly the left subtrees §2.1's split produces, so the
+/// result equals `MerkleHash.root(ofLeaves:)` without holding the leaves (a package build hashes
+/// one file at a time).
+public struct MerkleRootBuilder: Sendable {
+    private var subtrees: [(height: Int, hash: Data)] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public mutating func append(leaf data: some DataProtocol) {
+        var hash = MerkleHash.leaf(data)
+        var height = 0
+        while let last = subtrees.last, last.height == height {
+            subtrees.removeLast()
+            hash = MerkleHash.node(last.hash, hash)
+            height += 1
+        }
+        subtrees.append((height, hash))
+        count += 1
+    }
+
+    /// The tree hash of the leaves so far (SHA-256 of nothing for none).
+    public var root: Data {
+        guard var hash = subtrees.last?.hash else { return Data(SHA256.hash(data: Data())) }
+        for subtree in subtrees.dropLast().reversed() { hash = MerkleHash.node(subtree.hash, hash) }
+        return hash
+    }
+}

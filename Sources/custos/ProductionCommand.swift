@@ -45,9 +45,9 @@ struct ProductionCommand: AsyncParsableCommand {
             let result = try await services.buildPackage(
                 caseID: subject.id, by: person.actor, expected: { bar.total($0) }, progress: { bar.update($0) })
             bar.finish()
-            let manifest = result.manifest
+            let manifest = result.summary
             say("Built \(services.packageURL(caseID: subject.id).path)")
-            say("  case \(manifest.caseNumber): \(manifest.files.count) record file(s), \(result.packageBytes) bytes, \(manifest.cutTotal) cut (\(manifest.cut.filter { $0.value > 0 }.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")))")
+            say("  case \(manifest.caseNumber): \(result.fileCount) record file(s), \(result.packageBytes) bytes, \(manifest.cutTotal) cut (\(manifest.cut.filter { $0.value > 0 }.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")))")
             say("  Merkle root \(manifest.merkleRoot), signed by key \(manifest.signingKeyID)")
         }
     }

@@ -34,14 +34,16 @@ import Testing
             let source = ConnectorSource(url: base + "/collect", key: key)
             let result = try await builder.build(plan: plan, facts: ProductionPackageTests.facts, source: source, at: ProductionPackageTests.t0, destination: url)
             let inScope = records.filter { plan.cut($0) == nil }
-            #expect(result.manifest.source == "connector:\(base)/collect")
-            #expect(result.manifest.files.map(\.sourceID) == inScope.map(\.sourceID), "seed \(seed)")
-            #expect(result.manifest.files.map(\.sha256) == inScope.map { PackageBuilder.hex(SHA256.hash(data: $0.bytes)) }, "seed \(seed)")
-            #expect(!result.manifest.files.contains { $0.category == .encryptionKeys })
+            let report = PackageVerifier.verify(url, publicKey: key.publicKey)
+            #expect(report.isValid, "\(report.problems)")
+            let manifest = try #require(report.manifest)
+            #expect(manifest.source == "connector:\(base)/collect" && result.summary.source == manifest.source)
+            #expect(manifest.files.map(\.sourceID) == inScope.map(\.sourceID), "seed \(seed)")
+            #expect(manifest.files.map(\.sha256) == inScope.map { PackageBuilder.hex(SHA256.hash(data: $0.bytes)) }, "seed \(seed)")
+            #expect(!manifest.files.contains { $0.category == .encryptionKeys })
             for reason in ScopeCut.allCases {
-                #expect(result.manifest.cut[reason.rawValue] == records.filter { plan.cut($0) == reason }.count, "seed \(seed): \(reason)")
+                #expect(manifest.cut[reason.rawValue] == records.filter { plan.cut($0) == reason }.count, "seed \(seed): \(reason)")
             }
-            #expect(PackageVerifier.verify(url, publicKey: key.publicKey).isValid)
         }
     }
 

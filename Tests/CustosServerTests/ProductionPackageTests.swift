@@ -87,28 +87,36 @@ struct SplitMix64: RandomNumberGenerator {
 
         let result = try await builder.build(plan: plan, facts: Self.facts, source: ListSource(all: records), at: Self.t0, destination: url)
 
+        // the manifest as signed and packed (the build streams its file list to disk)
+        let report = PackageVerifier.verify(url, publicKey: key.publicKey)
+        #expect(report.isValid, "seed \(seed): \(report.problems)")
+        let manifest = try #require(report.manifest)
+        // the spliced manifest is the summary plus exactly its file list
+        var whole = result.summary
+        whole.files = manifest.files
+        #expect(whole == manifest)
+        #expect(try CustosJSON.makeDecoder().decode(ProductionManifest.self, from: result.manifestBytes) == manifest)
         let inScope = records.filter { plan.cut($0) == nil }
-        #expect(result.manifest.files.count == inScope.count, "seed \(seed)")
-        #expect(result.manifest.files.map(\.sourceID) == inScope.map(\.sourceID), "seed \(seed)")
-        for file in result.manifest.files {
+        #expect(result.fileCount == inScope.count && manifest.files.count == inScope.count, "seed \(seed)")
+        #expect(manifest.files.map(\.sourceID) == inScope.map(\.sourceID), "seed \(seed)")
+        #expect(manifest.files.map(\.sha256) == inScope.map { Hex.encode(SHA256.hash(data: $0.bytes)) }, "seed \(seed)")
+        for file in manifest.files {
             #expect(file.category != .encryptionKeys, "seed \(seed): key material in a package")
             #expect(plan.accounts.contains(file.account) && plan.categories.contains(file.category), "seed \(seed)")
             if let window = plan.window { #expect(file.timestamp >= window.from && file.timestamp <= window.to, "seed \(seed)") }
         }
         for reason in ScopeCut.allCases {
             let expected = records.filter { plan.cut($0) == reason }.count
-            #expect(result.manifest.cut[reason.rawValue] == expected, "seed \(seed): \(reason)")
+            #expect(manifest.cut[reason.rawValue] == expected && result.summary.cut[reason.rawValue] == expected, "seed \(seed): \(reason)")
         }
-        #expect(result.manifest.cut[ScopeCut.keyMaterial.rawValue] == records.filter { $0.category == .encryptionKeys }.count)
-        // what is in the ZIP is exactly the manifest's files, and it verifies
-        let report = PackageVerifier.verify(url, publicKey: key.publicKey)
-        #expect(report.isValid, "seed \(seed): \(report.problems)")
+        #expect(manifest.cut[ScopeCut.keyMaterial.rawValue] == records.filter { $0.category == .encryptionKeys }.count)
+        // what is in the ZIP is exactly the manifest's files
         let archive = try Archive(url: url, accessMode: .read)
         let recordEntries = archive.filter { $0.path.hasPrefix("records/") }.map(\.path).sorted()
-        #expect(recordEntries == result.manifest.files.map(\.path).sorted())
+        #expect(recordEntries == manifest.files.map(\.path).sorted())
         // the bytes in the ZIP are the in-scope records' bytes
         let byID = Dictionary(uniqueKeysWithValues: inScope.map { ($0.sourceID!, $0.bytes) })
-        for file in result.manifest.files.prefix(10) {
+        for file in manifest.files.prefix(10) {
             var data = Data()
             _ = try archive.extract(archive[file.path]!) { data.append($0) }
             #expect(data == byID[file.sourceID!])
@@ -181,9 +189,10 @@ struct SplitMix64: RandomNumberGenerator {
             CustomerRecord(account: "acct-alice-001", category: .subscriberInfo, timestamp: Self.window.from.addingTimeInterval(86_400), mediaType: "application/json", bytes: Data(#"{"name":"Alice"}"#.utf8), sourceID: "a"),
             CustomerRecord(account: "acct-alice-002", category: .nonContent, timestamp: Self.window.from.addingTimeInterval(2 * 86_400), mediaType: "text/plain", bytes: Data("login 203.0.113.7".utf8), sourceID: "b"),
         ]
-        let built = try await builder.build(plan: Self.plan(), facts: Self.facts, source: ListSource(all: records), at: Self.t0, destination: url)
-        #expect(PackageVerifier.verify(url, publicKey: key.publicKey).isValid)
-        let recordPath = built.manifest.files[0].path
+        _ = try await builder.build(plan: Self.plan(), facts: Self.facts, source: ListSource(all: records), at: Self.t0, destination: url)
+        let original = PackageVerifier.verify(url, publicKey: key.publicKey)
+        #expect(original.isValid)
+        let recordPath = try #require(original.manifest?.files.first?.path)
 
         let changedRecord = try Self.tamper(url, in: folder) { entries in
             let index = entries.firstIndex { $0.0 == recordPath }!

@@ -34,4 +34,24 @@ import Testing
         let root = MerkleHash.root(ofLeaves: Array(leaves))
         #expect(root.map { String(format: "%02x", $0) }.joined() == Self.roots[size])
     }
+
+    @Test(arguments: 0...8)
+    func theIncrementalRootMatchesTheVectorsToo(size: Int) {
+        var builder = MerkleRootBuilder()
+        for hex in Self.leafHex.prefix(size) { builder.append(leaf: Self.bytes(hex)) }
+        #expect(builder.count == size)
+        #expect(builder.root.map { String(format: "%02x", $0) }.joined() == Self.roots[size])
+    }
+
+    /// Every size up to 200 (so every shape of the final fold), against the recursive definition.
+    @Test func theIncrementalRootEqualsTheRecursiveOneForEverySize() {
+        var builder = MerkleRootBuilder()
+        var leaves: [Data] = []
+        for index in 0..<200 {
+            #expect(builder.root == MerkleHash.root(ofLeaves: leaves), "size \(index)")
+            let leaf = Data("leaf \(index)".utf8)
+            leaves.append(leaf)
+            builder.append(leaf: leaf)
+        }
+    }
 }

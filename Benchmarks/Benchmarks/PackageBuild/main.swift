@@ -76,7 +76,7 @@ if let input = stringOption("--build-from"), let output = stringOption("--to"), 
         destination: URL(fileURLWithPath: output))
     let seconds = (clock.now - begin) / .seconds(1)
     let line = try JSONSerialization.data(withJSONObject: [
-        "seconds": seconds, "records": result.manifest.files.count, "packageBytes": result.packageBytes, "peakRSSMiB": peakRSSMiB(),
+        "seconds": seconds, "records": result.fileCount, "packageBytes": result.packageBytes, "peakRSSMiB": peakRSSMiB(),
     ])
     print(String(decoding: line, as: UTF8.self))
     exit(0)

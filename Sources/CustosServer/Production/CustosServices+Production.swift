@@ -90,9 +90,9 @@ extension CustosServices {
             throw error
         }
 
-        let manifest = result.manifest
+        let manifest = result.summary
         var details: [String: String] = [
-            "merkleRoot": manifest.merkleRoot, "files": String(manifest.files.count), "packageBytes": String(result.packageBytes),
+            "merkleRoot": manifest.merkleRoot, "files": String(result.fileCount), "packageBytes": String(result.packageBytes),
             "manifestSHA256": PackageBuilder.hex(SHA256.hash(data: result.manifestBytes)), "signingKey": manifest.signingKeyID,
             "source": manifest.source, "categories": plan.categories.map(\.rawValue).joined(separator: ","),
             "accounts": plan.accounts.joined(separator: ","),
@@ -100,7 +100,7 @@ extension CustosServices {
         for (reason, count) in manifest.cut { details["cut." + reason] = String(count) }
         if purpose == .preservation { details["until"] = subject.preservedUntil.map(Timestamp.format) ?? "" }
         try await packages.built(
-            caseID: caseID, purpose: purpose, read: manifest.files.count + manifest.cutTotal, files: manifest.files.count, bytes: result.packageBytes,
+            caseID: caseID, purpose: purpose, read: result.fileCount + manifest.cutTotal, files: result.fileCount, bytes: result.packageBytes,
             manifestSHA256: details["manifestSHA256"]!, merkleRoot: manifest.merkleRoot, at: now())
         try await cases.record(AuditRecord(
             caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: purpose == .production ? "production.built" : "preservation.snapshot",
@@ -118,7 +118,7 @@ extension CustosServices {
         }
         guard purpose == .production else { return result }
         do {
-            _ = try await cases.apply(.collectionFinished(recordCount: manifest.files.count), toCase: caseID, at: now(), by: .system)
+            _ = try await cases.apply(.collectionFinished(recordCount: result.fileCount), toCase: caseID, at: now(), by: .system)
         } catch let refusal as WorkflowRefusal {
             throw refusal.problem
         }

@@ -38,7 +38,11 @@ public struct PackageBuilder: Sendable {
     }
 
     public struct Result: Sendable {
-        public var manifest: ProductionManifest
+        /// The manifest as signed, but with `files` left empty: the file list is streamed to disk
+        /// during the build and only ever whole inside `manifestBytes` (and the package).
+        public var summary: ProductionManifest
+        /// How many record files the package holds.
+        public var fileCount: Int
         public var manifestBytes: Data
         public var packageBytes: Int
         /// The first cut records (up to `maxCutNotes`), for the audit entry; the manifest counts all.
@@ -74,9 +78,14 @@ public struct PackageBuilder: Sendable {
         defer { try? FileManager.default.removeItem(at: partial) }
         let archive = try StoredZipWriter(creating: partial, limits: zipLimits)
 
-        var files: [ProductionManifest.File] = []
-        /// The records' SHA-256 digests in file order: the Merkle tree's leaves.
-        var leaves: [Data] = []
+        // The manifest's file list goes to a spool file as compact JSON while the records stream,
+        // and the Merkle root is computed as they come: memory holds neither list.
+        let spoolURL = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).files")
+        let spool = try Spool(creating: spoolURL)
+        defer { spool.discard() }
+        let entryEncoder = Self.encoder()
+        var merkle = MerkleRootBuilder()
+        var fileCount = 0
         var produced: [String: ProductionManifest.Produced] = [:]
         var cut: [ScopeCut: Int] = [:]
         var cutNotes: [CutNote] = []
@@ -91,14 +100,16 @@ public struct PackageBuilder: Sendable {
                 await progress(read)
                 continue
             }
-            let path = Self.path(for: record, index: files.count + 1)
+            fileCount += 1
+            let path = Self.path(for: record, index: fileCount)
             let bytes = record.bytes
             let digest = Data(SHA256.hash(data: bytes))
-            leaves.append(digest)
+            merkle.append(leaf: digest)
             try archive.add(path: path, bytes: bytes, modified: Self.zipDate(record.timestamp))
-            files.append(ProductionManifest.File(
+            if fileCount > 1 { try spool.append(Data(",".utf8)) }
+            try spool.append(entryEncoder.encode(ProductionManifest.File(
                 path: path, size: bytes.count, sha256: Hex.encode(digest), account: record.account, category: record.category,
-                timestamp: record.timestamp, mediaType: record.mediaType, sourceID: record.sourceID))
+                timestamp: record.timestamp, mediaType: record.mediaType, sourceID: record.sourceID)))
             let key = "\(record.account)\u{0}\(record.category.rawValue)"
             var entry = produced[key] ?? ProductionManifest.Produced(account: record.account, category: record.category, records: 0, bytes: 0)
             entry.records += 1
@@ -107,21 +118,21 @@ public struct PackageBuilder: Sendable {
             await progress(read)
         }
 
-        let root = MerkleHash.root(ofLeaves: leaves)
+        let root = merkle.root
         var manifest = ProductionManifest(
             caseID: plan.caseID, caseNumber: plan.caseNumber, instrument: facts.instrument, jurisdiction: facts.jurisdiction,
             issuingAuthority: facts.issuingAuthority, requesterReference: facts.requesterReference, legalBasis: facts.legalBasis,
             rulebookVersion: facts.rulebookVersion, source: source.name, createdAt: time, scope: .init(plan),
             produced: produced.values.sorted { ($0.account, $0.category) < ($1.account, $1.category) },
             cut: Dictionary(uniqueKeysWithValues: ScopeCut.allCases.map { ($0.rawValue, cut[$0] ?? 0) }),
-            files: files, merkleRoot: Self.hex(root), coverLetter: .init(path: Self.coverLetterPath, sha256: ""), signingKeyID: key.keyID)
+            files: [], merkleRoot: Self.hex(root), coverLetter: .init(path: Self.coverLetterPath, sha256: ""), signingKeyID: key.keyID)
         if purpose == .preservation { manifest.purpose = .preservation }
 
         // The cover letter states the root and counts; the manifest then binds the letter by its hash.
         let letter = Data(try renderer.render(Page(
-            template: "cover_letter", title: "Production", viewer: nil, csrfToken: "", model: CoverLetterModel(manifestDraft: manifest))).utf8)
+            template: "cover_letter", title: "Production", viewer: nil, csrfToken: "", model: CoverLetterModel(manifestDraft: manifest, fileCount: fileCount))).utf8)
         manifest.coverLetter.sha256 = Self.hex(SHA256.hash(data: letter))
-        let manifestBytes = try Self.encoder().encode(manifest)
+        let manifestBytes = try Self.manifestBytes(manifest, files: spool)
         let signature = try key.sign(manifestBytes)
         for (path, bytes) in [(Self.coverLetterPath, letter), (Self.manifestPath, manifestBytes), (Self.signaturePath, signature)] {
             try archive.add(path: path, bytes: bytes, modified: Self.zipDate(time))
@@ -130,14 +141,29 @@ public struct PackageBuilder: Sendable {
         try? FileManager.default.removeItem(at: destination)
         try FileManager.default.moveItem(at: partial, to: destination)
         let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
-        return Result(manifest: manifest, manifestBytes: manifestBytes, packageBytes: size, cutNotes: cutNotes)
+        return Result(summary: manifest, fileCount: fileCount, manifestBytes: manifestBytes, packageBytes: size, cutNotes: cutNotes)
     }
 
-    /// Readable JSON with sorted keys: the signature covers these exact bytes.
+    /// Compact JSON with sorted keys: the signature covers these exact bytes (`jq .` shows them readably).
     static func encoder() -> JSONEncoder {
         let encoder = CustosJSON.makeEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
+    }
+
+    /// The manifest's bytes: `summary` encoded with an empty file list, and the spooled entries
+    /// put in its place. With sorted, compact keys `"files":[]` occurs once, outside any string
+    /// (a quote inside a string value is always escaped).
+    static func manifestBytes(_ summary: ProductionManifest, files spool: Spool) throws -> Data {
+        let top = try encoder().encode(summary)
+        guard let slot = top.range(of: Data(#""files":[]"#.utf8)) else { throw PackageError("the manifest has no file list to fill") }
+        var bytes = Data(capacity: top.count + Int(spool.size) + 2)
+        bytes.append(top[..<slot.lowerBound])
+        bytes.append(contentsOf: #""files":["#.utf8)
+        try spool.copy { bytes.append($0) }
+        bytes.append(UInt8(ascii: "]"))
+        bytes.append(top[slot.upperBound...])
+        return bytes
     }
 
     /// `records/<account>/<category>/000001.<ext>`, with the account reduced to safe characters.
@@ -168,4 +194,43 @@ public struct PackageBuilder: Sendable {
     static func zipDate(_ date: Date) -> Date { max(date, Date(timeIntervalSince1970: 315_532_800 + 86_400)) }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
+}
+
+/// An append-only scratch file beside the package, written through a 1 MiB buffer.
+final class Spool {
+    let url: URL
+    private let handle: FileHandle
+    private var buffer = Data()
+    private(set) var size: UInt64 = 0
+
+    init(creating url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw PackageError("cannot create \(url.path)")
+        }
+        self.url = url
+        handle = try FileHandle(forUpdating: url)
+    }
+
+    func append(_ data: Data) throws {
+        buffer.append(data)
+        size += UInt64(data.count)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws {
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands the whole content to `consume`, a chunk at a time.
+    func copy(_ consume: (Data) -> Void) throws {
+        try flush()
+        try handle.seek(toOffset: 0)
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { consume(chunk) }
+    }
+
+    func discard() {
+        try? handle.close()
+        try? FileManager.default.removeItem(at: url)
+    }
 }

@@ -18,20 +18,16 @@ final class StoredZipWriter {
         var maxClassicEntries: Int = 0xFFFF
     }
 
-    private struct CentralEntry {
-        var name: [UInt8]
-        var crc: UInt32
-        var size: UInt64
-        var offset: UInt64
-        var dosTime: UInt16
-        var dosDate: UInt16
-    }
-
     private let handle: FileHandle
     private let limits: Limits
     private var offset: UInt64 = 0
-    private var entries: [CentralEntry] = []
+    private var entryCount = 0
     private var buffer = Data()
+    /// The central directory, written to a file beside the archive as entries are added and
+    /// copied to its end by `finish()`, so memory does not grow with the number of entries.
+    private let directoryURL: URL
+    private let directory: FileHandle
+    private var directoryBuffer = Data()
     /// Writes smaller than this are gathered; larger ones go to the file directly.
     private static let bufferLimit = 1 << 20
 
@@ -40,11 +36,20 @@ final class StoredZipWriter {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
         }
         handle = try FileHandle(forWritingTo: url)
+        directoryURL = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).directory")
+        guard FileManager.default.createFile(atPath: directoryURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: directoryURL.path])
+        }
+        directory = try FileHandle(forUpdating: directoryURL)
         self.limits = limits
         buffer.reserveCapacity(Self.bufferLimit)
     }
 
-    deinit { try? handle.close() }
+    deinit {
+        try? handle.close()
+        try? directory.close()
+        try? FileManager.default.removeItem(at: directoryURL)
+    }
 
     /// zlib's CRC-32 (the ZIP checksum, ISO 3309) of `bytes`.
     static func crc32(_ bytes: Data) -> UInt32 {
@@ -66,7 +71,8 @@ final class StoredZipWriter {
         let name = Array(path.utf8)
         let size = UInt64(bytes.count)
         let (dosTime, dosDate) = Self.dosDateTime(modified)
-        let entry = CentralEntry(name: name, crc: Self.crc32(bytes), size: size, offset: offset, dosTime: dosTime, dosDate: dosDate)
+        let crc = Self.crc32(bytes)
+        let entryOffset = offset
         // The local header carries the sizes; it needs ZIP64 only when they do not fit (§4.5.3).
         let sizesNeed64 = size >= limits.maxClassicValue
         var header = Data(capacity: 30 + name.count + 20)
@@ -76,7 +82,7 @@ final class StoredZipWriter {
         header.append16(0)  // method 0: stored
         header.append16(dosTime)
         header.append16(dosDate)
-        header.append32(entry.crc)
+        header.append32(crc)
         header.append32(sizesNeed64 ? 0xFFFF_FFFF : UInt32(size))
         header.append32(sizesNeed64 ? 0xFFFF_FFFF : UInt32(size))
         header.append16(UInt16(name.count))
@@ -90,53 +96,66 @@ final class StoredZipWriter {
         }
         try write(header)
         try write(bytes)
-        entries.append(entry)
+        try addToDirectory(name: name, crc: crc, size: size, offset: entryOffset, dosTime: dosTime, dosDate: dosDate)
+    }
+
+    /// The entry's central directory record (§4.3.12), with ZIP64 fields for what overflows.
+    private func addToDirectory(name: [UInt8], crc: UInt32, size: UInt64, offset entryOffset: UInt64, dosTime: UInt16, dosDate: UInt16) throws {
+        let sizeNeeds64 = size >= limits.maxClassicValue
+        let offsetNeeds64 = entryOffset >= limits.maxClassicValue
+        var extra = Data()
+        if sizeNeeds64 || offsetNeeds64 {
+            // Only the fields that overflow, in this order (§4.5.3).
+            var fields = Data()
+            if sizeNeeds64 {
+                fields.append64(size)
+                fields.append64(size)
+            }
+            if offsetNeeds64 { fields.append64(entryOffset) }
+            extra.append16(0x0001)
+            extra.append16(UInt16(fields.count))
+            extra.append(fields)
+        }
+        var record = Data(capacity: 46 + name.count + extra.count)
+        record.append32(0x0201_4b50)
+        record.append16(0x0300 | 45)  // made by: UNIX, spec 4.5
+        record.append16(extra.isEmpty ? 20 : 45)
+        record.append16(0x0800)
+        record.append16(0)
+        record.append16(dosTime)
+        record.append16(dosDate)
+        record.append32(crc)
+        record.append32(sizeNeeds64 ? 0xFFFF_FFFF : UInt32(size))
+        record.append32(sizeNeeds64 ? 0xFFFF_FFFF : UInt32(size))
+        record.append16(UInt16(name.count))
+        record.append16(UInt16(extra.count))
+        record.append16(0)  // comment length
+        record.append16(0)  // disk number start
+        record.append16(0)  // internal attributes
+        record.append32(UInt32(0o100644) << 16)  // external: a regular file, rw-r--r--
+        record.append32(offsetNeeds64 ? 0xFFFF_FFFF : UInt32(entryOffset))
+        record.append(contentsOf: name)
+        record.append(extra)
+        directoryBuffer.append(record)
+        entryCount += 1
+        if directoryBuffer.count >= Self.bufferLimit {
+            try directory.write(contentsOf: directoryBuffer)
+            directoryBuffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Writes the central directory and the end records, then closes the file.
     func finish() throws {
         let directoryStart = offset
-        for entry in entries {
-            let sizeNeeds64 = entry.size >= limits.maxClassicValue
-            let offsetNeeds64 = entry.offset >= limits.maxClassicValue
-            var extra = Data()
-            if sizeNeeds64 || offsetNeeds64 {
-                // Only the fields that overflow, in this order (§4.5.3).
-                var fields = Data()
-                if sizeNeeds64 {
-                    fields.append64(entry.size)
-                    fields.append64(entry.size)
-                }
-                if offsetNeeds64 { fields.append64(entry.offset) }
-                extra.append16(0x0001)
-                extra.append16(UInt16(fields.count))
-                extra.append(fields)
-            }
-            var record = Data(capacity: 46 + entry.name.count + extra.count)
-            record.append32(0x0201_4b50)
-            record.append16(0x0300 | 45)  // made by: UNIX, spec 4.5
-            record.append16(extra.isEmpty ? 20 : 45)
-            record.append16(0x0800)
-            record.append16(0)
-            record.append16(entry.dosTime)
-            record.append16(entry.dosDate)
-            record.append32(entry.crc)
-            record.append32(sizeNeeds64 ? 0xFFFF_FFFF : UInt32(entry.size))
-            record.append32(sizeNeeds64 ? 0xFFFF_FFFF : UInt32(entry.size))
-            record.append16(UInt16(entry.name.count))
-            record.append16(UInt16(extra.count))
-            record.append16(0)  // comment length
-            record.append16(0)  // disk number start
-            record.append16(0)  // internal attributes
-            record.append32(UInt32(0o100644) << 16)  // external: a regular file, rw-r--r--
-            record.append32(offsetNeeds64 ? 0xFFFF_FFFF : UInt32(entry.offset))
-            record.append(contentsOf: entry.name)
-            record.append(extra)
-            try write(record)
+        try directory.write(contentsOf: directoryBuffer)
+        directoryBuffer = Data()
+        try directory.seek(toOffset: 0)
+        while let chunk = try directory.read(upToCount: Self.bufferLimit), !chunk.isEmpty {
+            try write(chunk)
         }
         let directorySize = offset - directoryStart
-        let count = UInt64(entries.count)
-        let needs64 = entries.count >= limits.maxClassicEntries || directoryStart >= limits.maxClassicValue
+        let count = UInt64(entryCount)
+        let needs64 = entryCount >= limits.maxClassicEntries || directoryStart >= limits.maxClassicValue
             || directorySize >= limits.maxClassicValue
         var end = Data()
         if needs64 {
@@ -159,8 +178,8 @@ final class StoredZipWriter {
         end.append32(0x0605_4b50)  // end of central directory record (§4.3.16)
         end.append16(0)
         end.append16(0)
-        end.append16(needs64 ? 0xFFFF : UInt16(entries.count))
-        end.append16(needs64 ? 0xFFFF : UInt16(entries.count))
+        end.append16(needs64 ? 0xFFFF : UInt16(entryCount))
+        end.append16(needs64 ? 0xFFFF : UInt16(entryCount))
         end.append32(needs64 ? 0xFFFF_FFFF : UInt32(directorySize))
         end.append32(needs64 ? 0xFFFF_FFFF : UInt32(directoryStart))
         end.append16(0)  // comment length

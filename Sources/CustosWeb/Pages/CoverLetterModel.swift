@@ -38,7 +38,8 @@ public struct CoverLetterModel: Sendable {
     public var merkleRoot: String
     public var signingKeyID: String
 
-    public init(manifestDraft m: ProductionManifest) {
+    /// - Parameter fileCount: the number of record files, when `m` is a summary without its file list.
+    public init(manifestDraft m: ProductionManifest, fileCount: Int? = nil) {
         caseNumber = m.caseNumber
         isPreservation = m.purpose == .preservation
         isProduction = !isPreservation
@@ -57,7 +58,7 @@ public struct CoverLetterModel: Sendable {
         cuts = ScopeCut.allCases.compactMap { reason in m.cut[reason.rawValue].map { CutRow(reason: reason.rawValue.replacingOccurrences(of: "_", with: " "), count: $0) } }
             .filter { $0.count > 0 }
         hasCuts = !cuts.isEmpty
-        fileCount = m.files.count
+        self.fileCount = fileCount ?? m.files.count
         merkleRoot = m.merkleRoot
         signingKeyID = m.signingKeyID
     }
