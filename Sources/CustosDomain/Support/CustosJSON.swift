@@ -44,16 +44,53 @@ public enum CustosJSON {
 public enum Timestamp {
     /// `2026-05-04T09:00:00.000Z`. Built by hand from whole milliseconds because Foundation's
     /// formatter truncates binary fractions (…0.123 printed as …0.122), which would break hashing.
+    /// The calendar date comes from integer arithmetic (the proleptic Gregorian days-to-civil
+    /// conversion of Howard Hinnant's public-domain "chrono-compatible low-level date algorithms"):
+    /// a package build formats a time per record, where Calendar plus String(format:) was a tenth
+    /// of the time.
     public static func format(_ date: Date) -> String {
         let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = totalMilliseconds >= 0 ? totalMilliseconds / 1000 : (totalMilliseconds - 999) / 1000
-        let milliseconds = totalMilliseconds - seconds * 1000
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!,
-            Int(milliseconds))
+        let milliseconds = Int(totalMilliseconds - seconds * 1000)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        let (year, month, day) = civil(daysSinceEpoch: days)
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            let text = Array(String(abs(value)).utf8)
+            if text.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.count)) }
+            out.append(contentsOf: text)
+        }
+        digits(Int(year), 4)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(milliseconds, 3)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Year, month, day of the proleptic Gregorian calendar for days since 1970-01-01.
+    static func civil(daysSinceEpoch: Int64) -> (year: Int64, month: Int, day: Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097  // [0, 146096]
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365  // [0, 399]
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)  // [0, 365], from 1 March
+        let shiftedMonth = (5 * dayOfYear + 2) / 153  // [0, 11], March = 0
+        let day = Int(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1)
+        let month = Int(shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Accepts `2026-05-04T09:00:00Z`, with or without fractional seconds, and with a numeric offset.

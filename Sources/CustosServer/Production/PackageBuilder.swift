@@ -86,6 +86,7 @@ public struct PackageBuilder: Sendable {
         let entryEncoder = Self.encoder()
         var merkle = MerkleRootBuilder()
         var fileCount = 0
+        var namer = PathNamer()
         var produced: [String: ProductionManifest.Produced] = [:]
         var cut: [ScopeCut: Int] = [:]
         var cutNotes: [CutNote] = []
@@ -101,7 +102,7 @@ public struct PackageBuilder: Sendable {
                 continue
             }
             fileCount += 1
-            let path = Self.path(for: record, index: fileCount)
+            let path = namer.path(for: record, index: fileCount)
             let bytes = record.bytes
             let digest = Data(SHA256.hash(data: bytes))
             merkle.append(leaf: digest)
@@ -167,9 +168,26 @@ public struct PackageBuilder: Sendable {
     }
 
     /// `records/<account>/<category>/000001.<ext>`, with the account reduced to safe characters.
-    static func path(for record: CustomerRecord, index: Int) -> String {
-        let safe = String(record.account.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
-        return "records/\(safe.isEmpty ? "_" : safe)/\(record.category.rawValue)/\(zeroPadded(index, width: 6)).\(fileExtension(record.mediaType))"
+    /// Accounts and media types repeat across a package's records, so their cleaned forms are
+    /// remembered for the build instead of recomputed per record.
+    struct PathNamer {
+        private var accounts: [String: String] = [:]
+        private var extensions: [String: String] = [:]
+
+        mutating func path(for record: CustomerRecord, index: Int) -> String {
+            let account = accounts[record.account] ?? {
+                let safe = String(record.account.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+                let value = safe.isEmpty ? "_" : safe
+                if accounts.count < 10_000 { accounts[record.account] = value }
+                return value
+            }()
+            let ext = extensions[record.mediaType] ?? {
+                let value = PackageBuilder.fileExtension(record.mediaType)
+                if extensions.count < 1_000 { extensions[record.mediaType] = value }
+                return value
+            }()
+            return "records/\(account)/\(record.category.rawValue)/\(PackageBuilder.zeroPadded(index, width: 6)).\(ext)"
+        }
     }
 
     static func zeroPadded(_ number: Int, width: Int) -> String {
