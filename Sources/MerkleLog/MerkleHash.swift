@@ -3,8 +3,7 @@ import Foundation
 
 /// RFC 6962 §2.1 hashing with domain separation: leaves are hashed with a 0x00 prefix, interior
 /// nodes with 0x01, so a leaf can never be passed off as a node. Written by hand because no
-/// available package implements RFC 6962; the full tree, proofs and signed checkpoints follow in
-/// the verifiable-log issue.
+/// available package implements RFC 6962.
 public enum MerkleHash {
     public static func leaf(_ data: some DataProtocol) -> Data {
         var hasher = SHA256()
