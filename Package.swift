@@ -121,6 +121,7 @@ let package = Package(
                 "CustosServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -45,7 +45,12 @@ public struct MerkleRootBuilder: Sendable {
     public init() {}
 
     public mutating func append(leaf data: some DataProtocol) {
-        var hash = MerkleHash.leaf(data)
+        append(leafHash: MerkleHash.leaf(data))
+    }
+
+    /// Appends a leaf whose hash is already known (verification streams stored leaf hashes).
+    public mutating func append(leafHash: Data) {
+        var hash = leafHash
         var height = 0
         while let last = subtrees.last, last.height == height {
             subtrees.removeLast()

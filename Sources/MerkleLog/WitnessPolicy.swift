@@ -17,11 +17,19 @@ public struct WitnessPolicy: Sendable {
         public var name: String
         public var threshold: Threshold
         public var members: [String]
+
+        public init(name: String, threshold: Threshold, members: [String]) {
+            self.name = name
+            self.threshold = threshold
+            self.members = members
+        }
     }
 
     public var logs: [(vkey: String, url: String?)] = []
     public var witnesses: [String: Witness] = [:]
     public var groups: [String: Group] = [:]
+    /// Group names in definition order (a group may only name members defined before it).
+    public var groupOrder: [String] = []
     /// The group or witness that must be satisfied; nil means `quorum none`.
     public var quorum: String?
 
@@ -72,6 +80,7 @@ public struct WitnessPolicy: Sendable {
                     threshold = .count(Int(k))
                 }
                 groups[words[1]] = Group(name: words[1], threshold: threshold, members: members)
+                groupOrder.append(words[1])
             case "quorum":
                 guard words.count == 2, !sawQuorum else { throw ParseError(line: number, message: "one quorum <name|none> line") }
                 sawQuorum = true

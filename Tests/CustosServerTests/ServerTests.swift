@@ -22,7 +22,9 @@ import Testing
     }
 
     /// Builds the app and, inside its lifetime, users with tokens.
-    static func withApp(_ body: @escaping @Sendable (any TestClientProtocol, Tokens, CustosServices) async throws -> Void) async throws {
+    static func withApp(
+        reader: ConfigReader = ServerTests.reader, _ body: @escaping @Sendable (any TestClientProtocol, Tokens, CustosServices) async throws -> Void
+    ) async throws {
         let services = try await buildServices(reader: reader)
         let app = Application(router: buildRouter(services: services).router, configuration: .init(), logger: services.logger)
         var tokens: [String] = []

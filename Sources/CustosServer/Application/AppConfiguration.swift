@@ -2,6 +2,7 @@ import CustosDomain
 import Configuration
 import CustosStorage
 import Foundation
+import MerkleLog
 
 /// Every setting Custos reads, from one `ConfigReader` (CLI args > environment > defaults).
 /// Environment names follow swift-configuration's mapping: `custos.data.dir` is `CUSTOS_DATA_DIR`.
@@ -32,6 +33,17 @@ public struct AppConfiguration: Sendable {
     public var connectorMaxRecordBytes: Int
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
     public var trustForwardedFor: Bool
+    /// A C2SP tlog-policy file naming the witnesses (with their add-checkpoint URLs) and the quorum
+    /// a checkpoint needs before it counts as published (issue 6). None: checkpoints publish unwitnessed.
+    public var witnessPolicyPath: String?
+    /// How often the audit log gets a signed checkpoint when it has grown.
+    public var auditCheckpointSeconds: Int
+    /// How often pending legal-process entries are published as one batch (tlog.md §6.1: batches,
+    /// so single demands are not exposed in real time).
+    public var legalProcessBatchHours: Int
+    /// Whether the canary states that no national-security process was received (a legal decision,
+    /// tlog.md §5; off by default).
+    public var canaryNationalSecurity: Bool
 
     /// The address people use to reach this server (links in notices); defaults to host and port.
     public var publicURL: String
@@ -86,6 +98,10 @@ public struct AppConfiguration: Sendable {
         connectorURL = reader.string(forKey: "custos.connector.url")
         connectorMaxRecordBytes = reader.int(forKey: "custos.connector.max.record.bytes", default: 64 * 1024 * 1024)
         trustForwardedFor = reader.bool(forKey: "custos.trust.forwarded.for", default: false)
+        witnessPolicyPath = reader.string(forKey: "custos.witness.policy")
+        auditCheckpointSeconds = reader.int(forKey: "custos.audit.checkpoint.seconds", default: 300)
+        legalProcessBatchHours = reader.int(forKey: "custos.legal.process.batch.hours", default: 24)
+        canaryNationalSecurity = reader.bool(forKey: "custos.canary.national.security", default: false)
         var publicURL = reader.string(forKey: "custos.public.url", default: "http://\(host):\(port)")
         while publicURL.hasSuffix("/") { publicURL.removeLast() }
         self.publicURL = publicURL
@@ -111,6 +127,19 @@ public struct AppConfiguration: Sendable {
     public func loadRulebook() throws -> Rulebook {
         guard let rulebookPath, !rulebookPath.isEmpty else { return try Rulebook.bundled() }
         return try Rulebook.load(contentsOf: rulebookPath)
+    }
+
+    /// The witness policy, validated at startup.
+    public func loadWitnessPolicy() throws -> WitnessPolicy? {
+        guard let witnessPolicyPath, !witnessPolicyPath.isEmpty else { return nil }
+        guard let text = try? String(contentsOfFile: witnessPolicyPath, encoding: .utf8) else {
+            throw ConfigurationProblem("CUSTOS_WITNESS_POLICY: cannot read \(witnessPolicyPath)")
+        }
+        do {
+            return try WitnessPolicy(parsing: text)
+        } catch {
+            throw ConfigurationProblem("CUSTOS_WITNESS_POLICY \(witnessPolicyPath): \(error.description)")
+        }
     }
 
     public func databaseLocation() throws -> DatabaseLocation {

@@ -23,6 +23,7 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     let channels = (try? services.configuration.noticeChannels()) ?? []
     app.addServices(NoticeRunner(services: services, channels: channels, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     app.addServices(PackageRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    app.addServices(TransparencyRunner(services: services))
     return app
 }
 
@@ -42,9 +43,12 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
         ? PackageSigningKey(privateKey: .init()) : try PackageSigningKey.loadOrCreate(in: configuration.dataDirectory)
     let demoRecords = try await DemoRecordStore.open(
         dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, logger: logger)
+    let transparencyKeys = try TransparencyKeys.load(
+        folder: configuration.inMemoryDatabase ? nil : configuration.dataDirectory, publicURL: configuration.publicURL)
     return CustosServices(
         configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
-        signingKey: signingKey, demoRecords: demoRecords, clock: clock)
+        signingKey: signingKey, demoRecords: demoRecords, transparencyKeys: transparencyKeys,
+        witnessPolicy: try configuration.loadWitnessPolicy(), clock: clock)
 }
 
 /// Every route with its access policy.
@@ -55,5 +59,6 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     var secured = SecuredRouter(router: router)
     APIRoutes(services: services).register(on: &secured)
     WebRoutes(services: services).register(on: &secured)
+    TransparencyRoutes(services: services).register(on: &secured)
     return secured
 }

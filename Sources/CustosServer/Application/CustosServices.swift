@@ -3,6 +3,7 @@ import CustosStorage
 import CustosWeb
 import Foundation
 import Logging
+import MerkleLog
 
 /// Everything a controller needs, built once by `buildApplication` and shared read-only.
 public struct CustosServices: Sendable {
@@ -35,13 +36,23 @@ public struct CustosServices: Sendable {
     }
     /// Signs production packages; its public half is at `/.well-known/custos/signing-key.pem`.
     public let signingKey: PackageSigningKey
+    /// The audit and legal-process Merkle logs (issue 6), the sealed commitments, and their keys.
+    public let logs: MerkleLogStore
+    public let legalProcess: LegalProcessStore
+    public let transparencyKeys: TransparencyKeys
+    public let witnessPolicy: WitnessPolicy?
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
     public let now: @Sendable () -> Date
 
     public init(
         configuration: AppConfiguration, database: CustosDatabase, rulebook: Rulebook, renderer: PageRenderer, logger: Logger,
-        signingKey: PackageSigningKey, demoRecords: DemoRecordStore, clock: @escaping @Sendable () -> Date
+        signingKey: PackageSigningKey, demoRecords: DemoRecordStore, transparencyKeys: TransparencyKeys, witnessPolicy: WitnessPolicy?,
+        clock: @escaping @Sendable () -> Date
     ) {
+        self.transparencyKeys = transparencyKeys
+        self.witnessPolicy = witnessPolicy
+        self.logs = MerkleLogStore(store: database)
+        self.legalProcess = LegalProcessStore(store: database)
         self.signingKey = signingKey
         self.demoRecords = demoRecords
         self.rulebook = rulebook

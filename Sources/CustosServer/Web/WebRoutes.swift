@@ -45,6 +45,7 @@ struct WebRoutes {
         router.on(.get, "/customer", .customer, .page, use: customerPortal)
         router.on(.get, "/customer/documents/:id", .customer, .page, use: customerDownload)
         router.on(.post, "/customer/cases/:id/answer", .customer, .page, use: customerAnswer)
+        router.on(.get, "/customer/cases/:id/proof.tlog-proof", .customer, .page, use: customerLogProof)
     }
 
     func policy(for kind: PrincipalKind) -> AccessPolicy {
@@ -297,7 +298,10 @@ struct WebRoutes {
             guard let subject = try await services.cases.findCase(id: notice.caseID), AccessScope.canView(subject, as: principal),
                 let demand = try await services.cases.findDemand(id: subject.demandID)
             else { continue }
-            items.append(CustomerNoticeItem(subject, demand: demand, instrumentLabel: services.rulebook.instruments[demand.instrument.rawValue]?.label ?? demand.instrument.rawValue))
+            let hasProof = try await services.customerProof(caseID: subject.id) != nil
+            items.append(CustomerNoticeItem(
+                subject, demand: demand, instrumentLabel: services.rulebook.instruments[demand.instrument.rawValue]?.label ?? demand.instrument.rawValue,
+                hasLogProof: hasProof))
             try await services.recordRead("notice.viewed", caseID: subject.id, by: principal, details: ["via": "customer portal"])
         }
         let tenant = try await services.directory.tenants().first { $0.id == tenantID }
@@ -322,6 +326,25 @@ struct WebRoutes {
             "document.downloaded", caseID: owner.id, by: principal,
             details: ["document": stored.document.filename, "sha256": stored.document.sha256, "via": "customer portal"])
         return Self.download(stored.document, stored.bytes)
+    }
+
+    /// The customer's proof that its demand is in the public legal-process log, with the openings
+    /// of its own subject fields (tlog.md §6.8 V2). Only for cases the customer may see.
+    @Sendable func customerLogProof(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal = context.principal!
+        let id = try APIRoutes.uuid(context, "case")
+        let (subject, _) = try await visibleCase(id, for: principal)
+        guard let proof = try await services.customerProof(caseID: subject.id) else {
+            throw Problem.notFound("a published log entry for case \(subject.number)")
+        }
+        try await services.recordRead("log.proof.downloaded", caseID: subject.id, by: principal, details: ["index": String(proof.index), "via": "customer portal"])
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/plain; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"\(subject.number).tlog-proof\"",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: proof.serialized)))
     }
 
     /// Documents a customer may send with an objection, and how large each may be.

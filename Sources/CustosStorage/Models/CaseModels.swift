@@ -78,6 +78,8 @@ final class AuditRow: Model, @unchecked Sendable {
     @Field(key: "body") var body: String
     @Field(key: "previous_hash") var previousHash: String
     @Field(key: "hash") var hash: String
+    /// Base64 of 32 random bytes hashed into the entry's Merkle leaf (see `AuditLeaf`).
+    @OptionalField(key: "nonce") var nonce: String?
     init() {}
 }
 

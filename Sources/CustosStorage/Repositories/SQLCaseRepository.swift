@@ -62,11 +62,36 @@ public struct SQLCaseRepository: CaseRepository {
                     try await row.create(on: tx)
                 }
                 let number = try await Self.nextCaseNumber(at: time, on: tx, isPostgres: isPostgres)
-                let (opened, effects) = CaseIntake.open(
+                let (opened, intakeEffects) = CaseIntake.open(
                     demand, customer: customer, assessment: assessment, caseID: UUID(), number: number, at: time,
                     by: submitter.actor)
                 try await CaseRow(opened).create(on: tx)
-                try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)
+                // The demand's commitment for the public legal-process log (tlog.md §6.4), made at
+                // intake and named in the intake's audit entry; national-security process is never
+                // logged per item (§6.7).
+                var effects = intakeEffects
+                var intake: LegalProcessStore.Intake?
+                if LegalProcessLog.isLogged(demand) {
+                    let requester = try await AgencyRow.find(demand.agencyID, on: tx)?.name ?? "agency:\(demand.agencyID.uuidString.lowercased())"
+                    let prepared = LegalProcessStore.prepareIntake(
+                        demand, requester: requester, legalBasis: Self.legalBasis(assessment) ?? demand.instrument.rawValue)
+                    effects = effects.map { effect in
+                        guard case .audit(var record) = effect, record.action == "demand.received" else { return effect }
+                        record.details["lptl-ref"] = prepared.ref
+                        record.details["record"] = prepared.root.base64EncodedString()
+                        return .audit(record)
+                    }
+                    intake = prepared
+                }
+                let entries = try await Self.persist(
+                    effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)
+                if let intake {
+                    guard let received = entries.first(where: { $0.record.action == "demand.received" }) else {
+                        throw StorageError.corrupted("the intake of demand \(demand.id) has no audit entry")
+                    }
+                    try await LegalProcessStore.saveIntake(
+                        intake, demand: demand, caseID: opened.id, intakeIndex: UInt64(received.sequence - 1), at: time, on: tx)
+                }
                 return DemandSubmission(demand: demand, caseRecord: opened, isReplay: false)
             }
         } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
@@ -76,6 +101,12 @@ public struct SQLCaseRepository: CaseRepository {
             }
             throw error
         }
+    }
+
+    /// The citations the rulebook applied, as the record's `legal-basis`.
+    static func legalBasis(_ assessment: Assessment?) -> String? {
+        let citations = Set(assessment?.categories.values.flatMap(\.citations) ?? [])
+        return citations.isEmpty ? nil : citations.sorted().joined(separator: "; ")
     }
 
     private func replay(_ key: String, agencyID: UUID, requestHash: String) async throws -> DemandSubmission? {
@@ -103,10 +134,11 @@ public struct SQLCaseRepository: CaseRepository {
         return CaseIntake.caseNumber(year: year, sequence: counter.value)
     }
 
+    @discardableResult
     static func persist(
         _ effects: [CaseEffect], on database: any Database, isPostgres: Bool, at time: Date, reminderLead: TimeInterval,
         linkLifetime: TimeInterval
-    ) async throws {
+    ) async throws -> [AuditEntry] {
         var audits: [AuditRecord] = []
         for effect in effects {
             switch effect {
@@ -153,7 +185,7 @@ public struct SQLCaseRepository: CaseRepository {
                 try await row.create(on: database)
             }
         }
-        try await AuditWriter.append(audits, on: database, isPostgres: isPostgres)
+        return try await AuditWriter.append(audits, on: database, isPostgres: isPostgres)
     }
 
     public func apply(_ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor) async throws -> Case {

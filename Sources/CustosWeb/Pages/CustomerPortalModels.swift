@@ -21,8 +21,11 @@ public struct CustomerNoticeItem: Sendable {
     public var canAnswer: Bool
     public var answerPath: String
     public var isClosed: Bool
+    /// Where the customer downloads the tlog-proof that this demand is in the public
+    /// legal-process log, once it is published there (issue 6).
+    public var proofPath: String?
 
-    public init(_ subject: Case, demand: Demand, instrumentLabel: String) {
+    public init(_ subject: Case, demand: Demand, instrumentLabel: String, hasLogProof: Bool = false) {
         caseID = subject.id.uuidString.lowercased()
         caseNumber = subject.number
         instrument = instrumentLabel
@@ -39,6 +42,7 @@ public struct CustomerNoticeItem: Sendable {
         isClosed = subject.isClosed
         canAnswer = subject.customerAnswer == nil && CaseWorkflow.sourceStates(of: .customerAnswer).contains(subject.state)
         answerPath = "/customer/cases/\(caseID)/answer"
+        proofPath = hasLogProof ? "/customer/cases/\(caseID)/proof.tlog-proof" : nil
     }
 }
 

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Crypto
+import CustosDomain
+import CustosStorage
+import Foundation
+import MerkleLog
+import NIOCore
+
+/// `custos log verify`: recompute both logs from their stored entries and hold them against every
+/// stored checkpoint, the stored tree, the head, and the witnesses' memory. Any difference names
+/// the first index that can no longer be trusted.
+extension CustosServices {
+    public struct LogVerification: Sendable {
+        public struct Problem: Sendable, CustomStringConvertible {
+            public var index: UInt64?
+            public var message: String
+            public var description: String { index.map { "index \($0): \(message)" } ?? message }
+        }
+
+        public var log: TransparencyLog
+        public var size: UInt64 = 0
+        public var checkpointsChecked = 0
+        public var problems: [Problem] = []
+        public var firstBadIndex: UInt64? { problems.compactMap(\.index).min() }
+        public var holds: Bool { problems.isEmpty }
+    }
+
+    public func verifyLogs() async throws -> [LogVerification] {
+        var results: [LogVerification] = []
+        for log in TransparencyLog.allCases { results.append(try await verifyLog(log)) }
+        return results
+    }
+
+    /// The page size for streaming entries; verification memory stays flat.
+    static let verificationPage = 20_000
+
+    public func verifyLog(_ log: TransparencyLog) async throws -> LogVerification {
+        var result = LogVerification(log: log)
+        let checkpoints = try await logs.checkpoints(log)
+        let auditCheckpoints = log == .legalProcess ? Dictionary(uniqueKeysWithValues: try await logs.checkpoints(.audit).map { ($0.size, $0.root) }) : [:]
+        let verifier = transparencyKeys.signer(for: log).verifier
+        var nextCheckpoint = checkpoints.startIndex
+        var lastGoodCheckpoint: UInt64 = 0
+        var tree = MerkleRootBuilder()
+        var count: UInt64 = 0
+        var stop = false
+
+        func checkCheckpoints(upTo size: UInt64) {
+            while nextCheckpoint < checkpoints.endIndex, checkpoints[nextCheckpoint].size == size {
+                let checkpoint = checkpoints[nextCheckpoint]
+                result.checkpointsChecked += 1
+                if let problem = checkpointProblem(checkpoint, recomputedRoot: tree.root, verifier: verifier) {
+                    result.problems.append(.init(index: lastGoodCheckpoint, message: "checkpoint \(checkpoint.size): \(problem)"))
+                } else {
+                    lastGoodCheckpoint = checkpoint.size
+                }
+                nextCheckpoint += 1
+            }
+        }
+        checkCheckpoints(upTo: 0)
+        var afterSequence = 0
+        var afterIndex: Int64 = -1
+        while !stop {
+            let page: [(index: UInt64, leaf: Data)]
+            switch log {
+            case .audit:
+                page = try await logs.auditLeafInputs(afterSequence: afterSequence, limit: Self.verificationPage).map { (UInt64($0.sequence - 1), $0.leaf) }
+                afterSequence = Int(page.last?.index ?? 0) + 1
+            case .legalProcess:
+                page = try await logs.entryPage(log, after: afterIndex, limit: Self.verificationPage).map { ($0.index, $0.data) }
+                afterIndex = Int64(page.last?.index ?? 0)
+            }
+            if page.isEmpty { break }
+            let stored = try await logs.nodeRun(log, height: 0, from: count, count: page.count)
+            for (offset, item) in page.enumerated() {
+                guard item.index == count else {
+                    result.problems.append(.init(index: count, message: "entry \(count) is missing (the next stored entry is \(item.index)): deleted or reordered"))
+                    stop = true
+                    break
+                }
+                let leafHash = MerkleHash.leaf(item.leaf)
+                if offset >= stored.count || stored[offset] != leafHash {
+                    result.problems.append(.init(index: count, message: "the stored entry does not hash to the leaf recorded when it was appended"))
+                    stop = true
+                    break
+                }
+                if log == .legalProcess, let problem = legalProcessEntryProblem(item.leaf, index: count, auditCheckpoints: auditCheckpoints) {
+                    result.problems.append(.init(index: count, message: problem))
+                }
+                tree.append(leafHash: leafHash)
+                count += 1
+                checkCheckpoints(upTo: count)
+            }
+        }
+        result.size = count
+        if !stop {
+            if let beyond = checkpoints.last, beyond.size > count {
+                result.problems.append(.init(index: count, message: "a checkpoint of size \(beyond.size) was signed but only \(count) entries are stored: the log was rewound"))
+            }
+            let head = try await logs.head(log)
+            if head.size != count || head.root != tree.root {
+                result.problems.append(.init(index: min(head.size, count), message: "the log head (size \(head.size)) does not match the \(count) stored entries"))
+            }
+            for (name, size) in await witnessSizes(log) where size > count {
+                result.problems.append(.init(index: count, message: "witness \(name) cosigned size \(size), but only \(count) entries are stored: the log was rewound"))
+            }
+        }
+        return result
+    }
+
+    func checkpointProblem(_ checkpoint: MerkleLogStore.StoredCheckpoint, recomputedRoot: Data, verifier: Ed25519NoteVerifier) -> String? {
+        guard checkpoint.root == recomputedRoot else { return "the stored entries give a different root than the signed one" }
+        guard let signed = try? SignedCheckpoint(parsing: checkpoint.note) else { return "the stored note is not a checkpoint" }
+        guard signed.checkpoint.size == checkpoint.size, signed.checkpoint.root == recomputedRoot else { return "the signed note names another tree" }
+        do {
+            try signed.verify(log: verifier, policy: checkpoint.publishedAt == nil ? nil : witnessPolicy)
+        } catch {
+            return error.description
+        }
+        return nil
+    }
+
+    /// A legal-process entry must be canonical, and a demand's intake proof must lead to the
+    /// audit checkpoint it names.
+    func legalProcessEntryProblem(_ data: Data, index: UInt64, auditCheckpoints: [UInt64: Data]) -> String? {
+        let entry: LogEntry
+        do { entry = try LegalProcessLog.parse(data) } catch { return error.description }
+        guard entry.header == "lplog/v1 demand" else { return nil }
+        let intake = entry.value("intake")?.split(separator: " ") ?? []
+        let proof = entry.value("intake-proof")?.split(separator: " ") ?? []
+        guard intake.count == 2, let intakeIndex = UInt64(intake[0]), let leaf = StrictBase64.hash(intake[1]), let size = proof.first.flatMap({ UInt64($0) })
+        else { return "the demand entry has no readable intake proof" }
+        guard let root = auditCheckpoints[size] else { return "the intake proof names an audit checkpoint of size \(size) that was never signed" }
+        let path = proof.dropFirst().compactMap { StrictBase64.hash($0) }
+        do {
+            try ProofVerification.verifyInclusion(index: intakeIndex, size: size, leafHash: leaf, proof: path, root: root)
+        } catch {
+            return "the intake proof does not verify: \(error.description)"
+        }
+        return nil
+    }
+
+    /// The largest size each witness with a URL remembers cosigning for this log, from its
+    /// monitoring endpoint (`GET <url>/<hex SHA-256(origin)>/checkpoint`).
+    func witnessSizes(_ log: TransparencyLog) async -> [(String, UInt64)] {
+        guard let policy = witnessPolicy else { return [] }
+        var sizes: [(String, UInt64)] = []
+        let originHash = Hex.encode(SHA256.hash(data: Data(origin(of: log).utf8)))
+        for (name, witness) in policy.witnesses.sorted(by: { $0.key < $1.key }) {
+            guard let url = witness.url else { continue }
+            let request = HTTPClientRequest(url: (url.hasSuffix("/") ? url : url + "/") + "\(originHash)/checkpoint")
+            guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)), response.status == .ok,
+                let body = try? await response.body.collect(upTo: 64 * 1024), let note = try? SignedNote(parsing: String(buffer: body)),
+                let checkpoint = try? Checkpoint(text: note.text),
+                (try? note.verify(with: [witness.verifier])) != nil
+            else { continue }
+            sizes.append((name, checkpoint.size))
+        }
+        return sizes
+    }
+}

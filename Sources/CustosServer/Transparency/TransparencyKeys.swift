@@ -1,0 +1,47 @@
+import Crypto
+import CustosDomain
+import Foundation
+import MerkleLog
+
+/// The Ed25519 keys that sign the two logs' checkpoints and the canary, each kept in the data
+/// folder (owner-only) and created on first start. Their key names are the logs' origins, so
+/// the verifier keys (`custos log key`) are what C2SP verifiers and witnesses expect.
+public struct TransparencyKeys: Sendable {
+    public let audit: Ed25519NoteSigner
+    public let legalProcess: Ed25519NoteSigner
+    public let canary: Ed25519NoteSigner
+
+    public func signer(for log: TransparencyLog) -> Ed25519NoteSigner {
+        switch log {
+        case .audit: audit
+        case .legalProcess: legalProcess
+        }
+    }
+
+    public static func canaryName(publicURL: String) -> String {
+        TransparencyLog.audit.origin(publicURL: publicURL).replacingOccurrences(of: "/log/audit", with: "/transparency/canary")
+    }
+
+    /// Loads the keys from `folder`, creating any that are missing; nil folder: keys for this process only.
+    public static func load(folder: String?, publicURL: String) throws -> TransparencyKeys {
+        func key(_ file: String) throws -> Curve25519.Signing.PrivateKey {
+            guard let folder else { return Curve25519.Signing.PrivateKey() }
+            let path = (folder as NSString).appendingPathComponent(file)
+            if let raw = FileManager.default.contents(atPath: path) {
+                guard raw.count == 32 else { throw PackageError("\(path) is not a 32-byte Ed25519 private key") }
+                return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let key = Curve25519.Signing.PrivateKey()
+            guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation, attributes: [.posixPermissions: 0o600]) else {
+                throw PackageError("cannot write \(path)")
+            }
+            return key
+        }
+        return TransparencyKeys(
+            audit: Ed25519NoteSigner(name: TransparencyLog.audit.origin(publicURL: publicURL), privateKey: try key("log-audit.key")),
+            legalProcess: Ed25519NoteSigner(
+                name: TransparencyLog.legalProcess.origin(publicURL: publicURL), privateKey: try key("log-legal-process.key")),
+            canary: Ed25519NoteSigner(name: canaryName(publicURL: publicURL), privateKey: try key("canary.key")))
+    }
+}

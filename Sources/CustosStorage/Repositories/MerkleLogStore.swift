@@ -1,0 +1,268 @@
+import CustosDomain
+import FluentKit
+import Foundation
+import MerkleLog
+import SQLKit
+
+/// The stored Merkle logs: appends (inside the caller's transaction), node lookups for proofs,
+/// entries, and signed checkpoints. Every perfect subtree hash is stored once, so a proof at any
+/// size is one query for at most 2·log2(n) nodes, never a recomputation.
+public struct MerkleLogStore: Sendable {
+    let store: CustosDatabase
+
+    public init(store: CustosDatabase) { self.store = store }
+
+    var isPostgres: Bool { store.location.isPostgres }
+
+    /// `height << 56 | index`: one integer key per node (heights stay below 64, indices below 2^56).
+    static func key(_ node: NodeID) -> Int64 { Int64(node.height) << 56 | Int64(node.index) }
+    static func node(fromKey key: Int64) -> NodeID { NodeID(height: Int(key >> 56), index: UInt64(key & (1 << 56 - 1))) }
+
+    // MARK: Appending
+
+    /// Appends leaves (and, for the public log, their entry bytes) and returns the first new index.
+    /// Locks the log's head row, so concurrent appenders queue; the frontier in the head row means
+    /// no node is read.
+    @discardableResult
+    static func append(
+        _ log: TransparencyLog, leafHashes: [Data], entries: [Data]?, on database: any Database, isPostgres: Bool
+    ) async throws -> UInt64 {
+        let sql = database as! any SQLDatabase
+        let lock = isPostgres ? " FOR UPDATE" : ""
+        guard let head = try await sql.raw("SELECT size, frontier FROM log_heads WHERE log = \(bind: log.storageID)\(unsafeRaw: lock)").first()
+        else { throw StorageError.corrupted("the \(log.rawValue) log has no head") }
+        let first = UInt64(try head.decode(column: "size", as: Int64.self))
+        guard !leafHashes.isEmpty else { return first }
+        var frontier = Self.split(try head.decode(column: "frontier", as: Data.self))
+        var size = first
+        var nodes: [(Int64, Data)] = []
+        nodes.reserveCapacity(leafHashes.count * 2)
+        for leaf in leafHashes {
+            var hash = leaf
+            var position = size
+            var height = 0
+            nodes.append((key(NodeID(height: 0, index: size)), hash))
+            while position & 1 == 1 {
+                hash = MerkleHash.node(frontier.removeLast(), hash)
+                position >>= 1
+                height += 1
+                nodes.append((key(NodeID(height: height, index: position)), hash))
+            }
+            frontier.append(hash)
+            size += 1
+        }
+        for chunk in stride(from: 0, to: nodes.count, by: 2000) {
+            let slice = nodes[chunk..<min(chunk + 2000, nodes.count)]
+            var insert = sql.insert(into: "log_nodes").columns("log", "node_key", "hash")
+            for (key, hash) in slice { insert = insert.values(SQLBind(log.storageID), SQLBind(key), SQLBind(hash)) }
+            try await insert.run()
+        }
+        if let entries {
+            precondition(entries.count == leafHashes.count, "one entry per leaf")
+            for chunk in stride(from: 0, to: entries.count, by: 2000) {
+                var insert = sql.insert(into: "log_entries").columns("log", "idx", "data")
+                for offset in chunk..<min(chunk + 2000, entries.count) {
+                    insert = insert.values(SQLBind(log.storageID), SQLBind(Int64(first) + Int64(offset)), SQLBind(entries[offset]))
+                }
+                try await insert.run()
+            }
+        }
+        try await sql.raw("""
+            UPDATE log_heads SET size = \(bind: Int64(size)), frontier = \(bind: frontier.reduce(Data(), +)) WHERE log = \(bind: log.storageID)
+            """).run()
+        return first
+    }
+
+    static func split(_ data: Data) -> [Data] {
+        stride(from: 0, to: data.count, by: 32).map { Data(data[data.startIndex + $0..<data.startIndex + $0 + 32]) }
+    }
+
+    /// Appends entries to the public legal-process log in one transaction; returns their indices.
+    public func appendEntries(_ entries: [Data], to log: TransparencyLog) async throws -> [UInt64] {
+        let isPostgres = self.isPostgres
+        let first = try await store.database.transaction { tx in
+            try await Self.append(log, leafHashes: entries.map { MerkleHash.leaf($0) }, entries: entries, on: tx, isPostgres: isPostgres)
+        }
+        return (0..<UInt64(entries.count)).map { first + $0 }
+    }
+
+    // MARK: Reading
+
+    /// The log's size and root now (from the head's frontier).
+    public func head(_ log: TransparencyLog) async throws -> (size: UInt64, root: Data) {
+        try await Self.head(log, on: store.database)
+    }
+
+    static func head(_ log: TransparencyLog, on database: any Database) async throws -> (size: UInt64, root: Data) {
+        let sql = database as! any SQLDatabase
+        guard let row = try await sql.raw("SELECT size, frontier FROM log_heads WHERE log = \(bind: log.storageID)").first() else {
+            throw StorageError.corrupted("the \(log.rawValue) log has no head")
+        }
+        let frontier = split(try row.decode(column: "frontier", as: Data.self))
+        guard var root = frontier.last else { return (0, MerkleHash.emptyRoot) }
+        for hash in frontier.dropLast().reversed() { root = MerkleHash.node(hash, root) }
+        return (UInt64(try row.decode(column: "size", as: Int64.self)), root)
+    }
+
+    public func nodes(_ log: TransparencyLog, _ ids: Set<NodeID>) async throws -> [NodeID: Data] {
+        guard !ids.isEmpty else { return [:] }
+        let keys = ids.map { Self.key($0) as any Encodable & Sendable }
+        let rows = try await store.sql.raw(
+            "SELECT node_key, hash FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key IN (\(binds: keys))"
+        ).all()
+        var found: [NodeID: Data] = [:]
+        for row in rows {
+            found[Self.node(fromKey: try row.decode(column: "node_key", as: Int64.self))] = try row.decode(column: "hash", as: Data.self)
+        }
+        return found
+    }
+
+    private func hashes(_ log: TransparencyLog, of ranges: [LeafRange]) async throws -> [Data] {
+        let nodes = try await nodes(log, TreeShape.nodes(for: ranges))
+        return try ranges.map { range throws -> Data in try range.hash(from: nodes) }
+    }
+
+    /// The tree hash at an earlier size (checked against stored checkpoints).
+    public func root(_ log: TransparencyLog, size: UInt64) async throws -> Data {
+        guard size > 0 else { return MerkleHash.emptyRoot }
+        return try await hashes(log, of: [LeafRange(0, size)])[0]
+    }
+
+    public func inclusionProof(_ log: TransparencyLog, index: UInt64, size: UInt64) async throws -> [Data] {
+        guard index < size else { throw MerkleError.indexOutOfRange(index: index, size: size) }
+        return try await hashes(log, of: TreeShape.inclusionRanges(index: index, size: size))
+    }
+
+    public func consistencyProof(_ log: TransparencyLog, from oldSize: UInt64, to newSize: UInt64) async throws -> [Data] {
+        guard oldSize <= newSize else { throw MerkleError.badSizes(old: oldSize, new: newSize) }
+        guard oldSize > 0, oldSize < newSize else { return [] }
+        return try await hashes(log, of: TreeShape.consistencyRanges(oldSize: oldSize, newSize: newSize))
+    }
+
+    /// Stored hashes of consecutive nodes at one height (a tile's contents).
+    public func nodeRun(_ log: TransparencyLog, height: Int, from index: UInt64, count: Int) async throws -> [Data] {
+        let low = Self.key(NodeID(height: height, index: index))
+        let rows = try await store.sql.raw("""
+            SELECT hash FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key >= \(bind: low) AND node_key < \(bind: low + Int64(count))
+            ORDER BY node_key
+            """).all()
+        return try rows.map { try $0.decode(column: "hash", as: Data.self) }
+    }
+
+    public func entries(_ log: TransparencyLog, from index: UInt64, count: Int) async throws -> [Data] {
+        let rows = try await store.sql.raw("""
+            SELECT data FROM log_entries WHERE log = \(bind: log.storageID) AND idx >= \(bind: Int64(index)) AND idx < \(bind: Int64(index) + Int64(count))
+            ORDER BY idx
+            """).all()
+        return try rows.map { try $0.decode(column: "data", as: Data.self) }
+    }
+
+    /// Every stored entry with its index, in order, for recomputation (`custos log verify`).
+    public func allEntries(_ log: TransparencyLog) async throws -> [(index: UInt64, data: Data)] {
+        try await store.sql.raw("SELECT idx, data FROM log_entries WHERE log = \(bind: log.storageID) ORDER BY idx").all().map {
+            (UInt64(try $0.decode(column: "idx", as: Int64.self)), try $0.decode(column: "data", as: Data.self))
+        }
+    }
+
+    /// Stored leaf hashes (height-0 nodes) with their indices, in order.
+    public func storedLeafHashes(_ log: TransparencyLog) async throws -> [(index: UInt64, hash: Data)] {
+        try await store.sql.raw("""
+            SELECT node_key, hash FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key < \(bind: Int64(1) << 56) ORDER BY node_key
+            """).all().map { (UInt64(try $0.decode(column: "node_key", as: Int64.self)), try $0.decode(column: "hash", as: Data.self)) }
+    }
+
+    // MARK: Checkpoints
+
+    public struct StoredCheckpoint: Sendable {
+        public var size: UInt64
+        public var root: Data
+        /// The signed note, with every cosignature collected so far.
+        public var note: String
+        public var createdAt: String
+        public var publishedAt: String?
+    }
+
+    public enum CheckpointConflict: Error, CustomStringConvertible {
+        case differentRoot(size: UInt64)
+        public var description: String {
+            switch self {
+            case .differentRoot(let size): "a checkpoint of size \(size) with a different root is already signed; refusing to sign a second root"
+            }
+        }
+    }
+
+    /// Records a newly signed checkpoint. The primary key (log, size) makes a second root for one
+    /// size impossible; signing the same root again returns the stored one instead.
+    public func saveCheckpoint(_ log: TransparencyLog, size: UInt64, root: Data, note: String, at time: Date) async throws -> StoredCheckpoint {
+        if let existing = try await checkpoint(log, size: size) {
+            guard existing.root == root else { throw CheckpointConflict.differentRoot(size: size) }
+            return existing
+        }
+        do {
+            try await store.sql.raw("""
+                INSERT INTO log_checkpoints (log, size, root, note, created_at)
+                VALUES (\(bind: log.storageID), \(bind: Int64(size)), \(bind: root), \(bind: note), \(bind: Timestamp.format(time)))
+                """).run()
+        } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
+            guard let existing = try await checkpoint(log, size: size), existing.root == root else { throw CheckpointConflict.differentRoot(size: size) }
+            return existing
+        }
+        return StoredCheckpoint(size: size, root: root, note: note, createdAt: Timestamp.format(time), publishedAt: nil)
+    }
+
+    /// Stores the note with the cosignatures collected; `published` once the witness quorum is met.
+    public func updateCheckpoint(_ log: TransparencyLog, size: UInt64, note: String, publishedAt: Date?) async throws {
+        try await store.sql.raw("""
+            UPDATE log_checkpoints SET note = \(bind: note), published_at = \(bind: publishedAt.map(Timestamp.format))
+            WHERE log = \(bind: log.storageID) AND size = \(bind: Int64(size))
+            """).run()
+    }
+
+    public func checkpoint(_ log: TransparencyLog, size: UInt64) async throws -> StoredCheckpoint? {
+        try await store.sql.raw("""
+            SELECT size, root, note, created_at, published_at FROM log_checkpoints WHERE log = \(bind: log.storageID) AND size = \(bind: Int64(size))
+            """).first().map(Self.checkpoint(from:))
+    }
+
+    /// The latest checkpoint, or the latest one whose witness quorum was met.
+    public func latestCheckpoint(_ log: TransparencyLog, publishedOnly: Bool) async throws -> StoredCheckpoint? {
+        let filter = publishedOnly ? " AND published_at IS NOT NULL" : ""
+        return try await store.sql.raw("""
+            SELECT size, root, note, created_at, published_at FROM log_checkpoints WHERE log = \(bind: log.storageID)\(unsafeRaw: filter)
+            ORDER BY size DESC LIMIT 1
+            """).first().map(Self.checkpoint(from:))
+    }
+
+    public func checkpoints(_ log: TransparencyLog) async throws -> [StoredCheckpoint] {
+        try await store.sql.raw("""
+            SELECT size, root, note, created_at, published_at FROM log_checkpoints WHERE log = \(bind: log.storageID) ORDER BY size
+            """).all().map(Self.checkpoint(from:))
+    }
+
+    static func checkpoint(from row: any SQLRow) throws -> StoredCheckpoint {
+        StoredCheckpoint(
+            size: UInt64(try row.decode(column: "size", as: Int64.self)), root: try row.decode(column: "root", as: Data.self),
+            note: try row.decode(column: "note", as: String.self), createdAt: try row.decode(column: "created_at", as: String.self),
+            publishedAt: try row.decode(column: "published_at", as: String?.self))
+    }
+}
+
+extension MerkleLogStore {
+    /// The inputs of audit leaves in sequence order, a page at a time (verification streams the
+    /// whole trail without holding it): sequence, nonce and the record's stored JSON.
+    public func auditLeafInputs(afterSequence: Int, limit: Int) async throws -> [(sequence: Int, leaf: Data)] {
+        try await store.sql.raw("""
+            SELECT sequence, nonce, body FROM audit_entries WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)
+            """).all().map { row in
+                let nonce = try row.decode(column: "nonce", as: String?.self).flatMap { Data(base64Encoded: $0) } ?? Data()
+                return (try row.decode(column: "sequence", as: Int.self), AuditLeaf.bytes(nonce: nonce, recordJSON: try row.decode(column: "body", as: String.self)))
+            }
+    }
+
+    /// A page of public-log entries after `index` (exclusive; nil from the start).
+    public func entryPage(_ log: TransparencyLog, after index: Int64, limit: Int) async throws -> [(index: UInt64, data: Data)] {
+        try await store.sql.raw("""
+            SELECT idx, data FROM log_entries WHERE log = \(bind: log.storageID) AND idx > \(bind: index) ORDER BY idx LIMIT \(bind: limit)
+            """).all().map { (UInt64(try $0.decode(column: "idx", as: Int64.self)), try $0.decode(column: "data", as: Data.self)) }
+    }
+}

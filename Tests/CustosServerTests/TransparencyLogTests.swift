@@ -1,0 +1,365 @@
+import Configuration
+import Crypto
+import CustosDomain
+@testable import CustosServer
+import CustosStorage
+import FluentSQL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MerkleLog
+import Testing
+
+/// Issue 6: the audit log and the public legal-process log, on SQLite and PostgreSQL. Every kind
+/// of tampering is caught by `verifyLogs` (what `custos log verify` runs), proofs verify with
+/// MerkleLog's verifier code paths, and the customer portal hands out working proofs.
+@Suite(.serialized) struct TransparencyLogTests {
+    enum Store: String, CustomTestStringConvertible, Sendable {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
+    static var stores: [Store] {
+        ProcessInfo.processInfo.environment["CUSTOS_TEST_POSTGRES_URL"].map { $0.isEmpty ? [.sqlite] : [.sqlite, .postgres] } ?? [.sqlite]
+    }
+
+    /// A reader for a fresh database: in-memory SQLite, or a new PostgreSQL database of its own
+    /// (so these tests never touch the storage suite's schema).
+    static func reader(_ store: Store, extra: [AbsoluteConfigKey: ConfigValue] = [:]) async throws -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = ["custos.log.level": "error", "custos.public.url": "https://custos.example"]
+        switch store {
+        case .sqlite:
+            values["custos.database.memory"] = true
+        case .postgres:
+            let base = ProcessInfo.processInfo.environment["CUSTOS_TEST_POSTGRES_URL"]!
+            let name = "custos_logs_\(UUID().uuidString.prefix(8).lowercased())"
+            let admin = try CustosDatabase(location: .postgres(url: base), logger: Logger(label: "test"))
+            try await (admin.database as! any SQLDatabase).raw("CREATE DATABASE \(unsafeRaw: name)").run()
+            await admin.shutdown()
+            var components = URLComponents(string: base)!
+            components.path = "/" + name
+            values["custos.database.url"] = .init(.string(components.string!), isSecret: false)
+            values["custos.data.dir"] = .init(.string(NSTemporaryDirectory() + name), isSecret: false)
+        }
+        for (key, value) in extra { values[key] = value }
+        return ConfigReader(providers: [InMemoryProvider(values: values)])
+    }
+
+    static func sql(_ services: CustosServices) -> any SQLDatabase { services.database.database as! any SQLDatabase }
+
+    /// Three demands (one sealed indefinitely, one a national-security letter), one batch.
+    static func populate(_ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices) async throws {
+        for reference in ["1:26-mj-001", "1:26-mj-002"] {
+            try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                body: ByteBuffer(string: ServerTests.demandJSON(reference: reference))) { #expect($0.status == .created) }
+        }
+        let nsl = ServerTests.demandJSON(reference: "NSL-1").replacingOccurrences(of: "us.search_warrant", with: "us.nsl")
+            .replacingOccurrences(of: #""role": "judge""#, with: #""role": "national_security""#)
+            .replacingOccurrences(of: #""categories": ["subscriber_info", "content"]"#, with: #""categories": ["subscriber_info"]"#)
+        try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: nsl)) { _ in }
+        try await services.publishLegalProcessBatch()
+    }
+
+    @Test(arguments: stores)
+    func auditEntriesAreLeavesAndEveryProofVerifies(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            let first = try #require(try await services.logs.latestCheckpoint(.audit, publishedOnly: true))
+            let signed = try SignedCheckpoint(parsing: first.note)
+            try signed.verify(log: services.transparencyKeys.audit.verifier)
+            let leaves = try await services.logs.auditLeafInputs(afterSequence: 0, limit: 10_000)
+            #expect(UInt64(leaves.count) == first.size)
+            #expect(leaves.allSatisfy { String(decoding: $0.leaf, as: UTF8.self).hasPrefix("custos-audit/v1 entry\nnonce ") })
+            for (offset, leaf) in leaves.enumerated() {
+                let proof = try await services.proof(.audit, index: UInt64(offset))
+                #expect(try proof.verify(leafHash: MerkleHash.leaf(leaf.leaf), log: services.transparencyKeys.audit.verifier).size == first.size)
+            }
+            // More activity, a second checkpoint, and a consistency proof between the two.
+            try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-003"))) { _ in }
+            let second = try await services.checkpoint(.audit)
+            #expect(second.size > first.size)
+            let consistency = try await services.logs.consistencyProof(.audit, from: first.size, to: second.size)
+            try ProofVerification.verifyConsistency(oldSize: first.size, newSize: second.size, oldRoot: first.root, newRoot: second.root, proof: consistency)
+            // Signing again at the same size returns the same checkpoint; a second root for a size is refused.
+            #expect(try await services.checkpoint(.audit).note == second.note)
+            await #expect(throws: MerkleLogStore.CheckpointConflict.self) {
+                _ = try await services.logs.saveCheckpoint(.audit, size: second.size, root: Data(repeating: 9, count: 32), note: "x", at: services.now())
+            }
+        }
+    }
+
+    @Test(arguments: stores)
+    func theLegalProcessLogCommitsToDemandsButNeverToNationalSecurityProcess(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            let entries = try await services.logs.allEntries(.legalProcess)
+            #expect(entries.count == 2)  // the two warrants; the NSL has no entry (tlog.md §6.7)
+            let records = try await services.legalProcess.all()
+            #expect(records.count == 2)
+            let audit = try #require(try await services.logs.latestCheckpoint(.audit, publishedOnly: true))
+            for (entry, record) in zip(entries, records) {
+                let parsed = try LegalProcessLog.parse(entry.data)
+                #expect(parsed.value("class") == "us/criminal/search-warrant")
+                #expect(parsed.value("nondisclosure") == "sealed")
+                #expect(parsed.value("record") == record.commitment.root.base64EncodedString())
+                // The intake proof leads to the published audit checkpoint, and the audit entry names the ref.
+                let intake = try #require(parsed.value("intake")?.split(separator: " "))
+                let proof = try #require(parsed.value("intake-proof")?.split(separator: " "))
+                #expect(UInt64(proof[0]) == audit.size)
+                try ProofVerification.verifyInclusion(
+                    index: UInt64(intake[0])!, size: audit.size, leafHash: Data(base64Encoded: String(intake[1]))!,
+                    proof: proof.dropFirst().map { Data(base64Encoded: String($0))! }, root: audit.root)
+                let trail = try await services.cases.auditTrail()
+                #expect(trail[Int(intake[0])!].record.details["lptl-ref"] == record.ref)
+                // Nothing but commitments: no authority, case reference or account appears in the entry.
+                let text = String(decoding: entry.data, as: UTF8.self)
+                for secret in ["W.D. Wash", "1:26-mj", "alice@example.com"] { #expect(!text.contains(secret)) }
+            }
+            // Tiles and entry bundles serve exactly the published tree.
+            try await client.execute(uri: "/log/legal-process/tile/0/000.p/2", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(Data(response.body.readableBytesView) == entries.map { MerkleHash.leaf($0.data) }.reduce(Data(), +))
+            }
+            try await client.execute(uri: "/log/legal-process/tile/entries/000.p/2", method: .get) { response in
+                #expect(Tiles.unbundle(Data(response.body.readableBytesView)) == entries.map(\.data))
+            }
+            try await client.execute(uri: "/log/legal-process/tile/0/000.p/3", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/log/legal-process/tile/0/000", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/log/legal-process/checkpoint", method: .get) { response in
+                let signed = try SignedCheckpoint(parsing: String(buffer: response.body))
+                #expect(signed.checkpoint.origin == "custos.example/log/legal-process" && signed.checkpoint.size == 2)
+                try signed.verify(log: try #require(try NoteKey.verifier(services.verifierKey(of: .legalProcess)) as? Ed25519NoteVerifier))
+            }
+            // The audit log's checkpoint is public, its tiles are for auditors only.
+            try await client.execute(uri: "/log/audit/checkpoint", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/log/audit/tile/0/000.p/1", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/log/audit/tile/0/000.p/1", method: .get, headers: ServerTests.headers(tokens.officer)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/log/audit/tile/0/000.p/1", method: .get, headers: ServerTests.headers(tokens.auditor)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/log/audit/tile/entries/000.p/1", method: .get, headers: ServerTests.headers(tokens.auditor)) { #expect($0.status == .notFound) }
+        }
+    }
+
+    enum Tampering: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case auditBodyByte, auditNonceByte, legalProcessEntryByte, deletedAuditEntry, reorderedAuditEntries, rewoundAuditLog, rewoundLegalProcessLog
+        var testDescription: String { rawValue }
+    }
+
+    /// Flipping one byte of any stored entry, deleting or reordering an entry, or rewinding behind
+    /// a signed checkpoint is detected and names the first bad index.
+    @Test(arguments: stores, Tampering.allCases)
+    func verifyCatchesTampering(store: Store, tampering: Tampering) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            try await services.publishLegalProcessBatch()
+            #expect(try await services.verifyLogs().allSatisfy(\.holds))
+            let sql = Self.sql(services)
+            let auditSize = try await services.logs.head(.audit).size
+            let target = 3
+            let expected: (TransparencyLog, UInt64)
+            switch tampering {
+            case .auditBodyByte:
+                try await sql.raw("UPDATE audit_entries SET body = REPLACE(body, '\"actor\":\"', '\"actor\":\"X') WHERE sequence = \(bind: target + 1)").run()
+                expected = (.audit, UInt64(target))
+            case .auditNonceByte:
+                let nonce = try await sql.raw("SELECT nonce FROM audit_entries WHERE sequence = \(bind: target + 1)").first()!.decode(column: "nonce", as: String.self)
+                var bytes = Data(base64Encoded: nonce)!
+                bytes[0] ^= 1
+                try await sql.raw("UPDATE audit_entries SET nonce = \(bind: bytes.base64EncodedString()) WHERE sequence = \(bind: target + 1)").run()
+                expected = (.audit, UInt64(target))
+            case .legalProcessEntryByte:
+                var entry = try await services.logs.entries(.legalProcess, from: 1, count: 1)[0]
+                entry[entry.count - 2] ^= 1
+                try await sql.raw("UPDATE log_entries SET data = \(bind: entry) WHERE log = 2 AND idx = 1").run()
+                expected = (.legalProcess, 1)
+            case .deletedAuditEntry:
+                try await sql.raw("DELETE FROM audit_entries WHERE sequence = \(bind: target + 1)").run()
+                expected = (.audit, UInt64(target))
+            case .reorderedAuditEntries:
+                try await sql.raw("UPDATE audit_entries SET sequence = -1 WHERE sequence = \(bind: target + 1)").run()
+                try await sql.raw("UPDATE audit_entries SET sequence = \(bind: target + 1) WHERE sequence = \(bind: target + 2)").run()
+                try await sql.raw("UPDATE audit_entries SET sequence = \(bind: target + 2) WHERE sequence = -1").run()
+                expected = (.audit, UInt64(target))
+            case .rewoundAuditLog, .rewoundLegalProcessLog:
+                // A thorough rewind: entries, tree and head all cut back consistently to size k;
+                // only the signed checkpoint remembers the larger size.
+                let log: TransparencyLog = tampering == .rewoundAuditLog ? .audit : .legalProcess
+                let size = tampering == .rewoundAuditLog ? auditSize : try await services.logs.head(.legalProcess).size
+                let keep = size - 2
+                if log == .audit {
+                    try await sql.raw("DELETE FROM audit_entries WHERE sequence > \(bind: Int(keep))").run()
+                } else {
+                    try await sql.raw("DELETE FROM log_entries WHERE log = 2 AND idx >= \(bind: Int64(keep))").run()
+                }
+                try await Self.rewindTree(log, to: keep, services)
+                expected = (log, keep)
+            }
+            let results = try await services.verifyLogs()
+            let failed = try #require(results.first { $0.log == expected.0 })
+            #expect(!failed.holds)
+            #expect(failed.firstBadIndex == expected.1, "\(failed.problems)")
+        }
+    }
+
+    /// Cuts the stored tree and head back to `size`, recomputing the frontier from the kept nodes.
+    static func rewindTree(_ log: TransparencyLog, to size: UInt64, _ services: CustosServices) async throws {
+        let sql = sql(services)
+        let kept = try await services.logs.storedLeafHashes(log).prefix(Int(size)).map(\.hash)
+        var tree = MerkleTree()
+        for hash in kept { tree.append(leafHash: hash) }
+        try await sql.raw("DELETE FROM log_nodes WHERE log = \(bind: log.storageID)").run()
+        var frontier = Data()
+        for height in (0..<tree.levels.count).reversed() where (size >> UInt64(height)) & 1 == 1 {
+            frontier += tree.node(NodeID(height: height, index: (size >> UInt64(height)) - 1))!
+        }
+        for (height, level) in tree.levels.enumerated() {
+            for (index, hash) in level.enumerated() {
+                try await sql.raw("INSERT INTO log_nodes (log, node_key, hash) VALUES (\(bind: log.storageID), \(bind: Int64(height) << 56 | Int64(index)), \(bind: hash))").run()
+            }
+        }
+        try await sql.raw("UPDATE log_heads SET size = \(bind: Int64(size)), frontier = \(bind: frontier) WHERE log = \(bind: log.storageID)").run()
+        #expect(try await services.logs.head(log).root == (try tree.root()))
+    }
+
+    /// A witness cosigns consistent growth; publication waits for the policy's quorum; and a
+    /// rewind that also deletes our own checkpoints is still caught by the witness's memory.
+    @Test func witnessesCosignAndTheQuorumGatesPublication() async throws {
+        let state = NSTemporaryDirectory() + "witness-\(UUID().uuidString)"
+        let witnessSigner = CosignatureV1Signer(name: "witness.example/w1", privateKey: Curve25519.Signing.PrivateKey())
+        let keys = try TransparencyKeys.load(folder: state + "-keys", publicURL: "https://custos.example")
+        let witness = try Witness(signer: witnessSigner, logVerifierKeys: [keys.audit.verifierKey, keys.legalProcess.verifierKey], stateDirectory: state)
+        let witnessApp = buildWitnessApplication(witness: witness, host: "127.0.0.1", port: 0)
+        try await witnessApp.test(.live) { witnessClient in
+            let url = "http://127.0.0.1:\(witnessClient.port!)/"
+            let absent = CosignatureV1Signer(name: "witness.example/absent", privateKey: Curve25519.Signing.PrivateKey())
+            let policyPath = state + ".policy"
+            try """
+                witness w1 \(witnessSigner.verifierKey) \(url)
+                witness w2 \(absent.verifierKey) \(url)nowhere/
+                group one any w1 w2
+                quorum one
+                """.write(toFile: policyPath, atomically: true, encoding: .utf8)
+            let reader = try await Self.reader(.sqlite, extra: [
+                "custos.witness.policy": .init(.string(policyPath), isSecret: false),
+                "custos.data.dir": .init(.string(state + "-keys"), isSecret: false),
+                "custos.database.memory": false,
+            ])
+            try await ServerTests.withApp(reader: reader) { client, tokens, services in
+                try await Self.populate(client, tokens, services)
+                let published = try #require(try await services.logs.latestCheckpoint(.audit, publishedOnly: true))
+                let signed = try SignedCheckpoint(parsing: published.note)
+                #expect(try signed.verify(log: keys.audit.verifier, policy: services.witnessPolicy) == ["w1"])
+                // A stricter policy (both witnesses) is not met: the checkpoint is signed but not published.
+                var strict = try #require(services.witnessPolicy)
+                strict.quorum = "both"
+                strict.groups["both"] = .init(name: "both", threshold: .all, members: ["w1", "w2"])
+                #expect(throws: SignedCheckpoint.Failure.self) { try signed.verify(log: keys.audit.verifier, policy: strict) }
+                // The witness learns sizes from 409s: forget what we stored about its cosignatures.
+                try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "late"))) { _ in }
+                for stored in try await services.logs.checkpoints(.audit) {
+                    var note = try SignedNote(parsing: stored.note)
+                    note.signatures.removeAll { $0.name == "witness.example/w1" }
+                    try await services.logs.updateCheckpoint(.audit, size: stored.size, note: note.serialized, publishedAt: nil)
+                }
+                let next = try await services.checkpoint(.audit)
+                #expect(next.publishedAt != nil)
+                #expect(try await services.verifyLogs().allSatisfy(\.holds))
+                // Rewind everything we hold, checkpoints included: the witness still knows better.
+                let keep = next.size - 3
+                try await Self.sql(services).raw("DELETE FROM audit_entries WHERE sequence > \(bind: Int(keep))").run()
+                try await Self.sql(services).raw("DELETE FROM log_checkpoints WHERE log = 1").run()
+                try await Self.rewindTree(.audit, to: keep, services)
+                let audit = try #require(try await services.verifyLogs().first { $0.log == .audit })
+                #expect(!audit.holds)
+                #expect(audit.firstBadIndex == keep)
+                #expect(audit.problems.contains { $0.message.contains("witness w1 cosigned size \(next.size)") })
+            }
+        }
+    }
+
+    /// The customer downloads a tlog-proof for its demand from the portal; it verifies offline with
+    /// the published key, opens the customer's own subject field, and fails if any part is altered.
+    @Test(arguments: stores)
+    func theCustomerPortalHandsOutWorkingProofs(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            let tenancy = try await CustomerPortalTests.tenant("Contoso", services)
+            let opened = try await CustomerPortalTests.caseInReview(for: tenancy, reference: "P-1", gag: false, client, tokens, services)
+            _ = try await services.notices.releaseLapsed(at: services.now())  // its gag ended on 2026-05-05
+            let (session, _) = try await CustomerPortalTests.signIn(tenancy.tenant, client, services)
+            let path = "/customer/cases/\(opened.id.uuidString.lowercased())/proof.tlog-proof"
+            try await client.execute(uri: path, method: .get, headers: session) { #expect($0.status == .notFound) }
+            let report = try await services.publishLegalProcessBatch()
+            #expect(report.demands == 1, "\(report)")
+            #expect(try await services.customerProof(caseID: opened.id) != nil)
+            try await client.execute(uri: "/customer", method: .get, headers: session) { response in
+                #expect(String(buffer: response.body).contains(path))
+            }
+            let text = try await client.execute(uri: path, method: .get, headers: session) { response in
+                #expect(response.status == .ok)
+                return String(buffer: response.body)
+            }
+            let proof = try TlogProof(parsing: text)
+            let log = try #require(try NoteKey.verifier(services.verifierKey(of: .legalProcess)) as? Ed25519NoteVerifier)
+            let (entry, fields) = try LegalProcessLog.verifyBundle(try #require(proof.extra))
+            _ = try proof.verify(leafHash: MerkleHash.leaf(entry), log: log)
+            #expect(fields.map(\.value) == ["email:\(tenancy.email)"])
+            #expect(try await services.cases.timeline(caseID: opened.id).contains { $0.record.action == "log.proof.downloaded" })
+            // Tamper with each component in turn: every change is refused.
+            var wrongIndex = proof
+            wrongIndex.index += 1
+            #expect(throws: TlogProof.Failure.self) { try wrongIndex.verify(leafHash: MerkleHash.leaf(entry), log: log) }
+            var wrongPath = proof
+            if !wrongPath.path.isEmpty { wrongPath.path[0][0] ^= 1 } else { wrongPath.path.append(Data(repeating: 0, count: 32)) }
+            #expect(throws: TlogProof.Failure.self) { try wrongPath.verify(leafHash: MerkleHash.leaf(entry), log: log) }
+            var wrongEntry = entry
+            wrongEntry[wrongEntry.startIndex + 20] ^= 1
+            #expect(throws: TlogProof.Failure.self) { try proof.verify(leafHash: MerkleHash.leaf(wrongEntry), log: log) }
+            var wrongSignature = proof
+            wrongSignature.checkpoint.signatures[0].payload[0] ^= 1
+            #expect(throws: TlogProof.Failure.self) { try wrongSignature.verify(leafHash: MerkleHash.leaf(entry), log: log) }
+            var forged = fields[0]
+            forged.value = "email:someone-else@example.com"
+            #expect(throws: LegalProcessLog.BundleFailure.self) { try LegalProcessLog.verifyBundle(LegalProcessLog.noticeBundle(entry: entry, openings: [forged])) }
+            var wrongSalt = fields[0]
+            wrongSalt.salt[0] ^= 1
+            #expect(throws: LegalProcessLog.BundleFailure.self) { try LegalProcessLog.verifyBundle(LegalProcessLog.noticeBundle(entry: entry, openings: [wrongSalt])) }
+            // Another tenant sees nothing.
+            let other = try await CustomerPortalTests.tenant("Fabrikam", services)
+            let (otherSession, _) = try await CustomerPortalTests.signIn(other.tenant, client, services)
+            try await client.execute(uri: path, method: .get, headers: otherSession) { #expect($0.status == .notFound) }
+        }
+    }
+
+    /// The canary is a signed note of statements computed from state; one that stops being true
+    /// is dropped and never returns.
+    @Test func theCanaryDropsAStatementThatStopsBeingTrueForGood() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            let first = try await services.publishCanary()
+            let note = try SignedNote(parsing: first)
+            try note.verify(with: [services.transparencyKeys.canary.verifier])
+            #expect(note.text.contains("statement logs-consistent "))
+            #expect(note.text.contains("statement no-keys-disclosed "))
+            #expect(note.text.contains("checkpoint custos.example/log/legal-process ") == false)  // not this test's public URL
+            #expect(note.text.contains("checkpoint \(services.origin(of: .legalProcess)) 2 "))
+            // Break consistency: a stored checkpoint whose root the tree does not give.
+            let sql = Self.sql(services)
+            let original = try #require(try await services.logs.latestCheckpoint(.audit, publishedOnly: false))
+            try await sql.raw("UPDATE log_checkpoints SET root = \(bind: Data(repeating: 7, count: 32)) WHERE log = 1 AND size = \(bind: Int64(original.size))").run()
+            let second = try await services.publishCanary()
+            #expect(!second.contains("logs-consistent"))
+            #expect(second.contains("no-keys-disclosed"))
+            try await sql.raw("UPDATE log_checkpoints SET root = \(bind: original.root) WHERE log = 1 AND size = \(bind: Int64(original.size))").run()
+            #expect(try await services.checkpointsAreConsistent())
+            #expect(!(try await services.publishCanary()).contains("logs-consistent"))
+            try await client.execute(uri: "/transparency/canary", method: .get) { response in
+                #expect(String(buffer: response.body).hasPrefix("custos-canary/v1 "))
+            }
+        }
+    }
+}
