@@ -36,5 +36,16 @@ let package = Package(
             ],
             path: "Benchmarks/PackageBuild"
         ),
+        // A plain executable: issue 6's log figures (durable appends, proofs at 10M leaves, verification).
+        .executableTarget(
+            name: "LogBench",
+            dependencies: [
+                .product(name: "CustosDomain", package: custos),
+                .product(name: "CustosStorage", package: custos),
+                .product(name: "CustosServer", package: custos),
+                .product(name: "MerkleLog", package: custos),
+            ],
+            path: "Benchmarks/LogBench"
+        ),
     ]
 )

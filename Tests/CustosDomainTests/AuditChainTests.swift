@@ -37,3 +37,19 @@ import Testing
         #expect(try AuditChain.recordBytes(decoded) == AuditChain.recordBytes(record))
     }
 }
+
+@Suite struct AuditChainFastPathTests {
+    /// The append path assembles the hashed bytes around the record's JSON; they must be exactly the
+    /// bytes the Encodable form gives, or stored chains would stop verifying.
+    @Test func assembledCanonicalBytesEqualTheEncodedOnes() throws {
+        let record = AuditRecord(
+            caseID: UUID(), subject: "case:x", action: "case.opened", outcome: .accepted, actor: "staff:ä@example.com/\"q\"",
+            at: Date(timeIntervalSince1970: 1_790_000_000.123), details: ["b": "2", "a": "1 / 2"])
+        let json = try AuditChain.recordBytes(record)
+        #expect(AuditChain.canonicalBytes(sequence: 42, previousHash: AuditChain.genesisHash, recordJSON: json)
+            == (try AuditChain.canonicalBytes(sequence: 42, previousHash: AuditChain.genesisHash, record: record)))
+        let chained = AuditChain.append(recordJSON: json, after: (41, String(repeating: "a", count: 64)))
+        let encoded = try AuditChain.append(record, after: (41, String(repeating: "a", count: 64)))
+        #expect(chained.hash == encoded.hash && chained.sequence == 42)
+    }
+}

@@ -175,3 +175,34 @@ def test_agency_downloads_the_released_package_and_it_verifies_with_openssl(brow
     staff.goto(BASE + download.url.replace(BASE, "").replace("/agency/", "/staff/").rsplit("/package", 1)[0])
     expect(staff.locator("#timeline")).to_contain_text("package.downloaded")
     expect(staff.locator("#timeline")).to_contain_text(str(package.stat().st_size))
+
+
+def test_customer_downloads_a_log_proof_that_checks_offline(browser, tmp_path):
+    """issue 6: the portal hands out a tlog-proof for a published demand; `custos log check-proof`
+    accepts it with the key the server publishes and shows the customer's own account, nothing else."""
+    import subprocess
+    import urllib.request
+    page = browser.new_page()
+    login(page, "customer", "legal@northwind.example", "custos-demo-customer")
+    link = page.locator("p.log-proof a").first
+    expect(link).to_be_visible()
+    with page.expect_download() as download:
+        link.click()
+    proof = tmp_path / "demand.tlog-proof"
+    download.value.save_as(proof)
+    assert proof.read_text().startswith("c2sp.org/tlog-proof@v1\nextra ")
+    key = urllib.request.urlopen(f"{BASE}/log/legal-process/key", timeout=10).read().decode().strip()
+    binary = os.environ.get("CUSTOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "custos"))
+    checked = subprocess.run([binary, "log", "check-proof", str(proof), "--key", key], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr
+    assert "OK: entry" in checked.stdout and "opened subject/0:" in checked.stdout
+    assert "northwind" in checked.stdout.lower() or "acct" in checked.stdout.lower()
+    # one altered byte in the proof's path and it no longer checks
+    lines = proof.read_text().split("\n")
+    index_line = next(i for i, line in enumerate(lines) if line.startswith("index "))
+    if lines[index_line + 1]:
+        first = lines[index_line + 1]
+        lines[index_line + 1] = ("B" if first[0] != "B" else "C") + first[1:]
+        (tmp_path / "bad.tlog-proof").write_text("\n".join(lines))
+        bad = subprocess.run([binary, "log", "check-proof", str(tmp_path / "bad.tlog-proof"), "--key", key], capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 1

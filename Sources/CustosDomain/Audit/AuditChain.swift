@@ -16,6 +16,23 @@ public enum AuditChain {
         return try CustosJSON.makeEncoder().encode(Canonical(sequence: sequence, previousHash: previousHash, record: record))
     }
 
+    /// The same bytes as `canonicalBytes(sequence:previousHash:record:)`, assembled around a record
+    /// already encoded (sorted keys put `previousHash` < `record` < `sequence`), so an append
+    /// encodes each record once.
+    public static func canonicalBytes(sequence: Int, previousHash: String, recordJSON: Data) -> Data {
+        var bytes = Data("{\"previousHash\":\"\(previousHash)\",\"record\":".utf8)
+        bytes.append(recordJSON)
+        bytes.append(contentsOf: ",\"sequence\":\(sequence)}".utf8)
+        return bytes
+    }
+
+    /// Chains an already encoded record after `previous`.
+    public static func append(recordJSON: Data, after previous: (sequence: Int, hash: String)?) -> (sequence: Int, previousHash: String, hash: String) {
+        let sequence = (previous?.sequence ?? 0) + 1
+        let previousHash = previous?.hash ?? genesisHash
+        return (sequence, previousHash, hash(of: canonicalBytes(sequence: sequence, previousHash: previousHash, recordJSON: recordJSON)))
+    }
+
     /// The canonical bytes of a record alone, as storage keeps them.
     public static func recordBytes(_ record: AuditRecord) throws -> Data {
         try CustosJSON.makeEncoder().encode(record)

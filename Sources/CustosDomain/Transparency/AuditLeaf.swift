@@ -5,8 +5,20 @@ import Foundation
 /// the nonce keeps their sibling hashes from being guessed) and the record's canonical JSON.
 public enum AuditLeaf {
     public static func bytes(nonce: Data, recordJSON: String) -> Data {
-        LogEntry(header: "custos-audit/v1 entry", lines: [
-            ("nonce", nonce.base64EncodedString()), ("record", Data(recordJSON.utf8).base64EncodedString()),
-        ]).bytes
+        bytes(nonceBase64: nonce.base64EncodedString(), recordJSON: Data(recordJSON.utf8))
+    }
+
+    /// The leaf from the nonce as stored (base64) and the record's JSON bytes; the same bytes as a
+    /// `LogEntry` with lines `nonce` and `record`, built directly because verification runs it for
+    /// every entry.
+    public static func bytes(nonceBase64: String, recordJSON: Data) -> Data {
+        var bytes = Data()
+        bytes.reserveCapacity(64 + nonceBase64.utf8.count + recordJSON.count * 4 / 3)
+        bytes.append(contentsOf: "custos-audit/v1 entry\nnonce ".utf8)
+        bytes.append(contentsOf: nonceBase64.utf8)
+        bytes.append(contentsOf: "\nrecord ".utf8)
+        bytes.append(recordJSON.base64EncodedData())
+        bytes.append(0x0A)
+        return bytes
     }
 }

@@ -27,6 +27,14 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     return app
 }
 
+/// `buildServices` from plain settings (`custos.data.dir` …), for tools that link Custos without
+/// swift-configuration (the benchmarks).
+public func buildServices(settings: [String: String]) async throws -> CustosServices {
+    var values: [AbsoluteConfigKey: ConfigValue] = [:]
+    for (key, value) in settings { values[AbsoluteConfigKey(stringLiteral: key)] = .init(.string(value), isSecret: false) }
+    return try await buildServices(reader: ConfigReader(providers: [InMemoryProvider(values: values)]))
+}
+
 /// Opens (and on first start creates and migrates) the database and loads the page templates.
 public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> CustosServices {
     let configuration = AppConfiguration(reader: reader)

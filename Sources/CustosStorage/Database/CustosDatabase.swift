@@ -65,6 +65,9 @@ public final class CustosDatabase: Service, Sendable {
         if !location.isPostgres {
             // WAL lets readers run beside the writer; sqlite-kit already turns foreign keys on.
             _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
+            // 64 MiB of page cache on the one connection (the default is 2 MiB): the audit log's
+            // appends and verification touch index pages all over the file.
+            _ = try await sql.raw("PRAGMA cache_size=-65536").all()
         }
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

@@ -60,7 +60,7 @@ struct M011_CreateMerkleLogs: AsyncMigration {
         for row in rows {
             row.nonce = AuditWriter.makeNonce()
             try await row.update(on: database)
-            leaves.append(MerkleHash.leaf(AuditLeaf.bytes(nonce: Data(base64Encoded: row.nonce!)!, recordJSON: row.body)))
+            leaves.append(MerkleHash.leaf(AuditLeaf.bytes(nonceBase64: row.nonce!, recordJSON: Data(row.body.utf8))))
         }
         try await MerkleLogStore.append(.audit, leafHashes: leaves, entries: nil, on: database, isPostgres: isPostgres)
     }

@@ -254,8 +254,9 @@ extension MerkleLogStore {
         try await store.sql.raw("""
             SELECT sequence, nonce, body FROM audit_entries WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)
             """).all().map { row in
-                let nonce = try row.decode(column: "nonce", as: String?.self).flatMap { Data(base64Encoded: $0) } ?? Data()
-                return (try row.decode(column: "sequence", as: Int.self), AuditLeaf.bytes(nonce: nonce, recordJSON: try row.decode(column: "body", as: String.self)))
+                let nonce = try row.decode(column: "nonce", as: String?.self) ?? ""
+                let body = try row.decode(column: "body", as: String.self)
+                return (try row.decode(column: "sequence", as: Int.self), AuditLeaf.bytes(nonceBase64: nonce, recordJSON: Data(body.utf8)))
             }
     }
 

@@ -308,9 +308,14 @@ public struct SQLCaseRepository: CaseRepository {
     }
 
     public func record(_ record: AuditRecord) async throws {
+        try await self.record([record])
+    }
+
+    /// Several audit entries in one transaction (one durable commit for all of them).
+    public func record(_ records: [AuditRecord]) async throws {
         let isPostgres = self.isPostgres
         try await store.database.transaction { tx in
-            try await AuditWriter.append([record], on: tx, isPostgres: isPostgres)
+            _ = try await AuditWriter.append(records, on: tx, isPostgres: isPostgres)
         }
     }
 

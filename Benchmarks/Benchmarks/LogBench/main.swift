@@ -1,0 +1,142 @@
+import Crypto
+import CustosDomain
+import CustosServer
+import CustosStorage
+import Foundation
+import Logging
+import MerkleLog
+
+/// Issue 6's three figures, on SQLite files in a scratch folder (the embedded default):
+/// 1. durable audit appends per second: each batch one committed transaction (WAL, synchronous=FULL),
+///    at batch sizes 1, 100 and 1000;
+/// 2. inclusion proof generation at 10,000,000 leaves (one indexed query, fold), p50/p99 of 2,000 proofs;
+/// 3. `custos log verify` over 1,000,000 audit entries against raw SHA-256 over the same leaf bytes.
+/// Usage: LogBench [--folder DIR] [--proof-leaves N] [--verify-leaves N]
+@main
+struct LogBench {
+    static func main() async throws {
+        var arguments = CommandLine.arguments.dropFirst()
+        var folder = NSTemporaryDirectory() + "custos-logbench"
+        var proofLeaves = 10_000_000
+        var verifyLeaves = 1_000_000
+        while let flag = arguments.popFirst() {
+            switch flag {
+            case "--folder": folder = arguments.popFirst()!
+            case "--proof-leaves": proofLeaves = Int(arguments.popFirst()!)!
+            case "--verify-leaves": verifyLeaves = Int(arguments.popFirst()!)!
+            default: fatalError("unknown flag \(flag)")
+            }
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+
+        // 1 + 3: the audit log of a real installation (services as `serve` builds them).
+        let services = try await buildServices(settings: ["custos.data.dir": folder + "/install", "custos.log.level": "error"])
+        // Entries spread over 1,000 open cases, as on a busy installation.
+        let caseIDs = (0..<1000).map { _ in UUID() }
+        let record = { (i: Int) in
+            AuditRecord(
+                caseID: caseIDs[i % 1000], subject: "case:\(caseIDs[i % 1000].uuidString.lowercased())", action: "document.downloaded", outcome: .read,
+                actor: "staff:reviewer@provider.example", at: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)),
+                details: ["document": "warrant-\(i).pdf", "sha256": String(repeating: "ab", count: 32), "via": "staff console"])
+        }
+        print("durable audit appends (SQLite file, WAL, one commit per batch):")
+        var appended = 0
+        for batch in [1, 100, 1000] {
+            let total = batch == 1 ? 2_000 : 100_000
+            let start = ContinuousClock.now
+            for first in stride(from: 0, to: total, by: batch) {
+                try await services.cases.record((first..<first + batch).map { record(appended + $0) })
+            }
+            let seconds = (ContinuousClock.now - start).seconds
+            appended += total
+            print("  batch \(batch): \(total) appends in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) appends/s")
+        }
+        // The log layer alone: leaves with their entry bytes (the size of an audit leaf), 1,000 per commit.
+        do {
+            let entry = Data(repeating: 0x61, count: 540) + Data("\n".utf8)
+            let start = ContinuousClock.now
+            for _ in 0..<100 { _ = try await services.logs.appendEntries(Array(repeating: entry, count: 1000), to: .legalProcess) }
+            let seconds = (ContinuousClock.now - start).seconds
+            print("  log layer only (541-byte entries, batch 1000): 100000 appends in \(String(format: "%.2f", seconds)) s = \(Int(100_000 / seconds)) appends/s")
+        }
+        // Fill up to the verification size in large batches (not measured).
+        while appended < verifyLeaves {
+            let n = min(10_000, verifyLeaves - appended)
+            try await services.cases.record((0..<n).map { record(appended + $0) })
+            appended += n
+        }
+        try await services.checkpoint(.audit)
+        // Raw SHA-256 over exactly the bytes verification hashes (the leaves), read from the same table.
+        var leafBytes: [Data] = []
+        var after = 0
+        while true {
+            let page = try await services.logs.auditLeafInputs(afterSequence: after, limit: 50_000)
+            guard let last = page.last else { break }
+            leafBytes.append(contentsOf: page.map(\.leaf))
+            after = last.sequence
+        }
+        let totalBytes = leafBytes.reduce(0) { $0 + $1.count }
+        let hashStart = ContinuousClock.now
+        var sink: UInt8 = 0
+        for bytes in leafBytes { sink ^= SHA256.hash(data: bytes).withUnsafeBytes { $0[0] } }
+        let hashSeconds = (ContinuousClock.now - hashStart).seconds
+        leafBytes = []
+        // Where verification's time goes: reading the entries back alone.
+        let readStart = ContinuousClock.now
+        var readAfter = 0
+        var readCount = 0
+        while true {
+            let page = try await services.logs.auditLeafInputs(afterSequence: readAfter, limit: 20_000)
+            guard let last = page.last else { break }
+            readCount += page.count
+            readAfter = last.sequence
+        }
+        print("  reading the \(readCount) entries back and building their leaf bytes: \(String(format: "%.2f", (ContinuousClock.now - readStart).seconds)) s")
+        let verifyStart = ContinuousClock.now
+        let result = try await services.verifyLog(.audit)
+        let verifySeconds = (ContinuousClock.now - verifyStart).seconds
+        precondition(result.holds, "\(result.problems)")
+        let mib = Double(totalBytes) / 1_048_576
+        print("full verification of \(result.size) audit entries (\(String(format: "%.1f", mib)) MiB of leaf bytes):")
+        print("  raw SHA-256 over the leaf bytes (in memory): \(String(format: "%.2f", hashSeconds)) s = \(Int(mib / hashSeconds)) MiB/s [\(sink)]")
+        print("  custos log verify (read, recompute, compare, checkpoints): \(String(format: "%.2f", verifySeconds)) s = \(Int(mib / verifySeconds)) MiB/s")
+        print("  verify ÷ raw SHA-256 = \(String(format: "%.2f", hashSeconds / verifySeconds))×")
+        await services.shutdown()
+
+        // 2: a 10M-leaf public log (small entries; the proof touches only the tree).
+        let database = try CustosDatabase(location: .sqliteFile(path: folder + "/proofs.sqlite"), logger: logger)
+        try await database.migrate()
+        let logs = MerkleLogStore(store: database)
+        let fillStart = ContinuousClock.now
+        var size = 0
+        while size < proofLeaves {
+            let n = min(50_000, proofLeaves - size)
+            _ = try await logs.appendEntries((0..<n).map { Data("entry \(size + $0)\n".utf8) }, to: .legalProcess)
+            size += n
+        }
+        print("built a \(size)-leaf log in \(String(format: "%.0f", (ContinuousClock.now - fillStart).seconds)) s")
+        let head = try await logs.head(.legalProcess)
+        var generator = SystemRandomNumberGenerator()
+        var timings: [Double] = []
+        for sample in 0..<2_100 {
+            let index = UInt64.random(in: 0..<head.size, using: &generator)
+            let start = ContinuousClock.now
+            let proof = try await logs.inclusionProof(.legalProcess, index: index, size: head.size)
+            let elapsed = (ContinuousClock.now - start).seconds
+            if sample >= 100 { timings.append(elapsed * 1000) }  // the first 100 warm the cache
+            try ProofVerification.verifyInclusion(
+                index: index, size: head.size, leafHash: MerkleHash.leaf(Data("entry \(index)\n".utf8)), proof: proof, root: head.root)
+        }
+        timings.sort()
+        func pct(_ p: Double) -> String { String(format: "%.3f", timings[min(timings.count - 1, Int(Double(timings.count) * p))]) }
+        print("inclusion proof at \(head.size) leaves (\(timings.count) random indices, verified): p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(pct(1.0)) ms")
+        await database.shutdown()
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
