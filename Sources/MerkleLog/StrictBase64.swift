@@ -17,8 +17,8 @@ public enum StrictBase64 {
 }
 
 /// Strict ASCII decimal for sizes and indices: no sign, no leading zeros, no overflow (tlog.md §8).
-enum StrictDecimal {
-    static func parse(_ text: some StringProtocol) -> UInt64? {
+public enum StrictDecimal {
+    public static func parse(_ text: some StringProtocol) -> UInt64? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         if text.count > 1 && text.first == "0" { return nil }
         return UInt64(text)

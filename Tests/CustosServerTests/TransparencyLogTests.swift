@@ -346,7 +346,9 @@ import Testing
             #expect(note.text.contains("statement logs-consistent "))
             #expect(note.text.contains("statement no-keys-disclosed "))
             #expect(note.text.contains("checkpoint custos.example/log/legal-process ") == false)  // not this test's public URL
-            #expect(note.text.contains("checkpoint \(services.origin(of: .legalProcess)) 2 "))
+            let lptl = try #require(try await services.logs.latestCheckpoint(.legalProcess, publishedOnly: true))
+            #expect(lptl.size == 5)  // two demands and the three statements the first canary made
+            #expect(note.text.contains("checkpoint \(services.origin(of: .legalProcess)) 5 \(lptl.root.base64EncodedString())\n"))
             // Break consistency: a stored checkpoint whose root the tree does not give.
             let sql = Self.sql(services)
             let original = try #require(try await services.logs.latestCheckpoint(.audit, publishedOnly: false))
@@ -357,6 +359,12 @@ import Testing
             try await sql.raw("UPDATE log_checkpoints SET root = \(bind: original.root) WHERE log = 1 AND size = \(bind: Int64(original.size))").run()
             #expect(try await services.checkpointsAreConsistent())
             #expect(!(try await services.publishCanary()).contains("logs-consistent"))
+            // Each statement made, and the drop, are witnessed entries of the public log.
+            let statements = try await services.logs.allEntries(.legalProcess).compactMap { try? LegalProcessLog.parse($0.data) }
+                .filter { $0.header == "lplog/v1 statement" }.compactMap { $0.value("text").flatMap { Data(base64Encoded: $0) } }
+                .map { String(decoding: $0, as: UTF8.self) }
+            #expect(statements.filter { $0.hasPrefix("Canary statement made: ") }.count == 3)
+            #expect(statements.contains("Canary statement dropped: Every checkpoint of the audit and legal-process logs is consistent with all earlier ones."))
             try await client.execute(uri: "/transparency/canary", method: .get) { response in
                 #expect(String(buffer: response.body).hasPrefix("custos-canary/v1 "))
             }

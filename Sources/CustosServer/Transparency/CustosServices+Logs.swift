@@ -86,7 +86,7 @@ extension CustosServices {
                 else { throw WitnessError(description: "the answer carries no valid cosignature") }
                 return signature
             case 409:
-                guard let size = StrictDecimalText.parse(text.trimmingCharacters(in: .newlines)), size <= stored.size else {
+                guard let size = StrictDecimal.parse(text.trimmingCharacters(in: .newlines)), size <= stored.size else {
                     throw WitnessError(description: "409 without a usable size (\(text))")
                 }
                 oldSize = size
@@ -154,13 +154,5 @@ extension CustosServices {
         } catch is ProofError {
             return nil
         }
-    }
-}
-
-/// Decimal parsing for sizes a witness reports.
-enum StrictDecimalText {
-    static func parse(_ text: String) -> UInt64? {
-        guard !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), text == "0" || !text.hasPrefix("0") else { return nil }
-        return UInt64(text)
     }
 }

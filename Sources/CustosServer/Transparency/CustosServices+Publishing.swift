@@ -109,11 +109,20 @@ extension CustosServices {
     }
 
     /// Generates, signs and stores the canary: a signed note naming the date, the latest published
-    /// checkpoints (its freshness comes from them), and every statement still standing.
+    /// checkpoints (its freshness comes from them), and every statement still standing. A statement
+    /// made or dropped is also appended to the legal-process log as a `statement` entry, so the
+    /// change is witnessed and timestamped (tlog.md §5).
     @discardableResult
     public func publishCanary() async throws -> String {
         let time = now()
-        let standing = try await canaries.update(truths: try await canaryTruths(), at: time)
+        let (standing, changes) = try await canaries.update(truths: try await canaryTruths(), at: time)
+        let day = Timestamp.formatDay(time)
+        let statements = changes.made.map { LegalProcessLog.statementEntry(date: day, text: "Canary statement made: \($0.text)").bytes }
+            + changes.dropped.map { LegalProcessLog.statementEntry(date: day, text: "Canary statement dropped: \($0.text)").bytes }
+        if !statements.isEmpty {
+            _ = try await logs.appendEntries(statements, to: .legalProcess)
+            try await checkpoint(.legalProcess)
+        }
         var text = "custos-canary/v1 \(transparencyKeys.canary.name)\ndate \(Timestamp.formatDay(time))\n"
         for log in TransparencyLog.allCases {
             if let checkpoint = try await logs.latestCheckpoint(log, publishedOnly: true) {

@@ -25,14 +25,22 @@ public struct CanaryStore: Sendable {
         }
     }
 
+    /// What an update changed: statements made for the first time, and statements dropped.
+    public struct Changes: Sendable {
+        public var made: [Statement] = []
+        public var dropped: [Statement] = []
+    }
+
     /// Applies today's truth values: new true statements are added, false ones dropped for good.
-    /// Returns the statements still standing, in id order.
-    public func update(truths: [(id: String, text: String, holds: Bool)], at time: Date) async throws -> [Statement] {
+    /// Returns the statements still standing, in id order, and what changed.
+    public func update(truths: [(id: String, text: String, holds: Bool)], at time: Date) async throws -> (standing: [Statement], changes: Changes) {
         let known = Dictionary(uniqueKeysWithValues: try await statements().map { ($0.id, $0) })
         let stamp = Timestamp.format(time)
+        var changes = Changes()
         for truth in truths {
             switch (known[truth.id], truth.holds) {
             case (nil, true):
+                changes.made.append(Statement(id: truth.id, text: truth.text, since: stamp, droppedAt: nil))
                 try await store.sql.raw("""
                     INSERT INTO canary_statements (id, text, since) VALUES (\(bind: truth.id), \(bind: truth.text), \(bind: stamp))
                     """).run()
@@ -42,12 +50,13 @@ public struct CanaryStore: Sendable {
                     INSERT INTO canary_statements (id, text, since, dropped_at) VALUES (\(bind: truth.id), \(bind: truth.text), \(bind: stamp), \(bind: stamp))
                     """).run()
             case (let statement?, false) where statement.droppedAt == nil:
+                changes.dropped.append(statement)
                 try await store.sql.raw("UPDATE canary_statements SET dropped_at = \(bind: stamp) WHERE id = \(bind: truth.id)").run()
             default:
                 break
             }
         }
-        return try await statements().filter { $0.droppedAt == nil }
+        return (try await statements().filter { $0.droppedAt == nil }, changes)
     }
 
     public func save(note: String, at time: Date) async throws {
