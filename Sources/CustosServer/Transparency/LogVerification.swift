@@ -71,7 +71,7 @@ extension CustosServices {
                 afterIndex = Int64(page.last?.index ?? 0)
             }
             if page.isEmpty { break }
-            let stored = try await logs.nodeRun(log, height: 0, from: count, count: page.count)
+            let stored = try await logs.leafHashRun(log, from: count, count: page.count)
             for (offset, item) in page.enumerated() {
                 guard item.index == count else {
                     result.problems.append(.init(index: count, message: "entry \(count) is missing (the next stored entry is \(item.index)): deleted or reordered"))

@@ -249,15 +249,50 @@ public struct MerkleLogStore: Sendable {
 
 extension MerkleLogStore {
     /// The inputs of audit leaves in sequence order, a page at a time (verification streams the
-    /// whole trail without holding it): sequence, nonce and the record's stored JSON.
+    /// whole trail without holding it): sequence and leaf bytes. The page comes back as one
+    /// aggregated string (`<sequence> <body bytes> <nonce> <body>` per entry) because SQLiteNIO
+    /// hands each result row to the event loop separately, which cost more than everything else
+    /// verification does.
     public func auditLeafInputs(afterSequence: Int, limit: Int) async throws -> [(sequence: Int, leaf: Data)] {
-        try await store.sql.raw("""
-            SELECT sequence, nonce, body FROM audit_entries WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)
-            """).all().map { row in
-                let nonce = try row.decode(column: "nonce", as: String?.self) ?? ""
-                let body = try row.decode(column: "body", as: String.self)
-                return (try row.decode(column: "sequence", as: Int.self), AuditLeaf.bytes(nonceBase64: nonce, recordJSON: Data(body.utf8)))
+        let aggregate = isPostgres
+            ? "string_agg(CAST(sequence AS TEXT) || ' ' || CAST(octet_length(body) AS TEXT) || ' ' || COALESCE(nonce, '') || ' ' || body, '' ORDER BY sequence)"
+            : "group_concat(CAST(sequence AS TEXT) || ' ' || CAST(length(CAST(body AS BLOB)) AS TEXT) || ' ' || COALESCE(nonce, '') || ' ' || body, '' ORDER BY sequence)"
+        guard let row = try await store.sql.raw("""
+            SELECT \(unsafeRaw: aggregate) AS page FROM (SELECT sequence, nonce, body FROM audit_entries
+            WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)) AS entries
+            """).first(), let page = try row.decode(column: "page", as: String?.self)
+        else { return [] }
+        var result: [(sequence: Int, leaf: Data)] = []
+        var bytes = Substring(page).utf8[...]
+        func field() throws -> Substring.UTF8View.SubSequence {
+            guard let space = bytes.firstIndex(of: 0x20) else { throw StorageError.corrupted("unreadable audit page") }
+            defer { bytes = bytes[bytes.index(after: space)...] }
+            return bytes[..<space]
+        }
+        while !bytes.isEmpty {
+            guard let sequence = Int(Substring(try field())), let length = Int(Substring(try field())) else {
+                throw StorageError.corrupted("unreadable audit page")
             }
+            let nonce = String(Substring(try field()))
+            guard bytes.count >= length else { throw StorageError.corrupted("unreadable audit page") }
+            let end = bytes.index(bytes.startIndex, offsetBy: length)
+            result.append((sequence, AuditLeaf.bytes(nonceBase64: nonce, recordJSON: Data(bytes[..<end]))))
+            bytes = bytes[end...]
+        }
+        return result
+    }
+
+    /// Stored leaf hashes from `index`, as one aggregated hex string (see `auditLeafInputs`).
+    public func leafHashRun(_ log: TransparencyLog, from index: UInt64, count: Int) async throws -> [Data] {
+        let aggregate = isPostgres ? "string_agg(encode(hash, 'hex'), '' ORDER BY node_key)" : "group_concat(hex(hash), '' ORDER BY node_key)"
+        let low = Self.key(NodeID(height: 0, index: index))
+        guard let row = try await store.sql.raw("""
+            SELECT \(unsafeRaw: aggregate) AS hashes FROM log_nodes
+            WHERE log = \(bind: log.storageID) AND node_key >= \(bind: low) AND node_key < \(bind: low + Int64(count))
+            """).first(), let hex = try row.decode(column: "hashes", as: String?.self)
+        else { return [] }
+        guard let bytes = Hex.decode(hex) else { throw StorageError.corrupted("unreadable leaf hashes") }
+        return stride(from: 0, to: bytes.count, by: 32).map { Data(bytes[bytes.startIndex + $0..<min(bytes.startIndex + $0 + 32, bytes.endIndex)]) }
     }
 
     /// A page of public-log entries after `index` (exclusive; nil from the start).
