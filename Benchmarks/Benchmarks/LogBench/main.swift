@@ -21,6 +21,24 @@ struct LogBench {
         var verifyLeaves = 1_000_000
         while let flag = arguments.popFirst() {
             switch flag {
+            case "--read-only":
+                // Profile the read path of an installation a previous run left behind.
+                let services = try await buildServices(settings: ["custos.data.dir": arguments.popFirst()!, "custos.log.level": "error"])
+                let start = ContinuousClock.now
+                var after = 0
+                var count = 0
+                while true {
+                    let page = try await services.logs.auditLeafInputs(afterSequence: after, limit: 20_000)
+                    guard let last = page.last else { break }
+                    count += page.count
+                    after = last.sequence
+                }
+                print("read \(count) in \((ContinuousClock.now - start).seconds) s")
+                let verifyStart = ContinuousClock.now
+                let result = try await services.verifyLog(.audit)
+                print("verifyLog(.audit): \(result.size) entries, holds \(result.holds), \((ContinuousClock.now - verifyStart).seconds) s")
+                await services.shutdown()
+                return
             case "--folder": folder = arguments.popFirst()!
             case "--proof-leaves": proofLeaves = Int(arguments.popFirst()!)!
             case "--verify-leaves": verifyLeaves = Int(arguments.popFirst()!)!

@@ -28,13 +28,13 @@ public enum Hex {
             default: nil
             }
         }
-        var bytes = Data(capacity: utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
+        // Filled as an array and wrapped once: appending to Data byte by byte cost more than the
+        // hashing it feeds (log verification decodes every stored leaf hash).
+        var bytes = [UInt8](repeating: 0, count: utf8.count / 2)
+        for index in bytes.indices {
+            guard let high = value(utf8[2 * index]), let low = value(utf8[2 * index + 1]) else { return nil }
+            bytes[index] = high << 4 | low
         }
-        return bytes
+        return Data(bytes)
     }
 }

@@ -12,13 +12,6 @@ public enum AuditLeaf {
     /// `LogEntry` with lines `nonce` and `record`, built directly because verification runs it for
     /// every entry.
     public static func bytes(nonceBase64: String, recordJSON: Data) -> Data {
-        var bytes = Data()
-        bytes.reserveCapacity(64 + nonceBase64.utf8.count + recordJSON.count * 4 / 3)
-        bytes.append(contentsOf: "custos-audit/v1 entry\nnonce ".utf8)
-        bytes.append(contentsOf: nonceBase64.utf8)
-        bytes.append(contentsOf: "\nrecord ".utf8)
-        bytes.append(recordJSON.base64EncodedData())
-        bytes.append(0x0A)
-        return bytes
+        Data(("custos-audit/v1 entry\nnonce " + nonceBase64 + "\nrecord " + recordJSON.base64EncodedString() + "\n").utf8)
     }
 }
