@@ -107,6 +107,20 @@ public enum LegalProcessLog {
         case noData = "no-data"
     }
 
+    /// What the disposition entry says about a closed case: content disclosed in full is
+    /// `complied`, anything narrower `complied-partially`; a rejection that went to court is
+    /// `challenged`; a redirect or withdrawal ends the demand on us as `withdrawn`.
+    public static func outcome(of closed: Case) -> Outcome {
+        switch closed.outcome {
+        case .content: closed.approvedScope.map { Set($0) == Set(closed.requestedCategories) } == false ? .compliedPartially : .complied
+        case .nonContent: .compliedPartially
+        case .noData: .noData
+        case .rejected: closed.challenge != nil ? .challenged : .rejected
+        case .redirected, .withdrawn, nil: .withdrawn
+        case .preserved: .complied
+        }
+    }
+
     public static func dispositionEntry(demandIndex: UInt64, outcome: Outcome, producedPackage: Data?) -> LogEntry {
         LogEntry(header: "\(namespace) disposition", lines: [
             ("demand", String(demandIndex)), ("outcome", outcome.rawValue),

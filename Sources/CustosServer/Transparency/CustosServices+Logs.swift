@@ -140,6 +140,15 @@ extension CustosServices {
         return TlogProof(extra: extra, index: index, path: path, checkpoint: try SignedNote(parsing: checkpoint.note))
     }
 
+    /// Whether `customerProof` would give a proof now, without building it (the portal asks for
+    /// every card).
+    public func hasCustomerProof(caseID: UUID) async throws -> Bool {
+        guard let index = try await legalProcess.record(caseID: caseID)?.demandIndex,
+            let published = try await logs.latestCheckpoint(.legalProcess, publishedOnly: true)
+        else { return false }
+        return index < published.size
+    }
+
     /// The customer's proof for a demand on its data (tlog.md §6.8 V2): the demand entry's
     /// tlog-proof whose `extra` is a notice bundle opening the customer's own subject fields.
     /// Nil until the demand's entry is published and covered by a published checkpoint.

@@ -41,7 +41,7 @@ extension CustosServices {
             let package = try await packages.record(caseID: record.caseID, purpose: .production)
             let produced = found.state == .closed && [.content, .nonContent].contains(found.outcome) ? package?.manifestSHA256.flatMap(Hex.decode) : nil
             dispositions.append((record.caseID, LegalProcessLog.dispositionEntry(
-                demandIndex: demandIndex, outcome: Self.disposition(of: found), producedPackage: produced).bytes))
+                demandIndex: demandIndex, outcome: LegalProcessLog.outcome(of: found), producedPackage: produced).bytes))
         }
         report.dispositions = try await legalProcess.publish(.disposition, entries: dispositions).count
         var openings: [(caseID: UUID, bytes: Data)] = []
@@ -54,18 +54,6 @@ extension CustosServices {
         report.openings = try await legalProcess.publish(.opening, entries: openings).count
         report.size = try await checkpoint(.legalProcess).size
         return report
-    }
-
-    /// What the disposition entry says about a closed case.
-    static func disposition(of closed: Case) -> LegalProcessLog.Outcome {
-        switch closed.outcome {
-        case .content: closed.approvedScope.map { Set($0) == Set(closed.requestedCategories) } == false ? .compliedPartially : .complied
-        case .nonContent: .compliedPartially
-        case .noData: .noData
-        case .rejected: closed.challenge != nil ? .challenged : .rejected
-        case .redirected, .withdrawn, nil: .withdrawn
-        case .preserved: .complied
-        }
     }
 
     /// Whether a disposed demand may now be opened, and why: never sealed, or its bar has lapsed
@@ -99,10 +87,11 @@ extension CustosServices {
     }
 
     /// Each stored checkpoint's root recomputes from the stored tree (so later ones extend it).
+    /// One indexed query per checkpoint, so this runs with the batch, not per request.
     func checkpointsAreConsistent() async throws -> Bool {
         for log in TransparencyLog.allCases {
-            for checkpoint in try await logs.checkpoints(log) where try await logs.root(log, size: checkpoint.size) != checkpoint.root {
-                return false
+            for checkpoint in try await logs.checkpoints(log) {
+                guard try await logs.root(log, size: checkpoint.size) == checkpoint.root else { return false }
             }
         }
         return true

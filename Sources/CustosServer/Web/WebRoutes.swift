@@ -298,7 +298,7 @@ struct WebRoutes {
             guard let subject = try await services.cases.findCase(id: notice.caseID), AccessScope.canView(subject, as: principal),
                 let demand = try await services.cases.findDemand(id: subject.demandID)
             else { continue }
-            let hasProof = try await services.customerProof(caseID: subject.id) != nil
+            let hasProof = try await services.hasCustomerProof(caseID: subject.id)
             items.append(CustomerNoticeItem(
                 subject, demand: demand, instrumentLabel: services.rulebook.instruments[demand.instrument.rawValue]?.label ?? demand.instrument.rawValue,
                 hasLogProof: hasProof))
