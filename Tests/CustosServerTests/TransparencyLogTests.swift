@@ -120,6 +120,12 @@ import Testing
                 let text = String(decoding: entry.data, as: UTF8.self)
                 for secret in ["W.D. Wash", "1:26-mj", "alice@example.com"] { #expect(!text.contains(secret)) }
             }
+            // The staff case page says where each demand stands in the public log.
+            let first = try #require(try await services.cases.findCase(id: records[0].caseID))
+            try await client.execute(uri: "/staff/cases/\(first.id.uuidString.lowercased())", method: .get, headers: ServerTests.headers(tokens.reviewer, json: false)) { response in
+                let page = String(buffer: response.body)
+                #expect(page.contains("id=\"public-log\"") && page.contains(records[0].ref) && page.contains("Commitment: entry 0"))
+            }
             // Tiles and entry bundles serve exactly the published tree.
             try await client.execute(uri: "/log/legal-process/tile/0/000.p/2", method: .get) { response in
                 #expect(response.status == .ok)

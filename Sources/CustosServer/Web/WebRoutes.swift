@@ -179,6 +179,12 @@ struct WebRoutes {
             }
         }
         model.terms = CaseTermsModel(caseRecord, now: services.now())
+        if let record = try await services.legalProcess.record(caseID: id) {
+            model.publicLog = PublicLogModel(
+                ref: record.ref, classPath: record.classPath, reviewBy: record.reviewBy, demandIndex: record.demandIndex,
+                dispositionIndex: record.dispositionIndex, openingIndex: record.openingIndex)
+        }
+        model.publicLogExcluded = !LegalProcessLog.isLogged(demand)
         let building = model.packageProgress.contains { $0.isBuilding }
         return try render("case", "Case \(caseRecord.number)", context, model, flash: flash, error: error, status: status, refresh: building ? 3 : nil)
     }

@@ -244,6 +244,10 @@ public struct CaseModel: Sendable {
     /// Packages queued, building, failed or deleted.
     public var packageProgress: [PackageProgressModel] = []
     public var terms: CaseTermsModel?
+    /// Where the demand stands in the public legal-process log (issue 6); nil before intake
+    /// recorded a commitment, or for national-security process, which is never logged per item.
+    public var publicLog: PublicLogModel?
+    public var publicLogExcluded = false
 
     public init(
         id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
@@ -506,5 +510,27 @@ public struct CaseTermsModel: Sendable {
                 : "never came: \(followUp.note ?? "") (recorded by \(followUp.by ?? ""))"
         }
         if preservedUntil == nil && followUpDue == nil { return nil }
+    }
+}
+
+/// The case page's card on the public legal-process log: the demand's public reference, its
+/// class, and which of its entries are published (staff can tell a requester or customer exactly
+/// what the public can see).
+public struct PublicLogModel: Sendable {
+    public var ref: String
+    public var classPath: String
+    public var reviewBy: String?
+    public var demand: String
+    public var disposition: String
+    public var opening: String
+
+    public init(ref: String, classPath: String, reviewBy: String?, demandIndex: UInt64?, dispositionIndex: UInt64?, openingIndex: UInt64?) {
+        self.ref = ref
+        self.classPath = classPath
+        self.reviewBy = reviewBy
+        func entry(_ index: UInt64?, _ pending: String) -> String { index.map { "entry \($0)" } ?? pending }
+        demand = entry(demandIndex, "waiting for the next batch")
+        disposition = entry(dispositionIndex, demandIndex == nil ? "after the demand" : "when the case closes")
+        opening = entry(openingIndex, reviewBy == nil ? "after the disposition" : "once no bar keeps it sealed (review by \(reviewBy!))")
     }
 }
