@@ -58,20 +58,31 @@ extension CustosServices {
             }
         }
         checkCheckpoints(upTo: 0)
-        var afterSequence = 0
-        var afterIndex: Int64 = -1
-        while !stop {
+        // Pages are read one ahead: the next page comes out of the database while this one is
+        // hashed, so reading and hashing share the two cores instead of taking turns.
+        let logs = self.logs
+        @Sendable func fetch(after cursor: Int64, storedFrom first: UInt64) async throws -> (page: [(index: UInt64, leaf: Data)], stored: [Data]) {
             let page: [(index: UInt64, leaf: Data)]
             switch log {
             case .audit:
-                page = try await logs.auditLeafInputs(afterSequence: afterSequence, limit: Self.verificationPage).map { (UInt64($0.sequence - 1), $0.leaf) }
-                afterSequence = Int(page.last?.index ?? 0) + 1
+                page = try await logs.auditLeafInputs(afterSequence: Int(cursor), limit: Self.verificationPage).map { (UInt64($0.sequence - 1), $0.leaf) }
             case .legalProcess:
-                page = try await logs.entryPage(log, after: afterIndex, limit: Self.verificationPage).map { ($0.index, $0.data) }
-                afterIndex = Int64(page.last?.index ?? 0)
+                page = try await logs.entryPage(log, after: cursor, limit: Self.verificationPage).map { ($0.index, $0.data) }
             }
+            guard !page.isEmpty else { return ([], []) }
+            return (page, try await logs.leafHashRun(log, from: first, count: page.count))
+        }
+        /// The cursor after a page: audit sequences are 1-based, log indices 0-based.
+        func cursor(after page: [(index: UInt64, leaf: Data)]) -> Int64 {
+            Int64(page.last!.index) + (log == .audit ? 1 : 0)
+        }
+        var next = Task { try await fetch(after: log == .audit ? 0 : -1, storedFrom: 0) }
+        while !stop {
+            let (page, stored) = try await next.value
             if page.isEmpty { break }
-            let stored = try await logs.leafHashRun(log, from: count, count: page.count)
+            let after = cursor(after: page)
+            let storedFrom = count + UInt64(page.count)
+            next = Task { try await fetch(after: after, storedFrom: storedFrom) }
             for (offset, item) in page.enumerated() {
                 guard item.index == count else {
                     result.problems.append(.init(index: count, message: "entry \(count) is missing (the next stored entry is \(item.index)): deleted or reordered"))
@@ -92,6 +103,7 @@ extension CustosServices {
                 checkCheckpoints(upTo: count)
             }
         }
+        next.cancel()
         result.size = count
         if !stop {
             if let beyond = checkpoints.last, beyond.size > count {
