@@ -103,7 +103,9 @@ extension CustosServices {
                 checkCheckpoints(upTo: count)
             }
         }
-        next.cancel()
+        // A page read ahead when a problem stopped the walk must finish before we return: the
+        // caller may close the database next.
+        _ = try? await next.value
         result.size = count
         if !stop {
             if let beyond = checkpoints.last, beyond.size > count {
