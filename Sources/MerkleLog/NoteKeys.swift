@@ -77,12 +77,22 @@ public enum NoteKey {
     }
 }
 
+/// An Ed25519 key of one signature type: its key ID and vkey follow from name, type and key.
+public protocol Ed25519KeyedVerifier: NoteVerifier {
+    static var signatureType: UInt8 { get }
+    var publicKey: Curve25519.Signing.PublicKey { get }
+}
+
+extension Ed25519KeyedVerifier {
+    public var keyID: UInt32 { NoteKey.keyID(name: name, type: Self.signatureType, publicKey: publicKey.rawRepresentation) }
+    public var verifierKey: String { NoteKey.verifierKey(name: name, type: Self.signatureType, publicKey: publicKey.rawRepresentation) }
+}
+
 /// Plain Ed25519 note signatures (type 0x01): a log's signature on its checkpoints.
-public struct Ed25519NoteVerifier: NoteVerifier {
+public struct Ed25519NoteVerifier: Ed25519KeyedVerifier {
+    public static let signatureType = NoteKey.ed25519
     public let name: String
     public let publicKey: Curve25519.Signing.PublicKey
-    public var keyID: UInt32 { NoteKey.keyID(name: name, type: NoteKey.ed25519, publicKey: publicKey.rawRepresentation) }
-    public var verifierKey: String { NoteKey.verifierKey(name: name, type: NoteKey.ed25519, publicKey: publicKey.rawRepresentation) }
 
     public init(name: String, publicKey: Curve25519.Signing.PublicKey) {
         self.name = name
@@ -134,11 +144,10 @@ public struct Ed25519NoteSigner: Sendable {
 /// tlog-cosignature/v1 (type 0x04): a witness's timestamped statement that the checkpoint is the
 /// largest consistent one it has seen. The signed message is `cosignature/v1\ntime <t>\n` + the
 /// checkpoint's note text; the payload is the 8-byte big-endian time and the 64-byte signature.
-public struct CosignatureV1Verifier: NoteVerifier {
+public struct CosignatureV1Verifier: Ed25519KeyedVerifier {
+    public static let signatureType = NoteKey.cosignatureV1
     public let name: String
     public let publicKey: Curve25519.Signing.PublicKey
-    public var keyID: UInt32 { NoteKey.keyID(name: name, type: NoteKey.cosignatureV1, publicKey: publicKey.rawRepresentation) }
-    public var verifierKey: String { NoteKey.verifierKey(name: name, type: NoteKey.cosignatureV1, publicKey: publicKey.rawRepresentation) }
 
     public init(name: String, publicKey: Curve25519.Signing.PublicKey) {
         self.name = name

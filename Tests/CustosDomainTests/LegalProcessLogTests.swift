@@ -123,3 +123,33 @@ import Testing
         }
     }
 }
+
+/// The rules of openings and canary statements, decided in the domain.
+@Suite struct TransparencyRuleTests {
+    @Test func anOpeningWaitsForTheBarAndNamesWhyItEnded() {
+        let t0 = Fixture.t0
+        let dated = Fixture.demand(order: NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: t0.addingTimeInterval(30 * 86_400), isIndefinite: false))
+        #expect(LegalProcessLog.openingReason(dated, wasSealed: true, noticeHeld: true, at: t0) == nil)
+        #expect(LegalProcessLog.openingReason(dated, wasSealed: true, noticeHeld: false, at: t0) == .nondisclosureLifted)
+        #expect(LegalProcessLog.openingReason(dated, wasSealed: true, noticeHeld: false, at: t0.addingTimeInterval(40 * 86_400)) == .nondisclosureExpired)
+        #expect(LegalProcessLog.openingReason(Fixture.demand(), wasSealed: false, noticeHeld: false, at: t0) == .neverSealed)
+        #expect(LegalProcessLog.reviewBy(dated) == "2026-06-03")
+        #expect(LegalProcessLog.reviewBy(Fixture.demand()) == nil)
+    }
+
+    @Test func canaryStatementsFollowTheCases() {
+        var released = Fixture.newCase()
+        released.state = .released
+        released.releaseApprovals = [Approval(principalID: UUID(), by: "a", at: Fixture.t0, categories: [.subscriberInfo])]
+        let statements = Canary.statements(cases: [released], checkpointsConsistent: true, includeNationalSecurity: false)
+        #expect(statements.map(\.id) == ["no-keys-disclosed", "two-person-release", "logs-consistent"])
+        #expect(statements.first { $0.id == "two-person-release" }?.holds == false)
+        #expect(statements.first { $0.id == "no-keys-disclosed" }?.holds == true)
+        released.approvedScope = [.encryptionKeys]
+        #expect(Canary.statements(cases: [released], checkpointsConsistent: false, includeNationalSecurity: false).first { $0.id == "no-keys-disclosed" }?.holds == false)
+        var nslCase = Fixture.newCase()
+        nslCase.instrument = .usNSL
+        let withNS = Canary.statements(cases: [nslCase], checkpointsConsistent: true, includeNationalSecurity: true)
+        #expect(withNS.last?.id == "no-national-security-process" && withNS.last?.holds == false)
+    }
+}

@@ -25,14 +25,7 @@ struct LogBench {
                 // Profile the read path of an installation a previous run left behind.
                 let services = try await buildServices(settings: ["custos.data.dir": arguments.popFirst()!, "custos.log.level": "error"])
                 let start = ContinuousClock.now
-                var after = 0
-                var count = 0
-                while true {
-                    let page = try await services.logs.auditLeafInputs(afterSequence: after, limit: 20_000)
-                    guard let last = page.last else { break }
-                    count += page.count
-                    after = last.sequence
-                }
+                let count = try await readAll(services)
                 print("read \(count) in \((ContinuousClock.now - start).seconds) s")
                 let verifyStart = ContinuousClock.now
                 let result = try await services.verifyLog(.audit)
@@ -104,14 +97,7 @@ struct LogBench {
         leafBytes = []
         // Where verification's time goes: reading the entries back alone.
         let readStart = ContinuousClock.now
-        var readAfter = 0
-        var readCount = 0
-        while true {
-            let page = try await services.logs.auditLeafInputs(afterSequence: readAfter, limit: 20_000)
-            guard let last = page.last else { break }
-            readCount += page.count
-            readAfter = last.sequence
-        }
+        let readCount = try await readAll(services)
         print("  reading the \(readCount) entries back and building their leaf bytes: \(String(format: "%.2f", (ContinuousClock.now - readStart).seconds)) s")
         let verifyStart = ContinuousClock.now
         let result = try await services.verifyLog(.audit)
@@ -152,6 +138,18 @@ struct LogBench {
         func pct(_ p: Double) -> String { String(format: "%.3f", timings[min(timings.count - 1, Int(Double(timings.count) * p))]) }
         print("inclusion proof at \(head.size) leaves (\(timings.count) random indices, verified): p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(pct(1.0)) ms")
         await database.shutdown()
+    }
+}
+
+/// Reads every audit entry back the way verification does; returns how many.
+func readAll(_ services: CustosServices) async throws -> Int {
+    var after = 0
+    var count = 0
+    while true {
+        let page = try await services.logs.auditLeafInputs(afterSequence: after, limit: 20_000)
+        guard let last = page.last else { return count }
+        count += page.count
+        after = last.sequence
     }
 }
 

@@ -121,6 +121,14 @@ public enum LegalProcessLog {
         }
     }
 
+    /// Whether a disposed demand may be opened now, and why: never sealed, or its bar has lapsed
+    /// (expired) or was lifted before its date. A notice still held keeps it sealed.
+    public static func openingReason(_ demand: Demand, wasSealed: Bool, noticeHeld: Bool, at time: Date) -> OpeningReason? {
+        guard !noticeHeld else { return nil }
+        guard let order = demand.nonDisclosureOrder, wasSealed else { return .neverSealed }
+        return order.isInForce(at: time) ? .nondisclosureLifted : .nondisclosureExpired
+    }
+
     public static func dispositionEntry(demandIndex: UInt64, outcome: Outcome, producedPackage: Data?) -> LogEntry {
         LogEntry(header: "\(namespace) disposition", lines: [
             ("demand", String(demandIndex)), ("outcome", outcome.rawValue),

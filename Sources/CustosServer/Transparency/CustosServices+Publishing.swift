@@ -39,7 +39,7 @@ extension CustosServices {
         for record in try await legalProcess.unpublished(.disposition) {
             guard let demandIndex = record.demandIndex, let found = try await cases.findCase(id: record.caseID), found.state == .closed else { continue }
             let package = try await packages.record(caseID: record.caseID, purpose: .production)
-            let produced = found.state == .closed && [.content, .nonContent].contains(found.outcome) ? package?.manifestSHA256.flatMap(Hex.decode) : nil
+            let produced = [.content, .nonContent].contains(found.outcome) ? package?.manifestSHA256.flatMap(Hex.decode) : nil
             dispositions.append((record.caseID, LegalProcessLog.dispositionEntry(
                 demandIndex: demandIndex, outcome: LegalProcessLog.outcome(of: found), producedPackage: produced).bytes))
         }
@@ -56,35 +56,14 @@ extension CustosServices {
         return report
     }
 
-    /// Whether a disposed demand may now be opened, and why: never sealed, or its bar has lapsed
-    /// (expired) or was lifted by staff before its date. Held notices keep it sealed.
+    /// Where the case and its notice stand, for `LegalProcessLog.openingReason`.
     func openingReason(_ record: LegalProcessStore.Record) async throws -> LegalProcessLog.OpeningReason? {
         guard let found = try await cases.findCase(id: record.caseID), let demand = try await cases.findDemand(id: found.demandID) else { return nil }
-        if let notice = try await notices.notice(caseID: record.caseID), notice.state == .held { return nil }
-        guard let order = demand.nonDisclosureOrder, record.reviewBy != nil else { return .neverSealed }
-        return order.isInForce(at: now()) ? .nondisclosureLifted : .nondisclosureExpired
+        let held = try await notices.notice(caseID: record.caseID)?.state == .held
+        return LegalProcessLog.openingReason(demand, wasSealed: record.reviewBy != nil, noticeHeld: held, at: now())
     }
 
     // MARK: Canary
-
-    /// The statements the canary may make, each computed from stored state.
-    func canaryTruths() async throws -> [(id: String, text: String, holds: Bool)] {
-        let all = try await cases.listCases(CaseFilter(limit: Int.max))
-        let released = all.filter { [.released, .closed].contains($0.state) && [.content, .nonContent].contains($0.outcome) || $0.state == .released }
-        var truths: [(String, String, Bool)] = [
-            ("no-keys-disclosed", "No encryption key has been disclosed to any requester.",
-             !released.contains { $0.approvedScope?.contains(.encryptionKeys) == true }),
-            ("two-person-release", "Every production released was approved by two different people.",
-             released.allSatisfy { Set($0.releaseApprovals.map(\.principalID)).count >= 2 }),
-            ("logs-consistent", "Every checkpoint of the audit and legal-process logs is consistent with all earlier ones.",
-             try await checkpointsAreConsistent()),
-        ]
-        if configuration.canaryNationalSecurity {
-            truths.append(("no-national-security-process", "No national security letter or FISA order has been received.",
-                !all.contains { $0.instrument.isNationalSecurity }))
-        }
-        return truths
-    }
 
     /// Each stored checkpoint's root recomputes from the stored tree (so later ones extend it).
     /// One indexed query per checkpoint, so this runs with the batch, not per request.
@@ -104,7 +83,10 @@ extension CustosServices {
     @discardableResult
     public func publishCanary() async throws -> String {
         let time = now()
-        let (standing, changes) = try await canaries.update(truths: try await canaryTruths(), at: time)
+        let truths = Canary.statements(
+            cases: try await cases.listCases(CaseFilter(limit: Int.max)), checkpointsConsistent: try await checkpointsAreConsistent(),
+            includeNationalSecurity: configuration.canaryNationalSecurity)
+        let (standing, changes) = try await canaries.update(truths: truths.map { ($0.id, $0.text, $0.holds) }, at: time)
         let day = Timestamp.formatDay(time)
         let statements = changes.made.map { LegalProcessLog.statementEntry(date: day, text: "Canary statement made: \($0.text)").bytes }
             + changes.dropped.map { LegalProcessLog.statementEntry(date: day, text: "Canary statement dropped: \($0.text)").bytes }
