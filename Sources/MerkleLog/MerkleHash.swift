@@ -5,16 +5,19 @@ import Foundation
 /// nodes with 0x01, so a leaf can never be passed off as a node. Written by hand because no
 /// available package implements RFC 6962.
 public enum MerkleHash {
+    private static let leafPrefix = Data([0x00])
+    private static let nodePrefix = Data([0x01])
+
     public static func leaf(_ data: some DataProtocol) -> Data {
         var hasher = SHA256()
-        hasher.update(data: [0x00])
+        hasher.update(data: leafPrefix)
         hasher.update(data: data)
         return Data(hasher.finalize())
     }
 
     public static func node(_ left: Data, _ right: Data) -> Data {
         var hasher = SHA256()
-        hasher.update(data: [0x01])
+        hasher.update(data: nodePrefix)
         hasher.update(data: left)
         hasher.update(data: right)
         return Data(hasher.finalize())

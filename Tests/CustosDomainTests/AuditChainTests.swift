@@ -1,5 +1,6 @@
 import CustosDomain
 import Foundation
+import MerkleLog
 import Testing
 
 @Suite struct AuditChainTests {
@@ -38,18 +39,108 @@ import Testing
     }
 }
 
+/// Stored chains and audit leaves hash `AuditRecord.canonicalJSON()`, written by hand for speed; these
+/// tests pin it byte for byte to Foundation's `JSONEncoder` in the `CustosJSON` dialect, which
+/// defined the bytes of every entry written before the hand-written encoder existed.
+@Suite struct AuditRecordCanonicalJSONTests {
+    func reference(_ record: AuditRecord) throws -> [UInt8] {
+        Array(try CustosJSON.makeEncoder().encode(record))
+    }
+
+    @Test func everyASCIICharacterAndSomeUnicodeEscapeAsJSONEncoderDoes() throws {
+        let ascii = String(decoding: (0..<0x80).map { UInt8($0) }, as: UTF8.self)
+        let tricky = ascii + "\u{2028}\u{2029}\u{FEFF}é😀\u{85}e\u{301}/\\\""
+        let record = AuditRecord(
+            caseID: UUID(), subject: tricky, action: tricky, outcome: .refused, actor: tricky,
+            at: Date(timeIntervalSince1970: 1_790_000_000.123), details: [tricky: tricky, "": "", "plain": ""])
+        #expect(record.canonicalJSON() == (try reference(record)))
+    }
+
+    /// `JSONEncoder` orders keys by their UTF-8 bytes, not by Swift's `<` (which compares normalised
+    /// scalars): "e\u{302}" (65 CC 82) comes before "\u{E9}" (C3 A9) although "é" < "ê".
+    @Test func detailKeysAreOrderedByTheirUTF8Bytes() throws {
+        let record = AuditRecord(
+            caseID: nil, subject: "s", action: "a", actor: "x", at: Date(timeIntervalSince1970: 0),
+            details: ["\u{E9}": "1", "e\u{302}": "2", "a10": "", "a9": "", "B": "", "_": "", "ｚ": "", "😀": ""])
+        let json = record.canonicalJSON()
+        #expect(json == (try reference(record)))
+        let text = String(decoding: json, as: UTF8.self)
+        #expect(text.contains("{\"B\":\"\",\"_\":\"\",\"a10\":\"\",\"a9\":\"\",\"e\u{302}\":\"2\",\"\u{E9}\":\"1\",\"ｚ\":\"\",\"😀\":\"\"}"))
+    }
+
+    @Test func absentCaseAndEmptyDetailsAndEveryOutcome() throws {
+        for outcome in [AuditRecord.Outcome.accepted, .refused, .read] {
+            for caseID in [nil, UUID()] {
+                let record = AuditRecord(caseID: caseID, subject: "case:1", action: "case.opened", outcome: outcome, actor: "system", at: Date(timeIntervalSince1970: -86_400.5))
+                #expect(record.canonicalJSON() == (try reference(record)))
+            }
+        }
+    }
+
+    /// Two thousand records with random strings drawn from characters that JSON treats specially.
+    @Test func randomRecordsMatchJSONEncoder() throws {
+        var random = SplitMix64(seed: 0xC057_05)
+        let alphabet: [Character] = Array("aZ09 _-./:@\"\\\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f}é€😀\u{301}\u{2028}ｚ")
+        func text() -> String {
+            String((0..<Int(random.next() % 12)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+        }
+        for _ in 0..<2000 {
+            var details: [String: String] = [:]
+            for _ in 0..<Int(random.next() % 5) { details[text()] = text() }
+            let millis = Int64(bitPattern: random.next() % 8_000_000_000_000) - 1_000_000_000_000
+            let record = AuditRecord(
+                caseID: random.next() % 2 == 0 ? nil : UUID(), subject: text(), action: text(),
+                outcome: [.accepted, .refused, .read][Int(random.next() % 3)], actor: text(),
+                at: Date(timeIntervalSince1970: Double(millis) / 1000), details: details)
+            let expected = try reference(record)
+            #expect(record.canonicalJSON() == expected, "\(String(decoding: expected, as: UTF8.self))")
+        }
+    }
+}
+
+/// A small seeded generator, so a failing random case reproduces.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 @Suite struct AuditChainFastPathTests {
-    /// The append path assembles the hashed bytes around the record's JSON; they must be exactly the
-    /// bytes the Encodable form gives, or stored chains would stop verifying.
+    /// The hashed bytes of an entry must be exactly what `JSONEncoder` gave for the entry's
+    /// canonical struct (sequence, previous hash, record), or stored chains would stop verifying.
     @Test func assembledCanonicalBytesEqualTheEncodedOnes() throws {
+        struct Canonical: Encodable {
+            let sequence: Int
+            let previousHash: String
+            let record: AuditRecord
+        }
         let record = AuditRecord(
             caseID: UUID(), subject: "case:x", action: "case.opened", outcome: .accepted, actor: "staff:ä@example.com/\"q\"",
             at: Date(timeIntervalSince1970: 1_790_000_000.123), details: ["b": "2", "a": "1 / 2"])
-        let json = try AuditChain.recordBytes(record)
-        #expect(AuditChain.canonicalBytes(sequence: 42, previousHash: AuditChain.genesisHash, recordJSON: json)
-            == (try AuditChain.canonicalBytes(sequence: 42, previousHash: AuditChain.genesisHash, record: record)))
-        let chained = AuditChain.append(recordJSON: json, after: (41, String(repeating: "a", count: 64)))
-        let encoded = try AuditChain.append(record, after: (41, String(repeating: "a", count: 64)))
-        #expect(chained.hash == encoded.hash && chained.sequence == 42)
+        let previous = String(repeating: "a", count: 64)
+        let reference = try CustosJSON.makeEncoder().encode(Canonical(sequence: 42, previousHash: previous, record: record))
+        #expect(try AuditChain.canonicalBytes(sequence: 42, previousHash: previous, record: record) == reference)
+        let chained = AuditChain.append(recordJSON: try AuditChain.recordBytes(record), after: (41, previous))
+        #expect(chained.hash == AuditChain.hash(of: reference) && chained.sequence == 42)
+        #expect(try AuditChain.append(record, after: (41, previous)).hash == chained.hash)
+    }
+}
+
+@Suite struct AuditLeafHashTests {
+    /// The append path hashes a leaf piece by piece; it must be the RFC 6962 leaf hash of exactly
+    /// the bytes verification rebuilds, or every appended leaf would fail `custos log verify`.
+    @Test func pieceByPieceHashEqualsTheHashOfTheAssembledLeaf() throws {
+        var random = SplitMix64(seed: 6962)
+        for size in [0, 1, 2, 3, 55, 56, 63, 64, 65, 400, 1000] {
+            let json = Data((0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            let nonce = Data((0..<32).map { _ in UInt8(truncatingIfNeeded: random.next()) }).base64EncodedString()
+            #expect(AuditLeaf.leafHash(nonceBase64: nonce, recordJSON: json) == MerkleHash.leaf(AuditLeaf.bytes(nonceBase64: nonce, recordJSON: json)))
+        }
     }
 }

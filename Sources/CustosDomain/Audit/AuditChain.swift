@@ -8,17 +8,11 @@ public enum AuditChain {
 
     /// The exact bytes hashed for an entry: canonical (sorted-key) JSON of sequence, previous hash and record.
     public static func canonicalBytes(sequence: Int, previousHash: String, record: AuditRecord) throws -> Data {
-        struct Canonical: Encodable {
-            let sequence: Int
-            let previousHash: String
-            let record: AuditRecord
-        }
-        return try CustosJSON.makeEncoder().encode(Canonical(sequence: sequence, previousHash: previousHash, record: record))
+        canonicalBytes(sequence: sequence, previousHash: previousHash, recordJSON: Data(record.canonicalJSON()))
     }
 
-    /// The same bytes as `canonicalBytes(sequence:previousHash:record:)`, assembled around a record
-    /// already encoded (sorted keys put `previousHash` < `record` < `sequence`), so an append
-    /// encodes each record once.
+    /// The same bytes, assembled around a record already encoded (sorted keys put `previousHash` <
+    /// `record` < `sequence`), so an append encodes each record once.
     public static func canonicalBytes(sequence: Int, previousHash: String, recordJSON: Data) -> Data {
         var bytes = Data("{\"previousHash\":\"\(previousHash)\",\"record\":".utf8)
         bytes.append(recordJSON)
@@ -26,16 +20,21 @@ public enum AuditChain {
         return bytes
     }
 
-    /// Chains an already encoded record after `previous`.
+    /// Chains an already encoded record after `previous`. Hashes the canonical bytes in three
+    /// pieces rather than assembling them (the audit append path runs this per record).
     public static func append(recordJSON: Data, after previous: (sequence: Int, hash: String)?) -> (sequence: Int, previousHash: String, hash: String) {
         let sequence = (previous?.sequence ?? 0) + 1
         let previousHash = previous?.hash ?? genesisHash
-        return (sequence, previousHash, hash(of: canonicalBytes(sequence: sequence, previousHash: previousHash, recordJSON: recordJSON)))
+        var hasher = SHA256()
+        hasher.update(data: Data("{\"previousHash\":\"\(previousHash)\",\"record\":".utf8))
+        hasher.update(data: recordJSON)
+        hasher.update(data: Data(",\"sequence\":\(sequence)}".utf8))
+        return (sequence, previousHash, Hex.encode(hasher.finalize()))
     }
 
     /// The canonical bytes of a record alone, as storage keeps them.
     public static func recordBytes(_ record: AuditRecord) throws -> Data {
-        try CustosJSON.makeEncoder().encode(record)
+        Data(record.canonicalJSON())
     }
 
     public static func hash(of bytes: Data) -> String {

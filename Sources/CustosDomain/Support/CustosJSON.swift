@@ -49,35 +49,57 @@ public enum Timestamp {
     /// a package build formats a time per record, where Calendar plus String(format:) was a tenth
     /// of the time.
     public static func format(_ date: Date) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        append(date, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `format(date)`'s UTF-8 bytes (the audit append path writes one per record).
+    public static func append(_ date: Date, to out: inout [UInt8]) {
         let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = totalMilliseconds >= 0 ? totalMilliseconds / 1000 : (totalMilliseconds - 999) / 1000
         let milliseconds = Int(totalMilliseconds - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civil(daysSinceEpoch: days)
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        func digits(_ value: Int, _ width: Int) {
+        /// Zero-padded to `width` digits (more when the value needs them), a minus sign first.
+        func digits(_ value: Int64, _ width: Int) {
             if value < 0 { out.append(UInt8(ascii: "-")) }
-            let text = Array(String(abs(value)).utf8)
-            if text.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.count)) }
-            out.append(contentsOf: text)
+            var magnitude = value.magnitude
+            var reversed: [UInt8] = []
+            repeat {
+                reversed.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                magnitude /= 10
+            } while magnitude > 0
+            if reversed.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - reversed.count)) }
+            out.append(contentsOf: reversed.reversed())
         }
-        digits(Int(year), 4)
+        /// Two digits of a value in 0...99 without allocating.
+        func two(_ value: Int) {
+            out.append(UInt8(ascii: "0") + UInt8(value / 10))
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        if (0...9999).contains(year) {
+            two(Int(year / 100))
+            two(Int(year % 100))
+        } else {
+            digits(year, 4)
+        }
         out.append(UInt8(ascii: "-"))
-        digits(month, 2)
+        two(month)
         out.append(UInt8(ascii: "-"))
-        digits(day, 2)
+        two(day)
         out.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2)
+        two(secondOfDay / 3600)
         out.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2)
+        two(secondOfDay / 60 % 60)
         out.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
+        two(secondOfDay % 60)
         out.append(UInt8(ascii: "."))
-        digits(milliseconds, 3)
+        out.append(UInt8(ascii: "0") + UInt8(milliseconds / 100))
+        two(milliseconds % 100)
         out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Year, month, day of the proleptic Gregorian calendar for days since 1970-01-01.

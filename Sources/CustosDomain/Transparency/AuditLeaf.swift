@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// How an audit entry becomes a leaf of the audit Merkle log: a `custos-audit/v1` entry with a
@@ -14,4 +15,21 @@ public enum AuditLeaf {
     public static func bytes(nonceBase64: String, recordJSON: Data) -> Data {
         Data(("custos-audit/v1 entry\nnonce " + nonceBase64 + "\nrecord " + recordJSON.base64EncodedString() + "\n").utf8)
     }
+
+    /// `MerkleHash.leaf(bytes(nonceBase64:recordJSON:))`, hashed piece by piece without assembling
+    /// the bytes (every audit append and every verification computes one per entry).
+    public static func leafHash(nonceBase64: String, recordJSON: Data) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: leafPrefix)
+        hasher.update(data: Data(nonceBase64.utf8))
+        hasher.update(data: recordLinePrefix)
+        hasher.update(data: recordJSON.base64EncodedData())
+        hasher.update(data: lineEnd)
+        return Data(hasher.finalize())
+    }
+
+    /// The leaf's domain-separation byte (RFC 6962 §2.1) and the entry's first line.
+    private static let leafPrefix = Data([0x00] + Array("custos-audit/v1 entry\nnonce ".utf8))
+    private static let recordLinePrefix = Data("\nrecord ".utf8)
+    private static let lineEnd = Data("\n".utf8)
 }
