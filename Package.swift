@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -61,6 +62,9 @@ let package = Package(
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                // The bulk-insert fast path binds `SQLiteData` directly (see BulkInsert).
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -112,8 +116,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], swiftSettings: swiftSettings),
-        .testTarget(name: "CustosDomainTests", dependencies: ["CustosDomain"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "CustosStorageTests", dependencies: ["CustosStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "CustosDomainTests", dependencies: ["CustosDomain", "MerkleLog"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "CustosStorageTests", dependencies: ["CustosStorage", "MerkleLog", .product(name: "FluentSQL", package: "fluent-kit")], swiftSettings: swiftSettings),
         .testTarget(name: "CustosWebTests", dependencies: ["CustosWeb"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosServerTests",

@@ -1,7 +1,9 @@
 import CustosDomain
 import CustosStorage
+import FluentSQL
 import Foundation
 import Logging
+import MerkleLog
 import Testing
 
 /// One contract suite for the storage layer, run on SQLite always and on PostgreSQL whenever
@@ -191,6 +193,55 @@ import Testing
         }
     }
 
+    /// An installation from before the Merkle logs (migration 011) and the sequence key (012):
+    /// its audit entries, written in the old shape with UUID keys, keep their order, content and
+    /// chain, become the audit log's first leaves, and new appends continue after them.
+    @Test(arguments: locations)
+    func auditTrailSurvivesTheUpgradeToTheSequenceKey(location: DatabaseLocation) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-upgrade-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let location = location.isPostgres ? location : .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path)
+        let old = try CustosDatabase(location: location, logger: Logger(label: "test"), migrations: Array(CustosDatabase.migrations.prefix(10)))
+        let scratch = try CustosDatabase(location: location, logger: Logger(label: "test"))
+        try? await scratch.revertAll()  // a shared PostgreSQL database starts empty
+        await scratch.shutdown()
+        try await old.migrate()
+        var written: [AuditEntry] = []
+        let sql = old.database as! any SQLDatabase
+        for index in 0..<5 {
+            let record = AuditRecord(
+                caseID: index == 2 ? nil : UUID(), subject: "case:\(index)", action: "case.event\(index)", actor: "staff:a \"q\"",
+                at: Self.t0.addingTimeInterval(Double(index)), details: ["n": "\(index)"])
+            let entry = try AuditChain.append(record, after: written.last.map { ($0.sequence, $0.hash) })
+            try await sql.raw("""
+                INSERT INTO audit_entries (id, sequence, case_id, subject, action, outcome, actor, at, body, previous_hash, hash)
+                VALUES (\(bind: UUID()), \(bind: entry.sequence), \(bind: record.caseID), \(bind: record.subject), \(bind: record.action),
+                \(bind: record.outcome.rawValue), \(bind: record.actor), \(bind: record.at), \(bind: try CustosJSON.string(record)),
+                \(bind: entry.previousHash), \(bind: entry.hash))
+                """).run()
+            written.append(entry)
+        }
+        try await sql.raw("UPDATE counters SET value = 5, text_value = \(bind: written.last!.hash) WHERE name = 'audit'").run()
+        await old.shutdown()
+
+        let database = try CustosDatabase(location: location, logger: Logger(label: "test"))
+        try await database.migrate()
+        let cases = SQLCaseRepository(store: database)
+        #expect(try await cases.auditTrail() == written)
+        let next = AuditRecord(caseID: nil, subject: "case:5", action: "case.event5", actor: "staff:b", at: Self.t0.addingTimeInterval(5))
+        try await cases.record(next)
+        let trail = try await cases.auditTrail()
+        #expect(trail.map(\.sequence) == [1, 2, 3, 4, 5, 6])
+        #expect(throws: Never.self) { try AuditChain.verify(trail) }
+        // Every entry is a leaf, and the stored tree is the RFC 6962 tree of exactly those leaves.
+        let logs = MerkleLogStore(store: database)
+        let leaves = try await logs.auditLeafInputs(afterSequence: 0, limit: 100)
+        #expect(leaves.map(\.sequence) == [1, 2, 3, 4, 5, 6])
+        let head = try await logs.head(.audit)
+        #expect(head.size == 6 && head.root == MerkleHash.root(ofLeaves: leaves.map(\.leaf)))
+        await database.shutdown()
+    }
+
     @Test(arguments: locations)
     func everyMigrationReverts(location: DatabaseLocation) async throws {
         let database = try CustosDatabase(location: location, logger: Logger(label: "test"))
@@ -205,3 +256,4 @@ import Testing
 extension DatabaseLocation: CustomTestStringConvertible {
     public var testDescription: String { isPostgres ? "PostgreSQL" : "SQLite" }
 }
+

@@ -55,7 +55,7 @@ struct M011_CreateMerkleLogs: AsyncMigration {
             .create()
         try await database.schema("audit_entries").field("nonce", .string).update()
         // Existing entries become the log's first leaves, in sequence order.
-        let rows = try await AuditRow.query(on: database).sort(\.$sequence).all()
+        let rows = try await AuditRow.query(on: database).sort(\.$id).all()
         var leaves: [Data] = []
         for row in rows {
             row.nonce = AuditWriter.makeNonce()

@@ -66,8 +66,8 @@ final class CaseRow: Model, @unchecked Sendable {
 
 final class AuditRow: Model, @unchecked Sendable {
     static let schema = "audit_entries"
-    @ID(key: .id) var id: UUID?
-    @Field(key: "sequence") var sequence: Int
+    /// The entry's place in the chain and its leaf index plus one (the key since migration 012).
+    @ID(custom: "sequence", generatedBy: .user) var id: Int?
     @OptionalField(key: "case_id") var caseID: UUID?
     @Field(key: "subject") var subject: String
     @Field(key: "action") var action: String

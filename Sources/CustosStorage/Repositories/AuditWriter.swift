@@ -13,62 +13,66 @@ import SQLKit
 enum AuditWriter {
     static let headCounter = "audit"
 
-    /// A time-ordered UUID (RFC 9562 version 7: 48-bit Unix milliseconds, then random bits), so
-    /// new audit rows land at the end of the primary-key index instead of all over it.
-    static func timeOrderedID(at time: Date) -> UUID {
-        var bytes = SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) }
-        let milliseconds = UInt64(max(0, time.timeIntervalSince1970 * 1000))
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(i))) }
-        bytes[6] = 0x70 | (bytes[6] & 0x0F)
-        bytes[8] = 0x80 | (bytes[8] & 0x3F)
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-    }
-
     static func makeNonce() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64EncodedString()
     }
+
+    /// Random bytes from the system's CSPRNG (through BoringSSL), fetched once for a whole batch.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
+    }
+
+    static let columns = ["sequence", "case_id", "subject", "action", "outcome", "actor", "at", "body", "previous_hash", "hash", "nonce"]
+
+    /// Records are prepared and inserted in chunks of this many: while one chunk's rows go into
+    /// the database (on SQLite's thread), the next chunk is encoded and hashed.
+    static let chunkSize = 250
 
     @discardableResult
     static func append(_ records: [AuditRecord], on database: any Database, isPostgres: Bool) async throws -> [AuditEntry] {
         guard !records.isEmpty else { return [] }
         let head = try await Counters.lock(headCounter, on: database, isPostgres: isPostgres)
-        var previous: (sequence: Int, hash: String)? = head.value == 0 ? nil : (head.value, head.textValue)
-        let encoder = CustosJSON.makeEncoder()
-        var leaves: [Data] = []
-        var entries: [AuditEntry] = []
-        // Plain multi-row inserts (1,000 rows each, well within both databases' bind limits):
-        // Fluent's per-model reflection cost more than the rest of an append.
-        let sql = database as! any SQLDatabase
-        func newInsert() -> SQLInsertBuilder {
-            sql.insert(into: AuditRow.schema)
-                .columns("id", "sequence", "case_id", "subject", "action", "outcome", "actor", "at", "body", "previous_hash", "hash", "nonce")
-        }
-        var insert = newInsert()
-        var pending = 0
-        for record in records {
-            let json = try encoder.encode(record)
-            let chained = AuditChain.append(recordJSON: json, after: previous)
-            let nonce = makeNonce()
-            leaves.append(MerkleHash.leaf(AuditLeaf.bytes(nonceBase64: nonce, recordJSON: json)))
-            insert = insert.values(
-                SQLBind(timeOrderedID(at: record.at)), SQLBind(chained.sequence), SQLBind(record.caseID), SQLBind(record.subject), SQLBind(record.action),
-                SQLBind(record.outcome.rawValue), SQLBind(record.actor), SQLBind(record.at), SQLBind(String(decoding: json, as: UTF8.self)),
-                SQLBind(chained.previousHash), SQLBind(chained.hash), SQLBind(nonce))
-            entries.append(AuditEntry(sequence: chained.sequence, record: record, previousHash: chained.previousHash, hash: chained.hash))
-            previous = (chained.sequence, chained.hash)
-            pending += 1
-            if pending == 1000 {
-                try await insert.run()
-                insert = newInsert()
-                pending = 0
-            }
-        }
-        if pending > 0 { try await insert.run() }
-        let first = try await MerkleLogStore.append(.audit, leafHashes: leaves, entries: nil, on: database, isPostgres: isPostgres)
+        var log = try await LogAppend.begin(.audit, on: database, isPostgres: isPostgres)
         // The log's leaf index is the entry's sequence minus one; a mismatch means the two diverged.
-        guard first == UInt64(entries[0].sequence - 1) else {
-            throw StorageError.corrupted("the audit log has \(first) leaves but the next audit entry is number \(entries[0].sequence)")
+        guard log.first == UInt64(head.value) else {
+            throw StorageError.corrupted("the audit log has \(log.first) leaves but the audit trail has \(head.value) entries")
         }
+        var previous: (sequence: Int, hash: String)? = head.value == 0 ? nil : (head.value, head.textValue)
+        // 32 random bytes per record for its leaf's nonce, fetched at once.
+        let random = randomBytes(records.count * 32)
+        var entries: [AuditEntry] = []
+        entries.reserveCapacity(records.count)
+        try await withThrowingTaskGroup(of: Void.self) { inserts in
+            for chunkStart in stride(from: 0, to: records.count, by: chunkSize) {
+                let chunk = records[chunkStart..<min(chunkStart + chunkSize, records.count)]
+                var values: [BulkValue] = []
+                values.reserveCapacity(chunk.count * columns.count)
+                var leaves: [Data] = []
+                leaves.reserveCapacity(chunk.count)
+                for (offset, record) in zip(chunk.indices, chunk) {
+                    let json = Data(record.canonicalJSON())
+                    let chained = AuditChain.append(recordJSON: json, after: previous)
+                    let nonce = Data(random[(offset * 32)..<(offset * 32 + 32)]).base64EncodedString()
+                    leaves.append(AuditLeaf.leafHash(nonceBase64: nonce, recordJSON: json))
+                    values.append(contentsOf: [
+                        .integer(Int64(chained.sequence)), record.caseID.map { .uuid($0) } ?? .null, .text(record.subject),
+                        .text(record.action), .text(record.outcome.rawValue), .text(record.actor), .date(record.at),
+                        .text(String(decoding: json, as: UTF8.self)), .text(chained.previousHash), .text(chained.hash), .text(nonce),
+                    ])
+                    entries.append(AuditEntry(sequence: chained.sequence, record: record, previousHash: chained.previousHash, hash: chained.hash))
+                    previous = (chained.sequence, chained.hash)
+                }
+                let nodes = log.add(leafHashes: leaves)
+                // At most one chunk in flight: the connection runs one statement at a time anyway.
+                try await inserts.next()
+                inserts.addTask {
+                    try await BulkInsert.run(into: AuditRow.schema, columns: columns, values: values, on: database)
+                    try await BulkInsert.run(into: "log_nodes", columns: LogAppend.nodeColumns, values: nodes, on: database)
+                }
+            }
+            try await inserts.waitForAll()
+        }
+        try await log.finish(on: database)
         head.value = previous!.sequence
         head.textValue = previous!.hash
         try await head.update(on: database)

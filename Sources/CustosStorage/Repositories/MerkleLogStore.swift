@@ -27,50 +27,21 @@ public struct MerkleLogStore: Sendable {
     static func append(
         _ log: TransparencyLog, leafHashes: [Data], entries: [Data]?, on database: any Database, isPostgres: Bool
     ) async throws -> UInt64 {
-        let sql = database as! any SQLDatabase
-        let lock = isPostgres ? " FOR UPDATE" : ""
-        guard let head = try await sql.raw("SELECT size, frontier FROM log_heads WHERE log = \(bind: log.storageID)\(unsafeRaw: lock)").first()
-        else { throw StorageError.corrupted("the \(log.rawValue) log has no head") }
-        let first = UInt64(try head.decode(column: "size", as: Int64.self))
-        guard !leafHashes.isEmpty else { return first }
-        var frontier = Self.split(try head.decode(column: "frontier", as: Data.self))
-        var size = first
-        var nodes: [(Int64, Data)] = []
-        nodes.reserveCapacity(leafHashes.count * 2)
-        for leaf in leafHashes {
-            var hash = leaf
-            var position = size
-            var height = 0
-            nodes.append((key(NodeID(height: 0, index: size)), hash))
-            while position & 1 == 1 {
-                hash = MerkleHash.node(frontier.removeLast(), hash)
-                position >>= 1
-                height += 1
-                nodes.append((key(NodeID(height: height, index: position)), hash))
-            }
-            frontier.append(hash)
-            size += 1
-        }
-        for chunk in stride(from: 0, to: nodes.count, by: 2000) {
-            let slice = nodes[chunk..<min(chunk + 2000, nodes.count)]
-            var insert = sql.insert(into: "log_nodes").columns("log", "node_key", "hash")
-            for (key, hash) in slice { insert = insert.values(SQLBind(log.storageID), SQLBind(key), SQLBind(hash)) }
-            try await insert.run()
-        }
+        var append = try await LogAppend.begin(log, on: database, isPostgres: isPostgres)
+        guard !leafHashes.isEmpty else { return append.first }
+        try await BulkInsert.run(into: "log_nodes", columns: LogAppend.nodeColumns, values: append.add(leafHashes: leafHashes), on: database)
         if let entries {
             precondition(entries.count == leafHashes.count, "one entry per leaf")
-            for chunk in stride(from: 0, to: entries.count, by: 2000) {
-                var insert = sql.insert(into: "log_entries").columns("log", "idx", "data")
-                for offset in chunk..<min(chunk + 2000, entries.count) {
-                    insert = insert.values(SQLBind(log.storageID), SQLBind(Int64(first) + Int64(offset)), SQLBind(entries[offset]))
-                }
-                try await insert.run()
+            let logID = BulkValue.integer(Int64(log.storageID))
+            var entryValues: [BulkValue] = []
+            entryValues.reserveCapacity(entries.count * 3)
+            for (offset, entry) in entries.enumerated() {
+                entryValues.append(contentsOf: [logID, .integer(Int64(append.first) + Int64(offset)), .blob(Array(entry))])
             }
+            try await BulkInsert.run(into: "log_entries", columns: ["log", "idx", "data"], values: entryValues, on: database)
         }
-        try await sql.raw("""
-            UPDATE log_heads SET size = \(bind: Int64(size)), frontier = \(bind: frontier.reduce(Data(), +)) WHERE log = \(bind: log.storageID)
-            """).run()
-        return first
+        try await append.finish(on: database)
+        return append.first
     }
 
     static func split(_ data: Data) -> [Data] {
@@ -313,5 +284,60 @@ extension MerkleLogStore {
         try await store.sql.raw("""
             SELECT idx, data FROM log_entries WHERE log = \(bind: log.storageID) AND idx > \(bind: index) ORDER BY idx LIMIT \(bind: limit)
             """).all().map { (UInt64(try $0.decode(column: "idx", as: Int64.self)), try $0.decode(column: "data", as: Data.self)) }
+    }
+}
+
+/// One append to a log inside the caller's transaction: the head is read (and on PostgreSQL
+/// locked) once, the node rows that new leaves complete are computed without touching the
+/// database, and the head is written back at the end. Splitting it this way lets the audit writer
+/// compute the next chunk's nodes while the previous chunk's rows are being inserted.
+struct LogAppend {
+    static let nodeColumns = ["log", "node_key", "hash"]
+
+    let log: TransparencyLog
+    /// The index of the first leaf this append adds (the log's size before it).
+    let first: UInt64
+    private(set) var size: UInt64
+    /// The right frontier: the roots of the perfect subtrees covering the leaves so far, largest first.
+    private var frontier: [Data]
+
+    static func begin(_ log: TransparencyLog, on database: any Database, isPostgres: Bool) async throws -> LogAppend {
+        let sql = database as! any SQLDatabase
+        let lock = isPostgres ? " FOR UPDATE" : ""
+        guard let head = try await sql.raw("SELECT size, frontier FROM log_heads WHERE log = \(bind: log.storageID)\(unsafeRaw: lock)").first()
+        else { throw StorageError.corrupted("the \(log.rawValue) log has no head") }
+        let size = UInt64(try head.decode(column: "size", as: Int64.self))
+        return LogAppend(log: log, first: size, size: size, frontier: MerkleLogStore.split(try head.decode(column: "frontier", as: Data.self)))
+    }
+
+    /// Adds leaves and returns the `log_nodes` rows (log, node_key, hash) they complete: each leaf,
+    /// and every perfect subtree it closes.
+    mutating func add(leafHashes: [Data]) -> [BulkValue] {
+        let logID = BulkValue.integer(Int64(log.storageID))
+        var rows: [BulkValue] = []
+        rows.reserveCapacity(leafHashes.count * 6)
+        for leaf in leafHashes {
+            var hash = leaf
+            var position = size
+            var height = 0
+            rows.append(contentsOf: [logID, .integer(MerkleLogStore.key(NodeID(height: 0, index: size))), .blob(Array(hash))])
+            while position & 1 == 1 {
+                hash = MerkleHash.node(frontier.removeLast(), hash)
+                position >>= 1
+                height += 1
+                rows.append(contentsOf: [logID, .integer(MerkleLogStore.key(NodeID(height: height, index: position))), .blob(Array(hash))])
+            }
+            frontier.append(hash)
+            size += 1
+        }
+        return rows
+    }
+
+    /// Writes the new size and frontier back to the head row.
+    func finish(on database: any Database) async throws {
+        guard size > first else { return }
+        try await (database as! any SQLDatabase).raw("""
+            UPDATE log_heads SET size = \(bind: Int64(size)), frontier = \(bind: frontier.reduce(Data(), +)) WHERE log = \(bind: log.storageID)
+            """).run()
     }
 }

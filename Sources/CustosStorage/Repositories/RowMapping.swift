@@ -36,7 +36,7 @@ extension DemandRow {
 extension AuditRow {
     func domain() throws -> AuditEntry {
         AuditEntry(
-            sequence: sequence, record: try CustosJSON.decode(AuditRecord.self, from: body), previousHash: previousHash,
+            sequence: try requireID(), record: try CustosJSON.decode(AuditRecord.self, from: body), previousHash: previousHash,
             hash: hash)
     }
 }

@@ -304,7 +304,7 @@ public struct SQLCaseRepository: CaseRepository {
     }
 
     public func timeline(caseID: UUID) async throws -> [AuditEntry] {
-        try await AuditRow.query(on: store.database).filter(\.$caseID == caseID).sort(\.$sequence).all().map { try $0.domain() }
+        try await AuditRow.query(on: store.database).filter(\.$caseID == caseID).sort(\.$id).all().map { try $0.domain() }
     }
 
     public func record(_ record: AuditRecord) async throws {
@@ -320,7 +320,7 @@ public struct SQLCaseRepository: CaseRepository {
     }
 
     public func auditTrail() async throws -> [AuditEntry] {
-        try await AuditRow.query(on: store.database).sort(\.$sequence).all().map { try $0.domain() }
+        try await AuditRow.query(on: store.database).sort(\.$id).all().map { try $0.domain() }
     }
 
     /// Messages queued for agencies, oldest first (delivery comes with the notice issue).
