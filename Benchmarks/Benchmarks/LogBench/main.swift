@@ -11,7 +11,7 @@ import MerkleLog
 ///    at batch sizes 1, 100 and 1000;
 /// 2. inclusion proof generation at 10,000,000 leaves (one indexed query, fold), p50/p99 of 2,000 proofs;
 /// 3. `custos log verify` over 1,000,000 audit entries against raw SHA-256 over the same leaf bytes.
-/// Usage: LogBench [--folder DIR] [--proof-leaves N] [--verify-leaves N]
+/// Usage: LogBench [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N]
 @main
 struct LogBench {
     static func main() async throws {
@@ -19,6 +19,8 @@ struct LogBench {
         var folder = NSTemporaryDirectory() + "custos-logbench"
         var proofLeaves = 10_000_000
         var verifyLeaves = 1_000_000
+        var appendsOnly = false
+        var caseCount = 1000
         while let flag = arguments.popFirst() {
             switch flag {
             case "--read-only":
@@ -32,6 +34,8 @@ struct LogBench {
                 print("verifyLog(.audit): \(result.size) entries, holds \(result.holds), \((ContinuousClock.now - verifyStart).seconds) s")
                 await services.shutdown()
                 return
+            case "--cases": caseCount = Int(arguments.popFirst()!)!
+            case "--appends-only": appendsOnly = true  // for profiling the append path
             case "--folder": folder = arguments.popFirst()!
             case "--proof-leaves": proofLeaves = Int(arguments.popFirst()!)!
             case "--verify-leaves": verifyLeaves = Int(arguments.popFirst()!)!
@@ -45,11 +49,11 @@ struct LogBench {
 
         // 1 + 3: the audit log of a real installation (services as `serve` builds them).
         let services = try await buildServices(settings: ["custos.data.dir": folder + "/install", "custos.log.level": "error"])
-        // Entries spread over 1,000 open cases, as on a busy installation.
-        let caseIDs = (0..<1000).map { _ in UUID() }
+        // Entries spread round-robin over 1,000 open cases, as on a busy installation (`--cases N`).
+        let caseIDs = (0..<caseCount).map { _ in UUID() }
         let record = { (i: Int) in
             AuditRecord(
-                caseID: caseIDs[i % 1000], subject: "case:\(caseIDs[i % 1000].uuidString.lowercased())", action: "document.downloaded", outcome: .read,
+                caseID: caseIDs[i % caseCount], subject: "case:\(caseIDs[i % caseCount].uuidString.lowercased())", action: "document.downloaded", outcome: .read,
                 actor: "staff:reviewer@provider.example", at: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)),
                 details: ["document": "warrant-\(i).pdf", "sha256": String(repeating: "ab", count: 32), "via": "staff console"])
         }
@@ -64,6 +68,10 @@ struct LogBench {
             let seconds = (ContinuousClock.now - start).seconds
             appended += total
             print("  batch \(batch): \(total) appends in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) appends/s")
+        }
+        if appendsOnly {
+            await services.shutdown()
+            return
         }
         // The log layer alone: leaves with their entry bytes (the size of an audit leaf), 1,000 per commit.
         do {
