@@ -61,19 +61,25 @@ extension CustosServices {
         // Pages are read one ahead: the next page comes out of the database while this one is
         // hashed, so reading and hashing share the two cores instead of taking turns.
         let logs = self.logs
-        @Sendable func fetch(after cursor: Int64, storedFrom first: UInt64) async throws -> (page: [(index: UInt64, leaf: Data)], stored: [Data]) {
-            let page: [(index: UInt64, leaf: Data)]
+        /// A page item: the audit log's inputs are hashed piece by piece, the public log's entries
+        /// are kept whole (their contents are checked too).
+        enum Item: Sendable {
+            case audit(MerkleLogStore.AuditLeafInput)
+            case entry(Data)
+        }
+        @Sendable func fetch(after cursor: Int64, storedFrom first: UInt64) async throws -> (page: [(index: UInt64, item: Item)], stored: [Data]) {
+            let page: [(index: UInt64, item: Item)]
             switch log {
             case .audit:
-                page = try await logs.auditLeafInputs(afterSequence: Int(cursor), limit: Self.verificationPage).map { (UInt64($0.sequence - 1), $0.leaf) }
+                page = try await logs.auditLeafInputRows(afterSequence: Int(cursor), limit: Self.verificationPage).map { (UInt64($0.sequence - 1), .audit($0)) }
             case .legalProcess:
-                page = try await logs.entryPage(log, after: cursor, limit: Self.verificationPage).map { ($0.index, $0.data) }
+                page = try await logs.entryPage(log, after: cursor, limit: Self.verificationPage).map { ($0.index, .entry($0.data)) }
             }
             guard !page.isEmpty else { return ([], []) }
             return (page, try await logs.leafHashRun(log, from: first, count: page.count))
         }
         /// The cursor after a page: audit sequences are 1-based, log indices 0-based.
-        func cursor(after page: [(index: UInt64, leaf: Data)]) -> Int64 {
+        func cursor(after page: [(index: UInt64, item: Item)]) -> Int64 {
             Int64(page.last!.index) + (log == .audit ? 1 : 0)
         }
         var next = Task { try await fetch(after: log == .audit ? 0 : -1, storedFrom: 0) }
@@ -89,13 +95,17 @@ extension CustosServices {
                     stop = true
                     break
                 }
-                let leafHash = MerkleHash.leaf(item.leaf)
+                let leafHash: Data
+                switch item.item {
+                case .audit(let input): leafHash = input.leafHash
+                case .entry(let entry): leafHash = MerkleHash.leaf(entry)
+                }
                 if offset >= stored.count || stored[offset] != leafHash {
                     result.problems.append(.init(index: count, message: "the stored entry does not hash to the leaf recorded when it was appended"))
                     stop = true
                     break
                 }
-                if log == .legalProcess, let problem = legalProcessEntryProblem(item.leaf, index: count, auditCheckpoints: auditCheckpoints) {
+                if case .entry(let entry) = item.item, let problem = legalProcessEntryProblem(entry, index: count, auditCheckpoints: auditCheckpoints) {
                     result.problems.append(.init(index: count, message: problem))
                 }
                 tree.append(leafHash: leafHash)

@@ -2,7 +2,10 @@ import CustosDomain
 import FluentKit
 import Foundation
 import MerkleLog
+import NIOConcurrencyHelpers
+import NIOFoundationCompat
 import SQLKit
+import SQLiteNIO
 
 /// The stored Merkle logs: appends (inside the caller's transaction), node lookups for proofs,
 /// entries, and signed checkpoints. Every perfect subtree hash is stored once, so a proof at any
@@ -219,51 +222,53 @@ public struct MerkleLogStore: Sendable {
 }
 
 extension MerkleLogStore {
+    /// One stored audit entry as its Merkle leaf is computed from it.
+    public struct AuditLeafInput: Sendable {
+        public let sequence: Int
+        /// Base64 of the leaf's nonce, as stored.
+        public let nonce: String
+        /// The record's canonical JSON, as stored.
+        public let recordJSON: Data
+
+        /// The leaf's bytes (`AuditLeaf.bytes`).
+        public var leaf: Data { AuditLeaf.bytes(nonceBase64: nonce, recordJSON: recordJSON) }
+        /// The leaf's RFC 6962 hash, computed without assembling the bytes.
+        public var leafHash: Data { AuditLeaf.leafHash(nonceBase64: nonce, recordJSON: recordJSON) }
+    }
+
     /// The inputs of audit leaves in sequence order, a page at a time (verification streams the
-    /// whole trail without holding it): sequence and leaf bytes. The page comes back as one
-    /// aggregated string (`<sequence> <body bytes> <nonce> <body>` per entry) because SQLiteNIO
-    /// hands each result row to the event loop separately, which cost more than everything else
-    /// verification does.
+    /// whole trail without holding it). Gaps in the sequence are skipped, not filled: the caller
+    /// sees them as missing entries.
+    public func auditLeafInputRows(afterSequence: Int, limit: Int) async throws -> [AuditLeafInput] {
+        if let sqlite = store.database as? any SQLiteDatabase {
+            // On SQLite, rows are collected on the connection's own thread: fluent's row path
+            // hands every row to the event loop as a separate task, which cost more than the
+            // reading. The sequence is the rowid, so the page is one range scan; the body comes
+            // as a blob to skip a UTF-8 re-validation of text that was validated when written.
+            let rows = NIOLockedValueBox<[AuditLeafInput]>([])
+            let sql = "SELECT sequence, nonce, CAST(body AS BLOB) AS body FROM audit_entries WHERE sequence > ? ORDER BY sequence LIMIT ?"
+            try await sqlite.withConnection { connection in
+                try await connection.query(sql, [.integer(afterSequence), .integer(limit)]) { row in
+                    guard let sequence = row.column("sequence")?.integer, var body = row.column("body")?.blob else { return }
+                    let input = AuditLeafInput(
+                        sequence: Int(sequence), nonce: row.column("nonce")?.string ?? "", recordJSON: body.readData(length: body.readableBytes) ?? Data())
+                    rows.withLockedValue { $0.append(input) }
+                }
+            }
+            return rows.withLockedValue { $0 }
+        }
+        return try await store.sql.raw("""
+            SELECT sequence, nonce, body FROM audit_entries WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)
+            """).all().map {
+            AuditLeafInput(
+                sequence: try $0.decode(column: "sequence", as: Int.self), nonce: try $0.decode(column: "nonce", as: String?.self) ?? "",
+                recordJSON: Data(try $0.decode(column: "body", as: String.self).utf8))
+        }
+    }
+
+    /// The same page as sequence and leaf bytes.
     public func auditLeafInputs(afterSequence: Int, limit: Int) async throws -> [(sequence: Int, leaf: Data)] {
-        // A range of the unique sequence index, aggregated in index order: SQLite needs no sort
-        // (an ORDER BY inside group_concat made it build a temporary B-tree per page).
-        let aggregate = isPostgres
-            ? "string_agg(CAST(sequence AS TEXT) || ' ' || CAST(octet_length(body) AS TEXT) || ' ' || COALESCE(nonce, '') || ' ' || body, '' ORDER BY sequence)"
-            : "group_concat(CAST(sequence AS TEXT) || ' ' || CAST(length(CAST(body AS BLOB)) AS TEXT) || ' ' || COALESCE(nonce, '') || ' ' || body, '')"
-        var low = afterSequence
-        var page: String?
-        while page == nil {
-            page = try await store.sql.raw("""
-                SELECT \(unsafeRaw: aggregate) AS page FROM audit_entries
-                WHERE sequence > \(bind: low) AND sequence <= \(bind: low + limit)
-                """).first()?.decode(column: "page", as: String?.self)
-            if page == nil {
-                // A gap as wide as a page (deleted entries): continue after it, or stop at the end.
-                guard let next = try await store.sql.raw("SELECT min(sequence) AS next FROM audit_entries WHERE sequence > \(bind: low)")
-                    .first()?.decode(column: "next", as: Int?.self)
-                else { return [] }
-                low = next - 1
-            }
-        }
-        guard let page else { return [] }
-        var result: [(sequence: Int, leaf: Data)] = []
-        var bytes = Substring(page).utf8[...]
-        func field() throws -> Substring.UTF8View.SubSequence {
-            guard let space = bytes.firstIndex(of: 0x20) else { throw StorageError.corrupted("unreadable audit page") }
-            defer { bytes = bytes[bytes.index(after: space)...] }
-            return bytes[..<space]
-        }
-        while !bytes.isEmpty {
-            guard let sequence = Int(Substring(try field())), let length = Int(Substring(try field())) else {
-                throw StorageError.corrupted("unreadable audit page")
-            }
-            let nonce = String(Substring(try field()))
-            guard bytes.count >= length else { throw StorageError.corrupted("unreadable audit page") }
-            let end = bytes.index(bytes.startIndex, offsetBy: length)
-            result.append((sequence, AuditLeaf.bytes(nonceBase64: nonce, recordJSON: Data(bytes[..<end]))))
-            bytes = bytes[end...]
-        }
-        return result
+        try await auditLeafInputRows(afterSequence: afterSequence, limit: limit).map { ($0.sequence, $0.leaf) }
     }
 
     /// Stored leaf hashes from `index`, as one aggregated hex string (see `auditLeafInputs`).
