@@ -11,7 +11,7 @@ import MerkleLog
 ///    at batch sizes 1, 100 and 1000;
 /// 2. inclusion proof generation at 10,000,000 leaves (one indexed query, fold), p50/p99 of 2,000 proofs;
 /// 3. `custos log verify` over 1,000,000 audit entries against raw SHA-256 over the same leaf bytes.
-/// Usage: LogBench [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N]
+/// Usage: LogBench [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N] [--proofs-only]
 @main
 struct LogBench {
     static func main() async throws {
@@ -21,6 +21,7 @@ struct LogBench {
         var verifyLeaves = 1_000_000
         var appendsOnly = false
         var caseCount = 1000
+        var proofsOnly = false
         while let flag = arguments.popFirst() {
             switch flag {
             case "--read-only":
@@ -34,6 +35,7 @@ struct LogBench {
                 print("verifyLog(.audit): \(result.size) entries, holds \(result.holds), \((ContinuousClock.now - verifyStart).seconds) s")
                 await services.shutdown()
                 return
+            case "--proofs-only": proofsOnly = true  // re-time proofs on the proof log a run left behind
             case "--cases": caseCount = Int(arguments.popFirst()!)!
             case "--appends-only": appendsOnly = true  // for profiling the append path
             case "--folder": folder = arguments.popFirst()!
@@ -42,88 +44,90 @@ struct LogBench {
             default: fatalError("unknown flag \(flag)")
             }
         }
-        try? FileManager.default.removeItem(atPath: folder)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
+        if !proofsOnly {
+            try? FileManager.default.removeItem(atPath: folder)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 
-        // 1 + 3: the audit log of a real installation (services as `serve` builds them).
-        let services = try await buildServices(settings: ["custos.data.dir": folder + "/install", "custos.log.level": "error"])
-        // Entries spread round-robin over 1,000 open cases, as on a busy installation (`--cases N`).
-        let caseIDs = (0..<caseCount).map { _ in UUID() }
-        let record = { (i: Int) in
-            AuditRecord(
-                caseID: caseIDs[i % caseCount], subject: "case:\(caseIDs[i % caseCount].uuidString.lowercased())", action: "document.downloaded", outcome: .read,
-                actor: "staff:reviewer@provider.example", at: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)),
-                details: ["document": "warrant-\(i).pdf", "sha256": String(repeating: "ab", count: 32), "via": "staff console"])
-        }
-        print("durable audit appends (SQLite file, WAL, one commit per batch):")
-        var appended = 0
-        for batch in [1, 100, 1000] {
-            let total = batch == 1 ? 2_000 : 100_000
-            let start = ContinuousClock.now
-            for first in stride(from: 0, to: total, by: batch) {
-                try await services.cases.record((first..<first + batch).map { record(appended + $0) })
+            // 1 + 3: the audit log of a real installation (services as `serve` builds them).
+            let services = try await buildServices(settings: ["custos.data.dir": folder + "/install", "custos.log.level": "error"])
+            // Entries spread round-robin over 1,000 open cases, as on a busy installation (`--cases N`).
+            let caseIDs = (0..<caseCount).map { _ in UUID() }
+            let record = { (i: Int) in
+                AuditRecord(
+                    caseID: caseIDs[i % caseCount], subject: "case:\(caseIDs[i % caseCount].uuidString.lowercased())", action: "document.downloaded", outcome: .read,
+                    actor: "staff:reviewer@provider.example", at: Date(timeIntervalSince1970: 1_790_000_000 + Double(i)),
+                    details: ["document": "warrant-\(i).pdf", "sha256": String(repeating: "ab", count: 32), "via": "staff console"])
             }
-            let seconds = (ContinuousClock.now - start).seconds
-            appended += total
-            print("  batch \(batch): \(total) appends in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) appends/s")
-        }
-        if appendsOnly {
+            print("durable audit appends (SQLite file, WAL, one commit per batch):")
+            var appended = 0
+            for batch in [1, 100, 1000] {
+                let total = batch == 1 ? 2_000 : 100_000
+                let start = ContinuousClock.now
+                for first in stride(from: 0, to: total, by: batch) {
+                    try await services.cases.record((first..<first + batch).map { record(appended + $0) })
+                }
+                let seconds = (ContinuousClock.now - start).seconds
+                appended += total
+                print("  batch \(batch): \(total) appends in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) appends/s")
+            }
+            if appendsOnly {
+                await services.shutdown()
+                return
+            }
+            // The log layer alone: leaves with their entry bytes (the size of an audit leaf), 1,000 per commit.
+            do {
+                let entry = Data(repeating: 0x61, count: 540) + Data("\n".utf8)
+                let start = ContinuousClock.now
+                for _ in 0..<100 { _ = try await services.logs.appendEntries(Array(repeating: entry, count: 1000), to: .legalProcess) }
+                let seconds = (ContinuousClock.now - start).seconds
+                print("  log layer only (541-byte entries, batch 1000): 100000 appends in \(String(format: "%.2f", seconds)) s = \(Int(100_000 / seconds)) appends/s")
+            }
+            // Fill up to the verification size in large batches (not measured).
+            while appended < verifyLeaves {
+                let n = min(10_000, verifyLeaves - appended)
+                try await services.cases.record((0..<n).map { record(appended + $0) })
+                appended += n
+            }
+            try await services.checkpoint(.audit)
+            // Raw SHA-256 over exactly the bytes verification hashes (the leaves), read from the same table.
+            var leafBytes: [Data] = []
+            var after = 0
+            while true {
+                let page = try await services.logs.auditLeafInputs(afterSequence: after, limit: 50_000)
+                guard let last = page.last else { break }
+                leafBytes.append(contentsOf: page.map(\.leaf))
+                after = last.sequence
+            }
+            let totalBytes = leafBytes.reduce(0) { $0 + $1.count }
+            let hashStart = ContinuousClock.now
+            var sink: UInt8 = 0
+            for bytes in leafBytes { sink ^= SHA256.hash(data: bytes).withUnsafeBytes { $0[0] } }
+            let hashSeconds = (ContinuousClock.now - hashStart).seconds
+            leafBytes = []
+            // Where verification's time goes: reading the entries back alone.
+            let readStart = ContinuousClock.now
+            let readCount = try await readAll(services)
+            print("  reading the \(readCount) entries back (no hashing): \(String(format: "%.2f", (ContinuousClock.now - readStart).seconds)) s")
+            let verifyStart = ContinuousClock.now
+            let result = try await services.verifyLog(.audit)
+            let verifySeconds = (ContinuousClock.now - verifyStart).seconds
+            precondition(result.holds, "\(result.problems)")
+            let mib = Double(totalBytes) / 1_048_576
+            print("full verification of \(result.size) audit entries (\(String(format: "%.1f", mib)) MiB of leaf bytes):")
+            print("  raw SHA-256 over the leaf bytes (in memory): \(String(format: "%.2f", hashSeconds)) s = \(Int(mib / hashSeconds)) MiB/s [\(sink)]")
+            print("  custos log verify (read, recompute, compare, checkpoints): \(String(format: "%.2f", verifySeconds)) s = \(Int(mib / verifySeconds)) MiB/s")
+            print("  verify ÷ raw SHA-256 = \(String(format: "%.2f", hashSeconds / verifySeconds))×")
             await services.shutdown()
-            return
         }
-        // The log layer alone: leaves with their entry bytes (the size of an audit leaf), 1,000 per commit.
-        do {
-            let entry = Data(repeating: 0x61, count: 540) + Data("\n".utf8)
-            let start = ContinuousClock.now
-            for _ in 0..<100 { _ = try await services.logs.appendEntries(Array(repeating: entry, count: 1000), to: .legalProcess) }
-            let seconds = (ContinuousClock.now - start).seconds
-            print("  log layer only (541-byte entries, batch 1000): 100000 appends in \(String(format: "%.2f", seconds)) s = \(Int(100_000 / seconds)) appends/s")
-        }
-        // Fill up to the verification size in large batches (not measured).
-        while appended < verifyLeaves {
-            let n = min(10_000, verifyLeaves - appended)
-            try await services.cases.record((0..<n).map { record(appended + $0) })
-            appended += n
-        }
-        try await services.checkpoint(.audit)
-        // Raw SHA-256 over exactly the bytes verification hashes (the leaves), read from the same table.
-        var leafBytes: [Data] = []
-        var after = 0
-        while true {
-            let page = try await services.logs.auditLeafInputs(afterSequence: after, limit: 50_000)
-            guard let last = page.last else { break }
-            leafBytes.append(contentsOf: page.map(\.leaf))
-            after = last.sequence
-        }
-        let totalBytes = leafBytes.reduce(0) { $0 + $1.count }
-        let hashStart = ContinuousClock.now
-        var sink: UInt8 = 0
-        for bytes in leafBytes { sink ^= SHA256.hash(data: bytes).withUnsafeBytes { $0[0] } }
-        let hashSeconds = (ContinuousClock.now - hashStart).seconds
-        leafBytes = []
-        // Where verification's time goes: reading the entries back alone.
-        let readStart = ContinuousClock.now
-        let readCount = try await readAll(services)
-        print("  reading the \(readCount) entries back (no hashing): \(String(format: "%.2f", (ContinuousClock.now - readStart).seconds)) s")
-        let verifyStart = ContinuousClock.now
-        let result = try await services.verifyLog(.audit)
-        let verifySeconds = (ContinuousClock.now - verifyStart).seconds
-        precondition(result.holds, "\(result.problems)")
-        let mib = Double(totalBytes) / 1_048_576
-        print("full verification of \(result.size) audit entries (\(String(format: "%.1f", mib)) MiB of leaf bytes):")
-        print("  raw SHA-256 over the leaf bytes (in memory): \(String(format: "%.2f", hashSeconds)) s = \(Int(mib / hashSeconds)) MiB/s [\(sink)]")
-        print("  custos log verify (read, recompute, compare, checkpoints): \(String(format: "%.2f", verifySeconds)) s = \(Int(mib / verifySeconds)) MiB/s")
-        print("  verify ÷ raw SHA-256 = \(String(format: "%.2f", hashSeconds / verifySeconds))×")
-        await services.shutdown()
 
         // 2: a 10M-leaf public log (small entries; the proof touches only the tree).
         let database = try CustosDatabase(location: .sqliteFile(path: folder + "/proofs.sqlite"), logger: logger)
         try await database.migrate()
         let logs = MerkleLogStore(store: database)
         let fillStart = ContinuousClock.now
-        var size = 0
+        var size = Int(try await logs.head(.legalProcess).size)
         while size < proofLeaves {
             let n = min(50_000, proofLeaves - size)
             _ = try await logs.appendEntries((0..<n).map { Data("entry \(size + $0)\n".utf8) }, to: .legalProcess)

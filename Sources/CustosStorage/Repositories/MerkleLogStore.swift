@@ -2,7 +2,6 @@ import CustosDomain
 import FluentKit
 import Foundation
 import MerkleLog
-import NIOConcurrencyHelpers
 import NIOFoundationCompat
 import SQLKit
 import SQLiteNIO
@@ -80,6 +79,19 @@ public struct MerkleLogStore: Sendable {
 
     public func nodes(_ log: TransparencyLog, _ ids: Set<NodeID>) async throws -> [NodeID: Data] {
         guard !ids.isEmpty else { return [:] }
+        if let sqlite = store.database as? any SQLiteDatabase {
+            let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let rows = try await SQLiteDirect.rows(
+                "SELECT node_key, hash FROM log_nodes WHERE log = ? AND node_key IN (\(placeholders))",
+                [.integer(log.storageID)] + ids.map { .integer(Int(Self.key($0))) }, on: sqlite
+            ) { row -> (NodeID, Data) in
+                guard let key = row.column("node_key")?.integer, var hash = row.column("hash")?.blob,
+                    let bytes = hash.readData(length: hash.readableBytes)
+                else { throw StorageError.corrupted("unreadable \(log.rawValue) log node") }
+                return (Self.node(fromKey: Int64(key)), bytes)
+            }
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
         let keys = ids.map { Self.key($0) as any Encodable & Sendable }
         let rows = try await store.sql.raw(
             "SELECT node_key, hash FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key IN (\(binds: keys))"
@@ -241,21 +253,18 @@ extension MerkleLogStore {
     /// sees them as missing entries.
     public func auditLeafInputRows(afterSequence: Int, limit: Int) async throws -> [AuditLeafInput] {
         if let sqlite = store.database as? any SQLiteDatabase {
-            // On SQLite, rows are collected on the connection's own thread: fluent's row path
-            // hands every row to the event loop as a separate task, which cost more than the
-            // reading. The sequence is the rowid, so the page is one range scan; the body comes
-            // as a blob to skip a UTF-8 re-validation of text that was validated when written.
-            let rows = NIOLockedValueBox<[AuditLeafInput]>([])
-            let sql = "SELECT sequence, nonce, CAST(body AS BLOB) AS body FROM audit_entries WHERE sequence > ? ORDER BY sequence LIMIT ?"
-            try await sqlite.withConnection { connection in
-                try await connection.query(sql, [.integer(afterSequence), .integer(limit)]) { row in
-                    guard let sequence = row.column("sequence")?.integer, var body = row.column("body")?.blob else { return }
-                    let input = AuditLeafInput(
-                        sequence: Int(sequence), nonce: row.column("nonce")?.string ?? "", recordJSON: body.readData(length: body.readableBytes) ?? Data())
-                    rows.withLockedValue { $0.append(input) }
+            // The sequence is the rowid, so the page is one range scan; the body comes as a blob
+            // to skip a UTF-8 re-validation of text that was validated when written.
+            return try await SQLiteDirect.rows(
+                "SELECT sequence, nonce, CAST(body AS BLOB) AS body FROM audit_entries WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                [.integer(afterSequence), .integer(limit)], on: sqlite
+            ) { row in
+                guard let sequence = row.column("sequence")?.integer, var body = row.column("body")?.blob else {
+                    throw StorageError.corrupted("unreadable audit entry")
                 }
+                return AuditLeafInput(
+                    sequence: Int(sequence), nonce: row.column("nonce")?.string ?? "", recordJSON: body.readData(length: body.readableBytes) ?? Data())
             }
-            return rows.withLockedValue { $0 }
         }
         return try await store.sql.raw("""
             SELECT sequence, nonce, body FROM audit_entries WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)
