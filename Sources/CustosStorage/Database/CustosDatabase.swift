@@ -76,9 +76,6 @@ public final class CustosDatabase: Service, Sendable {
             // back to 64 MiB afterwards.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint=10000").all()
             _ = try await sql.raw("PRAGMA journal_size_limit=67108864").all()
-            // Read through a memory map (up to 1 GiB of the file) instead of a read() copy per
-            // page: log verification scans the whole audit table.
-            _ = try await sql.raw("PRAGMA mmap_size=1073741824").all()
         }
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()
