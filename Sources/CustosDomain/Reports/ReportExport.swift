@@ -1,0 +1,99 @@
+import Foundation
+
+/// The export formats of `custos report build` (a contract; README "Transparency report").
+public enum ReportFormat: String, CaseIterable, Sendable {
+    /// Microsoft LERR columns, one section per file (report-formats.md §1.2).
+    case lerrCSV = "lerr-csv"
+    /// Google's `google-global-user-data-requests.csv` columns (report-formats.md §2).
+    case googleCSV = "google-csv"
+    /// Every section, the enterprise summary and the counts outside the tables.
+    case json
+}
+
+public enum ReportExport {
+    public static let lerrHeader = "Country/Region,Code,Requests,Accounts,Content %,Content,Non-content %,Non-content,No data %,No data,Rejected %,Rejected"
+    public static let googleHeader = "Period Ending,Country/Region,CLDR Territory Code,Legal Process,User Data Requests,Percentage disclosed,Accounts"
+
+    /// Renders the report. `section` picks the LERR sheet (criminal when nil) and filters the
+    /// Google rows and the JSON sections.
+    public static func render(
+        _ format: ReportFormat, report: TransparencyReport, period: ReportPeriod, facts: some Sequence<ReportFact>, section: ReportSection?
+    ) throws -> String {
+        switch format {
+        case .lerrCSV: return lerrCSV(report.section(section ?? .criminal))
+        case .googleCSV: return googleCSV(period: period, facts: facts, section: section)
+        case .json:
+            var filtered = report
+            if let section { filtered.sections = report.sections.filter { $0.section == section } }
+            return try CustosJSON.string(filtered) + "\n"
+        }
+    }
+
+    /// TOTAL row first (code `ALL`), then countries; each outcome as a % / count pair.
+    public static func lerrCSV(_ table: SectionTable) -> String {
+        var lines = [lerrHeader]
+        for row in table.rows {
+            let base = table.base(of: row)
+            let cells = [
+                csvField(row.country), row.code, "\(row.requests)", "\(row.accounts)",
+                TransparencyReport.percent(row.content, of: base), "\(row.content)",
+                TransparencyReport.percent(row.nonContent, of: base), "\(row.nonContent)",
+                TransparencyReport.percent(row.noData, of: base), "\(row.noData)",
+                TransparencyReport.percent(row.rejected, of: base), "\(row.rejected)",
+            ]
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// One row per country and legal process, sorted by country, then process. Consumer demands
+    /// only (enterprise demands have their own summary); preservation rows are listed with a
+    /// blank percentage and are never part of any total (report-formats.md §2).
+    public static func googleCSV(period: ReportPeriod, facts: some Sequence<ReportFact>, section: ReportSection?) -> String {
+        var rows: [GoogleRowKey: (requests: Int, disclosed: Int, accounts: Int, preservation: Bool)] = [:]
+        for fact in facts where period.contains(fact.receivedAt) && !fact.isNationalSecurity && fact.tenantKind == .consumer {
+            if let section, fact.section != section { continue }
+            let key = GoogleRowKey(country: fact.country, process: legalProcessName(fact))
+            var row = rows[key] ?? (0, 0, 0, fact.isPreservation)
+            row.requests += 1
+            row.disclosed += fact.outcome.disclosedData && !fact.isPreservation ? 1 : 0
+            row.accounts += fact.accounts
+            rows[key] = row
+        }
+        var lines = [googleHeader]
+        let names = Dictionary(uniqueKeysWithValues: Set(rows.keys.map(\.country)).map { ($0, TransparencyReport.countryName($0)) })
+        for key in rows.keys.sorted(by: { (names[$0.country]!, $0.process) < (names[$1.country]!, $1.process) }) {
+            let row = rows[key]!
+            let percentage = row.preservation ? "" : "\(TransparencyReport.wholePercent(row.disclosed, of: row.requests))"
+            lines.append([period.lastDay, csvField(names[key.country]!), key.country, key.process, "\(row.requests)", percentage, "\(row.accounts)"]
+                .joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Google's `Legal Process` names (report-formats.md §2); processes Google has no name for are
+    /// `Other Legal Requests`.
+    public static func legalProcessName(_ fact: ReportFact) -> String {
+        if fact.isPreservation { return "Preservation Requests" }
+        if fact.section == .emergency { return "Emergency Disclosure Requests" }
+        switch LegalInstrument(rawValue: fact.instrument) {
+        case .usSearchWarrant: return "Search Warrants"
+        case .usSubpoena, .usCivilSubpoena: return "Subpoenas"
+        case .usCourtOrder2703d: return "Other Court Orders"
+        case .brCourtOrder, .inLawfulOrder: return "Court Orders"
+        case .ukOverseasProductionOrder: return "CLOUD ACT - OPOs"
+        default: return "Other Legal Requests"
+        }
+    }
+
+    /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+private struct GoogleRowKey: Hashable {
+    let country: String
+    let process: String
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// The transparency report's sections, as Microsoft's LERR splits its workbook (report-formats.md §1.1).
+public enum ReportSection: String, Codable, CaseIterable, Sendable {
+    case criminal
+    case emergency
+    case civil
+}
+
+/// The one outcome a demand counts under. For the LERR table the first four are exclusive and
+/// ranked by report-formats.md §1.3: content disclosed > non-content only > no data found >
+/// rejected. `redirected` and `withdrawn` end enterprise demands without a decision (§1.5).
+public enum ReportOutcome: String, Codable, CaseIterable, Sendable {
+    case content
+    case nonContent = "non_content"
+    case noData = "no_data"
+    case rejected
+    case redirected
+    case withdrawn
+
+    /// Whether some customer data was produced (Google's "Percentage disclosed", §2).
+    public var disclosedData: Bool { self == .content || self == .nonContent }
+}
+
+/// What one closed demand contributes to the report: no names, no targets, only what is counted.
+public struct ReportFact: Codable, Equatable, Sendable {
+    /// The case id for demands handled here, or the id a historical import gave.
+    public var id: String
+    public var receivedAt: Date
+    /// Issuing country, ISO 3166-1 alpha-2 in capitals.
+    public var country: String
+    public var section: ReportSection
+    /// The legal process (a `LegalInstrument` id).
+    public var instrument: String
+    public var tenantKind: TenantKind
+    /// Accounts or identifiers the demand specified.
+    public var accounts: Int
+    public var outcome: ReportOutcome
+    /// Preservation demands are counted apart and never in the totals (Google FAQ, §2).
+    public var isPreservation: Bool
+    /// National-security process: only ever reported in 50 U.S.C. § 1874 bands, never per row.
+    public var isNationalSecurity: Bool
+
+    public init(
+        id: String, receivedAt: Date, country: String, section: ReportSection, instrument: String, tenantKind: TenantKind,
+        accounts: Int, outcome: ReportOutcome, isPreservation: Bool = false, isNationalSecurity: Bool = false
+    ) {
+        self.id = id
+        self.receivedAt = receivedAt
+        self.country = country
+        self.section = section
+        self.instrument = instrument
+        self.tenantKind = tenantKind
+        self.accounts = accounts
+        self.outcome = outcome
+        self.isPreservation = isPreservation
+        self.isNationalSecurity = isNationalSecurity
+    }
+}
+
+extension ReportFact {
+    /// The fact a case yields when it closes; nil while it is open.
+    ///
+    /// A preserved-only case counts as a preservation with outcome `no_data` (nothing was
+    /// disclosed). Cases without a customer count as consumer demands, as Microsoft counts every
+    /// request outside its enterprise block (report-formats.md §1.5).
+    public static func closed(_ subject: Case, demand: Demand) -> ReportFact? {
+        guard subject.isClosed, let closedOutcome = subject.outcome else { return nil }
+        let outcome: ReportOutcome =
+            switch closedOutcome {
+            case .content: .content
+            case .nonContent: .nonContent
+            case .noData, .preserved: .noData
+            case .rejected: .rejected
+            case .redirected: .redirected
+            case .withdrawn: .withdrawn
+            }
+        return ReportFact(
+            id: subject.id.uuidString.lowercased(), receivedAt: demand.receivedAt, country: demand.jurisdiction.country.uppercased(),
+            section: section(of: demand), instrument: demand.instrument.rawValue, tenantKind: subject.customer?.kind ?? .consumer,
+            accounts: Set(demand.targets.map { "\($0.type):\($0.value.lowercased())" }).count, outcome: outcome,
+            isPreservation: demand.isPreservation || closedOutcome == .preserved, isNationalSecurity: demand.instrument.isNationalSecurity)
+    }
+
+    /// Emergency requests have their own section; civil process (a civil subpoena, or a civil
+    /// party or rights holder as issuer) the civil one; everything else is criminal.
+    public static func section(of demand: Demand) -> ReportSection {
+        if demand.isEmergency { return .emergency }
+        if demand.instrument == .usCivilSubpoena || demand.issuingAuthority.role == .civilParty || demand.issuingAuthority.role == .rightsHolder {
+            return .civil
+        }
+        return .criminal
+    }
+}

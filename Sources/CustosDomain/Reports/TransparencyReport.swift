@@ -1,0 +1,160 @@
+import Foundation
+
+/// One row of a section table: a country, or the TOTAL row first.
+public struct ReportRow: Codable, Equatable, Sendable {
+    /// Display name (English), or `TOTAL`.
+    public var country: String
+    /// ISO 3166-1 alpha-2, or `ALL` on the TOTAL row.
+    public var code: String
+    public var requests: Int
+    public var accounts: Int
+    public var content: Int
+    public var nonContent: Int
+    public var noData: Int
+    public var rejected: Int
+
+    public init(country: String, code: String) {
+        self.country = country
+        self.code = code
+        requests = 0
+        accounts = 0
+        content = 0
+        nonContent = 0
+        noData = 0
+        rejected = 0
+    }
+}
+
+/// A section of the report (report-formats.md §1): TOTAL first, then one row per country by name.
+public struct SectionTable: Codable, Equatable, Sendable {
+    public var section: ReportSection
+    /// On the civil section the outcome columns count accounts, not requests (§1.3), and their
+    /// percentages are of accounts.
+    public var outcomesCountAccounts: Bool
+    public var rows: [ReportRow]
+
+    /// The number the outcome percentages of a row are taken of.
+    public func base(of row: ReportRow) -> Int { outcomesCountAccounts ? row.accounts : row.requests }
+}
+
+/// Enterprise demands in Microsoft's prose form (report-formats.md §1.5): N = R + C + D and
+/// C = X + Y, where D (valid, but no data found) is not in Microsoft's sentence and is shown
+/// only when it is not zero.
+public struct EnterpriseSummary: Codable, Equatable, Sendable {
+    public var requests = 0
+    public var rejectedWithdrawnOrRedirected = 0
+    public var compelled = 0
+    public var content = 0
+    public var nonContentOnly = 0
+    public var noData = 0
+    public var accounts = 0
+}
+
+/// The computed report for one period: what every export renders.
+public struct TransparencyReport: Codable, Equatable, Sendable {
+    public var period: String
+    public var periodStart: Date
+    public var periodEnd: Date
+    public var sections: [SectionTable]
+    public var enterprise: EnterpriseSummary
+    /// Preservation demands received in the period (never in any total).
+    public var preservationRequests: Int
+    /// Consumer demands withdrawn or redirected before any decision: outside the four LERR
+    /// outcomes, so outside the section tables (whose outcomes add up to their requests).
+    public var consumerUndecided: Int
+    /// The facts the report was computed from.
+    public var factCount: Int
+
+    /// Computes every section from the facts (any order; those outside the period are ignored).
+    public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {
+        self.period = period.description
+        periodStart = period.start
+        periodEnd = period.end
+        enterprise = EnterpriseSummary()
+        preservationRequests = 0
+        consumerUndecided = 0
+        factCount = 0
+        var tables: [ReportSection: [String: ReportRow]] = [:]
+        for fact in facts where period.contains(fact.receivedAt) && !fact.isNationalSecurity {
+            factCount += 1
+            if fact.isPreservation {
+                preservationRequests += 1
+                continue
+            }
+            if fact.tenantKind == .enterprise {
+                enterprise.add(fact)
+                continue
+            }
+            guard [.content, .nonContent, .noData, .rejected].contains(fact.outcome) else {
+                consumerUndecided += 1
+                continue
+            }
+            let weight = fact.section == .civil ? fact.accounts : 1
+            var row = tables[fact.section, default: [:]][fact.country] ?? ReportRow(country: Self.countryName(fact.country), code: fact.country)
+            row.requests += 1
+            row.accounts += fact.accounts
+            switch fact.outcome {
+            case .content: row.content += weight
+            case .nonContent: row.nonContent += weight
+            case .noData: row.noData += weight
+            default: row.rejected += weight
+            }
+            tables[fact.section, default: [:]][fact.country] = row
+        }
+        sections = ReportSection.allCases.map { section in
+            let countries = (tables[section] ?? [:]).values.sorted { ($0.country, $0.code) < ($1.country, $1.code) }
+            var total = ReportRow(country: "TOTAL", code: "ALL")
+            for row in countries {
+                total.requests += row.requests
+                total.accounts += row.accounts
+                total.content += row.content
+                total.nonContent += row.nonContent
+                total.noData += row.noData
+                total.rejected += row.rejected
+            }
+            return SectionTable(section: section, outcomesCountAccounts: section == .civil, rows: [total] + countries)
+        }
+    }
+
+    public func section(_ section: ReportSection) -> SectionTable {
+        sections.first { $0.section == section }!
+    }
+
+    /// `part` as a percentage of `whole` with two decimals, rounded half-up, computed in integers
+    /// so no binary fraction can tip a half (report-formats.md §1.4: 647 of 887 is 72.94).
+    /// Percentages are never adjusted to add up to 100.
+    public static func percent(_ part: Int, of whole: Int) -> String {
+        guard whole > 0 else { return "0.00" }
+        let hundredths = (2 * part * 10_000 + whole) / (2 * whole)
+        return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
+    }
+
+    /// Whole-number percentage, rounded half-up (Google's `Percentage disclosed`, §2).
+    public static func wholePercent(_ part: Int, of whole: Int) -> Int {
+        guard whole > 0 else { return 0 }
+        return (2 * part * 100 + whole) / (2 * whole)
+    }
+
+    /// The English name of a territory (`DE` → Germany), or the code itself when unknown.
+    public static func countryName(_ code: String) -> String {
+        let name = Locale(identifier: "en_US").localizedString(forRegionCode: code)
+        return name == nil || name == "Unknown Region" ? code : name!
+    }
+}
+
+extension EnterpriseSummary {
+    mutating func add(_ fact: ReportFact) {
+        requests += 1
+        accounts += fact.accounts
+        switch fact.outcome {
+        case .content:
+            compelled += 1
+            content += 1
+        case .nonContent:
+            compelled += 1
+            nonContentOnly += 1
+        case .noData: noData += 1
+        case .rejected, .redirected, .withdrawn: rejectedWithdrawnOrRedirected += 1
+        }
+    }
+}
