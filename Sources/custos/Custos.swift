@@ -13,7 +13,7 @@ struct Custos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Custos: handle government and third-party demands for customer data.",
         subcommands: [Serve.self, Migrate.self, Demo.self, User.self, Token.self, Rules.self, TenantCommand.self, PackageCommand.self, ProductionCommand.self,
-            LogCommand.self, WitnessCommand.self,
+            LogCommand.self, WitnessCommand.self, ReportCommand.self, ImportCommand.self,
         ])
 }
 

@@ -193,6 +193,49 @@ import Testing
         }
     }
 
+    /// C1: a case that closes yields its report fact in the same transaction; open cases none.
+    @Test(arguments: locations)
+    func aClosingCaseRecordsItsReportFact(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let reports = ReportFactStore(store: world.database)
+            let demand = try Self.accepted(for: world.officer)
+            let opened = try await world.cases.submit(demand, idempotencyKey: nil, requestHash: "h", customer: nil, assessment: nil, at: Self.t0, by: world.officer)
+            let period = try ReportPeriod(parsing: "2026-H1")
+            #expect(try await reports.facts(in: period).isEmpty)
+            _ = try await world.cases.apply(.withdraw(reason: "no longer needed"), toCase: opened.caseRecord.id, at: Self.t0.addingTimeInterval(60), by: world.officer.actor)
+            let facts = try await reports.facts(in: period)
+            #expect(facts.count == 1)
+            #expect(facts.first?.id == opened.caseRecord.id.uuidString.lowercased())
+            #expect(facts.first?.outcome == .withdrawn && facts.first?.country == "US" && facts.first?.instrument == "us.subpoena")
+            #expect(facts.first?.receivedAt == demand.demand.receivedAt && facts.first?.accounts == 1)
+        }
+    }
+
+    /// The historical import is idempotent by id, refuses a changed fact as a whole, and audits.
+    @Test(arguments: locations)
+    func historicalImportIsIdempotentAndAudited(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let reports = ReportFactStore(store: world.database)
+            let facts = (0..<1200).map { index in
+                ReportFact(
+                    id: "hist-\(index)", receivedAt: Self.t0.addingTimeInterval(Double(index)), country: index % 3 == 0 ? "DE" : "US",
+                    section: .criminal, instrument: "us.subpoena", tenantKind: .consumer, accounts: 1 + index % 4,
+                    outcome: index % 2 == 0 ? .nonContent : .rejected)
+            }
+            #expect(try await reports.importFacts(facts, fileSHA256: "aa", by: "cli", at: Self.t0) == .init(inserted: 1200, unchanged: 0))
+            #expect(try await reports.importFacts(facts, fileSHA256: "aa", by: "cli", at: Self.t0) == .init(inserted: 0, unchanged: 1200))
+            var changed = facts
+            changed[5].accounts = 99
+            changed.append(ReportFact(id: "hist-new", receivedAt: Self.t0, country: "FR", section: .civil, instrument: "other", tenantKind: .enterprise, accounts: 1, outcome: .noData))
+            await #expect(throws: ReportFactStore.Conflict.self) { try await reports.importFacts(changed, fileSHA256: "bb", by: "cli", at: Self.t0) }
+            #expect(try await reports.count() == 1200, "a refused import stores nothing")
+            let stored = try await reports.facts(in: try ReportPeriod(parsing: "2026-H1"))
+            #expect(stored.count == 1200 && Set(stored) == Set(facts))
+            let imports = try await world.cases.auditTrail().filter { $0.record.action == "report.imported" }
+            #expect(imports.map { $0.record.details["inserted"] } == ["1200", "0"])
+        }
+    }
+
     /// An installation from before the Merkle logs (migration 011) and the sequence key (012):
     /// its audit entries, written in the old shape with UUID keys, keep their order, content and
     /// chain, become the audit log's first leaves, and new appends continue after them.

@@ -10,6 +10,11 @@ public enum HistoricalImport {
         public let line: Int
         public let message: String
         public var description: String { "line \(line): \(message)" }
+
+        public init(line: Int, message: String) {
+            self.line = line
+            self.message = message
+        }
     }
 
     /// Instruments that only preserve data; they are counted apart from every total.

@@ -23,7 +23,7 @@ public enum ReportOutcome: String, Codable, CaseIterable, Sendable {
 }
 
 /// What one closed demand contributes to the report: no names, no targets, only what is counted.
-public struct ReportFact: Codable, Equatable, Sendable {
+public struct ReportFact: Codable, Equatable, Hashable, Sendable {
     /// The case id for demands handled here, or the id a historical import gave.
     public var id: String
     public var receivedAt: Date

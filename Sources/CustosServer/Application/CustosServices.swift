@@ -39,6 +39,8 @@ public struct CustosServices: Sendable {
     /// The audit and legal-process Merkle logs (issue 6), the sealed commitments, and their keys.
     public let logs: MerkleLogStore
     public let legalProcess: LegalProcessStore
+    /// The transparency report's facts (issue 7).
+    public let reports: ReportFactStore
     public let transparencyKeys: TransparencyKeys
     public let witnessPolicy: WitnessPolicy?
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
@@ -53,6 +55,7 @@ public struct CustosServices: Sendable {
         self.witnessPolicy = witnessPolicy
         self.logs = MerkleLogStore(store: database)
         self.legalProcess = LegalProcessStore(store: database)
+        self.reports = ReportFactStore(store: database)
         self.signingKey = signingKey
         self.demoRecords = demoRecords
         self.rulebook = rulebook

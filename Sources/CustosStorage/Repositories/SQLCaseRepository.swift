@@ -213,6 +213,12 @@ public struct SQLCaseRepository: CaseRepository {
                 let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor, policy: policy)
                 try row.copy(from: next)
                 try await row.update(on: tx)
+                // C1: a case that closes yields its report fact in the same transaction.
+                if next.isClosed, !current.isClosed, let demand = try await DemandRow.find(next.demandID, on: tx)?.domain(),
+                    let fact = ReportFact.closed(next, demand: demand)
+                {
+                    try await ReportFactStore.insert([fact], source: "case", at: time, on: tx)
+                }
                 try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)
                 if case .customerAnswer(_, _, let attachments) = event {
                     for attachment in attachments {

@@ -1,0 +1,108 @@
+import CustosDomain
+import FluentKit
+import Foundation
+import SQLKit
+
+/// The report's facts: written when a case closes (in its transaction) and by the historical
+/// import; read per period by `custos report build`.
+public struct ReportFactStore: Sendable {
+    let store: CustosDatabase
+    public init(store: CustosDatabase) { self.store = store }
+
+    static let columns = [
+        "id", "received_ms", "country", "section", "instrument", "tenant_kind", "accounts", "outcome", "is_preservation",
+        "is_national_security", "source", "recorded_ms",
+    ]
+
+    /// A fact imported earlier under the same id says something else: nothing is imported.
+    public struct Conflict: Error, CustomStringConvertible {
+        public let id: String
+        public var description: String { "id \"\(id)\" was imported before with different values; nothing was imported" }
+    }
+
+    public struct ImportResult: Sendable, Equatable {
+        public var inserted: Int
+        public var unchanged: Int
+
+        public init(inserted: Int, unchanged: Int) {
+            self.inserted = inserted
+            self.unchanged = unchanged
+        }
+    }
+
+    /// Imports facts in one transaction, idempotent by id: a fact already stored with the same
+    /// values is left alone, one stored with other values stops the whole import. One audit
+    /// entry records the file's hash and the counts.
+    public func importFacts(_ facts: [ReportFact], fileSHA256: String, by actor: String, at time: Date) async throws -> ImportResult {
+        let isPostgres = store.location.isPostgres
+        return try await store.database.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            var existing: [String: ReportFact] = [:]
+            for chunk in stride(from: 0, to: facts.count, by: 500) {
+                let ids = facts[chunk..<min(chunk + 500, facts.count)].map { $0.id as any Encodable & Sendable }
+                for row in try await sql.raw("SELECT * FROM report_facts WHERE id IN (\(binds: ids))").all() {
+                    let fact = try Self.fact(from: row)
+                    existing[fact.id] = fact
+                }
+            }
+            var fresh: [ReportFact] = []
+            for fact in facts {
+                guard let stored = existing[fact.id] else {
+                    fresh.append(fact)
+                    continue
+                }
+                guard stored == fact else { throw Conflict(id: fact.id) }
+            }
+            try await Self.insert(fresh, source: "import", at: time, on: tx)
+            let result = ImportResult(inserted: fresh.count, unchanged: facts.count - fresh.count)
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "report:facts", action: "report.imported", actor: actor, at: time,
+                details: ["sha256": fileSHA256, "lines": "\(facts.count)", "inserted": "\(result.inserted)", "unchanged": "\(result.unchanged)"])],
+                on: tx, isPostgres: isPostgres)
+            return result
+        }
+    }
+
+    /// Stores facts inside the caller's transaction.
+    static func insert(_ facts: [ReportFact], source: String, at time: Date, on database: any Database) async throws {
+        guard !facts.isEmpty else { return }
+        let recorded = Int64((time.timeIntervalSince1970 * 1000).rounded())
+        var values: [BulkValue] = []
+        values.reserveCapacity(facts.count * columns.count)
+        for fact in facts {
+            values.append(contentsOf: [
+                .text(fact.id), .integer(Int64((fact.receivedAt.timeIntervalSince1970 * 1000).rounded())), .text(fact.country),
+                .text(fact.section.rawValue), .text(fact.instrument), .text(fact.tenantKind.rawValue), .integer(Int64(fact.accounts)),
+                .text(fact.outcome.rawValue), .integer(fact.isPreservation ? 1 : 0), .integer(fact.isNationalSecurity ? 1 : 0), .text(source),
+                .integer(recorded),
+            ])
+        }
+        try await BulkInsert.run(into: "report_facts", columns: columns, values: values, on: database)
+    }
+
+    /// Every fact of demands received in the period.
+    public func facts(in period: ReportPeriod) async throws -> [ReportFact] {
+        let from = Int64((period.start.timeIntervalSince1970 * 1000).rounded())
+        let to = Int64((period.end.timeIntervalSince1970 * 1000).rounded())
+        return try await store.sql.raw("""
+            SELECT * FROM report_facts WHERE received_ms >= \(bind: from) AND received_ms < \(bind: to) ORDER BY received_ms, id
+            """).all().map(Self.fact(from:))
+    }
+
+    public func count() async throws -> Int {
+        try await store.sql.raw("SELECT count(*) AS n FROM report_facts").first()!.decode(column: "n", as: Int.self)
+    }
+
+    static func fact(from row: any SQLRow) throws -> ReportFact {
+        func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
+        guard let section = ReportSection(rawValue: try text("section")), let kind = TenantKind(rawValue: try text("tenant_kind")),
+            let outcome = ReportOutcome(rawValue: try text("outcome"))
+        else { throw StorageError.corrupted("unreadable report fact \(try text("id"))") }
+        return ReportFact(
+            id: try text("id"), receivedAt: Date(timeIntervalSince1970: Double(try row.decode(column: "received_ms", as: Int64.self)) / 1000),
+            country: try text("country"), section: section, instrument: try text("instrument"), tenantKind: kind,
+            accounts: try row.decode(column: "accounts", as: Int.self), outcome: outcome,
+            isPreservation: try row.decode(column: "is_preservation", as: Int.self) != 0,
+            isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0)
+    }
+}

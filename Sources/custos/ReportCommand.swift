@@ -1,0 +1,76 @@
+import ArgumentParser
+import CustosDomain
+import CustosServer
+import CustosStorage
+import Foundation
+
+extension ReportFormat: ExpressibleByArgument {}
+extension ReportSection: ExpressibleByArgument {}
+
+/// `custos report build`: the transparency report for a period (a contract; see the README).
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "The transparency report.", subcommands: [Build.self])
+
+    struct Build: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the report for a period.",
+            discussion: """
+                Formats: lerr-csv (Microsoft's columns, one section: criminal unless --section), google-csv (one row per \
+                country and legal process), json (every section, the enterprise summary and what is counted apart).
+                """)
+        @Option(help: "YYYY-H1, YYYY-H2, or FROM..TO dates (2026-01-01..2026-03-31).") var period: String
+        @Option(help: "lerr-csv, google-csv or json.") var format: ReportFormat
+        @Option(help: "criminal, emergency or civil.") var section: ReportSection?
+
+        func validate() throws {
+            do {
+                _ = try ReportPeriod(parsing: period)
+            } catch {
+                throw ValidationError("--period \(error)")
+            }
+        }
+
+        func run() async throws {
+            let parsed = try ReportPeriod(parsing: period)
+            try await withServices { services in
+                FileHandle.standardOutput.write(Data(try await services.buildReport(period: parsed, format: format, section: section).utf8))
+            }
+        }
+    }
+}
+
+/// `custos import cases FILE.jsonl`: historical cases from before Custos, as report facts.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Import records from before Custos.", subcommands: [Cases.self])
+
+    struct Cases: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import historical cases for the transparency report, one JSON object per line.",
+            discussion: """
+                Each line: {"id", "receivedAt", "country", "section", "instrument", "accounts", "tenantKind", "outcome"}; outcome is \
+                content, non_content, no_data, rejected, redirected or withdrawn. Every line is checked first: one bad line and nothing \
+                is imported. Importing the same file again changes nothing (ids already stored are skipped).
+                """)
+        @Argument(help: "The JSON Lines file.") var file: String
+
+        func run() async throws {
+            guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            try await withServices { services in
+                do {
+                    switch try await services.importCases(jsonLines: bytes, by: "cli") {
+                    case .rejected(let errors):
+                        for error in errors.prefix(50) { complain("\(file): \(error)") }
+                        if errors.count > 50 { complain("… and \(errors.count - 50) more") }
+                        complain("nothing was imported (\(errors.count) bad line\(errors.count == 1 ? "" : "s"))")
+                        throw ExitCode(2)
+                    case .imported(let result):
+                        say("imported \(result.inserted) case\(result.inserted == 1 ? "" : "s"); \(result.unchanged) already present")
+                    }
+                } catch let conflict as ReportFactStore.Conflict {
+                    complain("\(file): \(conflict)")
+                    throw ExitCode(2)
+                }
+            }
+        }
+    }
+}

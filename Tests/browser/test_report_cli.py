@@ -1,0 +1,86 @@
+"""The report contract: `custos import cases FILE.jsonl` and `custos report build` (issue 7)."""
+import csv
+import io
+import json
+import os
+import subprocess
+import tempfile
+
+BIN = os.environ.get("CUSTOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "custos"))
+
+LERR_HEADER = ["Country/Region", "Code", "Requests", "Accounts", "Content %", "Content", "Non-content %", "Non-content",
+               "No data %", "No data", "Rejected %", "Rejected"]
+GOOGLE_HEADER = ["Period Ending", "Country/Region", "CLDR Territory Code", "Legal Process", "User Data Requests",
+                 "Percentage disclosed", "Accounts"]
+
+
+def custos(data, *args):
+    env = dict(os.environ, CUSTOS_DATA_DIR=data)
+    env.pop("CUSTOS_DATABASE_URL", None)
+    return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def line(id, country, outcome, received="2019-03-01", section="criminal", instrument="us.search_warrant", accounts=1, kind="consumer"):
+    return json.dumps({"id": id, "receivedAt": received, "country": country, "section": section, "instrument": instrument,
+                       "accounts": accounts, "tenantKind": kind, "outcome": outcome})
+
+
+def write(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def test_import_then_build_reproduces_the_published_australia_row():
+    data = tempfile.mkdtemp(prefix="custos-report-")
+    path = os.path.join(data, "history.jsonl")
+    # 2019-H1 Australia as Microsoft published it: 887 requests, 647 non-content, 125 no data, 115 rejected.
+    lines = [line(f"au-{i}", "AU", "non_content") for i in range(647)] + [line(f"au-n{i}", "AU", "no_data") for i in range(125)] \
+        + [line(f"au-r{i}", "AU", "rejected") for i in range(115)] \
+        + [line("pres-1", "AU", "no_data", instrument="us.preservation_2703f")] \
+        + [line("h2-1", "AU", "content", received="2019-07-01")]
+    write(path, lines)
+    first = custos(data, "import", "cases", path)
+    assert first.returncode == 0, first.stderr
+    assert "imported 889 cases; 0 already present" in first.stdout
+    again = custos(data, "import", "cases", path)
+    assert again.returncode == 0 and "imported 0 cases; 889 already present" in again.stdout
+
+    built = custos(data, "report", "build", "--period", "2019-H1", "--format", "lerr-csv")
+    assert built.returncode == 0, built.stderr
+    rows = list(csv.reader(io.StringIO(built.stdout)))
+    assert rows[0] == LERR_HEADER
+    assert rows[1] == ["TOTAL", "ALL", "887", "887", "0.00", "0", "72.94", "647", "14.09", "125", "12.97", "115"]
+    assert rows[2] == ["Australia", "AU", "887", "887", "0.00", "0", "72.94", "647", "14.09", "125", "12.97", "115"]
+    assert len(rows) == 3
+
+    google = list(csv.reader(io.StringIO(custos(data, "report", "build", "--period", "2019-H1", "--format", "google-csv").stdout)))
+    assert google[0] == GOOGLE_HEADER
+    assert ["2019-06-30", "Australia", "AU", "Preservation Requests", "1", "", "1"] in google
+    assert ["2019-06-30", "Australia", "AU", "Search Warrants", "887", "73", "887"] in google
+
+    report = json.loads(custos(data, "report", "build", "--period", "2019-01-01..2019-12-31", "--format", "json").stdout)
+    assert report["preservationRequests"] == 1 and report["factCount"] == 889
+    criminal = [s for s in report["sections"] if s["section"] == "criminal"][0]
+    assert criminal["rows"][0]["requests"] == 888
+
+
+def test_a_bad_line_imports_nothing_and_names_its_line():
+    data = tempfile.mkdtemp(prefix="custos-report-")
+    path = os.path.join(data, "bad.jsonl")
+    write(path, [line("a", "DE", "content"), line("b", "DE", "partly"), "{oops", line("c", "Germany", "content")])
+    result = custos(data, "import", "cases", path)
+    assert result.returncode == 2
+    assert "line 2:" in result.stderr and "partly" in result.stderr
+    assert "line 3: not a JSON object" in result.stderr
+    assert "line 4:" in result.stderr and "alpha-2" in result.stderr
+    assert "nothing was imported (3 bad lines)" in result.stderr
+    built = custos(data, "report", "build", "--period", "2019-H1", "--format", "lerr-csv")
+    assert list(csv.reader(io.StringIO(built.stdout)))[1][2] == "0"
+
+
+def test_bad_period_and_format_are_refused_clearly():
+    data = tempfile.mkdtemp(prefix="custos-report-")
+    period = custos(data, "report", "build", "--period", "2019-H3", "--format", "json")
+    assert period.returncode != 0 and "YYYY-H1" in period.stderr
+    fmt = custos(data, "report", "build", "--period", "2019-H1", "--format", "xlsx")
+    assert fmt.returncode != 0 and "lerr-csv" in fmt.stderr
