@@ -99,7 +99,7 @@ import Testing
             + Self.facts(2, .noData, country: "DE", instrument: "us.preservation_2703f", preservation: true)
             + Self.facts(1, .nonContent, country: "US", section: .emergency, accounts: 4, instrument: "us.emergency_2702")
             + Self.facts(5, .content, kind: .enterprise)
-        let lines = ReportExport.googleCSV(period: Self.h1, facts: all, section: nil).components(separatedBy: "\r\n")
+        let lines = ReportExport.googleCSV(period: Self.h1, groups: ReportGroup.groups(of: all, in: Self.h1), section: nil).components(separatedBy: "\r\n")
         #expect(lines == [
             "Period Ending,Country/Region,CLDR Territory Code,Legal Process,User Data Requests,Percentage disclosed,Accounts",
             "2019-06-30,Germany,DE,Preservation Requests,2,,2",
@@ -107,7 +107,7 @@ import Testing
             "2019-06-30,United States,US,Emergency Disclosure Requests,1,100,4",
             "",
         ])
-        let emergencyOnly = ReportExport.googleCSV(period: Self.h1, facts: all, section: .emergency)
+        let emergencyOnly = ReportExport.googleCSV(period: Self.h1, groups: ReportGroup.groups(of: all, in: Self.h1), section: .emergency)
         #expect(emergencyOnly.components(separatedBy: "\r\n").count == 3)
     }
 

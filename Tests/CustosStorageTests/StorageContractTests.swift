@@ -229,8 +229,11 @@ import Testing
             changed.append(ReportFact(id: "hist-new", receivedAt: Self.t0, country: "FR", section: .civil, instrument: "other", tenantKind: .enterprise, accounts: 1, outcome: .noData))
             await #expect(throws: ReportFactStore.Conflict.self) { try await reports.importFacts(changed, fileSHA256: "bb", by: "cli", at: Self.t0) }
             #expect(try await reports.count() == 1200, "a refused import stores nothing")
-            let stored = try await reports.facts(in: try ReportPeriod(parsing: "2026-H1"))
+            let period = try ReportPeriod(parsing: "2026-H1")
+            let stored = try await reports.facts(in: period)
             #expect(stored.count == 1200 && Set(stored) == Set(facts))
+            // The database's GROUP BY gives exactly the groups the domain computes from the facts.
+            #expect(Set(try await reports.groups(in: period)) == Set(ReportGroup.groups(of: facts, in: period)))
             let imports = try await world.cases.auditTrail().filter { $0.record.action == "report.imported" }
             #expect(imports.map { $0.record.details["inserted"] } == ["1200", "0"])
         }

@@ -17,11 +17,11 @@ public enum ReportExport {
     /// Renders the report. `section` picks the LERR sheet (criminal when nil) and filters the
     /// Google rows and the JSON sections.
     public static func render(
-        _ format: ReportFormat, report: TransparencyReport, period: ReportPeriod, facts: some Sequence<ReportFact>, section: ReportSection?
+        _ format: ReportFormat, report: TransparencyReport, period: ReportPeriod, groups: [ReportGroup], section: ReportSection?
     ) throws -> String {
         switch format {
         case .lerrCSV: return lerrCSV(report.section(section ?? .criminal))
-        case .googleCSV: return googleCSV(period: period, facts: facts, section: section)
+        case .googleCSV: return googleCSV(period: period, groups: groups, section: section)
         case .json:
             var filtered = report
             if let section { filtered.sections = report.sections.filter { $0.section == section } }
@@ -49,15 +49,15 @@ public enum ReportExport {
     /// One row per country and legal process, sorted by country, then process. Consumer demands
     /// only (enterprise demands have their own summary); preservation rows are listed with a
     /// blank percentage and are never part of any total (report-formats.md §2).
-    public static func googleCSV(period: ReportPeriod, facts: some Sequence<ReportFact>, section: ReportSection?) -> String {
+    public static func googleCSV(period: ReportPeriod, groups: [ReportGroup], section: ReportSection?) -> String {
         var rows: [GoogleRowKey: (requests: Int, disclosed: Int, accounts: Int, preservation: Bool)] = [:]
-        for fact in facts where period.contains(fact.receivedAt) && !fact.isNationalSecurity && fact.tenantKind == .consumer {
-            if let section, fact.section != section { continue }
-            let key = GoogleRowKey(country: fact.country, process: legalProcessName(fact))
-            var row = rows[key] ?? (0, 0, 0, fact.isPreservation)
-            row.requests += 1
-            row.disclosed += fact.outcome.disclosedData && !fact.isPreservation ? 1 : 0
-            row.accounts += fact.accounts
+        for group in groups where !group.isNationalSecurity && group.tenantKind == .consumer {
+            if let section, group.section != section { continue }
+            let key = GoogleRowKey(country: group.country, process: legalProcessName(group))
+            var row = rows[key] ?? (0, 0, 0, group.isPreservation)
+            row.requests += group.requests
+            row.disclosed += group.outcome.disclosedData && !group.isPreservation ? group.requests : 0
+            row.accounts += group.accounts
             rows[key] = row
         }
         var lines = [googleHeader]
@@ -73,10 +73,10 @@ public enum ReportExport {
 
     /// Google's `Legal Process` names (report-formats.md §2); processes Google has no name for are
     /// `Other Legal Requests`.
-    public static func legalProcessName(_ fact: ReportFact) -> String {
-        if fact.isPreservation { return "Preservation Requests" }
-        if fact.section == .emergency { return "Emergency Disclosure Requests" }
-        switch LegalInstrument(rawValue: fact.instrument) {
+    public static func legalProcessName(_ group: ReportGroup) -> String {
+        if group.isPreservation { return "Preservation Requests" }
+        if group.section == .emergency { return "Emergency Disclosure Requests" }
+        switch LegalInstrument(rawValue: group.instrument) {
         case .usSearchWarrant: return "Search Warrants"
         case .usSubpoena, .usCivilSubpoena: return "Subpoenas"
         case .usCourtOrder2703d: return "Other Court Orders"

@@ -92,3 +92,53 @@ extension ReportFact {
         return .criminal
     }
 }
+
+/// Facts counted together: everything the report distinguishes, and how many demands and
+/// accounts share it. Storage computes these with one GROUP BY, so a report over a million
+/// facts holds a few hundred groups, never the facts.
+public struct ReportGroup: Codable, Equatable, Hashable, Sendable {
+    public var country: String
+    public var section: ReportSection
+    public var instrument: String
+    public var tenantKind: TenantKind
+    public var outcome: ReportOutcome
+    public var isPreservation: Bool
+    public var isNationalSecurity: Bool
+    /// Demands in the group.
+    public var requests: Int
+    /// Accounts they specified, summed.
+    public var accounts: Int
+
+    public init(
+        country: String, section: ReportSection, instrument: String, tenantKind: TenantKind, outcome: ReportOutcome, isPreservation: Bool,
+        isNationalSecurity: Bool, requests: Int, accounts: Int
+    ) {
+        self.country = country
+        self.section = section
+        self.instrument = instrument
+        self.tenantKind = tenantKind
+        self.outcome = outcome
+        self.isPreservation = isPreservation
+        self.isNationalSecurity = isNationalSecurity
+        self.requests = requests
+        self.accounts = accounts
+    }
+
+    /// The groups of the facts received in the period (what storage's GROUP BY returns).
+    public static func groups(of facts: some Sequence<ReportFact>, in period: ReportPeriod) -> [ReportGroup] {
+        var groups: [ReportGroup: (requests: Int, accounts: Int)] = [:]
+        for fact in facts where period.contains(fact.receivedAt) {
+            let key = ReportGroup(
+                country: fact.country, section: fact.section, instrument: fact.instrument, tenantKind: fact.tenantKind, outcome: fact.outcome,
+                isPreservation: fact.isPreservation, isNationalSecurity: fact.isNationalSecurity, requests: 0, accounts: 0)
+            groups[key, default: (0, 0)].requests += 1
+            groups[key, default: (0, 0)].accounts += fact.accounts
+        }
+        return groups.map { key, counts in
+            var group = key
+            group.requests = counts.requests
+            group.accounts = counts.accounts
+            return group
+        }
+    }
+}

@@ -62,11 +62,16 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     /// Consumer demands withdrawn or redirected before any decision: outside the four LERR
     /// outcomes, so outside the section tables (whose outcomes add up to their requests).
     public var consumerUndecided: Int
-    /// The facts the report was computed from.
+    /// The facts the report was computed from (national-security process left out).
     public var factCount: Int
 
     /// Computes every section from the facts (any order; those outside the period are ignored).
     public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {
+        self.init(period: period, groups: ReportGroup.groups(of: facts, in: period))
+    }
+
+    /// Computes every section from the period's groups (see `ReportGroup`).
+    public init(period: ReportPeriod, groups: [ReportGroup]) {
         self.period = period.description
         periodStart = period.start
         periodEnd = period.end
@@ -75,31 +80,32 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
         consumerUndecided = 0
         factCount = 0
         var tables: [ReportSection: [String: ReportRow]] = [:]
-        for fact in facts where period.contains(fact.receivedAt) && !fact.isNationalSecurity {
-            factCount += 1
-            if fact.isPreservation {
-                preservationRequests += 1
+        for group in groups where !group.isNationalSecurity {
+            factCount += group.requests
+            if group.isPreservation {
+                preservationRequests += group.requests
                 continue
             }
-            if fact.tenantKind == .enterprise {
-                enterprise.add(fact)
+            if group.tenantKind == .enterprise {
+                enterprise.add(group)
                 continue
             }
-            guard [.content, .nonContent, .noData, .rejected].contains(fact.outcome) else {
-                consumerUndecided += 1
+            guard [.content, .nonContent, .noData, .rejected].contains(group.outcome) else {
+                consumerUndecided += group.requests
                 continue
             }
-            let weight = fact.section == .civil ? fact.accounts : 1
-            var row = tables[fact.section, default: [:]][fact.country] ?? ReportRow(country: Self.countryName(fact.country), code: fact.country)
-            row.requests += 1
-            row.accounts += fact.accounts
-            switch fact.outcome {
+            // On the civil section the outcome columns count accounts (report-formats.md §1.3).
+            let weight = group.section == .civil ? group.accounts : group.requests
+            var row = tables[group.section, default: [:]][group.country] ?? ReportRow(country: Self.countryName(group.country), code: group.country)
+            row.requests += group.requests
+            row.accounts += group.accounts
+            switch group.outcome {
             case .content: row.content += weight
             case .nonContent: row.nonContent += weight
             case .noData: row.noData += weight
             default: row.rejected += weight
             }
-            tables[fact.section, default: [:]][fact.country] = row
+            tables[group.section, default: [:]][group.country] = row
         }
         sections = ReportSection.allCases.map { section in
             let countries = (tables[section] ?? [:]).values.sorted { ($0.country, $0.code) < ($1.country, $1.code) }
@@ -143,18 +149,18 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
 }
 
 extension EnterpriseSummary {
-    mutating func add(_ fact: ReportFact) {
-        requests += 1
-        accounts += fact.accounts
-        switch fact.outcome {
+    mutating func add(_ group: ReportGroup) {
+        requests += group.requests
+        accounts += group.accounts
+        switch group.outcome {
         case .content:
-            compelled += 1
-            content += 1
+            compelled += group.requests
+            content += group.requests
         case .nonContent:
-            compelled += 1
-            nonContentOnly += 1
-        case .noData: noData += 1
-        case .rejected, .redirected, .withdrawn: rejectedWithdrawnOrRedirected += 1
+            compelled += group.requests
+            nonContentOnly += group.requests
+        case .noData: noData += group.requests
+        case .rejected, .redirected, .withdrawn: rejectedWithdrawnOrRedirected += group.requests
         }
     }
 }

@@ -6,9 +6,9 @@ import Foundation
 extension CustosServices {
     /// The report for a period in one export format (`custos report build`).
     public func buildReport(period: ReportPeriod, format: ReportFormat, section: ReportSection?) async throws -> String {
-        let facts = try await reports.facts(in: period)
-        let report = TransparencyReport(period: period, facts: facts)
-        return try ReportExport.render(format, report: report, period: period, facts: facts, section: section)
+        let groups = try await reports.groups(in: period)
+        let report = TransparencyReport(period: period, groups: groups)
+        return try ReportExport.render(format, report: report, period: period, groups: groups, section: section)
     }
 
     public enum ImportOutcome: Sendable {

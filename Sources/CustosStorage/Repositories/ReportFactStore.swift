@@ -89,6 +89,29 @@ public struct ReportFactStore: Sendable {
             """).all().map(Self.fact(from:))
     }
 
+    /// The period's facts counted by everything the report distinguishes: one GROUP BY over the
+    /// received-time index, so memory is bounded by the number of groups, not of facts.
+    public func groups(in period: ReportPeriod) async throws -> [ReportGroup] {
+        let from = Int64((period.start.timeIntervalSince1970 * 1000).rounded())
+        let to = Int64((period.end.timeIntervalSince1970 * 1000).rounded())
+        return try await store.sql.raw("""
+            SELECT country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security,
+            count(*) AS requests, sum(accounts) AS accounts FROM report_facts
+            WHERE received_ms >= \(bind: from) AND received_ms < \(bind: to)
+            GROUP BY country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security
+            """).all().map { row in
+            func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
+            guard let section = ReportSection(rawValue: try text("section")), let kind = TenantKind(rawValue: try text("tenant_kind")),
+                let outcome = ReportOutcome(rawValue: try text("outcome"))
+            else { throw StorageError.corrupted("unreadable report facts for \(try text("country"))") }
+            return ReportGroup(
+                country: try text("country"), section: section, instrument: try text("instrument"), tenantKind: kind, outcome: outcome,
+                isPreservation: try row.decode(column: "is_preservation", as: Int.self) != 0,
+                isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0,
+                requests: try row.decode(column: "requests", as: Int.self), accounts: try row.decode(column: "accounts", as: Int.self))
+        }
+    }
+
     public func count() async throws -> Int {
         try await store.sql.raw("SELECT count(*) AS n FROM report_facts").first()!.decode(column: "n", as: Int.self)
     }
