@@ -206,3 +206,40 @@ def test_customer_downloads_a_log_proof_that_checks_offline(browser, tmp_path):
         (tmp_path / "bad.tlog-proof").write_text("\n".join(lines))
         bad = subprocess.run([binary, "log", "check-proof", str(tmp_path / "bad.tlog-proof"), "--key", key], capture_output=True, text=True, timeout=60)
         assert bad.returncode == 1
+
+
+def test_public_transparency_report_draws_its_charts_and_offers_every_export(browser):
+    import csv
+    import io
+    from PIL import Image
+
+    page = browser.new_page()  # nobody signed in: the report is public
+    page.goto(f"{BASE}/transparency")
+    expect(page.locator("h1")).to_contain_text("Transparency report")
+    # The previous half-year has the demo's imported history in every chart.
+    page.locator("#periods a").first.click()
+    expect(page.locator("#periods [aria-current=page]")).to_be_visible()
+    accent = {(0x1D, 0x4F, 0x91), (0x4F, 0x86, 0xC6), (0x9A, 0xB8, 0xDE), (0xA3, 0x26, 0x1B)}
+    for chart in ["#chart-countries svg", "#chart-outcomes svg", "#chart-trend svg"]:
+        box = page.locator(chart).bounding_box()
+        assert box["width"] >= 300 and box["height"] >= 100, chart
+        image = Image.open(io.BytesIO(page.locator(chart).screenshot())).convert("RGB")
+        painted = sum(count for count, rgb in image.getcolors(maxcolors=1 << 20) if rgb in accent)
+        assert painted > 1500, f"{chart}: only {painted} pixels of bar colour"
+    # Accessible tables: a caption, column headers, the TOTAL row first as a row header.
+    first_row = page.locator("#section-criminal tbody tr").first
+    expect(first_row.locator("th[scope=row]")).to_have_text("TOTAL")
+    assert page.locator("#section-criminal thead th[scope=col]").count() == 8
+    # Every export downloads; the LERR file starts with its contract header and the TOTAL row.
+    links = page.locator("#downloads a")
+    assert links.count() == 5
+    with page.expect_download() as download:
+        links.first.click()
+    with open(download.value.path()) as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["Country/Region", "Code", "Requests", "Accounts"] and rows[1][:2] == ["TOTAL", "ALL"]
+    assert int(rows[1][2]) > 0
+    with page.expect_download() as download:
+        links.last.click()
+    with open(download.value.path()) as f:
+        assert f.read().startswith("{")

@@ -53,4 +53,21 @@ public struct ReportPeriod: Equatable, Hashable, Sendable, CustomStringConvertib
 
     /// `2026-01-01/2026-06-30`, the DSA templates' `Reporting period` (report-formats.md §6).
     public var dsaRange: String { Timestamp.formatDay(start) + "/" + lastDay }
+
+    /// The half-year a moment falls in (UTC).
+    public static func halfYear(containing date: Date) -> ReportPeriod {
+        let day = Timestamp.formatDay(date)
+        let year = Int(day.prefix(4)) ?? 1970
+        let month = Int(day.dropFirst(5).prefix(2)) ?? 1
+        return try! ReportPeriod(parsing: "\(year)-\(month <= 6 ? "H1" : "H2")")
+    }
+
+    /// The `count` half-years ending with this one's, oldest first.
+    public func halfYears(endingHere count: Int) -> [ReportPeriod] {
+        var periods = [Self.halfYear(containing: end.addingTimeInterval(-1))]
+        while periods.count < count, periods[0].start.timeIntervalSince1970 > 0 {
+            periods.insert(Self.halfYear(containing: periods[0].start.addingTimeInterval(-1)), at: 0)
+        }
+        return periods
+    }
 }

@@ -68,5 +68,6 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     APIRoutes(services: services).register(on: &secured)
     WebRoutes(services: services).register(on: &secured)
     TransparencyRoutes(services: services).register(on: &secured)
+    ReportRoutes(services: services).register(on: &secured)
     return secured
 }

@@ -182,6 +182,31 @@ public enum DemoData {
                 }
             }
         }
+        _ = try await services.reports.importFacts(historicalFacts(before: now), fileSHA256: "demo", by: "demo", at: now)
         return true
+    }
+
+    /// Five earlier half-years of closed cases, as a provider would import them from its
+    /// spreadsheets (`custos import cases`), so the public report has a history to show.
+    /// Deterministic: the same figures on every demo installation.
+    static func historicalFacts(before now: Date) -> [ReportFact] {
+        let countries = [("US", 9), ("DE", 5), ("FR", 3), ("BR", 3), ("GB", 2), ("IE", 1)]
+        let outcomes: [ReportOutcome] = [.nonContent, .nonContent, .nonContent, .content, .noData, .rejected, .rejected]
+        var facts: [ReportFact] = []
+        for (age, period) in ReportPeriod.halfYear(containing: now).halfYears(endingHere: 6).dropLast().reversed().enumerated() {
+            var serial = 0
+            for (country, weight) in countries {
+                for index in 0..<(weight * (6 - age)) {
+                    serial += 1
+                    let section: ReportSection = index % 11 == 0 ? .emergency : (index % 13 == 5 ? .civil : .criminal)
+                    facts.append(ReportFact(
+                        id: "demo-\(period.description)-\(serial)", receivedAt: period.start.addingTimeInterval(Double(serial) * 86_400 / 2),
+                        country: country, section: section, instrument: section == .emergency ? "us.emergency_2702" : (country == "US" ? "us.subpoena" : "other"),
+                        tenantKind: index % 9 == 4 ? .enterprise : .consumer, accounts: 1 + index % 3, outcome: outcomes[(index + age) % outcomes.count],
+                        isPreservation: index % 17 == 3))
+                }
+            }
+        }
+        return facts
     }
 }

@@ -1,0 +1,72 @@
+import CustosDomain
+import CustosWeb
+import Foundation
+import Hummingbird
+
+/// The public transparency report (C1): the page with its charts and tables, and every export
+/// as a download. Open to anyone, like the figures it publishes.
+struct ReportRoutes {
+    let services: CustosServices
+
+    func register(on router: inout SecuredRouter) {
+        router.on(.get, "/transparency", .open, .page) { [services] request, _ in
+            let period = try Self.period(request, services)
+            let model = try await services.reportPage(period: period)
+            let page = Page(template: "transparency", title: "Transparency report \(period.description)", viewer: nil, csrfToken: "", model: model)
+            return .html(try services.renderer.render(page))
+        }
+        router.on(.get, "/transparency/download", .open, .api) { [services] request, _ in
+            let period = try Self.period(request, services)
+            guard let formatText = request.uri.queryParameters["format"].map(String.init), let format = ReportFormat(rawValue: formatText) else {
+                throw Problem(.badRequest, detail: "format must be one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var section: ReportSection?
+            if let text = request.uri.queryParameters["section"].map(String.init) {
+                guard let parsed = ReportSection(rawValue: text) else {
+                    throw Problem(.badRequest, detail: "section must be one of \(ReportSection.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                section = parsed
+            }
+            let body = try await services.buildReport(period: period, format: format, section: section)
+            let name = "custos-report-\(period.description.replacingOccurrences(of: "..", with: "_"))\(section.map { "-\($0.rawValue)" } ?? "")"
+                + (format == .json ? ".json" : ".csv")
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: format == .json ? "application/json; charset=utf-8" : "text/csv; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"\(name)\"", .cacheControl: "no-cache",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
+
+    /// `?period=` as given, or the half-year we are in.
+    static func period(_ request: Request, _ services: CustosServices) throws -> ReportPeriod {
+        guard let text = request.uri.queryParameters["period"].map(String.init), !text.isEmpty else {
+            return ReportPeriod.halfYear(containing: services.now())
+        }
+        do {
+            return try ReportPeriod(parsing: text)
+        } catch {
+            throw Problem(.badRequest, detail: "\(error)")
+        }
+    }
+}
+
+extension CustosServices {
+    /// The public page's model: the report, the last six half-years as links and as a trend.
+    public func reportPage(period: ReportPeriod) async throws -> TransparencyPageModel {
+        let groups = try await reports.groups(in: period)
+        let report = TransparencyReport(period: period, groups: groups)
+        let recent = ReportPeriod.halfYear(containing: now()).halfYears(endingHere: 6)
+        var trend: [(label: String, requests: Int)] = []
+        for half in recent {
+            let summary = half == period ? report : TransparencyReport(period: half, groups: try await reports.groups(in: half))
+            trend.append((half.description, summary.sections.map { $0.rows[0].requests }.reduce(0, +) + summary.enterprise.requests))
+        }
+        let links = recent.reversed().map {
+            TransparencyPageModel.PeriodLink(label: $0.description, href: "/transparency?period=\($0.description)", current: $0 == period)
+        }
+        return TransparencyPageModel(report: report, period: period, isOpen: period.end > now(), periods: links, trend: trend)
+    }
+}
