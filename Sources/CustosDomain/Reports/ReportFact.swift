@@ -10,6 +10,8 @@ public enum ReportSection: String, Codable, CaseIterable, Sendable {
 /// The one outcome a demand counts under. For the LERR table the first four are exclusive and
 /// ranked by report-formats.md §1.3: content disclosed > non-content only > no data found >
 /// rejected. `redirected` and `withdrawn` end enterprise demands without a decision (§1.5).
+/// Not `CaseOutcome`: these are the published categories (and the import format's values);
+/// a preserved-only case is a preservation fact, not an outcome of its own.
 public enum ReportOutcome: String, Codable, CaseIterable, Sendable {
     case content
     case nonContent = "non_content"

@@ -1,6 +1,7 @@
 import Crypto
 import CustosDomain
 import CustosStorage
+import CustosWeb
 import Foundation
 
 extension CustosServices {
@@ -29,5 +30,23 @@ extension CustosServices {
             let digest = Hex.encode(SHA256.hash(data: jsonLines))
             return .imported(try await reports.importFacts(facts, fileSHA256: digest, by: actor, at: now()))
         }
+    }
+}
+
+extension CustosServices {
+    /// The public page's model: the report, the last six half-years as links and as a trend.
+    public func reportPage(period: ReportPeriod) async throws -> TransparencyPageModel {
+        let groups = try await reports.groups(in: period)
+        let report = TransparencyReport(period: period, groups: groups)
+        let recent = ReportPeriod.halfYear(containing: now()).halfYears(endingHere: 6)
+        var trend: [(label: String, requests: Int)] = []
+        for half in recent {
+            let summary = half == period ? report : TransparencyReport(period: half, groups: try await reports.groups(in: half))
+            trend.append((half.description, summary.sections.map { $0.rows[0].requests }.reduce(0, +) + summary.enterprise.requests))
+        }
+        let links = recent.reversed().map {
+            TransparencyPageModel.PeriodLink(label: $0.description, href: "/transparency?period=\($0.description)", current: $0 == period)
+        }
+        return TransparencyPageModel(report: report, period: period, isOpen: period.end > now(), periods: links, trend: trend)
     }
 }
