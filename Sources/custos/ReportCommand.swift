@@ -9,7 +9,56 @@ extension ReportSection: ExpressibleByArgument {}
 
 /// `custos report build`: the transparency report for a period (a contract; see the README).
 struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "The transparency report.", subcommands: [Build.self])
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "The transparency report.", subcommands: [Build.self, Close.self, Verify.self])
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a finished period: freeze its report and sign its SHA-256 with the report key (printed: the signed note).")
+        @Option(help: "YYYY-H1, YYYY-H2, or FROM..TO dates.") var period: String
+
+        func validate() throws { _ = try parsePeriod(period) }
+
+        func run() async throws {
+            try await withServices { services in
+                do {
+                    let closed = try await services.closeReportPeriod(try parsePeriod(period), by: "cli")
+                    print(closed.note, terminator: "")
+                } catch let error as CustosServices.ReportPeriodError {
+                    complain("\(error)")
+                    throw ExitCode(2)
+                } catch let error as ReportFactStore.AlreadyClosed {
+                    complain("\(error)")
+                    throw ExitCode(2)
+                }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute a closed period's report from the stored facts and check its signature; exit 1 naming every difference.")
+        @Option(help: "YYYY-H1, YYYY-H2, or FROM..TO dates.") var period: String
+
+        func validate() throws { _ = try parsePeriod(period) }
+
+        func run() async throws {
+            try await withServices { services in
+                let problems: [String]
+                do {
+                    problems = try await services.verifyReportPeriod(try parsePeriod(period))
+                } catch let error as CustosServices.ReportPeriodError {
+                    complain("\(error)")
+                    throw ExitCode(2)
+                }
+                guard problems.isEmpty else {
+                    for problem in problems { complain("\(period): \(problem)") }
+                    throw ExitCode(1)
+                }
+                say("\(period): the closed report holds (signature, hash, and recomputed from the stored facts)")
+            }
+        }
+    }
 
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -22,20 +71,23 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "lerr-csv, google-csv or json.") var format: ReportFormat
         @Option(help: "criminal, emergency or civil.") var section: ReportSection?
 
-        func validate() throws {
-            do {
-                _ = try ReportPeriod(parsing: period)
-            } catch {
-                throw ValidationError("--period \(error)")
-            }
-        }
+        func validate() throws { _ = try parsePeriod(period) }
 
         func run() async throws {
-            let parsed = try ReportPeriod(parsing: period)
+            let parsed = try parsePeriod(period)
             try await withServices { services in
                 FileHandle.standardOutput.write(Data(try await services.buildReport(period: parsed, format: format, section: section).utf8))
             }
         }
+    }
+}
+
+/// `--period`, or a usage error that says what a period looks like.
+func parsePeriod(_ text: String) throws -> ReportPeriod {
+    do {
+        return try ReportPeriod(parsing: text)
+    } catch {
+        throw ValidationError("--period \(error)")
     }
 }
 

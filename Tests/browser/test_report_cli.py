@@ -84,3 +84,28 @@ def test_bad_period_and_format_are_refused_clearly():
     assert period.returncode != 0 and "YYYY-H1" in period.stderr
     fmt = custos(data, "report", "build", "--period", "2019-H1", "--format", "xlsx")
     assert fmt.returncode != 0 and "lerr-csv" in fmt.stderr
+
+
+def test_close_freezes_and_signs_and_verify_catches_late_facts():
+    data = tempfile.mkdtemp(prefix="custos-report-")
+    first, late = os.path.join(data, "first.jsonl"), os.path.join(data, "late.jsonl")
+    write(first, [line(f"de-{i}", "DE", "non_content") for i in range(3)])
+    write(late, [line("fr-late", "FR", "content")])
+    assert custos(data, "import", "cases", first).returncode == 0
+    unclosed = custos(data, "report", "verify", "--period", "2019-H1")
+    assert unclosed.returncode == 2 and "has not been closed" in unclosed.stderr
+
+    closed = custos(data, "report", "close", "--period", "2019-H1")
+    assert closed.returncode == 0, closed.stderr
+    body, signature = closed.stdout.split("\n\n", 1)
+    assert body.startswith("custos-report/v1 ") and "\nperiod 2019-H1\n" in body and "\nfacts 3\n" in body
+    assert signature.startswith("\u2014 ")  # a c2sp.org/signed-note signature line
+    assert custos(data, "report", "close", "--period", "2019-H1").returncode == 2
+    assert custos(data, "report", "close", "--period", "2999-H1").returncode == 2
+
+    holds = custos(data, "report", "verify", "--period", "2019-H1")
+    assert holds.returncode == 0 and "holds" in holds.stdout
+    assert custos(data, "import", "cases", late).returncode == 0
+    changed = custos(data, "report", "verify", "--period", "2019-H1")
+    assert changed.returncode == 1
+    assert "criminal FR: frozen absent; now 1 requests" in changed.stderr

@@ -2,6 +2,7 @@ import Crypto
 import CustosDomain
 import CustosStorage
 import CustosWeb
+import MerkleLog
 import Foundation
 
 extension CustosServices {
@@ -48,5 +49,61 @@ extension CustosServices {
             TransparencyPageModel.PeriodLink(label: $0.description, href: "/transparency?period=\($0.description)", current: $0 == period)
         }
         return TransparencyPageModel(report: report, period: period, isOpen: period.end > now(), periods: links, trend: trend)
+    }
+}
+
+extension CustosServices {
+    public struct ReportPeriodError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Closes a period that has ended: freezes its report, signs the hash with the report key
+    /// and records who closed it (C1: a published report that cannot quietly change).
+    public func closeReportPeriod(_ period: ReportPeriod, by actor: String) async throws -> ReportFactStore.ClosedPeriod {
+        let time = now()
+        guard period.end <= time else {
+            throw ReportPeriodError(description: "period \(period) has not ended yet (it runs to \(period.lastDay)); only a finished period is closed")
+        }
+        let report = TransparencyReport(period: period, groups: try await reports.groups(in: period))
+        let json = try ReportSeal.canonicalJSON(report)
+        let digest = Hex.encode(SHA256.hash(data: json))
+        let text = ReportSeal.noteText(keyName: transparencyKeys.report.name, period: period, facts: report.factCount, sha256: digest, closedAt: time)
+        let closed = ReportFactStore.ClosedPeriod(
+            period: period.description, reportJSON: String(decoding: json, as: UTF8.self), sha256: digest,
+            note: try transparencyKeys.report.sign(text).serialized, closedAt: Timestamp.format(time), closedBy: actor)
+        try await reports.close(closed, at: time)
+        return closed
+    }
+
+    /// Checks a closed period: the note's signature, that it commits to the stored JSON, and that
+    /// the stored facts still give exactly that report. Returns every problem (none: it holds).
+    public func verifyReportPeriod(_ period: ReportPeriod) async throws -> [String] {
+        guard let closed = try await reports.closedPeriod(period.description) else {
+            throw ReportPeriodError(description: "period \(period) has not been closed (custos report close --period \(period))")
+        }
+        var problems: [String] = []
+        let json = Data(closed.reportJSON.utf8)
+        let digest = Hex.encode(SHA256.hash(data: json))
+        if digest != closed.sha256 { problems.append("the stored report does not hash to the recorded SHA-256") }
+        do {
+            let note = try SignedNote(parsing: closed.note)
+            _ = try note.verify(with: [transparencyKeys.report.verifier])
+            if let committed = ReportSeal.parse(noteText: note.text) {
+                if committed.period != period.description { problems.append("the signed note is for period \(committed.period)") }
+                if committed.sha256 != digest { problems.append("the signed note commits to another report (sha256 \(committed.sha256))") }
+            } else {
+                problems.append("the signed note is not a report note")
+            }
+        } catch {
+            problems.append("the report's signed note does not verify: \(error)")
+        }
+        let recomputed = TransparencyReport(period: period, groups: try await reports.groups(in: period))
+        if try ReportSeal.canonicalJSON(recomputed) != json {
+            guard let frozen = try? CustosJSON.decode(TransparencyReport.self, from: closed.reportJSON) else {
+                return problems + ["the stored report is not readable"]
+            }
+            problems += ReportSeal.differences(frozen: frozen, recomputed: recomputed).map { "the stored facts now give another report: \($0)" }
+        }
+        return problems
     }
 }

@@ -3,13 +3,15 @@ import CustosDomain
 import Foundation
 import MerkleLog
 
-/// The Ed25519 keys that sign the two logs' checkpoints and the canary, each kept in the data
+/// The Ed25519 keys that sign the two logs' checkpoints, the canary and closed reports, each kept in the data
 /// folder (owner-only) and created on first start. Their key names are the logs' origins, so
 /// the verifier keys (`custos log key`) are what C2SP verifiers and witnesses expect.
 public struct TransparencyKeys: Sendable {
     public let audit: Ed25519NoteSigner
     public let legalProcess: Ed25519NoteSigner
     public let canary: Ed25519NoteSigner
+    /// Signs each closed transparency-report period (issue 7).
+    public let report: Ed25519NoteSigner
 
     public func signer(for log: TransparencyLog) -> Ed25519NoteSigner {
         switch log {
@@ -18,8 +20,11 @@ public struct TransparencyKeys: Sendable {
         }
     }
 
-    public static func canaryName(publicURL: String) -> String {
-        TransparencyLog.audit.origin(publicURL: publicURL).replacingOccurrences(of: "/log/audit", with: "/transparency/canary")
+    public static func canaryName(publicURL: String) -> String { transparencyName("canary", publicURL: publicURL) }
+
+    /// `<host>/transparency/<what>`: key names beside the logs' origins.
+    static func transparencyName(_ what: String, publicURL: String) -> String {
+        TransparencyLog.audit.origin(publicURL: publicURL).replacingOccurrences(of: "/log/audit", with: "/transparency/\(what)")
     }
 
     /// Loads the keys from `folder`, creating any that are missing; nil folder: keys for this process only.
@@ -42,6 +47,7 @@ public struct TransparencyKeys: Sendable {
             audit: Ed25519NoteSigner(name: TransparencyLog.audit.origin(publicURL: publicURL), privateKey: try key("log-audit.key")),
             legalProcess: Ed25519NoteSigner(
                 name: TransparencyLog.legalProcess.origin(publicURL: publicURL), privateKey: try key("log-legal-process.key")),
-            canary: Ed25519NoteSigner(name: canaryName(publicURL: publicURL), privateKey: try key("canary.key")))
+            canary: Ed25519NoteSigner(name: canaryName(publicURL: publicURL), privateKey: try key("canary.key")),
+            report: Ed25519NoteSigner(name: transparencyName("report", publicURL: publicURL), privateKey: try key("report.key")))
     }
 }

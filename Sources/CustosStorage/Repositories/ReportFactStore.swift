@@ -112,6 +112,60 @@ public struct ReportFactStore: Sendable {
         }
     }
 
+    /// A closed period, as frozen.
+    public struct ClosedPeriod: Sendable, Equatable {
+        public var period: String
+        /// The report's canonical JSON, exactly as hashed and signed.
+        public var reportJSON: String
+        public var sha256: String
+        /// The signed note (c2sp.org/signed-note) committing to the hash.
+        public var note: String
+        public var closedAt: String
+        public var closedBy: String
+
+        public init(period: String, reportJSON: String, sha256: String, note: String, closedAt: String, closedBy: String) {
+            self.period = period
+            self.reportJSON = reportJSON
+            self.sha256 = sha256
+            self.note = note
+            self.closedAt = closedAt
+            self.closedBy = closedBy
+        }
+    }
+
+    /// The period is closed already; a closed report is never replaced.
+    public struct AlreadyClosed: Error, CustomStringConvertible {
+        public let period: String
+        public var description: String { "period \(period) was closed before; a closed report is never replaced" }
+    }
+
+    /// Freezes a period's report, with its audit entry, in one transaction.
+    public func close(_ closed: ClosedPeriod, at time: Date) async throws {
+        let isPostgres = store.location.isPostgres
+        try await store.database.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            if try await sql.raw("SELECT period FROM report_periods WHERE period = \(bind: closed.period)").first() != nil {
+                throw AlreadyClosed(period: closed.period)
+            }
+            try await sql.raw("""
+                INSERT INTO report_periods (period, report_json, sha256, note, closed_at, closed_by)
+                VALUES (\(bind: closed.period), \(bind: closed.reportJSON), \(bind: closed.sha256), \(bind: closed.note), \(bind: closed.closedAt),
+                \(bind: closed.closedBy))
+                """).run()
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "report:\(closed.period)", action: "report.closed", actor: closed.closedBy, at: time,
+                details: ["sha256": closed.sha256])], on: tx, isPostgres: isPostgres)
+        }
+    }
+
+    public func closedPeriod(_ period: String) async throws -> ClosedPeriod? {
+        guard let row = try await store.sql.raw("SELECT * FROM report_periods WHERE period = \(bind: period)").first() else { return nil }
+        return ClosedPeriod(
+            period: try row.decode(column: "period", as: String.self), reportJSON: try row.decode(column: "report_json", as: String.self),
+            sha256: try row.decode(column: "sha256", as: String.self), note: try row.decode(column: "note", as: String.self),
+            closedAt: try row.decode(column: "closed_at", as: String.self), closedBy: try row.decode(column: "closed_by", as: String.self))
+    }
+
     public func count() async throws -> Int {
         try await store.sql.raw("SELECT count(*) AS n FROM report_facts").first()!.decode(column: "n", as: Int.self)
     }

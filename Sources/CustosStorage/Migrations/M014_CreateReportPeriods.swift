@@ -1,0 +1,19 @@
+import FluentKit
+import SQLKit
+
+/// 014: closed transparency-report periods (issue 7): the frozen report's canonical JSON, its
+/// SHA-256, and the signed note committing to it. One row per period, never rewritten.
+struct M014_CreateReportPeriods: AsyncMigration {
+    var name: String { "014_CreateReportPeriods" }
+
+    func prepare(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("""
+            CREATE TABLE report_periods (period TEXT PRIMARY KEY, report_json TEXT NOT NULL, sha256 TEXT NOT NULL, note TEXT NOT NULL,
+            closed_at TEXT NOT NULL, closed_by TEXT NOT NULL)
+            """).run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await (database as! any SQLDatabase).raw("DROP TABLE report_periods").run()
+    }
+}

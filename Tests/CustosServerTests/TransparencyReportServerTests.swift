@@ -1,0 +1,95 @@
+import CustosDomain
+@testable import CustosServer
+import CustosStorage
+import FluentSQL
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MerkleLog
+import Testing
+
+/// Issue 7: closing a period freezes and signs its report; `verifyReportPeriod` (what
+/// `custos report verify` runs) catches a changed report, a changed note and late facts; the
+/// public page and its downloads serve the figures.
+@Suite(.serialized) struct TransparencyReportServerTests {
+    static func history(_ count: Int, country: String = "DE", outcome: String = "non_content", day: String = "2019-02-03", prefix: String = "h") -> String {
+        (0..<count).map {
+            #"{"id":"\#(prefix)-\#($0)","receivedAt":"\#(day)","country":"\#(country)","section":"criminal","instrument":"de.stpo_100g","accounts":2,"tenantKind":"consumer","outcome":"\#(outcome)"}"#
+        }.joined(separator: "\n")
+    }
+
+    static func importHistory(_ services: CustosServices, _ text: String) async throws {
+        guard case .imported = try await services.importCases(jsonLines: Data(text.utf8), by: "test") else {
+            Issue.record("the history was refused")
+            return
+        }
+    }
+
+    @Test(arguments: TransparencyLogTests.stores)
+    func aClosedPeriodVerifiesAndEveryChangeIsNamed(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { _, _, services in
+            try await Self.importHistory(services, Self.history(3) + "\n" + Self.history(2, country: "US", outcome: "rejected", prefix: "u"))
+            let period = try ReportPeriod(parsing: "2019-H1")
+            let closed = try await services.closeReportPeriod(period, by: "test")
+            // The note is a C2SP signed note by the report key, committing to the stored JSON's hash.
+            let note = try SignedNote(parsing: closed.note)
+            #expect(throws: Never.self) { _ = try note.verify(with: [services.transparencyKeys.report.verifier]) }
+            #expect(ReportSeal.parse(noteText: note.text)?.sha256 == closed.sha256)
+            #expect(try await services.verifyReportPeriod(period) == [])
+            await #expect(throws: ReportFactStore.AlreadyClosed.self) { _ = try await services.closeReportPeriod(period, by: "test") }
+            await #expect(throws: CustosServices.ReportPeriodError.self) {
+                _ = try await services.closeReportPeriod(ReportPeriod.halfYear(containing: services.now()), by: "test")
+            }
+
+            let sql = TransparencyLogTests.sql(services)
+            // A changed frozen report no longer matches its hash, its note, or the facts.
+            try await sql.raw("UPDATE report_periods SET report_json = REPLACE(report_json, '\"requests\":3', '\"requests\":4')").run()
+            let edited = try await services.verifyReportPeriod(period)
+            #expect(edited.contains("the stored report does not hash to the recorded SHA-256"))
+            #expect(edited.contains { $0.contains("criminal DE: frozen 4 requests") })
+            try await sql.raw("UPDATE report_periods SET report_json = \(bind: closed.reportJSON)").run()
+            // A note re-written to another hash no longer carries a valid signature.
+            let forged = closed.note.replacingOccurrences(of: closed.sha256, with: String(repeating: "0", count: 64))
+            try await sql.raw("UPDATE report_periods SET note = \(bind: forged)").run()
+            #expect(try await services.verifyReportPeriod(period).contains { $0.contains("does not verify") })
+            try await sql.raw("UPDATE report_periods SET note = \(bind: closed.note)").run()
+            #expect(try await services.verifyReportPeriod(period) == [])
+            // A fact added to the closed period afterwards changes the recomputed report.
+            try await Self.importHistory(services, Self.history(1, country: "FR", outcome: "content", prefix: "late"))
+            let late = try await services.verifyReportPeriod(period)
+            #expect(late.contains { $0.contains("criminal FR: frozen absent; now 1 requests") })
+            #expect(late.contains { $0.contains("criminal ALL: frozen 5 requests") })
+            let audit = try await services.cases.auditTrail().filter { $0.record.action == "report.closed" }
+            #expect(audit.count == 1 && audit.first?.record.details["sha256"] == closed.sha256)
+        }
+    }
+
+    @Test func thePublicPageAndItsDownloadsServeTheFigures() async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(.sqlite)) { client, _, services in
+            try await Self.importHistory(services, Self.history(4) + "\n" + Self.history(1, country: "US", outcome: "content", prefix: "u"))
+            try await client.execute(uri: "/transparency?period=2019-H1", method: .get) { response in
+                #expect(response.status == .ok)
+                let html = String(buffer: response.body)
+                #expect(html.components(separatedBy: "<svg").count == 4, "three charts")
+                #expect(html.contains(#"<th scope="row">TOTAL</th>"#) && html.contains("Germany"))
+                #expect(html.contains("/transparency/download?period=2019-H1&amp;format=google-csv"))
+            }
+            try await client.execute(uri: "/transparency/download?period=2019-H1&format=lerr-csv&section=criminal", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
+                #expect(response.headers[.contentDisposition] == #"attachment; filename="custos-report-2019-H1-criminal.csv""#)
+                let lines = String(buffer: response.body).components(separatedBy: "\r\n")
+                #expect(lines[1] == "TOTAL,ALL,5,10,20.00,1,80.00,4,0.00,0,0.00,0")
+            }
+            for bad in ["/transparency/download?period=2019-H1&format=xlsx", "/transparency/download?period=2019-H3&format=json",
+                "/transparency/download?period=2019-H1&format=json&section=space", "/transparency?period=yesterday"]
+            {
+                try await client.execute(uri: bad, method: .get) { response in
+                    #expect(response.status == .badRequest, "\(bad)")
+                    #expect(String(buffer: response.body).contains("\"status\":400"), "\(bad)")
+                }
+            }
+        }
+    }
+}
