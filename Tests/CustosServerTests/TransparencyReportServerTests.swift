@@ -93,3 +93,51 @@ import Testing
         }
     }
 }
+
+extension TransparencyReportServerTests {
+    /// tlog.md §6.5: closing a period appends a `report` entry counting the public log's entries
+    /// since the previous report; the log still verifies, and an edited entry is named.
+    @Test(arguments: TransparencyLogTests.stores)
+    func closingAppendsAReportEntryThatCountsTheLog(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, tokens, services in
+            try await TransparencyLogTests.populate(client, tokens, services)
+            let before = try await services.logs.head(.legalProcess).size
+            _ = try await services.closeReportPeriod(try ReportPeriod(parsing: "2019-H1"), by: "test")
+            let placement = try #require(try await services.reports.reportLogPlacement("2019-H1"))
+            #expect(placement.start == 0 && placement.end == before && placement.logIndex == before && placement.previous == nil)
+            let entry = try LegalProcessLog.parse(try #require(try await services.logs.entries(.legalProcess, from: placement.logIndex, count: 1).first))
+            #expect(entry.header == "lplog/v1 report")
+            #expect(entry.value("period") == "2019-01-01 2019-06-30" && entry.value("range") == "0 \(before)" && entry.value("previous") == "none")
+            // Two search warrants were logged (the national-security letter never is), both under a gag order.
+            #expect(entry.values("count") == ["us/criminal/search-warrant 2"])
+            #expect(entry.values("subjects") == ["us/criminal/search-warrant 2"])
+            #expect(entry.value("sealed") == "2")
+            #expect(try await services.verifyReportPeriod(try ReportPeriod(parsing: "2019-H1")) == [])
+            #expect(try await services.verifyLog(.legalProcess).holds)
+
+            // The next report starts where this one ended and names it as previous.
+            _ = try await services.closeReportPeriod(try ReportPeriod(parsing: "2019-H2"), by: "test")
+            let next = try #require(try await services.reports.reportLogPlacement("2019-H2"))
+            #expect(next.start == placement.end && next.previous == placement.logIndex && next.end == placement.logIndex + 1)
+
+            // An edited report entry is named by the report check (and breaks the log's own check).
+            let edited = entry.bytes.replacingOccurrences(of: Data("sealed 2".utf8), with: Data("sealed 0".utf8))
+            try await TransparencyLogTests.sql(services).raw(
+                "UPDATE log_entries SET data = \(bind: edited) WHERE log = \(bind: TransparencyLog.legalProcess.storageID) AND idx = \(bind: Int64(placement.logIndex))"
+            ).run()
+            #expect(try await services.verifyReportPeriod(try ReportPeriod(parsing: "2019-H1")).contains {
+                $0.contains("the report entry at legal-process log index \(placement.logIndex) does not match")
+            })
+            #expect(try await services.verifyLog(.legalProcess).holds == false)
+        }
+    }
+}
+
+extension Data {
+    func replacingOccurrences(of target: Data, with replacement: Data) -> Data {
+        guard let range = self.range(of: target) else { return self }
+        var copy = self
+        copy.replaceSubrange(range, with: replacement)
+        return copy
+    }
+}

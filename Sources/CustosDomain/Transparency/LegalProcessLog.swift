@@ -156,6 +156,39 @@ public enum LegalProcessLog {
         LogEntry(header: "\(namespace) statement", lines: [("date", date), ("text", Data(text.utf8).base64EncodedString())])
     }
 
+    /// tlog.md §6.5 `report`: the counts of the log's own entries in `[start, end)`, so anyone can
+    /// recompute them from the tiles (V1.4). Demands count by class, with their subjects and how
+    /// many are sealed; dispositions by outcome. Lines of each kind are sorted. National-security
+    /// bands (`ns-band`, `ns-commitment`) are not written yet.
+    public static func reportEntry(period: ReportPeriod, start: UInt64, end: UInt64, previous: UInt64?, entries: [LogEntry]) -> LogEntry {
+        var counts: [String: Int] = [:]
+        var subjects: [String: Int] = [:]
+        var outcomes: [String: Int] = [:]
+        var sealed = 0
+        for entry in entries {
+            switch entry.header {
+            case "\(namespace) demand":
+                let kind = entry.value("class") ?? "undisclosed"
+                counts[kind, default: 0] += 1
+                subjects[kind, default: 0] += Int(entry.value("subjects") ?? "") ?? 0
+                if entry.value("nondisclosure") == "sealed" { sealed += 1 }
+            case "\(namespace) disposition":
+                outcomes[entry.value("outcome") ?? "", default: 0] += 1
+            default:
+                continue
+            }
+        }
+        var lines: [(key: String, value: String)] = [
+            ("period", "\(Timestamp.formatDay(period.start)) \(period.lastDay)"), ("range", "\(start) \(end)"),
+            ("previous", previous.map(String.init) ?? "none"),
+        ]
+        lines += counts.keys.sorted().map { ("count", "\($0) \(counts[$0]!)") }
+        lines += subjects.keys.sorted().map { ("subjects", "\($0) \(subjects[$0]!)") }
+        lines += outcomes.keys.sorted().map { ("outcome", "\($0) \(outcomes[$0]!)") }
+        lines.append(("sealed", "\(sealed)"))
+        return LogEntry(header: "\(namespace) report", lines: lines)
+    }
+
     /// The fixed key order of each entry type; `*` marks a repeatable key.
     static let schemas: [String: [String]] = [
         "demand": ["ref", "period", "class", "nondisclosure", "review-by?", "subjects", "fields", "record", "intake", "intake-proof"],

@@ -71,7 +71,10 @@ extension CustosServices {
         let closed = ReportFactStore.ClosedPeriod(
             period: period.description, reportJSON: String(decoding: json, as: UTF8.self), sha256: digest,
             note: try transparencyKeys.report.sign(text).serialized, closedAt: Timestamp.format(time), closedBy: actor)
-        try await reports.close(closed, at: time)
+        // Demands still waiting for their batch go into the log first, so the report entry's
+        // range covers every demand received in the period (a later one would look back-dated).
+        try await publishLegalProcessBatch()
+        try await reports.close(closed, period: period, at: time)
         return closed
     }
 
@@ -96,6 +99,20 @@ extension CustosServices {
             }
         } catch {
             problems.append("the report's signed note does not verify: \(error)")
+        }
+        // The `report` entry in the public log must be exactly the counts of the entries it covers.
+        if let placement = try await reports.reportLogPlacement(period.description) {
+            let stored = try await logs.entries(.legalProcess, from: placement.logIndex, count: 1).first
+            let covered = try await logs.entries(.legalProcess, from: placement.start, count: Int(placement.end - placement.start))
+            if let parsed = try? covered.map({ try LegalProcessLog.parse($0) }), covered.count == Int(placement.end - placement.start) {
+                let expected = LegalProcessLog.reportEntry(
+                    period: period, start: placement.start, end: placement.end, previous: placement.previous, entries: parsed)
+                if stored != expected.bytes {
+                    problems.append("the report entry at legal-process log index \(placement.logIndex) does not match the entries it counts")
+                }
+            } else {
+                problems.append("the legal-process log entries \(placement.start)..<\(placement.end) that the report counts are not all readable")
+            }
         }
         let recomputed = TransparencyReport(period: period, groups: try await reports.groups(in: period))
         if try ReportSeal.canonicalJSON(recomputed) != json {

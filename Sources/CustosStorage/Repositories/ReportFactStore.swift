@@ -1,6 +1,7 @@
 import CustosDomain
 import FluentKit
 import Foundation
+import MerkleLog
 import SQLKit
 
 /// The report's facts: written when a case closes (in its transaction) and by the historical
@@ -139,23 +140,59 @@ public struct ReportFactStore: Sendable {
         public var description: String { "period \(period) was closed before; a closed report is never replaced" }
     }
 
-    /// Freezes a period's report, with its audit entry, in one transaction.
-    public func close(_ closed: ClosedPeriod, at time: Date) async throws {
+    /// Freezes a period's report in one transaction with its audit entry and its `report` entry
+    /// in the public legal-process log (tlog.md §6.5), which counts the log's entries since the
+    /// previous report's range ended, up to the log's size now. Returns the report entry's index.
+    @discardableResult
+    public func close(_ closed: ClosedPeriod, period: ReportPeriod, at time: Date) async throws -> (logIndex: UInt64, start: UInt64, end: UInt64) {
         let isPostgres = store.location.isPostgres
-        try await store.database.transaction { tx in
+        return try await store.database.transaction { tx in
             let sql = tx as! any SQLDatabase
             if try await sql.raw("SELECT period FROM report_periods WHERE period = \(bind: closed.period)").first() != nil {
                 throw AlreadyClosed(period: closed.period)
             }
+            let previous = try await sql.raw("SELECT log_index, range_end FROM report_periods ORDER BY range_end DESC, log_index DESC").first()
+            let start = UInt64(try previous?.decode(column: "range_end", as: Int64.self) ?? 0)
+            var log = try await LogAppend.begin(.legalProcess, on: tx, isPostgres: isPostgres)
+            let end = log.first
+            let entries = try await sql.raw("""
+                SELECT data FROM log_entries WHERE log = \(bind: TransparencyLog.legalProcess.storageID) AND idx >= \(bind: Int64(start))
+                AND idx < \(bind: Int64(end)) ORDER BY idx
+                """).all().map { try LegalProcessLog.parse(try $0.decode(column: "data", as: Data.self)) }
+            let entry = LegalProcessLog.reportEntry(
+                period: period, start: start, end: end, previous: try previous.map { UInt64(try $0.decode(column: "log_index", as: Int64.self)) },
+                entries: entries
+            ).bytes
+            try await BulkInsert.run(into: "log_nodes", columns: LogAppend.nodeColumns, values: log.add(leafHashes: [MerkleHash.leaf(entry)]), on: tx)
+            try await BulkInsert.run(
+                into: "log_entries", columns: ["log", "idx", "data"],
+                values: [.integer(Int64(TransparencyLog.legalProcess.storageID)), .integer(Int64(end)), .blob(Array(entry))], on: tx)
+            try await log.finish(on: tx)
             try await sql.raw("""
-                INSERT INTO report_periods (period, report_json, sha256, note, closed_at, closed_by)
+                INSERT INTO report_periods (period, report_json, sha256, note, closed_at, closed_by, log_index, range_start, range_end)
                 VALUES (\(bind: closed.period), \(bind: closed.reportJSON), \(bind: closed.sha256), \(bind: closed.note), \(bind: closed.closedAt),
-                \(bind: closed.closedBy))
+                \(bind: closed.closedBy), \(bind: Int64(end)), \(bind: Int64(start)), \(bind: Int64(end)))
                 """).run()
             try await AuditWriter.append([AuditRecord(
                 caseID: nil, subject: "report:\(closed.period)", action: "report.closed", actor: closed.closedBy, at: time,
-                details: ["sha256": closed.sha256])], on: tx, isPostgres: isPostgres)
+                details: ["sha256": closed.sha256, "lptl-index": "\(end)", "range": "\(start) \(end)"])], on: tx, isPostgres: isPostgres)
+            return (end, start, end)
         }
+    }
+
+    /// Where a closed period's `report` entry sits in the legal-process log and what it counts.
+    public func reportLogPlacement(_ period: String) async throws -> (logIndex: UInt64, start: UInt64, end: UInt64, previous: UInt64?)? {
+        guard let row = try await store.sql.raw("SELECT log_index, range_start, range_end FROM report_periods WHERE period = \(bind: period)").first()
+        else { return nil }
+        let start = try row.decode(column: "range_start", as: Int64.self)
+        let previous = try await store.sql.raw("""
+            SELECT log_index FROM report_periods WHERE range_end = \(bind: start) AND log_index < \(bind: try row.decode(column: "log_index", as: Int64.self))
+            ORDER BY log_index DESC
+            """).first().map { UInt64(try $0.decode(column: "log_index", as: Int64.self)) }
+        return (
+            UInt64(try row.decode(column: "log_index", as: Int64.self)), UInt64(start), UInt64(try row.decode(column: "range_end", as: Int64.self)),
+            previous
+        )
     }
 
     public func closedPeriod(_ period: String) async throws -> ClosedPeriod? {
