@@ -123,6 +123,48 @@ import Testing
         #expect(throws: ReportPeriod.ParseError.empty("2026-03-01..2026-02-01")) { try ReportPeriod(parsing: "2026-03-01..2026-02-01") }
     }
 
+    /// Gag orders, notices, challenges, failed emergency checks and the CLOUD Act category are
+    /// counted over the cases handled here; imported history (no details) adds only emergencies.
+    @Test func otherFiguresCountCaseDetails() {
+        func detail(_ nd: String?, _ notice: ReportCaseDetails.Notice?, _ challenge: ReportCaseDetails.Challenge? = nil, failed: Bool = false, cloud: Bool = false)
+            -> ReportCaseDetails
+        { ReportCaseDetails(nonDisclosure: nd, notice: notice, challenge: challenge, emergencyVerificationFailed: failed, cloudAct: cloud) }
+        var all = Self.facts(2, .nonContent) + Self.facts(3, .rejected, section: .emergency)  // imported: no details
+        let handled: [(ReportCaseDetails, ReportOutcome, ReportSection)] = [
+            (detail("indefinite", .delayed), .content, .criminal),
+            (detail("dated", .sentAfterDelay), .nonContent, .criminal),
+            (detail(nil, .sent, .demandSetAside), .rejected, .criminal),
+            (detail(nil, .notSent, .pending), .noData, .criminal),
+            (detail(nil, nil, failed: true), .rejected, .emergency),
+            (detail(nil, .sent, cloud: true), .content, .criminal),
+            (detail(nil, .sent, .demandUpheld, cloud: true), .nonContent, .criminal),
+        ]
+        for (details, outcome, section) in handled {
+            var fact = Self.facts(1, outcome, section: section)[0]
+            fact.details = details
+            all.append(fact)
+        }
+        let o = TransparencyReport(period: Self.h1, facts: all).other
+        #expect(o.casesWithDetails == 7 && o.emergencyRequests == 4 && o.emergencyFailedVerification == 1)
+        #expect(o.nonDisclosureOrders == 2 && o.indefiniteNonDisclosureOrders == 1)
+        #expect(o.noticesSent == 3 && o.noticesSentAfterDelay == 1 && o.noticesDelayed == 1 && o.noticesNotSent == 1)
+        #expect(o.challengesFiled == 3 && o.challengesDemandSetAside == 1 && o.challengesDemandUpheld == 1 && o.challengesPending == 1)
+        #expect(o.cloudActWarrants == 2 && o.cloudActWarrantsDisclosingContent == 1)
+    }
+
+    @Test func aClosedCaseRecordsItsDetails() {
+        var subject = Fixture.newCase()
+        subject.customer?.dataLocation = "IE"
+        subject.state = .closed
+        subject.outcome = .content
+        let gagged = Fixture.demand(order: NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: nil, isIndefinite: true))
+        let details = ReportFact.closed(subject, demand: gagged, notice: (.held, .indefinite))?.details
+        #expect(details == ReportCaseDetails(nonDisclosure: "indefinite", notice: .delayed, challenge: nil, emergencyVerificationFailed: false, cloudAct: true))
+        subject.customer?.dataLocation = "US"
+        #expect(ReportFact.closed(subject, demand: Fixture.demand(), notice: (.sent, .none))?.details
+            == ReportCaseDetails(nonDisclosure: nil, notice: .sent, challenge: nil, emergencyVerificationFailed: false, cloudAct: false))
+    }
+
     @Test func closedCaseYieldsOneFactAndOpenCasesNone() {
         var subject = Fixture.newCase()
         let demand = Fixture.demand()

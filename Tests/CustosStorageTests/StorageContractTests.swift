@@ -208,6 +208,9 @@ import Testing
             #expect(facts.first?.id == opened.caseRecord.id.uuidString.lowercased())
             #expect(facts.first?.outcome == .withdrawn && facts.first?.country == "US" && facts.first?.instrument == "us.subpoena")
             #expect(facts.first?.receivedAt == demand.demand.receivedAt && facts.first?.accounts == 1)
+            // A case handled here records its details; this one had no gag order and no notice.
+            #expect(facts.first?.details == ReportCaseDetails(nonDisclosure: nil, notice: nil, challenge: nil, emergencyVerificationFailed: false, cloudAct: false))
+            #expect(try await reports.groups(in: period).first?.details == facts.first?.details)
         }
     }
 

@@ -24,6 +24,44 @@ public enum ReportOutcome: String, Codable, CaseIterable, Sendable {
     public var disclosedData: Bool { self == .content || self == .nonContent }
 }
 
+/// What a case handled in Custos adds beyond the LERR columns: gag orders, customer notices,
+/// challenges, failed emergency checks, the CLOUD Act category. Imported history has none (nil).
+public struct ReportCaseDetails: Codable, Hashable, Sendable {
+    /// Where the customer notice stood when the case closed.
+    public enum Notice: String, Codable, CaseIterable, Sendable {
+        case sent
+        /// Sent once a gag order, an emergency or a missing assessment no longer held it.
+        case sentAfterDelay = "sent_after_delay"
+        /// Still held when the case closed.
+        case delayed
+        /// No notice could go out (no contact, an unlinked service) or delivery failed.
+        case notSent = "not_sent"
+    }
+
+    public enum Challenge: String, Codable, CaseIterable, Sendable {
+        case pending
+        case demandUpheld = "demand_upheld"
+        case demandSetAside = "demand_set_aside"
+    }
+
+    /// `dated` or `indefinite` when the demand came with a non-disclosure order.
+    public var nonDisclosure: String?
+    public var notice: Notice?
+    public var challenge: Challenge?
+    /// An emergency request with a failed verification check (legal-rules.md §6).
+    public var emergencyVerificationFailed: Bool
+    /// A U.S. warrant for data stored outside the United States (report-formats.md §1.5).
+    public var cloudAct: Bool
+
+    public init(nonDisclosure: String?, notice: Notice?, challenge: Challenge?, emergencyVerificationFailed: Bool, cloudAct: Bool) {
+        self.nonDisclosure = nonDisclosure
+        self.notice = notice
+        self.challenge = challenge
+        self.emergencyVerificationFailed = emergencyVerificationFailed
+        self.cloudAct = cloudAct
+    }
+}
+
 /// What one closed demand contributes to the report: no names, no targets, only what is counted.
 public struct ReportFact: Codable, Equatable, Hashable, Sendable {
     /// The case id for demands handled here, or the id a historical import gave.
@@ -42,10 +80,12 @@ public struct ReportFact: Codable, Equatable, Hashable, Sendable {
     public var isPreservation: Bool
     /// National-security process: only ever reported in 50 U.S.C. § 1874 bands, never per row.
     public var isNationalSecurity: Bool
+    /// Only for cases handled in Custos.
+    public var details: ReportCaseDetails?
 
     public init(
         id: String, receivedAt: Date, country: String, section: ReportSection, instrument: String, tenantKind: TenantKind,
-        accounts: Int, outcome: ReportOutcome, isPreservation: Bool = false, isNationalSecurity: Bool = false
+        accounts: Int, outcome: ReportOutcome, isPreservation: Bool = false, isNationalSecurity: Bool = false, details: ReportCaseDetails? = nil
     ) {
         self.id = id
         self.receivedAt = receivedAt
@@ -57,6 +97,7 @@ public struct ReportFact: Codable, Equatable, Hashable, Sendable {
         self.outcome = outcome
         self.isPreservation = isPreservation
         self.isNationalSecurity = isNationalSecurity
+        self.details = details
     }
 }
 
@@ -66,7 +107,9 @@ extension ReportFact {
     /// A preserved-only case counts as a preservation with outcome `no_data` (nothing was
     /// disclosed). Cases without a customer count as consumer demands, as Microsoft counts every
     /// request outside its enterprise block (report-formats.md §1.5).
-    public static func closed(_ subject: Case, demand: Demand) -> ReportFact? {
+    public static func closed(
+        _ subject: Case, demand: Demand, notice: (state: CustomerNoticeState, bar: NoticeBarKind)? = nil
+    ) -> ReportFact? {
         guard subject.isClosed, let closedOutcome = subject.outcome else { return nil }
         let outcome: ReportOutcome =
             switch closedOutcome {
@@ -81,7 +124,28 @@ extension ReportFact {
             id: subject.id.uuidString.lowercased(), receivedAt: demand.receivedAt, country: demand.jurisdiction.country.uppercased(),
             section: section(of: demand), instrument: demand.instrument.rawValue, tenantKind: subject.customer?.kind ?? .consumer,
             accounts: Set(demand.targets.map { "\($0.type):\($0.value.lowercased())" }).count, outcome: outcome,
-            isPreservation: demand.isPreservation || closedOutcome == .preserved, isNationalSecurity: demand.instrument.isNationalSecurity)
+            isPreservation: demand.isPreservation || closedOutcome == .preserved, isNationalSecurity: demand.instrument.isNationalSecurity,
+            details: details(subject, demand: demand, notice: notice))
+    }
+
+    static func details(_ subject: Case, demand: Demand, notice: (state: CustomerNoticeState, bar: NoticeBarKind)?) -> ReportCaseDetails {
+        let noticeFigure: ReportCaseDetails.Notice? = notice.map { notice in
+            switch notice.state {
+            case .sent: notice.bar == .none ? .sent : .sentAfterDelay
+            case .held, .due: .delayed
+            case .failed, .notPossible: .notSent
+            }
+        }
+        let challenge: ReportCaseDetails.Challenge? = subject.challenge.map { challenge in
+            guard let upheld = challenge.demandUpheld else { return .pending }
+            return upheld ? .demandUpheld : .demandSetAside
+        }
+        return ReportCaseDetails(
+            nonDisclosure: demand.nonDisclosureOrder.map { $0.isIndefinite ? "indefinite" : "dated" }, notice: noticeFigure, challenge: challenge,
+            emergencyVerificationFailed: demand.isEmergency && subject.checks.contains { !$0.passed },
+            // The CLOUD Act category: a U.S. warrant reaching data the customer keeps outside the U.S.
+            cloudAct: demand.instrument == .usSearchWarrant && demand.jurisdiction.country.uppercased() == "US"
+                && (subject.customer?.dataLocation).map { $0.uppercased() != "US" } ?? false)
     }
 
     /// Emergency requests have their own section; civil process (a civil subpoena, or a civil
@@ -106,6 +170,7 @@ public struct ReportGroup: Codable, Equatable, Hashable, Sendable {
     public var outcome: ReportOutcome
     public var isPreservation: Bool
     public var isNationalSecurity: Bool
+    public var details: ReportCaseDetails?
     /// Demands in the group.
     public var requests: Int
     /// Accounts they specified, summed.
@@ -113,7 +178,7 @@ public struct ReportGroup: Codable, Equatable, Hashable, Sendable {
 
     public init(
         country: String, section: ReportSection, instrument: String, tenantKind: TenantKind, outcome: ReportOutcome, isPreservation: Bool,
-        isNationalSecurity: Bool, requests: Int, accounts: Int
+        isNationalSecurity: Bool, details: ReportCaseDetails? = nil, requests: Int, accounts: Int
     ) {
         self.country = country
         self.section = section
@@ -122,6 +187,7 @@ public struct ReportGroup: Codable, Equatable, Hashable, Sendable {
         self.outcome = outcome
         self.isPreservation = isPreservation
         self.isNationalSecurity = isNationalSecurity
+        self.details = details
         self.requests = requests
         self.accounts = accounts
     }
@@ -132,7 +198,7 @@ public struct ReportGroup: Codable, Equatable, Hashable, Sendable {
         for fact in facts where period.contains(fact.receivedAt) {
             let key = ReportGroup(
                 country: fact.country, section: fact.section, instrument: fact.instrument, tenantKind: fact.tenantKind, outcome: fact.outcome,
-                isPreservation: fact.isPreservation, isNationalSecurity: fact.isNationalSecurity, requests: 0, accounts: 0)
+                isPreservation: fact.isPreservation, isNationalSecurity: fact.isNationalSecurity, details: fact.details, requests: 0, accounts: 0)
             groups[key, default: (0, 0)].requests += 1
             groups[key, default: (0, 0)].accounts += fact.accounts
         }

@@ -50,6 +50,58 @@ public struct EnterpriseSummary: Codable, Equatable, Sendable {
     public var accounts = 0
 }
 
+/// Figures beyond the LERR tables (issue 7, item 3), counted over every demand received in the
+/// period that was handled in Custos (`casesWithDetails`; imported history does not record them)
+/// except national-security process.
+public struct OtherFigures: Codable, Equatable, Sendable {
+    public var casesWithDetails = 0
+    public var nonDisclosureOrders = 0
+    public var indefiniteNonDisclosureOrders = 0
+    public var noticesSent = 0
+    public var noticesSentAfterDelay = 0
+    /// Still held when their case closed.
+    public var noticesDelayed = 0
+    public var noticesNotSent = 0
+    public var challengesFiled = 0
+    public var challengesPending = 0
+    public var challengesDemandUpheld = 0
+    public var challengesDemandSetAside = 0
+    /// Every emergency request, imported ones included.
+    public var emergencyRequests = 0
+    public var emergencyFailedVerification = 0
+    /// U.S. warrants for data stored outside the United States, and how many led to content.
+    public var cloudActWarrants = 0
+    public var cloudActWarrantsDisclosingContent = 0
+
+    mutating func add(_ group: ReportGroup) {
+        if group.section == .emergency { emergencyRequests += group.requests }
+        guard let details = group.details else { return }
+        let n = group.requests
+        casesWithDetails += n
+        if details.nonDisclosure != nil { nonDisclosureOrders += n }
+        if details.nonDisclosure == "indefinite" { indefiniteNonDisclosureOrders += n }
+        switch details.notice {
+        case .sent: noticesSent += n
+        case .sentAfterDelay: noticesSentAfterDelay += n
+        case .delayed: noticesDelayed += n
+        case .notSent: noticesNotSent += n
+        case nil: break
+        }
+        switch details.challenge {
+        case .pending: challengesPending += n
+        case .demandUpheld: challengesDemandUpheld += n
+        case .demandSetAside: challengesDemandSetAside += n
+        case nil: break
+        }
+        if details.challenge != nil { challengesFiled += n }
+        if details.emergencyVerificationFailed { emergencyFailedVerification += n }
+        if details.cloudAct {
+            cloudActWarrants += n
+            if group.outcome == .content { cloudActWarrantsDisclosingContent += n }
+        }
+    }
+}
+
 /// The computed report for one period: what every export renders.
 public struct TransparencyReport: Codable, Equatable, Sendable {
     public var period: String
@@ -64,6 +116,7 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     public var consumerUndecided: Int
     /// The facts the report was computed from (national-security process left out).
     public var factCount: Int
+    public var other: OtherFigures
 
     /// Computes every section from the facts (any order; those outside the period are ignored).
     public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {
@@ -79,9 +132,11 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
         preservationRequests = 0
         consumerUndecided = 0
         factCount = 0
+        other = OtherFigures()
         var tables: [ReportSection: [String: ReportRow]] = [:]
         for group in groups where !group.isNationalSecurity {
             factCount += group.requests
+            other.add(group)
             if group.isPreservation {
                 preservationRequests += group.requests
                 continue

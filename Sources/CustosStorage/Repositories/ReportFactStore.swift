@@ -12,7 +12,7 @@ public struct ReportFactStore: Sendable {
 
     static let columns = [
         "id", "received_ms", "country", "section", "instrument", "tenant_kind", "accounts", "outcome", "is_preservation",
-        "is_national_security", "source", "recorded_ms",
+        "is_national_security", "source", "recorded_ms", "has_details", "nondisclosure", "notice", "challenge", "emergency_failed", "cloud_act",
     ]
 
     /// A fact imported earlier under the same id says something else: nothing is imported.
@@ -75,7 +75,9 @@ public struct ReportFactStore: Sendable {
                 .text(fact.id), .integer(Int64((fact.receivedAt.timeIntervalSince1970 * 1000).rounded())), .text(fact.country),
                 .text(fact.section.rawValue), .text(fact.instrument), .text(fact.tenantKind.rawValue), .integer(Int64(fact.accounts)),
                 .text(fact.outcome.rawValue), .integer(fact.isPreservation ? 1 : 0), .integer(fact.isNationalSecurity ? 1 : 0), .text(source),
-                .integer(recorded),
+                .integer(recorded), .integer(fact.details == nil ? 0 : 1), fact.details?.nonDisclosure.map { .text($0) } ?? .null,
+                fact.details?.notice.map { .text($0.rawValue) } ?? .null, fact.details?.challenge.map { .text($0.rawValue) } ?? .null,
+                .integer(fact.details?.emergencyVerificationFailed == true ? 1 : 0), .integer(fact.details?.cloudAct == true ? 1 : 0),
             ])
         }
         try await BulkInsert.run(into: "report_facts", columns: columns, values: values, on: database)
@@ -96,10 +98,11 @@ public struct ReportFactStore: Sendable {
         let from = Int64((period.start.timeIntervalSince1970 * 1000).rounded())
         let to = Int64((period.end.timeIntervalSince1970 * 1000).rounded())
         return try await store.sql.raw("""
-            SELECT country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security,
-            count(*) AS requests, sum(accounts) AS accounts FROM report_facts
+            SELECT country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security, has_details, nondisclosure,
+            notice, challenge, emergency_failed, cloud_act, count(*) AS requests, sum(accounts) AS accounts FROM report_facts
             WHERE received_ms >= \(bind: from) AND received_ms < \(bind: to)
-            GROUP BY country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security
+            GROUP BY country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security, has_details, nondisclosure,
+            notice, challenge, emergency_failed, cloud_act
             """).all().map { row in
             func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
             guard let section = ReportSection(rawValue: try text("section")), let kind = TenantKind(rawValue: try text("tenant_kind")),
@@ -108,7 +111,7 @@ public struct ReportFactStore: Sendable {
             return ReportGroup(
                 country: try text("country"), section: section, instrument: try text("instrument"), tenantKind: kind, outcome: outcome,
                 isPreservation: try row.decode(column: "is_preservation", as: Int.self) != 0,
-                isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0,
+                isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0, details: try Self.details(from: row),
                 requests: try row.decode(column: "requests", as: Int.self), accounts: try row.decode(column: "accounts", as: Int.self))
         }
     }
@@ -217,6 +220,16 @@ public struct ReportFactStore: Sendable {
             country: try text("country"), section: section, instrument: try text("instrument"), tenantKind: kind,
             accounts: try row.decode(column: "accounts", as: Int.self), outcome: outcome,
             isPreservation: try row.decode(column: "is_preservation", as: Int.self) != 0,
-            isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0)
+            isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0, details: try details(from: row))
+    }
+
+    static func details(from row: any SQLRow) throws -> ReportCaseDetails? {
+        guard try row.decode(column: "has_details", as: Int.self) != 0 else { return nil }
+        return ReportCaseDetails(
+            nonDisclosure: try row.decode(column: "nondisclosure", as: String?.self),
+            notice: try row.decode(column: "notice", as: String?.self).flatMap(ReportCaseDetails.Notice.init(rawValue:)),
+            challenge: try row.decode(column: "challenge", as: String?.self).flatMap(ReportCaseDetails.Challenge.init(rawValue:)),
+            emergencyVerificationFailed: try row.decode(column: "emergency_failed", as: Int.self) != 0,
+            cloudAct: try row.decode(column: "cloud_act", as: Int.self) != 0)
     }
 }

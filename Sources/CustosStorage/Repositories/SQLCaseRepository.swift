@@ -214,9 +214,13 @@ public struct SQLCaseRepository: CaseRepository {
                 try row.copy(from: next)
                 try await row.update(on: tx)
                 // C1: a case that closes yields its report fact in the same transaction.
-                if next.isClosed, !current.isClosed, let demand = try await DemandRow.find(next.demandID, on: tx)?.domain(),
-                    let fact = ReportFact.closed(next, demand: demand)
-                {
+                if next.isClosed, !current.isClosed, let demand = try await DemandRow.find(next.demandID, on: tx)?.domain() {
+                    let notice = try await NoticeRow.query(on: tx).filter(\.$caseID == caseID).first().flatMap { row in
+                        CustomerNoticeState(rawValue: row.state).map { ($0, row.bar.flatMap(NoticeBarKind.init(rawValue:)) ?? .none) }
+                    }
+                    guard let fact = ReportFact.closed(next, demand: demand, notice: notice) else {
+                        throw StorageError.corrupted("closed case \(caseID) has no outcome")
+                    }
                     try await ReportFactStore.insert([fact], source: "case", at: time, on: tx)
                 }
                 try await Self.persist(effects, on: tx, isPostgres: isPostgres, at: time, reminderLead: reminderLead, linkLifetime: linkLifetime)

@@ -149,6 +149,7 @@ public struct TransparencyPageModel: Sendable {
     public var tables: [Table]
     public var enterprise: [String]
     public var counted: [String]
+    public var other: [String]
     public var downloads: [Download]
 
     public init(report: TransparencyReport, period: ReportPeriod, isOpen: Bool, periods: [PeriodLink], trend: [(label: String, requests: Int)]) {
@@ -185,6 +186,15 @@ public struct TransparencyPageModel: Sendable {
         counted = [
             "Preservation requests (data kept, nothing disclosed; never in the totals): \(report.preservationRequests).",
             "Consumer requests withdrawn or redirected before any decision: \(report.consumerUndecided).",
+        ]
+        let o = report.other
+        other = [
+            "Emergency requests: \(o.emergencyRequests); of those handled here, \(o.emergencyFailedVerification) failed a verification check.",
+            "Requests handled here: \(o.casesWithDetails) (imported history does not record the figures below).",
+            "Non-disclosure orders received: \(o.nonDisclosureOrders), of which indefinite: \(o.indefiniteNonDisclosureOrders).",
+            "Customer notices sent: \(o.noticesSent); sent after a delay: \(o.noticesSentAfterDelay); still delayed when the case closed: \(o.noticesDelayed); not possible: \(o.noticesNotSent).",
+            "Challenges filed: \(o.challengesFiled); demand set aside: \(o.challengesDemandSetAside); demand upheld: \(o.challengesDemandUpheld); pending: \(o.challengesPending).",
+            "U.S. warrants for data stored outside the United States (CLOUD Act): \(o.cloudActWarrants), of which content was disclosed: \(o.cloudActWarrantsDisclosingContent).",
         ]
         let query = "period=\(period.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "."])) ?? period.description)"
         downloads = [
