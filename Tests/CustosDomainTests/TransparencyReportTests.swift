@@ -32,6 +32,11 @@ import Testing
         #expect(TransparencyReport.percent(2, of: 3) == "66.67")
         #expect(TransparencyReport.percent(5, of: 5) == "100.00")
         #expect(TransparencyReport.percent(0, of: 0) == "0.00")
+        #expect(TransparencyReport.percent(3, of: 250_000, decimals: 4) == "0.0012")
+        #expect(TransparencyReport.percent(1, of: 2_000_000, decimals: 4) == "0.0001")  // an exact half, up
+        #expect(TransparencyReport.percent(1, of: 2_000_001, decimals: 4) == "0.0000")
+        #expect(AffectedShare(accountsSpecified: 42, tenantsAffected: 7, totalAccounts: 1_000_000, totalTenants: 50_000).tenantShare == "0.0140")
+        #expect(AffectedShare(accountsSpecified: 42, tenantsAffected: 7, totalAccounts: nil, totalTenants: nil).accountShare == nil)
         #expect(TransparencyReport.wholePercent(87, of: 100) == 87)
         #expect(TransparencyReport.wholePercent(1, of: 200) == 1)
         #expect(TransparencyReport.wholePercent(1, of: 201) == 0)
@@ -160,6 +165,7 @@ import Testing
         let gagged = Fixture.demand(order: NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: nil, isIndefinite: true))
         let details = ReportFact.closed(subject, demand: gagged, notice: (.held, .indefinite))?.details
         #expect(details == ReportCaseDetails(nonDisclosure: "indefinite", notice: .delayed, challenge: nil, emergencyVerificationFailed: false, cloudAct: true))
+        #expect(ReportFact.closed(subject, demand: gagged)?.tenantID == Fixture.tenantID.uuidString.lowercased())
         subject.customer?.dataLocation = "US"
         #expect(ReportFact.closed(subject, demand: Fixture.demand(), notice: (.sent, .none))?.details
             == ReportCaseDetails(nonDisclosure: nil, notice: .sent, challenge: nil, emergencyVerificationFailed: false, cloudAct: false))

@@ -1,3 +1,4 @@
+import Configuration
 import CustosDomain
 @testable import CustosServer
 import CustosStorage
@@ -66,7 +67,8 @@ import Testing
     }
 
     @Test func thePublicPageAndItsDownloadsServeTheFigures() async throws {
-        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(.sqlite)) { client, _, services in
+        let totals: [AbsoluteConfigKey: ConfigValue] = ["custos.report.total.tenants": 40_000, "custos.report.total.accounts": 250_000]
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(.sqlite, extra: totals)) { client, _, services in
             try await Self.importHistory(services, Self.history(4) + "\n" + Self.history(1, country: "US", outcome: "content", prefix: "u"))
             try await client.execute(uri: "/transparency?period=2019-H1", method: .get) { response in
                 #expect(response.status == .ok)
@@ -81,6 +83,12 @@ import Testing
                 #expect(response.headers[.contentDisposition] == #"attachment; filename="custos-report-2019-H1-criminal.csv""#)
                 let lines = String(buffer: response.body).components(separatedBy: "\r\n")
                 #expect(lines[1] == "TOTAL,ALL,5,10,20.00,1,80.00,4,0.00,0,0.00,0")
+            }
+            // The share of customers affected, against the configured totals (10 accounts of 250,000).
+            try await client.execute(uri: "/transparency/download?period=2019-H1&format=json", method: .get) { response in
+                let report = try CustosJSON.decode(TransparencyReport.self, from: String(buffer: response.body))
+                #expect(report.affected == AffectedShare(accountsSpecified: 10, tenantsAffected: 0, totalAccounts: 250_000, totalTenants: 40_000))
+                #expect(report.affected?.accountShare == "0.0040" && report.affected?.tenantShare == "0.0000")
             }
             for bad in ["/transparency/download?period=2019-H1&format=xlsx", "/transparency/download?period=2019-H3&format=json",
                 "/transparency/download?period=2019-H1&format=json&section=space", "/transparency?period=yesterday"]

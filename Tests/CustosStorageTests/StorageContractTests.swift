@@ -211,6 +211,8 @@ import Testing
             // A case handled here records its details; this one had no gag order and no notice.
             #expect(facts.first?.details == ReportCaseDetails(nonDisclosure: nil, notice: nil, challenge: nil, emergencyVerificationFailed: false, cloudAct: false))
             #expect(try await reports.groups(in: period).first?.details == facts.first?.details)
+            let affected = try await reports.affected(in: period)
+            #expect(facts.first?.tenantID == nil && affected.accounts == 1 && affected.tenants == 0)
         }
     }
 

@@ -82,10 +82,14 @@ public struct ReportFact: Codable, Equatable, Hashable, Sendable {
     public var isNationalSecurity: Bool
     /// Only for cases handled in Custos.
     public var details: ReportCaseDetails?
+    /// The customer the demand named (lower-case id), for the share of customers affected; never
+    /// published, never grouped by. nil for imported history and demands without a customer.
+    public var tenantID: String?
 
     public init(
         id: String, receivedAt: Date, country: String, section: ReportSection, instrument: String, tenantKind: TenantKind,
-        accounts: Int, outcome: ReportOutcome, isPreservation: Bool = false, isNationalSecurity: Bool = false, details: ReportCaseDetails? = nil
+        accounts: Int, outcome: ReportOutcome, isPreservation: Bool = false, isNationalSecurity: Bool = false, details: ReportCaseDetails? = nil,
+        tenantID: String? = nil
     ) {
         self.id = id
         self.receivedAt = receivedAt
@@ -98,6 +102,7 @@ public struct ReportFact: Codable, Equatable, Hashable, Sendable {
         self.isPreservation = isPreservation
         self.isNationalSecurity = isNationalSecurity
         self.details = details
+        self.tenantID = tenantID
     }
 }
 
@@ -125,7 +130,7 @@ extension ReportFact {
             section: section(of: demand), instrument: demand.instrument.rawValue, tenantKind: subject.customer?.kind ?? .consumer,
             accounts: Set(demand.targets.map { "\($0.type):\($0.value.lowercased())" }).count, outcome: outcome,
             isPreservation: demand.isPreservation || closedOutcome == .preserved, isNationalSecurity: demand.instrument.isNationalSecurity,
-            details: details(subject, demand: demand, notice: notice))
+            details: details(subject, demand: demand, notice: notice), tenantID: subject.customer?.tenantID.uuidString.lowercased())
     }
 
     static func details(_ subject: Case, demand: Demand, notice: (state: CustomerNoticeState, bar: NoticeBarKind)?) -> ReportCaseDetails {

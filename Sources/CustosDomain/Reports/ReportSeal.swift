@@ -59,6 +59,10 @@ public enum ReportSeal {
         if frozen.consumerUndecided != recomputed.consumerUndecided {
             found.append("undecided consumer requests: frozen \(frozen.consumerUndecided); now \(recomputed.consumerUndecided)")
         }
+        if frozen.other != recomputed.other { found.append("the figures on gag orders, notices, challenges and emergencies differ") }
+        if frozen.affected != recomputed.affected {
+            found.append("the share of customers affected differs (were the configured totals changed?)")
+        }
         if found.isEmpty && frozen != recomputed { found.append("the report's bytes differ (period or fact count)") }
         return found
     }

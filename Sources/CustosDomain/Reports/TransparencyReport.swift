@@ -102,6 +102,29 @@ public struct OtherFigures: Codable, Equatable, Sendable {
     }
 }
 
+/// How few of the provider's customers the period's demands reached (C1; the seed claims only a
+/// tiny fraction): accounts specified and customers named by demands handled here, against the
+/// configured totals. Shares are percentages with four decimals, rounded half-up.
+public struct AffectedShare: Codable, Equatable, Sendable {
+    /// Accounts specified by every demand of the period (imported history included).
+    public var accountsSpecified: Int
+    /// Distinct customers (tenants) named by the demands handled here.
+    public var tenantsAffected: Int
+    public var totalAccounts: Int?
+    public var totalTenants: Int?
+    public var accountShare: String?
+    public var tenantShare: String?
+
+    public init(accountsSpecified: Int, tenantsAffected: Int, totalAccounts: Int?, totalTenants: Int?) {
+        self.accountsSpecified = accountsSpecified
+        self.tenantsAffected = tenantsAffected
+        self.totalAccounts = totalAccounts
+        self.totalTenants = totalTenants
+        accountShare = totalAccounts.map { TransparencyReport.percent(accountsSpecified, of: $0, decimals: 4) }
+        tenantShare = totalTenants.map { TransparencyReport.percent(tenantsAffected, of: $0, decimals: 4) }
+    }
+}
+
 /// The computed report for one period: what every export renders.
 public struct TransparencyReport: Codable, Equatable, Sendable {
     public var period: String
@@ -117,6 +140,8 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     /// The facts the report was computed from (national-security process left out).
     public var factCount: Int
     public var other: OtherFigures
+    /// Set by the caller that knows the provider's totals (configuration), nil otherwise.
+    public var affected: AffectedShare?
 
     /// Computes every section from the facts (any order; those outside the period are ignored).
     public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {
@@ -184,10 +209,13 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     /// `part` as a percentage of `whole` with two decimals, rounded half-up, computed in integers
     /// so no binary fraction can tip a half (report-formats.md §1.4: 647 of 887 is 72.94).
     /// Percentages are never adjusted to add up to 100.
-    public static func percent(_ part: Int, of whole: Int) -> String {
-        guard whole > 0 else { return "0.00" }
-        let hundredths = (2 * part * 10_000 + whole) / (2 * whole)
-        return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
+    public static func percent(_ part: Int, of whole: Int, decimals: Int = 2) -> String {
+        var scale = 1
+        for _ in 0..<decimals { scale *= 10 }
+        guard whole > 0 else { return "0." + String(repeating: "0", count: decimals) }
+        let units = (2 * part * 100 * scale + whole) / (2 * whole)
+        let fraction = String(units % scale)
+        return "\(units / scale)." + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 
     /// Whole-number percentage, rounded half-up (Google's `Percentage disclosed`, §2).

@@ -22,6 +22,10 @@ public struct AppConfiguration: Sendable {
     public var noticeIntervalSeconds: Int
     /// How long a requester may download a released package (C3).
     public var packageLinkDays: Int
+    /// The provider's customers and accounts in all, for the report's share of customers affected
+    /// (the seed's "only a tiny fraction" as a computed figure); nil: not published.
+    public var reportTotalTenants: Int?
+    public var reportTotalAccounts: Int?
     /// Built production packages are deleted this many days after they were built, once the case
     /// is past release; an audit tombstone records what was deleted (issue 5).
     public var packageRetentionDays: Int
@@ -93,6 +97,8 @@ public struct AppConfiguration: Sendable {
         noticeReminderDays = reader.int(forKey: "custos.notice.reminder.days", default: 14)
         noticeIntervalSeconds = reader.int(forKey: "custos.notice.interval.seconds", default: 5)
         packageLinkDays = reader.int(forKey: "custos.package.link.days", default: 14)
+        reportTotalTenants = reader.int(forKey: "custos.report.total.tenants").flatMap { $0 > 0 ? $0 : nil }
+        reportTotalAccounts = reader.int(forKey: "custos.report.total.accounts").flatMap { $0 > 0 ? $0 : nil }
         packageRetentionDays = reader.int(forKey: "custos.package.retention.days", default: 90)
         emergencyFollowUpDays = reader.int(forKey: "custos.emergency.follow.up.days", default: 30)
         connectorURL = reader.string(forKey: "custos.connector.url")

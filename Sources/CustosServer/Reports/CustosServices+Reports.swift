@@ -8,9 +8,22 @@ import Foundation
 extension CustosServices {
     /// The report for a period in one export format (`custos report build`).
     public func buildReport(period: ReportPeriod, format: ReportFormat, section: ReportSection?) async throws -> String {
-        let groups = try await reports.groups(in: period)
-        let report = TransparencyReport(period: period, groups: groups)
+        let (report, groups) = try await computeReport(period)
         return try ReportExport.render(format, report: report, period: period, groups: groups, section: section)
+    }
+
+    /// The period's report from the stored facts, with the share of customers affected when the
+    /// provider's totals are configured. Every view of a report (exports, page, close, verify) uses it.
+    func computeReport(_ period: ReportPeriod) async throws -> (TransparencyReport, [ReportGroup]) {
+        let groups = try await reports.groups(in: period)
+        var report = TransparencyReport(period: period, groups: groups)
+        if configuration.reportTotalTenants != nil || configuration.reportTotalAccounts != nil {
+            let affected = try await reports.affected(in: period)
+            report.affected = AffectedShare(
+                accountsSpecified: affected.accounts, tenantsAffected: affected.tenants, totalAccounts: configuration.reportTotalAccounts,
+                totalTenants: configuration.reportTotalTenants)
+        }
+        return (report, groups)
     }
 
     public enum ImportOutcome: Sendable {
@@ -37,8 +50,7 @@ extension CustosServices {
 extension CustosServices {
     /// The public page's model: the report, the last six half-years as links and as a trend.
     public func reportPage(period: ReportPeriod) async throws -> TransparencyPageModel {
-        let groups = try await reports.groups(in: period)
-        let report = TransparencyReport(period: period, groups: groups)
+        let (report, _) = try await computeReport(period)
         let recent = ReportPeriod.halfYear(containing: now()).halfYears(endingHere: 6)
         var trend: [(label: String, requests: Int)] = []
         for half in recent {
@@ -64,7 +76,7 @@ extension CustosServices {
         guard period.end <= time else {
             throw ReportPeriodError(description: "period \(period) has not ended yet (it runs to \(period.lastDay)); only a finished period is closed")
         }
-        let report = TransparencyReport(period: period, groups: try await reports.groups(in: period))
+        let (report, _) = try await computeReport(period)
         let json = try ReportSeal.canonicalJSON(report)
         let digest = Hex.encode(SHA256.hash(data: json))
         let text = ReportSeal.noteText(keyName: transparencyKeys.report.name, period: period, facts: report.factCount, sha256: digest, closedAt: time)
@@ -114,7 +126,7 @@ extension CustosServices {
                 problems.append("the legal-process log entries \(placement.start)..<\(placement.end) that the report counts are not all readable")
             }
         }
-        let recomputed = TransparencyReport(period: period, groups: try await reports.groups(in: period))
+        let (recomputed, _) = try await computeReport(period)
         if try ReportSeal.canonicalJSON(recomputed) != json {
             guard let frozen = try? CustosJSON.decode(TransparencyReport.self, from: closed.reportJSON) else {
                 return problems + ["the stored report is not readable"]

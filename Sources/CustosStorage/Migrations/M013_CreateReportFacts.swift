@@ -15,7 +15,7 @@ struct M013_CreateReportFacts: AsyncMigration {
             instrument TEXT NOT NULL, tenant_kind TEXT NOT NULL, accounts INTEGER NOT NULL, outcome TEXT NOT NULL,
             is_preservation INTEGER NOT NULL, is_national_security INTEGER NOT NULL, source TEXT NOT NULL, recorded_ms BIGINT NOT NULL,
             has_details INTEGER NOT NULL, nondisclosure TEXT, notice TEXT, challenge TEXT, emergency_failed INTEGER NOT NULL,
-            cloud_act INTEGER NOT NULL)
+            cloud_act INTEGER NOT NULL, tenant_id TEXT)
             """).run()
         try await sql.raw("CREATE INDEX report_facts_received_idx ON report_facts (received_ms)").run()
     }

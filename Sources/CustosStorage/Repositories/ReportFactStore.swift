@@ -12,7 +12,7 @@ public struct ReportFactStore: Sendable {
 
     static let columns = [
         "id", "received_ms", "country", "section", "instrument", "tenant_kind", "accounts", "outcome", "is_preservation",
-        "is_national_security", "source", "recorded_ms", "has_details", "nondisclosure", "notice", "challenge", "emergency_failed", "cloud_act",
+        "is_national_security", "source", "recorded_ms", "has_details", "nondisclosure", "notice", "challenge", "emergency_failed", "cloud_act", "tenant_id",
     ]
 
     /// A fact imported earlier under the same id says something else: nothing is imported.
@@ -78,6 +78,7 @@ public struct ReportFactStore: Sendable {
                 .integer(recorded), .integer(fact.details == nil ? 0 : 1), fact.details?.nonDisclosure.map { .text($0) } ?? .null,
                 fact.details?.notice.map { .text($0.rawValue) } ?? .null, fact.details?.challenge.map { .text($0.rawValue) } ?? .null,
                 .integer(fact.details?.emergencyVerificationFailed == true ? 1 : 0), .integer(fact.details?.cloudAct == true ? 1 : 0),
+                fact.tenantID.map { .text($0) } ?? .null,
             ])
         }
         try await BulkInsert.run(into: "report_facts", columns: columns, values: values, on: database)
@@ -206,6 +207,18 @@ public struct ReportFactStore: Sendable {
             closedAt: try row.decode(column: "closed_at", as: String.self), closedBy: try row.decode(column: "closed_by", as: String.self))
     }
 
+    /// Accounts specified and distinct customers named in the period (national-security process
+    /// left out), for the share of customers affected.
+    public func affected(in period: ReportPeriod) async throws -> (accounts: Int, tenants: Int) {
+        let from = Int64((period.start.timeIntervalSince1970 * 1000).rounded())
+        let to = Int64((period.end.timeIntervalSince1970 * 1000).rounded())
+        let row = try await store.sql.raw("""
+            SELECT sum(accounts) AS accounts, count(DISTINCT tenant_id) AS tenants FROM report_facts
+            WHERE received_ms >= \(bind: from) AND received_ms < \(bind: to) AND is_national_security = 0
+            """).first()
+        return (try row?.decode(column: "accounts", as: Int?.self) ?? 0, try row?.decode(column: "tenants", as: Int?.self) ?? 0)
+    }
+
     public func count() async throws -> Int {
         try await store.sql.raw("SELECT count(*) AS n FROM report_facts").first()!.decode(column: "n", as: Int.self)
     }
@@ -220,7 +233,8 @@ public struct ReportFactStore: Sendable {
             country: try text("country"), section: section, instrument: try text("instrument"), tenantKind: kind,
             accounts: try row.decode(column: "accounts", as: Int.self), outcome: outcome,
             isPreservation: try row.decode(column: "is_preservation", as: Int.self) != 0,
-            isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0, details: try details(from: row))
+            isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0, details: try details(from: row),
+            tenantID: try row.decode(column: "tenant_id", as: String?.self))
     }
 
     static func details(from row: any SQLRow) throws -> ReportCaseDetails? {

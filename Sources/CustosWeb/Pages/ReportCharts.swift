@@ -196,6 +196,13 @@ public struct TransparencyPageModel: Sendable {
             "Challenges filed: \(o.challengesFiled); demand set aside: \(o.challengesDemandSetAside); demand upheld: \(o.challengesDemandUpheld); pending: \(o.challengesPending).",
             "U.S. warrants for data stored outside the United States (CLOUD Act): \(o.cloudActWarrants), of which content was disclosed: \(o.cloudActWarrantsDisclosingContent).",
         ]
+        if let share = report.affected {
+            other.append(
+                "Customers named by the demands handled here: \(share.tenantsAffected)"
+                    + (share.tenantShare.map { " (\($0) % of \(share.totalTenants!) customers)" } ?? "")
+                    + "; accounts specified: \(share.accountsSpecified)"
+                    + (share.accountShare.map { " (\($0) % of \(share.totalAccounts!) accounts)" } ?? "") + ".")
+        }
         let query = "period=\(period.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-", "."])) ?? period.description)"
         downloads = [
             Download(label: "Criminal, Microsoft LERR columns (CSV)", href: "/transparency/download?\(query)&format=lerr-csv&section=criminal"),
