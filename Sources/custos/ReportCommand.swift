@@ -65,10 +65,11 @@ struct ReportCommand: AsyncParsableCommand {
             abstract: "Print the report for a period.",
             discussion: """
                 Formats: lerr-csv (Microsoft's columns, one section: criminal unless --section), google-csv (one row per \
-                country and legal process), json (every section, the enterprise summary and what is counted apart).
+                country and legal process), json (every section, the enterprise summary and what is counted apart), html (the \
+                public page as one file, charts included).
                 """)
         @Option(help: "YYYY-H1, YYYY-H2, or FROM..TO dates (2026-01-01..2026-03-31).") var period: String
-        @Option(help: "lerr-csv, google-csv or json.") var format: ReportFormat
+        @Option(help: "lerr-csv, google-csv, json or html.") var format: ReportFormat
         @Option(help: "criminal, emergency or civil.") var section: ReportSection?
 
         func validate() throws { _ = try parsePeriod(period) }

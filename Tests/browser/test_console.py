@@ -232,7 +232,7 @@ def test_public_transparency_report_draws_its_charts_and_offers_every_export(bro
     assert page.locator("#section-criminal thead th[scope=col]").count() == 8
     # Every export downloads; the LERR file starts with its contract header and the TOTAL row.
     links = page.locator("#downloads a")
-    assert links.count() == 5
+    assert links.count() == 6
     with page.expect_download() as download:
         links.first.click()
     with open(download.value.path()) as f:
@@ -240,6 +240,11 @@ def test_public_transparency_report_draws_its_charts_and_offers_every_export(bro
     assert rows[0][:4] == ["Country/Region", "Code", "Requests", "Accounts"] and rows[1][:2] == ["TOTAL", "ALL"]
     assert int(rows[1][2]) > 0
     with page.expect_download() as download:
-        links.last.click()
+        links.nth(4).click()
     with open(download.value.path()) as f:
         assert f.read().startswith("{")
+    with page.expect_download() as download:
+        links.last.click()
+    with open(download.value.path()) as f:
+        html = f.read()
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 3

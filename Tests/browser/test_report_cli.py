@@ -63,6 +63,10 @@ def test_import_then_build_reproduces_the_published_australia_row():
     criminal = [s for s in report["sections"] if s["section"] == "criminal"][0]
     assert criminal["rows"][0]["requests"] == 888
 
+    page = custos(data, "report", "build", "--period", "2019-H1", "--format", "html")
+    assert page.returncode == 0 and page.stdout.startswith("<!DOCTYPE html>")
+    assert page.stdout.count("<svg") == 3 and '<th scope="row">Australia</th>' in page.stdout
+
 
 def test_a_bad_line_imports_nothing_and_names_its_line():
     data = tempfile.mkdtemp(prefix="custos-report-")

@@ -8,9 +8,14 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case googleCSV = "google-csv"
     /// Every section, the enterprise summary and the counts outside the tables.
     case json
+    /// The public page as one HTML file, charts included (rendered by the server's templates).
+    case html
 }
 
 public enum ReportExport {
+    /// `html` is a page, not a data format: the server renders it with its templates.
+    public struct NeedsPageRenderer: Error {}
+
     public static let lerrHeader = "Country/Region,Code,Requests,Accounts,Content %,Content,Non-content %,Non-content,No data %,No data,Rejected %,Rejected"
     public static let googleHeader = "Period Ending,Country/Region,CLDR Territory Code,Legal Process,User Data Requests,Percentage disclosed,Accounts"
 
@@ -26,6 +31,9 @@ public enum ReportExport {
             var filtered = report
             if let section { filtered.sections = report.sections.filter { $0.section == section } }
             return try CustosJSON.string(filtered) + "\n"
+        case .html:
+            // Pages live in CustosWeb's templates; `CustosServices.buildReport` renders this one.
+            throw NeedsPageRenderer()
         }
     }
 

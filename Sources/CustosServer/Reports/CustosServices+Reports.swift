@@ -8,6 +8,12 @@ import Foundation
 extension CustosServices {
     /// The report for a period in one export format (`custos report build`).
     public func buildReport(period: ReportPeriod, format: ReportFormat, section: ReportSection?) async throws -> String {
+        if format == .html {
+            let page = Page(
+                template: "transparency", title: "Transparency report \(period.description)", viewer: nil, csrfToken: "",
+                model: try await reportPage(period: period))
+            return try renderer.render(page)
+        }
         let (report, groups) = try await computeReport(period)
         return try ReportExport.render(format, report: report, period: period, groups: groups, section: section)
     }

@@ -210,6 +210,7 @@ public struct TransparencyPageModel: Sendable {
             Download(label: "Civil, Microsoft LERR columns (CSV)", href: "/transparency/download?\(query)&format=lerr-csv&section=civil"),
             Download(label: "By legal process, Google columns (CSV)", href: "/transparency/download?\(query)&format=google-csv"),
             Download(label: "Everything (JSON)", href: "/transparency/download?\(query)&format=json"),
+            Download(label: "This page as one file (HTML)", href: "/transparency/download?\(query)&format=html"),
         ]
     }
 }
