@@ -131,13 +131,13 @@ import Testing
     /// Gag orders, notices, challenges, failed emergency checks and the CLOUD Act category are
     /// counted over the cases handled here; imported history (no details) adds only emergencies.
     @Test func otherFiguresCountCaseDetails() {
-        func detail(_ nd: String?, _ notice: ReportCaseDetails.Notice?, _ challenge: ReportCaseDetails.Challenge? = nil, failed: Bool = false, cloud: Bool = false)
+        func detail(_ nd: ReportCaseDetails.NonDisclosure?, _ notice: ReportCaseDetails.Notice?, _ challenge: ReportCaseDetails.Challenge? = nil, failed: Bool = false, cloud: Bool = false)
             -> ReportCaseDetails
         { ReportCaseDetails(nonDisclosure: nd, notice: notice, challenge: challenge, emergencyVerificationFailed: failed, cloudAct: cloud) }
         var all = Self.facts(2, .nonContent) + Self.facts(3, .rejected, section: .emergency)  // imported: no details
         let handled: [(ReportCaseDetails, ReportOutcome, ReportSection)] = [
-            (detail("indefinite", .delayed), .content, .criminal),
-            (detail("dated", .sentAfterDelay), .nonContent, .criminal),
+            (detail(.indefinite, .delayed), .content, .criminal),
+            (detail(.dated, .sentAfterDelay), .nonContent, .criminal),
             (detail(nil, .sent, .demandSetAside), .rejected, .criminal),
             (detail(nil, .notSent, .pending), .noData, .criminal),
             (detail(nil, nil, failed: true), .rejected, .emergency),
@@ -164,7 +164,7 @@ import Testing
         subject.outcome = .content
         let gagged = Fixture.demand(order: NonDisclosureOrder(basis: "18 U.S.C. § 2705(b)", until: nil, isIndefinite: true))
         let details = ReportFact.closed(subject, demand: gagged, notice: (.held, .indefinite))?.details
-        #expect(details == ReportCaseDetails(nonDisclosure: "indefinite", notice: .delayed, challenge: nil, emergencyVerificationFailed: false, cloudAct: true))
+        #expect(details == ReportCaseDetails(nonDisclosure: .indefinite, notice: .delayed, challenge: nil, emergencyVerificationFailed: false, cloudAct: true))
         #expect(ReportFact.closed(subject, demand: gagged)?.tenantID == Fixture.tenantID.uuidString.lowercased())
         subject.customer?.dataLocation = "US"
         #expect(ReportFact.closed(subject, demand: Fixture.demand(), notice: (.sent, .none))?.details

@@ -25,6 +25,16 @@ public enum LegalInstrument: String, Codable, CaseIterable, Sendable {
     case intlBudapestArt7 = "intl.budapest_art7"
     case other
 
+    /// Instruments that only make the provider keep data (18 U.S.C. § 2703(f), e-Evidence EPOC-PR,
+    /// Brazil's Marco Civil art. 13 § 2 request): nothing is disclosed on them, so the report counts
+    /// them apart from every total.
+    public var isPreservationOnly: Bool {
+        switch self {
+        case .usPreservation2703f, .euEPOCPR, .brPreservationRequest: true
+        default: false
+        }
+    }
+
     /// National-security process is reported only in bands (C1), so the queue and report must know.
     public var isNationalSecurity: Bool {
         switch self {

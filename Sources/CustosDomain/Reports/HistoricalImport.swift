@@ -17,9 +17,6 @@ public enum HistoricalImport {
         }
     }
 
-    /// Instruments that only preserve data; they are counted apart from every total.
-    static let preservationInstruments: Set<LegalInstrument> = [.usPreservation2703f, .euEPOCPR, .brPreservationRequest]
-
     /// Every line's fact, or every line's problem (blank lines are skipped; an id twice in one
     /// file is a problem on its second line).
     /// Every problem of a file that failed, in line order.
@@ -88,7 +85,7 @@ public enum HistoricalImport {
         let outcome = try oneOf("outcome", ReportOutcome.self, ReportOutcome.allCases.map(\.rawValue))
         return ReportFact(
             id: id, receivedAt: receivedAt, country: country, section: section, instrument: instrument.rawValue, tenantKind: tenantKind,
-            accounts: accounts, outcome: outcome, isPreservation: preservationInstruments.contains(instrument),
+            accounts: accounts, outcome: outcome, isPreservation: instrument.isPreservationOnly,
             isNationalSecurity: instrument.isNationalSecurity)
     }
 }

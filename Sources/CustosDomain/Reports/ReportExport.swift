@@ -10,6 +10,22 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case json
     /// The public page as one HTML file, charts included (rendered by the server's templates).
     case html
+
+    public var mediaType: String {
+        switch self {
+        case .lerrCSV, .googleCSV: "text/csv; charset=utf-8"
+        case .json: "application/json; charset=utf-8"
+        case .html: "text/html; charset=utf-8"
+        }
+    }
+
+    public var fileExtension: String {
+        switch self {
+        case .lerrCSV, .googleCSV: "csv"
+        case .json: "json"
+        case .html: "html"
+        }
+    }
 }
 
 public enum ReportExport {

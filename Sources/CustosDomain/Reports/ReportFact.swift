@@ -44,8 +44,13 @@ public struct ReportCaseDetails: Codable, Hashable, Sendable {
         case demandSetAside = "demand_set_aside"
     }
 
-    /// `dated` or `indefinite` when the demand came with a non-disclosure order.
-    public var nonDisclosure: String?
+    /// A non-disclosure order that came with the demand.
+    public enum NonDisclosure: String, Codable, CaseIterable, Sendable {
+        case dated
+        case indefinite
+    }
+
+    public var nonDisclosure: NonDisclosure?
     public var notice: Notice?
     public var challenge: Challenge?
     /// An emergency request with a failed verification check (legal-rules.md §6).
@@ -53,7 +58,7 @@ public struct ReportCaseDetails: Codable, Hashable, Sendable {
     /// A U.S. warrant for data stored outside the United States (report-formats.md §1.5).
     public var cloudAct: Bool
 
-    public init(nonDisclosure: String?, notice: Notice?, challenge: Challenge?, emergencyVerificationFailed: Bool, cloudAct: Bool) {
+    public init(nonDisclosure: NonDisclosure?, notice: Notice?, challenge: Challenge?, emergencyVerificationFailed: Bool, cloudAct: Bool) {
         self.nonDisclosure = nonDisclosure
         self.notice = notice
         self.challenge = challenge
@@ -146,7 +151,7 @@ extension ReportFact {
             return upheld ? .demandUpheld : .demandSetAside
         }
         return ReportCaseDetails(
-            nonDisclosure: demand.nonDisclosureOrder.map { $0.isIndefinite ? "indefinite" : "dated" }, notice: noticeFigure, challenge: challenge,
+            nonDisclosure: demand.nonDisclosureOrder.map { $0.isIndefinite ? .indefinite : .dated }, notice: noticeFigure, challenge: challenge,
             emergencyVerificationFailed: demand.isEmergency && subject.checks.contains { !$0.passed },
             // The CLOUD Act category: a U.S. warrant reaching data the customer keeps outside the U.S.
             cloudAct: demand.instrument == .usSearchWarrant && demand.jurisdiction.country.uppercased() == "US"

@@ -79,7 +79,7 @@ public struct OtherFigures: Codable, Equatable, Sendable {
         let n = group.requests
         casesWithDetails += n
         if details.nonDisclosure != nil { nonDisclosureOrders += n }
-        if details.nonDisclosure == "indefinite" { indefiniteNonDisclosureOrders += n }
+        if details.nonDisclosure == .indefinite { indefiniteNonDisclosureOrders += n }
         switch details.notice {
         case .sent: noticesSent += n
         case .sentAfterDelay: noticesSentAfterDelay += n
@@ -201,6 +201,10 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
             return SectionTable(section: section, outcomesCountAccounts: section == .civil, rows: [total] + countries)
         }
     }
+
+    /// Every request the tables and the enterprise summary count (not preservation, not
+    /// national-security process, not undecided consumer requests).
+    public var requests: Int { sections.map { $0.rows[0].requests }.reduce(0, +) + enterprise.requests }
 
     public func section(_ section: ReportSection) -> SectionTable {
         sections.first { $0.section == section }!

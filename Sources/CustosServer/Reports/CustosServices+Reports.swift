@@ -61,7 +61,7 @@ extension CustosServices {
         var trend: [(label: String, requests: Int)] = []
         for half in recent {
             let summary = half == period ? report : TransparencyReport(period: half, groups: try await reports.groups(in: half))
-            trend.append((half.description, summary.sections.map { $0.rows[0].requests }.reduce(0, +) + summary.enterprise.requests))
+            trend.append((half.description, summary.requests))
         }
         let links = recent.reversed().map {
             TransparencyPageModel.PeriodLink(label: $0.description, href: "/transparency?period=\($0.description)", current: $0 == period)

@@ -29,11 +29,11 @@ struct ReportRoutes {
             }
             let body = try await services.buildReport(period: period, format: format, section: section)
             let name = "custos-report-\(period.description.replacingOccurrences(of: "..", with: "_"))\(section.map { "-\($0.rawValue)" } ?? "")"
-                + (format == .json ? ".json" : format == .html ? ".html" : ".csv")
+                + "." + format.fileExtension
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: format == .json ? "application/json; charset=utf-8" : format == .html ? "text/html; charset=utf-8" : "text/csv; charset=utf-8",
+                    .contentType: format.mediaType,
                     .contentDisposition: "attachment; filename=\"\(name)\"", .cacheControl: "no-cache",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: body)))

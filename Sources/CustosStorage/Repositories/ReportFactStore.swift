@@ -75,7 +75,7 @@ public struct ReportFactStore: Sendable {
                 .text(fact.id), .integer(Int64((fact.receivedAt.timeIntervalSince1970 * 1000).rounded())), .text(fact.country),
                 .text(fact.section.rawValue), .text(fact.instrument), .text(fact.tenantKind.rawValue), .integer(Int64(fact.accounts)),
                 .text(fact.outcome.rawValue), .integer(fact.isPreservation ? 1 : 0), .integer(fact.isNationalSecurity ? 1 : 0), .text(source),
-                .integer(recorded), .integer(fact.details == nil ? 0 : 1), fact.details?.nonDisclosure.map { .text($0) } ?? .null,
+                .integer(recorded), .integer(fact.details == nil ? 0 : 1), fact.details?.nonDisclosure.map { .text($0.rawValue) } ?? .null,
                 fact.details?.notice.map { .text($0.rawValue) } ?? .null, fact.details?.challenge.map { .text($0.rawValue) } ?? .null,
                 .integer(fact.details?.emergencyVerificationFailed == true ? 1 : 0), .integer(fact.details?.cloudAct == true ? 1 : 0),
                 fact.tenantID.map { .text($0) } ?? .null,
@@ -240,7 +240,7 @@ public struct ReportFactStore: Sendable {
     static func details(from row: any SQLRow) throws -> ReportCaseDetails? {
         guard try row.decode(column: "has_details", as: Int.self) != 0 else { return nil }
         return ReportCaseDetails(
-            nonDisclosure: try row.decode(column: "nondisclosure", as: String?.self),
+            nonDisclosure: try row.decode(column: "nondisclosure", as: String?.self).flatMap(ReportCaseDetails.NonDisclosure.init(rawValue:)),
             notice: try row.decode(column: "notice", as: String?.self).flatMap(ReportCaseDetails.Notice.init(rawValue:)),
             challenge: try row.decode(column: "challenge", as: String?.self).flatMap(ReportCaseDetails.Challenge.init(rawValue:)),
             emergencyVerificationFailed: try row.decode(column: "emergency_failed", as: Int.self) != 0,
