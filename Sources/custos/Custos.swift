@@ -76,9 +76,34 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Demo data.", subcommands: [Load.self])
 
     struct Load: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load the demo data set (once).")
+        static let configuration = CommandConfiguration(
+            abstract: "Load the demo data set (once).",
+            discussion: "With --scale N, also generate N realistic closed cases received in one period (by default the last finished half-year), for trying the report and the console at a provider's size.")
+
+        @Option(help: "Also generate this many closed cases.") var scale: Int?
+        @Option(help: "The period the generated cases were received in: YYYY-H1, YYYY-H2 or FROM..TO.") var period: String?
+
+        func validate() throws {
+            if let scale, scale < 1 { throw ValidationError("--scale must be a positive number of cases") }
+            if let period {
+                do { _ = try ReportPeriod(parsing: period) } catch { throw ValidationError(error.description) }
+            }
+            if period != nil && scale == nil { throw ValidationError("--period only goes with --scale") }
+        }
+
         func run() async throws {
             let services = try await buildServices(reader: makeReader())
+            if let scale {
+                do {
+                    let result = try await ScaleCases.load(scale, in: try period.map { try ReportPeriod(parsing: $0) }, into: services)
+                    await services.shutdown()
+                    say("Generated \(result.cases) closed cases received in \(result.period) in \(String(format: "%.1f", result.seconds)) s (\(Int(Double(result.cases) / max(result.seconds, 0.001))) cases/s).")
+                } catch {
+                    await services.shutdown()
+                    throw error
+                }
+                return
+            }
             let loaded = try await DemoData.load(into: services)
             await services.shutdown()
             say(loaded ? "Demo data loaded." : "Demo data already present; nothing changed.")

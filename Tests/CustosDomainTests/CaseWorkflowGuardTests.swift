@@ -80,7 +80,7 @@ import Testing
         #expect(refusal(.release, once, by: Fixture.custodian.actor)?.code == .guardFailed)
         let (twice, _) = try CaseWorkflow.apply(.approveRelease, to: once, at: later, by: Fixture.approver2.actor)
         let (released, effects) = try CaseWorkflow.apply(.release, to: twice, at: later, by: Fixture.custodian.actor)
-        #expect(released.state == .released)
+        #expect(released.state == .released && released.releasedAt == later && twice.releasedAt == nil)
         #expect(effects.contains { if case .notifyAgency = $0 { true } else { false } })
         let (closed, _) = try CaseWorkflow.apply(.close, to: released, at: later, by: Fixture.reviewer.actor)
         #expect(closed.outcome == .nonContent)

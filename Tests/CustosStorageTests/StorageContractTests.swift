@@ -244,6 +244,39 @@ import Testing
         }
     }
 
+    /// A time as storage keeps it: whole milliseconds since 1970.
+    static func millisecondsAfter(_ date: Date, _ milliseconds: Int) -> Date {
+        Date(timeIntervalSince1970: Double(Int64((date.timeIntervalSince1970 * 1000).rounded()) + Int64(milliseconds)) / 1000)
+    }
+
+    /// The DSA times and category round-trip, and the database counts the orders by Member State,
+    /// category and whole hours exactly as the domain does (milliseconds, rounding, the one-hour rule).
+    @Test(arguments: locations)
+    func dsaTimingsMatchTheDomain(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let reports = ReportFactStore(store: world.database)
+            let countries = ["DE", "GR", "FR", "US", "IE"]
+            let categories: [String?] = [nil, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD", "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"]
+            let facts = (0..<600).map { index in
+                let received = Self.t0.addingTimeInterval(Double(index * 37))
+                // Times around the rounding edges: 0, just under and over one hour, halves.
+                let ack = [0, 3_599_999, 3_600_000, 3_600_001, 5_400_000, 86_399_000][index % 6]
+                let outcome: ReportOutcome = [.content, .nonContent, .noData, .rejected][index % 4]
+                return ReportFact(
+                    id: "dsa-\(index)", receivedAt: received, country: countries[index % countries.count], section: index % 7 == 0 ? .civil : .criminal,
+                    instrument: "eu.epoc", tenantKind: .consumer, accounts: 1, outcome: outcome,
+                    acknowledgedAt: index % 11 == 0 ? nil : Self.millisecondsAfter(received, ack),
+                    effectAt: outcome.gaveEffect ? Self.millisecondsAfter(received, index % 50 * 1_799_500) : nil, dsaCategory: categories[index % 3])
+            }
+            _ = try await reports.importFacts(facts, fileSHA256: "dsa", by: "cli", at: Self.t0)
+            let period = try ReportPeriod(parsing: "2026-H1")
+            #expect(Set(try await reports.facts(in: period)) == Set(facts))
+            let stored = try await reports.dsaTimings(in: period)
+            #expect(Set(stored) == Set(DSAOrders.timings(of: facts, in: period)))
+            #expect(stored.reduce(0) { $0 + $1.orders } == facts.filter(\.isDSAOrder).count && !stored.contains { $0.country == "US" })
+        }
+    }
+
     /// An installation from before the Merkle logs (migration 011) and the sequence key (012):
     /// its audit entries, written in the old shape with UUID keys, keep their order, content and
     /// chain, become the audit log's first leaves, and new appends continue after them.

@@ -215,6 +215,8 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     /// E8: after an emergency release, the follow-up legal process the requester owes.
     public var followUp: FollowUpProcess?
     public var closingReason: String?
+    /// When the production was released: the moment effect was given to the demand (DSA Art. 15(1)(a)).
+    public var releasedAt: Date?
     /// When staff marked the emergency over (E9); notices held for it are released then.
     public var emergencyEndedAt: Date?
     /// The customer's answer to its notice: consent (a direction to disclose), objection, or

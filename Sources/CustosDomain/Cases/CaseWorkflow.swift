@@ -309,6 +309,7 @@ public enum CaseWorkflow {
                 extraDetails["followUpDue"] = Timestamp.format(next.followUp!.dueAt)
             }
             next.state = .released
+            next.releasedAt = time
             effects.append(.openPackageLink(caseID: current.id, agencyID: current.agencyID))
             message("Production released", "A production package for the approved scope (\(scope.map(\.rawValue).joined(separator: ", "))) is available.")
         case .reassess(let assessment):

@@ -5,6 +5,9 @@ import Foundation
 /// "outcome"}`. Every line is checked before anything is stored; one bad line stops the import.
 public enum HistoricalImport {
     public static let fields: Set<String> = ["id", "receivedAt", "country", "section", "instrument", "accounts", "tenantKind", "outcome"]
+    /// Optional, for the DSA figures: when receipt was confirmed, when effect was given, and the
+    /// category of illegal content (`DSAOrders.categories`).
+    public static let optionalFields: Set<String> = ["acknowledgedAt", "effectAt", "dsaCategory"]
 
     public struct LineError: Error, Equatable, Sendable, CustomStringConvertible {
         public let line: Int
@@ -52,8 +55,8 @@ public enum HistoricalImport {
         guard let object = try? JSONDecoder().decode([String: LineValue].self, from: Data(text.utf8)) else {
             throw fail("not a JSON object")
         }
-        if let unknown = Set(object.keys).subtracting(fields).sorted().first {
-            throw fail("unknown field \"\(unknown)\" (expected \(fields.sorted().joined(separator: ", ")))")
+        if let unknown = Set(object.keys).subtracting(fields).subtracting(optionalFields).sorted().first {
+            throw fail("unknown field \"\(unknown)\" (expected \(fields.sorted().joined(separator: ", ")); optional \(optionalFields.sorted().joined(separator: ", ")))")
         }
         func string(_ key: String) throws(LineError) -> String {
             guard let value = object[key] else { throw fail("missing \"\(key)\"") }
@@ -83,10 +86,32 @@ public enum HistoricalImport {
         guard case .integer(let accounts) = accountsValue, accounts >= 0 else { throw fail("\"accounts\" must be a whole number ≥ 0") }
         let tenantKind = try oneOf("tenantKind", TenantKind.self, TenantKind.allCases.map(\.rawValue))
         let outcome = try oneOf("outcome", ReportOutcome.self, ReportOutcome.allCases.map(\.rawValue))
+        func time(_ key: String) throws(LineError) -> Date? {
+            guard object[key] != nil else { return nil }
+            let text = try string(key)
+            guard let date = Timestamp.parse(text) ?? Timestamp.parseDay(text) else {
+                throw fail("\"\(key)\" is \"\(text)\"; expected a date (2026-03-01) or a timestamp (2026-03-01T09:30:00Z)")
+            }
+            guard date >= receivedAt else { throw fail("\"\(key)\" is before \"receivedAt\"") }
+            return date
+        }
+        let acknowledgedAt = try time("acknowledgedAt")
+        let effectAt = try time("effectAt")
+        if effectAt != nil && !outcome.gaveEffect {
+            throw fail("\"effectAt\" is set but the outcome \"\(outcome.rawValue)\" gave no effect to the demand")
+        }
+        var dsaCategory: String?
+        if object["dsaCategory"] != nil {
+            let category = try string("dsaCategory")
+            guard DSAOrders.categories.contains(category) else {
+                throw fail("\"dsaCategory\" is \"\(category)\"; expected a DSA category code such as STATEMENT_CATEGORY_SCAMS_AND_FRAUD")
+            }
+            dsaCategory = category
+        }
         return ReportFact(
             id: id, receivedAt: receivedAt, country: country, section: section, instrument: instrument.rawValue, tenantKind: tenantKind,
             accounts: accounts, outcome: outcome, isPreservation: instrument.isPreservationOnly,
-            isNationalSecurity: instrument.isNationalSecurity)
+            isNationalSecurity: instrument.isNationalSecurity, acknowledgedAt: acknowledgedAt, effectAt: effectAt, dsaCategory: dsaCategory)
     }
 }
 

@@ -6,6 +6,8 @@ public enum ReportFormat: String, CaseIterable, Sendable {
     case lerrCSV = "lerr-csv"
     /// Google's `google-global-user-data-requests.csv` columns (report-formats.md §2).
     case googleCSV = "google-csv"
+    /// DSA Art. 15(1)(a) orders from Member States in the harmonised template's Part 3 (§6).
+    case dsaCSV = "dsa-csv"
     /// Every section, the enterprise summary and the counts outside the tables.
     case json
     /// The public page as one HTML file, charts included (rendered by the server's templates).
@@ -13,7 +15,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
     public var mediaType: String {
         switch self {
-        case .lerrCSV, .googleCSV: "text/csv; charset=utf-8"
+        case .lerrCSV, .googleCSV, .dsaCSV: "text/csv; charset=utf-8"
         case .json: "application/json; charset=utf-8"
         case .html: "text/html; charset=utf-8"
         }
@@ -21,7 +23,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
     public var fileExtension: String {
         switch self {
-        case .lerrCSV, .googleCSV: "csv"
+        case .lerrCSV, .googleCSV, .dsaCSV: "csv"
         case .json: "json"
         case .html: "html"
         }
@@ -43,6 +45,7 @@ public enum ReportExport {
         switch format {
         case .lerrCSV: return lerrCSV(report.section(section ?? .criminal))
         case .googleCSV: return googleCSV(period: period, groups: groups, section: section)
+        case .dsaCSV: return dsaCSV(report.dsa ?? DSAFigures(service: "", timings: []), period: period)
         case .json:
             var filtered = report
             if let section { filtered.sections = report.sections.filter { $0.section == section } }
@@ -108,6 +111,27 @@ public enum ReportExport {
         case .ukOverseasProductionOrder: return "CLOUD ACT - OPOs"
         default: return "Other Legal Requests"
         }
+    }
+
+    /// Part 3 `member_states_orders` (report-formats.md §6): RFC 4180, UTF-8, the template's
+    /// header, TOTAL scope first. Orders to act against illegal content do not reach Custos, so
+    /// their columns are blank ("does not apply"); orders to provide information that apply but
+    /// number none are `0`. The TOTAL row carries the contextual notes on what is counted.
+    public static func dsaCSV(_ figures: DSAFigures, period: ReportPeriod) -> String {
+        var lines = [DSAOrders.header.map(csvField).joined(separator: ",")]
+        for row in figures.rows {
+            let isTotal = row.scope == "TOTAL" && row.category == "TOTAL"
+            let cells = [
+                "All", figures.service, period.dsaRange, row.category, "", row.scope, "", "", "", "", "\(row.ordersToProvideInformation)",
+                row.medianReceiptHours ?? "", row.medianEffectHours ?? "",
+                isTotal ? "Orders to act against illegal content (Art. 9) are handled outside this system and not counted in this file." : "", "", "", "",
+                isTotal ? "Orders from Member State authorities for data about specific recipients, by the date received; preservation-only orders are not counted." : "",
+                isTotal ? "Hours from delivery; receipt through the agency portal or API is confirmed automatically on delivery and counts as 0." : "",
+                isTotal ? "Hours from delivery to the release of the data or the answer that none exists; refused, withdrawn and redirected orders are not counted." : "",
+            ]
+            lines.append(cells.map(csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.

@@ -22,6 +22,9 @@ public enum ReportOutcome: String, Codable, CaseIterable, Sendable {
 
     /// Whether some customer data was produced (Google's "Percentage disclosed", §2).
     public var disclosedData: Bool { self == .content || self == .nonContent }
+
+    /// Whether the demand was answered as the law required: data released, or none to give.
+    public var gaveEffect: Bool { disclosedData || self == .noData }
 }
 
 /// What a case handled in Custos adds beyond the LERR columns: gag orders, customer notices,
@@ -90,12 +93,23 @@ public struct ReportFact: Codable, Equatable, Hashable, Sendable {
     /// The customer the demand named (lower-case id), for the share of customers affected; never
     /// published, never grouped by. nil for imported history and demands without a customer.
     public var tenantID: String?
+    /// When the requester was told the demand had arrived (the portal's receipt is immediate).
+    public var acknowledgedAt: Date?
+    /// When effect was given: the data released, or the answer that none exists. nil for demands
+    /// refused, withdrawn or redirected.
+    public var effectAt: Date?
+    /// The DSA category of illegal content the order's legal ground falls under
+    /// (`DSAOrders.categories`); nil when not recorded.
+    public var dsaCategory: String?
 
     public init(
         id: String, receivedAt: Date, country: String, section: ReportSection, instrument: String, tenantKind: TenantKind,
         accounts: Int, outcome: ReportOutcome, isPreservation: Bool = false, isNationalSecurity: Bool = false, details: ReportCaseDetails? = nil,
-        tenantID: String? = nil
+        tenantID: String? = nil, acknowledgedAt: Date? = nil, effectAt: Date? = nil, dsaCategory: String? = nil
     ) {
+        self.acknowledgedAt = acknowledgedAt
+        self.effectAt = effectAt
+        self.dsaCategory = dsaCategory
         self.id = id
         self.receivedAt = receivedAt
         self.country = country
@@ -108,6 +122,11 @@ public struct ReportFact: Codable, Equatable, Hashable, Sendable {
         self.isNationalSecurity = isNationalSecurity
         self.details = details
         self.tenantID = tenantID
+    }
+
+    /// Whether the DSA report counts it as an order to provide information (`DSAOrders`).
+    public var isDSAOrder: Bool {
+        DSAOrders.isOrderToProvideInformation(country: country, section: section, isPreservation: isPreservation, isNationalSecurity: isNationalSecurity)
     }
 }
 
@@ -135,7 +154,15 @@ extension ReportFact {
             section: section(of: demand), instrument: demand.instrument.rawValue, tenantKind: subject.customer?.kind ?? .consumer,
             accounts: Set(demand.targets.map { "\($0.type):\($0.value.lowercased())" }).count, outcome: outcome,
             isPreservation: demand.isPreservation || closedOutcome == .preserved, isNationalSecurity: demand.instrument.isNationalSecurity,
-            details: details(subject, demand: demand, notice: notice), tenantID: subject.customer?.tenantID.uuidString.lowercased())
+            details: details(subject, demand: demand, notice: notice), tenantID: subject.customer?.tenantID.uuidString.lowercased(),
+            // Intake through the portal or the API answers with the receipt at once.
+            acknowledgedAt: demand.receivedAt, effectAt: effectTime(subject, outcome: outcome))
+    }
+
+    /// Effect was given when the data went out, or when the case closed answering that there was none.
+    static func effectTime(_ subject: Case, outcome: ReportOutcome) -> Date? {
+        guard outcome.gaveEffect else { return nil }
+        return outcome.disclosedData ? subject.releasedAt ?? subject.updatedAt : subject.updatedAt
     }
 
     static func details(_ subject: Case, demand: Demand, notice: (state: CustomerNoticeState, bar: NoticeBarKind)?) -> ReportCaseDetails {

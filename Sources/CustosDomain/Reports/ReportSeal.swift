@@ -63,6 +63,12 @@ public enum ReportSeal {
         if frozen.affected != recomputed.affected {
             found.append("the share of customers affected differs (were the configured totals changed?)")
         }
+        if frozen.dsa != recomputed.dsa {
+            let frozenRows = Dictionary((frozen.dsa?.rows ?? []).map { ("\($0.scope) \($0.category)", $0) }, uniquingKeysWith: { first, _ in first })
+            let rows = Dictionary((recomputed.dsa?.rows ?? []).map { ("\($0.scope) \($0.category)", $0) }, uniquingKeysWith: { first, _ in first })
+            let changed = Set(frozenRows.keys).union(rows.keys).sorted().filter { frozenRows[$0] != rows[$0] }
+            found.append(changed.isEmpty ? "the DSA figures differ (was the service name changed?)" : "DSA orders differ: \(changed.joined(separator: ", "))")
+        }
         if found.isEmpty && frozen != recomputed { found.append("the report's bytes differ (period or fact count)") }
         return found
     }

@@ -142,6 +142,8 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     public var other: OtherFigures
     /// Set by the caller that knows the provider's totals (configuration), nil otherwise.
     public var affected: AffectedShare?
+    /// DSA Art. 15(1)(a) orders from Member States; set by the caller, which knows the service.
+    public var dsa: DSAFigures?
 
     /// Computes every section from the facts (any order; those outside the period are ignored).
     public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {

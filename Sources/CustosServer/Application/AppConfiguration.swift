@@ -26,6 +26,8 @@ public struct AppConfiguration: Sendable {
     /// (the seed's "only a tiny fraction" as a computed figure); nil: not published.
     public var reportTotalTenants: Int?
     public var reportTotalAccounts: Int?
+    /// The service the DSA template's `Service` column names (one report per service).
+    public var reportService: String
     /// Built production packages are deleted this many days after they were built, once the case
     /// is past release; an audit tombstone records what was deleted (issue 5).
     public var packageRetentionDays: Int
@@ -99,6 +101,7 @@ public struct AppConfiguration: Sendable {
         packageLinkDays = reader.int(forKey: "custos.package.link.days", default: 14)
         reportTotalTenants = reader.int(forKey: "custos.report.total.tenants").flatMap { $0 > 0 ? $0 : nil }
         reportTotalAccounts = reader.int(forKey: "custos.report.total.accounts").flatMap { $0 > 0 ? $0 : nil }
+        reportService = reader.string(forKey: "custos.report.service", default: "Cloud services")
         packageRetentionDays = reader.int(forKey: "custos.package.retention.days", default: 90)
         emergencyFollowUpDays = reader.int(forKey: "custos.emergency.follow.up.days", default: 30)
         connectorURL = reader.string(forKey: "custos.connector.url")

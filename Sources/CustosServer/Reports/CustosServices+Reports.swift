@@ -23,6 +23,7 @@ extension CustosServices {
     func computeReport(_ period: ReportPeriod) async throws -> (TransparencyReport, [ReportGroup]) {
         let groups = try await reports.groups(in: period)
         var report = TransparencyReport(period: period, groups: groups)
+        report.dsa = DSAFigures(service: configuration.reportService, timings: try await reports.dsaTimings(in: period))
         if configuration.reportTotalTenants != nil || configuration.reportTotalAccounts != nil {
             let affected = try await reports.affected(in: period)
             report.affected = AffectedShare(

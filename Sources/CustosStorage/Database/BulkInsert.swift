@@ -12,6 +12,8 @@ enum BulkValue: Sendable {
     case blob([UInt8])
     case uuid(UUID)
     case date(Date)
+    /// fluent-kit's `.bool`: an integer 0/1 on SQLite, a boolean on PostgreSQL.
+    case bool(Bool)
     case null
 }
 
@@ -72,6 +74,7 @@ extension BulkValue {
         case .blob(let bytes): .blob(ByteBuffer(bytes: bytes))
         case .uuid(let value): .text(value.uuidString)
         case .date(let value): .float(value.timeIntervalSince1970)
+        case .bool(let value): .integer(value ? 1 : 0)
         case .null: .null
         }
     }
@@ -83,6 +86,7 @@ extension BulkValue {
         case .blob(let bytes): SQLBind(Data(bytes))
         case .uuid(let value): SQLBind(value)
         case .date(let value): SQLBind(value)
+        case .bool(let value): SQLBind(value)
         case .null: SQLLiteral.null
         }
     }

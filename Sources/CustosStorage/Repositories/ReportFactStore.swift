@@ -13,7 +13,10 @@ public struct ReportFactStore: Sendable {
     static let columns = [
         "id", "received_ms", "country", "section", "instrument", "tenant_kind", "accounts", "outcome", "is_preservation",
         "is_national_security", "source", "recorded_ms", "has_details", "nondisclosure", "notice", "challenge", "emergency_failed", "cloud_act", "tenant_id",
+        "ack_ms", "effect_ms", "dsa_category", "dsa_order",
     ]
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     /// A fact imported earlier under the same id says something else: nothing is imported.
     public struct Conflict: Error, CustomStringConvertible {
@@ -71,15 +74,24 @@ public struct ReportFactStore: Sendable {
         var values: [BulkValue] = []
         values.reserveCapacity(facts.count * columns.count)
         for fact in facts {
-            values.append(contentsOf: [
-                .text(fact.id), .integer(Int64((fact.receivedAt.timeIntervalSince1970 * 1000).rounded())), .text(fact.country),
-                .text(fact.section.rawValue), .text(fact.instrument), .text(fact.tenantKind.rawValue), .integer(Int64(fact.accounts)),
-                .text(fact.outcome.rawValue), .integer(fact.isPreservation ? 1 : 0), .integer(fact.isNationalSecurity ? 1 : 0), .text(source),
-                .integer(recorded), .integer(fact.details == nil ? 0 : 1), fact.details?.nonDisclosure.map { .text($0.rawValue) } ?? .null,
+            let details: [BulkValue] = [
+                .integer(fact.details == nil ? 0 : 1), fact.details?.nonDisclosure.map { .text($0.rawValue) } ?? .null,
                 fact.details?.notice.map { .text($0.rawValue) } ?? .null, fact.details?.challenge.map { .text($0.rawValue) } ?? .null,
                 .integer(fact.details?.emergencyVerificationFailed == true ? 1 : 0), .integer(fact.details?.cloudAct == true ? 1 : 0),
-                fact.tenantID.map { .text($0) } ?? .null,
+            ]
+            let times: [BulkValue] = [
+                fact.acknowledgedAt.map { .integer(milliseconds($0)) } ?? .null, fact.effectAt.map { .integer(milliseconds($0)) } ?? .null,
+                fact.dsaCategory.map { .text($0) } ?? .null, .integer(fact.isDSAOrder ? 1 : 0),
+            ]
+            values.append(contentsOf: [
+                .text(fact.id), .integer(milliseconds(fact.receivedAt)), .text(fact.country),
+                .text(fact.section.rawValue), .text(fact.instrument), .text(fact.tenantKind.rawValue), .integer(Int64(fact.accounts)),
+                .text(fact.outcome.rawValue), .integer(fact.isPreservation ? 1 : 0), .integer(fact.isNationalSecurity ? 1 : 0), .text(source),
+                .integer(recorded),
             ])
+            values.append(contentsOf: details)
+            values.append(fact.tenantID.map { .text($0) } ?? .null)
+            values.append(contentsOf: times)
         }
         try await BulkInsert.run(into: "report_facts", columns: columns, values: values, on: database)
     }
@@ -219,12 +231,37 @@ public struct ReportFactStore: Sendable {
         return (try row?.decode(column: "accounts", as: Int?.self) ?? 0, try row?.decode(column: "tenants", as: Int?.self) ?? 0)
     }
 
+    /// The period's DSA orders to provide information, counted by Member State, category and the
+    /// two times in whole hours (`DSAOrders.receiptHours` and `.effectHours`, written again here in
+    /// SQL so the database counts them): the medians come from these counts, never from per-order
+    /// rows in memory.
+    public func dsaTimings(in period: ReportPeriod) async throws -> [DSAOrders.Timing] {
+        let from = Self.milliseconds(period.start)
+        let to = Self.milliseconds(period.end)
+        return try await store.sql.raw("""
+            SELECT country, coalesce(dsa_category, '') AS category,
+            CASE WHEN ack_ms IS NULL THEN -1 WHEN ack_ms - received_ms <= 3600000 THEN 0 ELSE (ack_ms - received_ms + 1800000) / 3600000 END AS receipt_h,
+            CASE WHEN effect_ms IS NULL THEN -1 WHEN effect_ms < received_ms THEN 0 ELSE (effect_ms - received_ms + 1800000) / 3600000 END AS effect_h,
+            count(*) AS orders FROM report_facts
+            WHERE received_ms >= \(bind: from) AND received_ms < \(bind: to) AND dsa_order = 1
+            GROUP BY country, coalesce(dsa_category, ''), receipt_h, effect_h
+            """).all().map { row in
+            DSAOrders.Timing(
+                country: try row.decode(column: "country", as: String.self), category: try row.decode(column: "category", as: String.self),
+                receiptHours: try row.decode(column: "receipt_h", as: Int64.self), effectHours: try row.decode(column: "effect_h", as: Int64.self),
+                orders: try row.decode(column: "orders", as: Int.self))
+        }
+    }
+
     public func count() async throws -> Int {
         try await store.sql.raw("SELECT count(*) AS n FROM report_facts").first()!.decode(column: "n", as: Int.self)
     }
 
     static func fact(from row: any SQLRow) throws -> ReportFact {
         func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
+        func date(_ column: String) throws -> Date? {
+            try row.decode(column: column, as: Int64?.self).map { Date(timeIntervalSince1970: Double($0) / 1000) }
+        }
         guard let section = ReportSection(rawValue: try text("section")), let kind = TenantKind(rawValue: try text("tenant_kind")),
             let outcome = ReportOutcome(rawValue: try text("outcome"))
         else { throw StorageError.corrupted("unreadable report fact \(try text("id"))") }
@@ -234,7 +271,8 @@ public struct ReportFactStore: Sendable {
             accounts: try row.decode(column: "accounts", as: Int.self), outcome: outcome,
             isPreservation: try row.decode(column: "is_preservation", as: Int.self) != 0,
             isNationalSecurity: try row.decode(column: "is_national_security", as: Int.self) != 0, details: try details(from: row),
-            tenantID: try row.decode(column: "tenant_id", as: String?.self))
+            tenantID: try row.decode(column: "tenant_id", as: String?.self), acknowledgedAt: try date("ack_ms"), effectAt: try date("effect_ms"),
+            dsaCategory: try row.decode(column: "dsa_category", as: String?.self))
     }
 
     static func details(from row: any SQLRow) throws -> ReportCaseDetails? {

@@ -209,6 +209,7 @@ public struct TransparencyPageModel: Sendable {
             Download(label: "Emergency, Microsoft LERR columns (CSV)", href: "/transparency/download?\(query)&format=lerr-csv&section=emergency"),
             Download(label: "Civil, Microsoft LERR columns (CSV)", href: "/transparency/download?\(query)&format=lerr-csv&section=civil"),
             Download(label: "By legal process, Google columns (CSV)", href: "/transparency/download?\(query)&format=google-csv"),
+            Download(label: "Orders from EU Member States, DSA template Part 3 (CSV)", href: "/transparency/download?\(query)&format=dsa-csv"),
             Download(label: "Everything (JSON)", href: "/transparency/download?\(query)&format=json"),
             Download(label: "This page as one file (HTML)", href: "/transparency/download?\(query)&format=html"),
         ]
