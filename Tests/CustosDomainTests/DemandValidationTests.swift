@@ -31,6 +31,16 @@ import Testing
         #expect(accepted.demand.nonDisclosureOrder?.isInForce(at: Timestamp.parse("2027-05-05T00:00:00Z")!) == false)
     }
 
+    /// The DSA category an EU order cites is kept on the demand; anything but a category code is named.
+    @Test func dsaCategoryIsACategoryCode() throws {
+        var draft = Self.valid()
+        draft.dsaCategory = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
+        let accepted = try Demand.validate(draft, uploads: [Self.pdf], limits: DemandLimits(), agencyID: UUID(), submittedBy: UUID(), now: Fixture.t0.addingTimeInterval(60), makeID: { UUID() })
+        #expect(accepted.demand.dsaCategory == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS")
+        draft.dsaCategory = "fraud"
+        #expect(issues(draft) == ["dsaCategory"])
+    }
+
     @Test func windowEndingBeforeItStartsIsNamed() {
         var draft = Self.valid()
         draft.window = .init(from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z")

@@ -34,6 +34,7 @@ import Testing
                 let recomputed = try #require(ReportFact.closed(closed, demand: demand))
                 #expect(recomputed.country == fact.country && recomputed.section == fact.section && recomputed.instrument == fact.instrument)
                 #expect(recomputed.accounts == fact.accounts && recomputed.outcome == fact.outcome && recomputed.tenantID == fact.tenantID)
+                #expect(recomputed.dsaCategory == fact.dsaCategory && recomputed.effectAt == fact.effectAt && fact.acknowledgedAt == demand.receivedAt)
                 #expect(recomputed.isPreservation == fact.isPreservation && recomputed.isNationalSecurity == fact.isNationalSecurity)
                 #expect(period.contains(demand.receivedAt) && closed.updatedAt >= closed.openedAt)
             }

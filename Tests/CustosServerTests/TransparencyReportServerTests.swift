@@ -84,6 +84,14 @@ import Testing
                 let lines = String(buffer: response.body).components(separatedBy: "\r\n")
                 #expect(lines[1] == "TOTAL,ALL,5,10,20.00,1,80.00,4,0.00,0,0.00,0")
             }
+            // The DSA export: German orders are Member State orders; the US one is not.
+            try await client.execute(uri: "/transparency/download?period=2019-H1&format=dsa-csv", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("text/csv") == true)
+                let lines = String(buffer: response.body).components(separatedBy: "\r\n")
+                #expect(lines[0].hasPrefix("Applicability,Service,Reporting period,"))
+                #expect(lines[1].hasPrefix("All,Cloud services,2019-01-01/2019-06-30,TOTAL,,TOTAL,,,,,4,,,"))
+                #expect(lines.contains { $0.hasPrefix("All,Cloud services,2019-01-01/2019-06-30,TOTAL,,DE,,,,,4,") })
+            }
             // The share of customers affected, against the configured totals (10 accounts of 250,000).
             try await client.execute(uri: "/transparency/download?period=2019-H1&format=json", method: .get) { response in
                 let report = try CustosJSON.decode(TransparencyReport.self, from: String(buffer: response.body))
@@ -138,6 +146,57 @@ extension TransparencyReportServerTests {
             })
             #expect(try await services.verifyLog(.legalProcess).holds == false)
         }
+    }
+}
+
+extension TransparencyReportServerTests {
+    static func nationalSecurity(_ id: String, _ instrument: String, day: String, accounts: Int) -> String {
+        #"{"id":"\#(id)","receivedAt":"\#(day)","country":"US","section":"criminal","instrument":"\#(instrument)","accounts":\#(accounts),"tenantKind":"consumer","outcome":"content"}"#
+    }
+
+    /// 50 U.S.C. § 1874: national-security process only as bands, FISA orders six months late, and
+    /// a report entry whose `ns-commitment` binds the exact list (tlog.md §6.7).
+    @Test(arguments: TransparencyLogTests.stores)
+    func nationalSecurityIsBandedDelayedAndCommitted(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, _, services in
+            let lines = (0..<3).map { Self.nationalSecurity("nsl-\($0)", "us.nsl", day: "2019-02-0\($0 + 1)", accounts: 2) }
+                + (0..<2).map { Self.nationalSecurity("fisa-old-\($0)", "us.fisa_702", day: "2018-09-0\($0 + 1)", accounts: 300) }
+                + [Self.nationalSecurity("fisa-new", "us.fisa_title1", day: "2019-03-01", accounts: 5000)]
+            try await Self.importHistory(services, lines.joined(separator: "\n"))
+            let period = try ReportPeriod(parsing: "2019-H1")
+            let (report, _) = try await services.computeReport(period)
+            let bands = try #require(report.nationalSecurity)
+            #expect(bands.citation == "50 U.S.C. § 1874(a)(2)")
+            // Letters of 2019-H1; FISA orders of 2018-H2 only (the 2019-H1 order waits for the next report).
+            #expect(bands.bands.map(\.text) == ["0 - 499", "0 - 499", "0 - 499", "500 - 999", "0 - 499", "0 - 499"])
+            #expect(bands.bands.map(\.covers) == ["2019-H1", "2019-H1", "2018-H2", "2018-H2", "2018-H2", "2018-H2"])
+            #expect(report.factCount == 0 && report.requests == 0, "never counted per row")
+            let json = try CustosJSON.string(report)
+            #expect(!json.contains("\"letters\"") && !json.contains("600"), "no exact count is published")
+
+            _ = try await services.closeReportPeriod(period, by: "test")
+            let placement = try #require(try await services.reports.reportLogPlacement("2019-H1"))
+            let entry = try LegalProcessLog.parse(try #require(try await services.logs.entries(.legalProcess, from: placement.logIndex, count: 1).first))
+            #expect(entry.values("ns-band") == ["2 A 0-499", "2 B 0-499", "2 C 0-499", "2 D 500-999", "2 E 0-499", "2 F 0-499"])
+            // The commitment is to the letters of 2019-H1 and the orders of 2018-H2, padded to 1,500 fields.
+            let ids = ["nsl-0", "nsl-1", "nsl-2", "fisa-old-0", "fisa-old-1"]
+            let expected = bands.commitment(ids: ids, key: services.transparencyKeys.nationalSecurityKey(for: period))
+            #expect(expected.fields.count == 1500)
+            #expect(entry.value("ns-commitment") == expected.root.base64EncodedString())
+            #expect(try await services.verifyReportPeriod(period) == [])
+            #expect(try await services.verifyLog(.legalProcess).holds)
+
+            // A letter added afterwards leaves every band as it was, but not the commitment.
+            try await Self.importHistory(services, Self.nationalSecurity("nsl-late", "us.nsl", day: "2019-04-01", accounts: 1))
+            #expect(try await services.verifyReportPeriod(period).contains { $0.contains("the report entry at legal-process log index") })
+
+            try await client.execute(uri: "/transparency?period=2019-H1", method: .get) { response in
+                let html = String(buffer: response.body)
+                #expect(html.contains("National-security process") && html.contains("<td>500 - 999</td><td>2018-H2</td>"))
+            }
+        }
+        let bad = try await TransparencyLogTests.reader(.sqlite, extra: ["custos.report.ns.structure": 7])
+        await #expect(throws: (any Error).self) { _ = try await buildServices(reader: bad) }
     }
 }
 

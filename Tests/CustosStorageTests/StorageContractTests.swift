@@ -239,6 +239,7 @@ import Testing
             #expect(stored.count == 1200 && Set(stored) == Set(facts))
             // The database's GROUP BY gives exactly the groups the domain computes from the facts.
             #expect(Set(try await reports.groups(in: period)) == Set(ReportGroup.groups(of: facts, in: period)))
+            #expect(Set(try await reports.counts(in: period).groups) == Set(ReportGroup.groups(of: facts, in: period)))
             let imports = try await world.cases.auditTrail().filter { $0.record.action == "report.imported" }
             #expect(imports.map { $0.record.details["inserted"] } == ["1200", "0"])
         }
@@ -264,8 +265,8 @@ import Testing
                 let outcome: ReportOutcome = [.content, .nonContent, .noData, .rejected][index % 4]
                 return ReportFact(
                     id: "dsa-\(index)", receivedAt: received, country: countries[index % countries.count], section: index % 7 == 0 ? .civil : .criminal,
-                    instrument: "eu.epoc", tenantKind: .consumer, accounts: 1, outcome: outcome,
-                    acknowledgedAt: index % 11 == 0 ? nil : Self.millisecondsAfter(received, ack),
+                    instrument: index % 13 == 0 ? "us.nsl" : "eu.epoc", tenantKind: .consumer, accounts: 1 + index % 3, outcome: outcome,
+                    isNationalSecurity: index % 13 == 0, tenantID: index % 5 == 0 ? nil : "t-\(index % 9)", acknowledgedAt: index % 11 == 0 ? nil : Self.millisecondsAfter(received, ack),
                     effectAt: outcome.gaveEffect ? Self.millisecondsAfter(received, index % 50 * 1_799_500) : nil, dsaCategory: categories[index % 3])
             }
             _ = try await reports.importFacts(facts, fileSHA256: "dsa", by: "cli", at: Self.t0)
@@ -274,6 +275,11 @@ import Testing
             let stored = try await reports.dsaTimings(in: period)
             #expect(Set(stored) == Set(DSAOrders.timings(of: facts, in: period)))
             #expect(stored.reduce(0) { $0 + $1.orders } == facts.filter(\.isDSAOrder).count && !stored.contains { $0.country == "US" })
+            // The one-pass tally (SQLite) or the queries (PostgreSQL) count exactly what the domain does.
+            let counts = try await reports.counts(in: period)
+            let expected = ReportTally.counts(of: facts, in: period)
+            #expect(Set(counts.groups) == Set(expected.groups) && Set(counts.dsaTimings) == Set(expected.dsaTimings))
+            #expect(counts.accountsSpecified == expected.accountsSpecified && counts.tenantsAffected == expected.tenantsAffected)
         }
     }
 

@@ -113,3 +113,55 @@ def test_close_freezes_and_signs_and_verify_catches_late_facts():
     changed = custos(data, "report", "verify", "--period", "2019-H1")
     assert changed.returncode == 1
     assert "criminal FR: frozen absent; now 1 requests" in changed.stderr
+
+
+DSA_HEADER_START = ["Applicability", "Service", "Reporting period", "Category of illegal content", 'Description of the sub-category "Other"',
+                    "Scope", "Number of orders to act against illegal content received"]
+
+
+def test_dsa_csv_counts_member_state_orders_with_median_hours():
+    data = tempfile.mkdtemp(prefix="custos-report-")
+    path = os.path.join(data, "eu.jsonl")
+
+    def order(id, country, hours, outcome="non_content", category=None):
+        record = json.loads(line(id, country, outcome, received="2019-03-01T08:00:00Z", instrument="eu.epoc"))
+        record["acknowledgedAt"] = "2019-03-01T08:00:00Z"
+        if hours is not None:
+            record["effectAt"] = f"2019-03-{1 + (8 + hours) // 24:02d}T{(8 + hours) % 24:02d}:00:00Z"
+        if category:
+            record["dsaCategory"] = category
+        return json.dumps(record)
+
+    write(path, [order("de-1", "DE", 10), order("de-2", "DE", 30), order("de-3", "DE", None, outcome="rejected"),
+                 order("gr-1", "GR", 96, category="STATEMENT_CATEGORY_SCAMS_AND_FRAUD"), line("us-1", "US", "content")])
+    assert custos(data, "import", "cases", path).returncode == 0
+    env_service = dict(CUSTOS_REPORT_SERVICE="Example Cloud")
+    result = subprocess.run([BIN, "report", "build", "--period", "2019-H1", "--format", "dsa-csv"], capture_output=True, text=True,
+                            env={**{k: v for k, v in os.environ.items() if k != "CUSTOS_DATABASE_URL"}, "CUSTOS_DATA_DIR": data, **env_service})
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:7] == DSA_HEADER_START and len(rows[0]) == 20
+    by_key = {(r[5], r[3]): r for r in rows[1:]}
+    # TOTAL: 4 orders (the US one is not a Member State's); effect 10, 30, 96 hours -> median 30; receipt at once -> 0.
+    total = by_key[("TOTAL", "TOTAL")]
+    assert total[:13] == ["All", "Example Cloud", "2019-01-01/2019-06-30", "TOTAL", "", "TOTAL", "", "", "", "", "4", "0", "30"]
+    assert by_key[("DE", "TOTAL")][10:13] == ["3", "0", "20"]
+    assert by_key[("EL", "STATEMENT_CATEGORY_SCAMS_AND_FRAUD")][10:13] == ["1", "0", "96"]
+    assert ("GR", "TOTAL") not in by_key and ("US", "TOTAL") not in by_key
+    assert rows[1][5] == "TOTAL" and rows[1][3] == "TOTAL"
+
+
+def test_demo_load_scale_generates_closed_cases_the_report_counts():
+    data = tempfile.mkdtemp(prefix="custos-scale-")
+    loaded = custos(data, "demo", "load", "--scale", "2500", "--period", "2021-H1")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Generated 2500 closed cases received in 2021-H1" in loaded.stdout
+    report = json.loads(custos(data, "report", "build", "--period", "2021-H1", "--format", "json").stdout)
+    assert report["factCount"] > 2300  # national-security process is left out of the count
+    assert any(r["scope"] == "EL" for r in report["dsa"]["rows"])
+    lerr = list(csv.reader(io.StringIO(custos(data, "report", "build", "--period", "2021-H1", "--format", "lerr-csv").stdout)))
+    assert lerr[1][:2] == ["TOTAL", "ALL"] and int(lerr[1][2]) > 1000 and len(lerr) > 10
+    bad = custos(data, "demo", "load", "--scale", "0")
+    assert bad.returncode != 0 and "--scale must be a positive number" in bad.stderr
+    bad_period = custos(data, "demo", "load", "--scale", "5", "--period", "2021-H3")
+    assert bad_period.returncode != 0 and "YYYY-H1" in bad_period.stderr

@@ -36,6 +36,9 @@ public struct Demand: Codable, Equatable, Sendable, Identifiable {
     /// The offence is one the law lists regardless of penalty (Reg. (EU) 2023/1543 Art. 5(4)(b):
     /// cyber-enabled fraud, child sexual abuse, attacks on information systems, terrorism).
     public var isListedOffence: Bool?
+    /// The DSA category of illegal content its legal ground falls under (`DSAOrders.categories`),
+    /// when the requester named one; the DSA report files the order under it.
+    public var dsaCategory: String?
     /// Who validated the order when its issuer needs validation (Reg. (EU) 2023/1543 Art. 4(1)(b), 4(2)(b)).
     public var validatingAuthority: IssuingAuthority?
     /// What the EPOC states about notifying the enforcing State (Art. 8; Annex I); nil when not stated.

@@ -67,6 +67,9 @@ public struct DemandDraft: Codable, Equatable, Sendable {
     public var window: Window?
     public var offenceMaxYears: Int?
     public var listedOffence: Bool?
+    /// The DSA category of illegal content the order's legal ground falls under (a
+    /// `STATEMENT_CATEGORY_…` code), for the DSA Art. 15 report.
+    public var dsaCategory: String?
     public var validatingAuthority: Authority?
     public var enforcingAuthorityNotified: Bool?
     public var emergency: Bool?
@@ -81,8 +84,9 @@ public struct DemandDraft: Codable, Equatable, Sendable {
         targets: [TargetDraft]? = nil, categories: [String]? = nil, dataTypes: [String]? = nil,
         window: Window? = nil, offenceMaxYears: Int? = nil, listedOffence: Bool? = nil,
         validatingAuthority: Authority? = nil, enforcingAuthorityNotified: Bool? = nil, emergency: Bool? = nil, preservation: Bool? = nil,
-        nonDisclosureOrder: NonDisclosure? = nil, responseDueAt: String? = nil, documents: [DocumentDraft]? = nil
+        nonDisclosureOrder: NonDisclosure? = nil, responseDueAt: String? = nil, documents: [DocumentDraft]? = nil, dsaCategory: String? = nil
     ) {
+        self.dsaCategory = dsaCategory
         self.instrument = instrument
         self.jurisdiction = jurisdiction
         self.subdivision = subdivision

@@ -217,6 +217,9 @@ extension Demand {
         if let years = draft.offenceMaxYears, years < 0 || years > 100 {
             fail("offenceMaxYears", "must be between 0 and 100")
         }
+        if let category = draft.dsaCategory, !DSAOrders.categories.contains(category) {
+            fail("dsaCategory", "must be a DSA category code such as STATEMENT_CATEGORY_SCAMS_AND_FRAUD")
+        }
 
         // Non-disclosure order: a basis plus either an end date or `indefinite: true`.
         var order: NonDisclosureOrder?
@@ -256,7 +259,7 @@ extension Demand {
         guard issues.isEmpty, let instrument, let jurisdiction, let authority = issuer, let caseReference, let receivedAt else {
             throw DemandValidationError(issues: issues)
         }
-        let demand = Demand(
+        var demand = Demand(
             id: makeID(), agencyID: agencyID, submittedBy: submittedBy, instrument: instrument,
             jurisdiction: jurisdiction, issuingAuthority: authority, caseReference: caseReference,
             receivedAt: Timestamp.truncatedToMilliseconds(receivedAt), targets: targets, categories: categories,
@@ -266,6 +269,7 @@ extension Demand {
             isEmergency: draft.emergency ?? false, isPreservation: draft.preservation ?? false,
             nonDisclosureOrder: order, responseDueAt: responseDueAt, documents: documents
         )
+        demand.dsaCategory = draft.dsaCategory
         return AcceptedDemand(demand: demand, documentBytes: documentBytes)
     }
 }

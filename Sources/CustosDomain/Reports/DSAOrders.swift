@@ -71,21 +71,9 @@ public enum DSAOrders {
         }
     }
 
-    /// The timings of the period's orders computed from facts: what storage's GROUP BY returns.
+    /// The timings of the period's orders computed from facts (what storage counts).
     public static func timings(of facts: some Sequence<ReportFact>, in period: ReportPeriod) -> [Timing] {
-        var counts: [Timing: Int] = [:]
-        for fact in facts where fact.isDSAOrder && period.contains(fact.receivedAt) {
-            func milliseconds(_ date: Date?) -> Int64? { date.map { Int64(($0.timeIntervalSince(fact.receivedAt) * 1000).rounded()) } }
-            let key = Timing(
-                country: fact.country, category: fact.dsaCategory ?? "", receiptHours: milliseconds(fact.acknowledgedAt).map(receiptHours) ?? -1,
-                effectHours: milliseconds(fact.effectAt).map(effectHours) ?? -1, orders: 0)
-            counts[key, default: 0] += 1
-        }
-        return counts.map { key, count in
-            var timing = key
-            timing.orders = count
-            return timing
-        }
+        ReportTally.counts(of: facts, in: period).dsaTimings
     }
 
     /// One line of Part 3: a scope (TOTAL or a Member State's template code) and a category (or TOTAL).

@@ -156,7 +156,7 @@ extension ReportFact {
             isPreservation: demand.isPreservation || closedOutcome == .preserved, isNationalSecurity: demand.instrument.isNationalSecurity,
             details: details(subject, demand: demand, notice: notice), tenantID: subject.customer?.tenantID.uuidString.lowercased(),
             // Intake through the portal or the API answers with the receipt at once.
-            acknowledgedAt: demand.receivedAt, effectAt: effectTime(subject, outcome: outcome))
+            acknowledgedAt: demand.receivedAt, effectAt: effectTime(subject, outcome: outcome), dsaCategory: demand.dsaCategory)
     }
 
     /// Effect was given when the data went out, or when the case closed answering that there was none.
@@ -229,21 +229,8 @@ public struct ReportGroup: Codable, Equatable, Hashable, Sendable {
         self.accounts = accounts
     }
 
-    /// The groups of the facts received in the period (what storage's GROUP BY returns).
+    /// The groups of the facts received in the period (what storage counts).
     public static func groups(of facts: some Sequence<ReportFact>, in period: ReportPeriod) -> [ReportGroup] {
-        var groups: [ReportGroup: (requests: Int, accounts: Int)] = [:]
-        for fact in facts where period.contains(fact.receivedAt) {
-            let key = ReportGroup(
-                country: fact.country, section: fact.section, instrument: fact.instrument, tenantKind: fact.tenantKind, outcome: fact.outcome,
-                isPreservation: fact.isPreservation, isNationalSecurity: fact.isNationalSecurity, details: fact.details, requests: 0, accounts: 0)
-            groups[key, default: (0, 0)].requests += 1
-            groups[key, default: (0, 0)].accounts += fact.accounts
-        }
-        return groups.map { key, counts in
-            var group = key
-            group.requests = counts.requests
-            group.accounts = counts.accounts
-            return group
-        }
+        ReportTally.counts(of: facts, in: period).groups
     }
 }

@@ -69,6 +69,9 @@ public enum ReportSeal {
             let changed = Set(frozenRows.keys).union(rows.keys).sorted().filter { frozenRows[$0] != rows[$0] }
             found.append(changed.isEmpty ? "the DSA figures differ (was the service name changed?)" : "DSA orders differ: \(changed.joined(separator: ", "))")
         }
+        if frozen.nationalSecurity != recomputed.nationalSecurity {
+            found.append("the national-security bands differ (was the § 1874 structure changed?)")
+        }
         if found.isEmpty && frozen != recomputed { found.append("the report's bytes differ (period or fact count)") }
         return found
     }

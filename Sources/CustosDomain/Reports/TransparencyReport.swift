@@ -144,6 +144,9 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     public var affected: AffectedShare?
     /// DSA Art. 15(1)(a) orders from Member States; set by the caller, which knows the service.
     public var dsa: DSAFigures?
+    /// National-security process in the configured 50 U.S.C. § 1874 structure's bands only; set
+    /// by the caller, which knows the structure.
+    public var nationalSecurity: NationalSecurityFigures?
 
     /// Computes every section from the facts (any order; those outside the period are ignored).
     public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {

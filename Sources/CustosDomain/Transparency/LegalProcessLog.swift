@@ -158,9 +158,13 @@ public enum LegalProcessLog {
 
     /// tlog.md §6.5 `report`: the counts of the log's own entries in `[start, end)`, so anyone can
     /// recompute them from the tiles (V1.4). Demands count by class, with their subjects and how
-    /// many are sealed; dispositions by outcome. Lines of each kind are sorted. National-security
-    /// bands (`ns-band`, `ns-commitment`) are not written yet.
-    public static func reportEntry(period: ReportPeriod, start: UInt64, end: UInt64, previous: UInt64?, entries: [LogEntry]) -> LogEntry {
+    /// many are sealed; dispositions by outcome. Lines of each kind are sorted. `nationalSecurity`
+    /// adds the `ns-band` lines and the `ns-commitment` (§6.7); national-security process never
+    /// has entries of its own.
+    public static func reportEntry(
+        period: ReportPeriod, start: UInt64, end: UInt64, previous: UInt64?, entries: [LogEntry],
+        nationalSecurity: (bands: [String], commitment: Data)? = nil
+    ) -> LogEntry {
         var counts: [String: Int] = [:]
         var subjects: [String: Int] = [:]
         var outcomes: [String: Int] = [:]
@@ -186,6 +190,10 @@ public enum LegalProcessLog {
         lines += subjects.keys.sorted().map { ("subjects", "\($0) \(subjects[$0]!)") }
         lines += outcomes.keys.sorted().map { ("outcome", "\($0) \(outcomes[$0]!)") }
         lines.append(("sealed", "\(sealed)"))
+        if let nationalSecurity {
+            lines += nationalSecurity.bands.map { ("ns-band", $0) }
+            lines.append(("ns-commitment", nationalSecurity.commitment.base64EncodedString()))
+        }
         return LogEntry(header: "\(namespace) report", lines: lines)
     }
 

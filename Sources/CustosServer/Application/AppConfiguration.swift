@@ -28,6 +28,10 @@ public struct AppConfiguration: Sendable {
     public var reportTotalAccounts: Int?
     /// The service the DSA template's `Service` column names (one report per service).
     public var reportService: String
+    /// The 50 U.S.C. § 1874(a) structure national-security process is reported in (1–4).
+    public var reportNationalSecurityStructure: NationalSecurityStructure
+    /// Set when `CUSTOS_REPORT_NS_STRUCTURE` is not an option of § 1874(a); startup stops with it.
+    var reportStructureProblem: String?
     /// Built production packages are deleted this many days after they were built, once the case
     /// is past release; an audit tombstone records what was deleted (issue 5).
     public var packageRetentionDays: Int
@@ -102,6 +106,11 @@ public struct AppConfiguration: Sendable {
         reportTotalTenants = reader.int(forKey: "custos.report.total.tenants").flatMap { $0 > 0 ? $0 : nil }
         reportTotalAccounts = reader.int(forKey: "custos.report.total.accounts").flatMap { $0 > 0 ? $0 : nil }
         reportService = reader.string(forKey: "custos.report.service", default: "Cloud services")
+        let structure = reader.int(forKey: "custos.report.ns.structure", default: NationalSecurityStructure.separateByFiveHundred.rawValue)
+        reportNationalSecurityStructure = NationalSecurityStructure(rawValue: structure) ?? .separateByFiveHundred
+        if NationalSecurityStructure(rawValue: structure) == nil {
+            reportStructureProblem = "CUSTOS_REPORT_NS_STRUCTURE must be 1, 2, 3 or 4 (the options of 50 U.S.C. § 1874(a)), not \(structure)"
+        }
         packageRetentionDays = reader.int(forKey: "custos.package.retention.days", default: 90)
         emergencyFollowUpDays = reader.int(forKey: "custos.emergency.follow.up.days", default: 30)
         connectorURL = reader.string(forKey: "custos.connector.url")

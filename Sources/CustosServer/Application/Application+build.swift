@@ -43,6 +43,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger)
     let rulebook = try configuration.loadRulebook()
     _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
+    if let problem = configuration.reportStructureProblem { throw ConfigurationProblem(problem) }
     logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
     try await database.migrate()
     // The package signing key lives in the data folder, created on first start; an in-memory

@@ -81,12 +81,19 @@ public enum ScaleCases {
         let gag: NonDisclosureOrder? = pick(
             [(nil, 82), (NonDisclosureOrder(basis: "court order", until: received.addingTimeInterval(180 * 86_400), isIndefinite: false), 15),
              (NonDisclosureOrder(basis: "court order", until: nil, isIndefinite: true), 3)], using: &random)
-        let demand = Demand(
+        var demand = Demand(
             id: UUID(), agencyID: submitter.agencyID, submittedBy: submitter.principalID, instrument: instrument,
             jurisdiction: Jurisdiction(country: requester.country), issuingAuthority: IssuingAuthority(name: submitter.name, role: requester.role),
             caseReference: "SCALE-\(number)", receivedAt: received, targets: targets,
             categories: wantsContent ? [.subscriberInfo, .content] : [.subscriberInfo, .identificationData], isEmergency: isEmergency,
             isPreservation: instrument.isPreservationOnly, nonDisclosureOrder: gag)
+        if DSAOrders.memberStates[requester.country] != nil {
+            // The legal ground EU orders cite, as the DSA report files them.
+            demand.dsaCategory = pick(
+                [("STATEMENT_CATEGORY_SCAMS_AND_FRAUD", 35), ("STATEMENT_CATEGORY_PROTECTION_OF_MINORS", 15), ("STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", 15),
+                 ("STATEMENT_CATEGORY_CYBER_VIOLENCE", 10), ("STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", 10),
+                 ("STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", 5), (String?.none, 10)], using: &random)
+        }
 
         var closed = Case(id: UUID(), number: number, demand: demand, customer: customer, openedAt: received, dueAt: received.addingTimeInterval(30 * 86_400))
         closed.state = .closed

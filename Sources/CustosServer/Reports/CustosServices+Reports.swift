@@ -21,16 +21,38 @@ extension CustosServices {
     /// The period's report from the stored facts, with the share of customers affected when the
     /// provider's totals are configured. Every view of a report (exports, page, close, verify) uses it.
     func computeReport(_ period: ReportPeriod) async throws -> (TransparencyReport, [ReportGroup]) {
-        let groups = try await reports.groups(in: period)
-        var report = TransparencyReport(period: period, groups: groups)
-        report.dsa = DSAFigures(service: configuration.reportService, timings: try await reports.dsaTimings(in: period))
+        let counts = try await reports.counts(in: period)
+        var report = TransparencyReport(period: period, groups: counts.groups)
         if configuration.reportTotalTenants != nil || configuration.reportTotalAccounts != nil {
-            let affected = try await reports.affected(in: period)
             report.affected = AffectedShare(
-                accountsSpecified: affected.accounts, tenantsAffected: affected.tenants, totalAccounts: configuration.reportTotalAccounts,
+                accountsSpecified: counts.accountsSpecified, tenantsAffected: counts.tenantsAffected, totalAccounts: configuration.reportTotalAccounts,
                 totalTenants: configuration.reportTotalTenants)
         }
-        return (report, groups)
+        report.dsa = DSAFigures(service: configuration.reportService, timings: counts.dsaTimings)
+        report.nationalSecurity = try await nationalSecurityFigures(period)
+        return (report, counts.groups)
+    }
+
+    /// The § 1874 bands for a report on `period`: NSLs and FISA orders each from the period the
+    /// configured structure allows (`NationalSecurityStructure.coveredPeriods`).
+    func nationalSecurityFigures(_ period: ReportPeriod) async throws -> NationalSecurityFigures {
+        let structure = configuration.reportNationalSecurityStructure
+        let covered = structure.coveredPeriods(for: period)
+        let orders = try await reports.nationalSecurityCounts(in: covered.fisa)
+        let letters = covered.nsl == covered.fisa ? orders : try await reports.nationalSecurityCounts(in: covered.nsl)
+        return NationalSecurityFigures(structure: structure, letters: letters, orders: orders, nsl: covered.nsl, fisa: covered.fisa)
+    }
+
+    /// The report entry's `ns-band` lines and `ns-commitment` (tlog.md §6.7): a commitment to the
+    /// exact list the bands count, padded to the bands' upper bounds, under the period's key.
+    func nationalSecurityEntry(_ period: ReportPeriod, figures: NationalSecurityFigures) async throws -> (bands: [String], commitment: Data) {
+        let covered = configuration.reportNationalSecurityStructure.coveredPeriods(for: period)
+        // Letters from the NSL period and FISA orders from the FISA period; combined options count both in one.
+        let ids = covered.nsl == covered.fisa
+            ? try await reports.nationalSecurityIDs(in: covered.fisa)
+            : try await reports.nationalSecurityIDs(in: covered.nsl, letters: true) + reports.nationalSecurityIDs(in: covered.fisa, letters: false)
+        let commitment = figures.commitment(ids: ids, key: transparencyKeys.nationalSecurityKey(for: period))
+        return (figures.entryLines, commitment.root)
     }
 
     public enum ImportOutcome: Sendable {
@@ -61,7 +83,7 @@ extension CustosServices {
         let recent = ReportPeriod.halfYear(containing: now()).halfYears(endingHere: 6)
         var trend: [(label: String, requests: Int)] = []
         for half in recent {
-            let summary = half == period ? report : TransparencyReport(period: half, groups: try await reports.groups(in: half))
+            let summary = half == period ? report : TransparencyReport(period: half, groups: try await reports.counts(in: half).groups)
             trend.append((half.description, summary.requests))
         }
         let links = recent.reversed().map {
@@ -93,7 +115,9 @@ extension CustosServices {
         // Demands still waiting for their batch go into the log first, so the report entry's
         // range covers every demand received in the period (a later one would look back-dated).
         try await publishLegalProcessBatch()
-        try await reports.close(closed, period: period, at: time)
+        var nationalSecurity: (bands: [String], commitment: Data)?
+        if let figures = report.nationalSecurity { nationalSecurity = try await nationalSecurityEntry(period, figures: figures) }
+        try await reports.close(closed, period: period, nationalSecurity: nationalSecurity, at: time)
         return closed
     }
 
@@ -124,8 +148,12 @@ extension CustosServices {
             let stored = try await logs.entries(.legalProcess, from: placement.logIndex, count: 1).first
             let covered = try await logs.entries(.legalProcess, from: placement.start, count: Int(placement.end - placement.start))
             if let parsed = try? covered.map({ try LegalProcessLog.parse($0) }), covered.count == Int(placement.end - placement.start) {
+                let frozen = try? CustosJSON.decode(TransparencyReport.self, from: closed.reportJSON)
+                var nationalSecurity: (bands: [String], commitment: Data)?
+                if let figures = frozen?.nationalSecurity { nationalSecurity = try await nationalSecurityEntry(period, figures: figures) }
                 let expected = LegalProcessLog.reportEntry(
-                    period: period, start: placement.start, end: placement.end, previous: placement.previous, entries: parsed)
+                    period: period, start: placement.start, end: placement.end, previous: placement.previous, entries: parsed,
+                    nationalSecurity: nationalSecurity)
                 if stored != expected.bytes {
                     problems.append("the report entry at legal-process log index \(placement.logIndex) does not match the entries it counts")
                 }

@@ -12,6 +12,14 @@ public struct TransparencyKeys: Sendable {
     public let canary: Ed25519NoteSigner
     /// Signs each closed transparency-report period (issue 7).
     public let report: Ed25519NoteSigner
+    /// 32 secret bytes from which each period's national-security commitment key is derived
+    /// (tlog.md §6.7); given only to a cleared auditor, never published.
+    public let nationalSecuritySecret: Data
+
+    /// The commitment key for one period: HMAC-SHA256(secret, "custos ns-commitment\n" || period).
+    public func nationalSecurityKey(for period: ReportPeriod) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("custos ns-commitment\n\(period.description)".utf8), using: SymmetricKey(data: nationalSecuritySecret)))
+    }
 
     public func signer(for log: TransparencyLog) -> Ed25519NoteSigner {
         switch log {
@@ -48,6 +56,8 @@ public struct TransparencyKeys: Sendable {
             legalProcess: Ed25519NoteSigner(
                 name: TransparencyLog.legalProcess.origin(publicURL: publicURL), privateKey: try key("log-legal-process.key")),
             canary: Ed25519NoteSigner(name: canaryName(publicURL: publicURL), privateKey: try key("canary.key")),
-            report: Ed25519NoteSigner(name: transparencyName("report", publicURL: publicURL), privateKey: try key("report.key")))
+            report: Ed25519NoteSigner(name: transparencyName("report", publicURL: publicURL), privateKey: try key("report.key")),
+            // Any 32 random bytes serve; an Ed25519 private key file is exactly that, made and kept the same way.
+            nationalSecuritySecret: try key("ns-commitment.key").rawRepresentation)
     }
 }

@@ -23,4 +23,25 @@ enum SQLiteDirect {
             return collected.values
         }
     }
+
+    /// Folds every row into one value on the connection's thread, so a scan of a million rows
+    /// keeps only the accumulator (the report's tally), never the rows.
+    static func fold<Value: Sendable>(
+        _ sql: String, _ binds: [SQLiteData], on database: any SQLiteDatabase, into initial: Value,
+        _ step: @escaping @Sendable (inout Value, SQLiteRow) throws -> Void
+    ) async throws -> Value {
+        let state = NIOLockedValueBox<(value: Value, error: (any Error)?)>((initial, nil))
+        try await database.withConnection { connection in
+            try await connection.query(sql, binds) { row in
+                state.withLockedValue { state in
+                    guard state.error == nil else { return }
+                    do { try step(&state.value, row) } catch { state.error = error }
+                }
+            }
+        }
+        return try state.withLockedValue { state in
+            if let error = state.error { throw error }
+            return state.value
+        }
+    }
 }

@@ -3,6 +3,7 @@ import FluentKit
 import Foundation
 import MerkleLog
 import SQLKit
+import SQLiteNIO
 
 /// The report's facts: written when a case closes (in its transaction) and by the historical
 /// import; read per period by `custos report build`.
@@ -96,6 +97,54 @@ public struct ReportFactStore: Sendable {
         try await BulkInsert.run(into: "report_facts", columns: columns, values: values, on: database)
     }
 
+    /// Everything the report counts of the period's facts (`ReportCounts`).
+    ///
+    /// On SQLite this is one pass over the period's range of the time-ordered table, each row
+    /// folded into a `ReportTally` on the connection's thread: SQLite's own GROUP BY sorts every row
+    /// of the period on 13 columns first, which for a million facts costs several times the scan
+    /// (BENCHMARKS.md, issue 7). PostgreSQL aggregates with hashing itself, so it runs the queries.
+    public func counts(in period: ReportPeriod) async throws -> ReportCounts {
+        guard let sqlite = store.database as? any SQLiteDatabase else {
+            let affected = try await affected(in: period)
+            return ReportCounts(
+                groups: try await groups(in: period), accountsSpecified: affected.accounts, tenantsAffected: affected.tenants,
+                dsaTimings: try await dsaTimings(in: period))
+        }
+        let tally = try await SQLiteDirect.fold("""
+            SELECT country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security, has_details, nondisclosure, notice,
+            challenge, emergency_failed, cloud_act, accounts, tenant_id, dsa_order, dsa_category, received_ms, ack_ms, effect_ms
+            FROM report_facts WHERE received_ms >= ? AND received_ms < ?
+            """, [.integer(Int(Self.milliseconds(period.start))), .integer(Int(Self.milliseconds(period.end)))], on: sqlite, into: ReportTally()
+        ) { tally, row in
+            func text(_ column: String) -> String? { row.column(column)?.string }
+            func flag(_ column: String) -> Bool { (row.column(column)?.integer ?? 0) != 0 }
+            guard let country = text("country"), let section = text("section").flatMap(ReportSection.init(rawValue:)),
+                let instrument = text("instrument"), let kind = text("tenant_kind").flatMap(TenantKind.init(rawValue:)),
+                let outcome = text("outcome").flatMap(ReportOutcome.init(rawValue:)), let accounts = row.column("accounts")?.integer,
+                let received = row.column("received_ms")?.integer
+            else { throw StorageError.corrupted("unreadable report facts") }
+            let details: ReportCaseDetails? =
+                flag("has_details")
+                ? ReportCaseDetails(
+                    nonDisclosure: text("nondisclosure").flatMap(ReportCaseDetails.NonDisclosure.init(rawValue:)),
+                    notice: text("notice").flatMap(ReportCaseDetails.Notice.init(rawValue:)),
+                    challenge: text("challenge").flatMap(ReportCaseDetails.Challenge.init(rawValue:)),
+                    emergencyVerificationFailed: flag("emergency_failed"), cloudAct: flag("cloud_act")) : nil
+            let group = ReportGroup(
+                country: country, section: section, instrument: instrument, tenantKind: kind, outcome: outcome, isPreservation: flag("is_preservation"),
+                isNationalSecurity: flag("is_national_security"), details: details, requests: 0, accounts: 0)
+            var timing: DSAOrders.Timing?
+            if flag("dsa_order") {
+                timing = DSAOrders.Timing(
+                    country: country, category: text("dsa_category") ?? "",
+                    receiptHours: row.column("ack_ms")?.integer.map { DSAOrders.receiptHours(milliseconds: Int64($0 - received)) } ?? -1,
+                    effectHours: row.column("effect_ms")?.integer.map { DSAOrders.effectHours(milliseconds: Int64($0 - received)) } ?? -1, orders: 0)
+            }
+            tally.add(group, accounts: Int(accounts), tenantID: text("tenant_id"), dsa: timing)
+        }
+        return tally.counts
+    }
+
     /// Every fact of demands received in the period.
     public func facts(in period: ReportPeriod) async throws -> [ReportFact] {
         let from = Int64((period.start.timeIntervalSince1970 * 1000).rounded())
@@ -160,7 +209,9 @@ public struct ReportFactStore: Sendable {
     /// in the public legal-process log (tlog.md §6.5), which counts the log's entries since the
     /// previous report's range ended, up to the log's size now. Returns the report entry's index.
     @discardableResult
-    public func close(_ closed: ClosedPeriod, period: ReportPeriod, at time: Date) async throws -> (logIndex: UInt64, start: UInt64, end: UInt64) {
+    public func close(
+        _ closed: ClosedPeriod, period: ReportPeriod, nationalSecurity: (bands: [String], commitment: Data)? = nil, at time: Date
+    ) async throws -> (logIndex: UInt64, start: UInt64, end: UInt64) {
         let isPostgres = store.location.isPostgres
         return try await store.database.transaction { tx in
             let sql = tx as! any SQLDatabase
@@ -177,7 +228,7 @@ public struct ReportFactStore: Sendable {
                 """).all().map { try LegalProcessLog.parse(try $0.decode(column: "data", as: Data.self)) }
             let entry = LegalProcessLog.reportEntry(
                 period: period, start: start, end: end, previous: try previous.map { UInt64(try $0.decode(column: "log_index", as: Int64.self)) },
-                entries: entries
+                entries: entries, nationalSecurity: nationalSecurity
             ).bytes
             try await BulkInsert.run(into: "log_nodes", columns: LogAppend.nodeColumns, values: log.add(leafHashes: [MerkleHash.leaf(entry)]), on: tx)
             try await BulkInsert.run(
@@ -251,6 +302,39 @@ public struct ReportFactStore: Sendable {
                 receiptHours: try row.decode(column: "receipt_h", as: Int64.self), effectHours: try row.decode(column: "effect_h", as: Int64.self),
                 orders: try row.decode(column: "orders", as: Int.self))
         }
+    }
+
+    /// National-security process received in the period, counted by instrument: orders and the
+    /// selectors (accounts) they target. Only ever published as § 1874 bands.
+    public func nationalSecurityCounts(in period: ReportPeriod) async throws -> NationalSecurityCounts {
+        var counts = NationalSecurityCounts()
+        for row in try await store.sql.raw("""
+            SELECT instrument, count(*) AS orders, sum(accounts) AS selectors FROM report_facts
+            WHERE received_ms >= \(bind: Self.milliseconds(period.start)) AND received_ms < \(bind: Self.milliseconds(period.end))
+            AND is_national_security = 1 GROUP BY instrument
+            """).all() {
+            counts.add(
+                instrument: try row.decode(column: "instrument", as: String.self), orders: try row.decode(column: "orders", as: Int.self),
+                selectors: try row.decode(column: "selectors", as: Int.self))
+        }
+        return counts
+    }
+
+    /// The ids of the national-security process received in the period: what the report's
+    /// `ns-commitment` commits to (tlog.md §6.7). `letters`: only NSLs (true), only FISA orders
+    /// (false), or both (nil).
+    public func nationalSecurityIDs(in period: ReportPeriod, letters: Bool? = nil) async throws -> [String] {
+        let nsl = LegalInstrument.usNSL.rawValue
+        let kind: SQLQueryString =
+            switch letters {
+            case .some(true): "AND instrument = \(bind: nsl)"
+            case .some(false): "AND instrument <> \(bind: nsl)"
+            case .none: ""
+            }
+        return try await store.sql.raw("""
+            SELECT id FROM report_facts WHERE received_ms >= \(bind: Self.milliseconds(period.start))
+            AND received_ms < \(bind: Self.milliseconds(period.end)) AND is_national_security = 1 \(kind)
+            """).all().map { try $0.decode(column: "id", as: String.self) }
     }
 
     public func count() async throws -> Int {

@@ -150,6 +150,11 @@ public struct TransparencyPageModel: Sendable {
     public var enterprise: [String]
     public var counted: [String]
     public var other: [String]
+    /// § 1874 bands (`Row.header` the category, cells: band, period covered).
+    public var nationalSecurity: [Row]
+    public var nationalSecurityNote: String
+    /// DSA orders to provide information per Member State (cells: orders, median hours to receipt, to effect).
+    public var dsa: [Row]
     public var downloads: [Download]
 
     public init(report: TransparencyReport, period: ReportPeriod, isOpen: Bool, periods: [PeriodLink], trend: [(label: String, requests: Int)]) {
@@ -196,6 +201,16 @@ public struct TransparencyPageModel: Sendable {
             "Challenges filed: \(o.challengesFiled); demand set aside: \(o.challengesDemandSetAside); demand upheld: \(o.challengesDemandUpheld); pending: \(o.challengesPending).",
             "U.S. warrants for data stored outside the United States (CLOUD Act): \(o.cloudActWarrants), of which content was disclosed: \(o.cloudActWarrantsDisclosingContent).",
         ]
+        let bands = report.nationalSecurity
+        nationalSecurity = (bands?.bands ?? []).map { Row(header: $0.label, cells: [$0.text, $0.covers]) }
+        nationalSecurityNote = bands.map {
+            "Reported as \($0.citation) allows: only in bands, never an exact number; each band says which period it covers."
+        } ?? "Not reported."
+        dsa = (report.dsa?.rows ?? []).filter { $0.category == "TOTAL" }.map { row in
+            Row(header: row.scope == "TOTAL" ? "All Member States" : row.scope, cells: [
+                "\(row.ordersToProvideInformation)", row.medianReceiptHours.map { "\($0) h" } ?? "–", row.medianEffectHours.map { "\($0) h" } ?? "–",
+            ])
+        }
         if let share = report.affected {
             other.append(
                 "Customers named by the demands handled here: \(share.tenantsAffected)"
