@@ -15,7 +15,8 @@ import Testing
     static func sample(_ kind: CaseEvent.Kind) -> (CaseEvent, Actor) {
         switch kind {
         case .beginVerification: (.beginVerification, Fixture.intake.actor)
-        case .recordCheck: (.recordCheck(name: "callback", passed: true, note: nil), Fixture.intake.actor)
+        case .recordCheck: (.recordCheck(name: "document signature", passed: true, note: nil), Fixture.intake.actor)
+        case .recordCallback: (.recordCallback(phone: Fixture.switchboard, spokeWith: "Sgt. Miller", confirmed: true, note: nil), Fixture.intake.actor)
         case .verificationPassed: (.verificationPassed, Fixture.intake.actor)
         case .verificationFailed: (.verificationFailed(reason: "forged seal"), Fixture.intake.actor)
         case .beginReview: (.beginReview, Fixture.reviewer.actor)

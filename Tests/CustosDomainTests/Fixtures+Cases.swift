@@ -6,6 +6,10 @@ enum Fixture {
     static let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
     static let agencyID = UUID(uuidString: "00000000-0000-0000-0000-0000000000a1")!
     static let tenantID = UUID(uuidString: "00000000-0000-0000-0000-0000000000c1")!
+    /// The requesting agency's switchboard as the directory lists it (issue 8).
+    static let switchboard = AgencyPhone(
+        id: UUID(uuidString: "00000000-0000-0000-0000-0000000000f1")!, number: "+1 206 622 0460", label: "main switchboard",
+        source: "https://www.fbi.gov/contact-us/field-offices/seattle")
     static let legalContacts = [LegalContact(name: "Tenant Legal", email: "legal@tenant.example")]
 
     static func staff(_ name: String, _ role: StaffRole) -> Principal {

@@ -22,7 +22,13 @@ import Testing
         VerificationCheck(name: name, passed: passed, note: nil, by: "intake", at: Fixture.t0)
     }
 
-    @Test func anEmergencyIsReleasedOnlyAfterACallbackAndASupervisorConfirmation() throws {
+    func callback(confirmed: Bool) -> CallbackRecord {
+        CallbackRecord(phone: Fixture.switchboard, spokeWith: "Sgt. Miller", confirmed: confirmed, note: nil, by: "intake", at: Fixture.t0)
+    }
+
+    /// Issue 8 / legal-rules.md §6.3 E2: a confirmed callback on a directory number, the supervisor's
+    /// confirmation and two release approvals; a free-form "callback" check counts for nothing.
+    @Test func anEmergencyIsReleasedOnlyAfterADirectoryCallbackAndASupervisorConfirmation() throws {
         var subject = try readyForRelease(emergency: true)
         func refusal() -> String? {
             do {
@@ -30,21 +36,47 @@ import Testing
                 return nil
             } catch { return error.reason }
         }
-        #expect(refusal()?.contains("callback, supervisor_confirmation") == true)
-        subject.checks = [check("callback", passed: true)]
+        #expect(refusal()?.contains("confirmed callback on a number from the agency directory") == true)
+        subject.checks = [check("callback", passed: true), check("supervisor_confirmation", passed: true)]
+        #expect(refusal()?.contains("agency directory") == true, "a check named callback is not a directory callback")
+        subject.callbacks = [callback(confirmed: true)]
+        subject.checks = []
         #expect(refusal()?.contains("supervisor_confirmation") == true)
-        // the latest result counts: a callback that later failed does not pass
-        subject.checks = [check("callback", passed: true), check("supervisor_confirmation", passed: true), check("callback", passed: false)]
-        #expect(refusal()?.contains("callback") == true)
-        subject.checks.append(check("callback", passed: true))
+        // the latest callback counts: one that later failed to confirm does not pass
+        subject.checks = [check("supervisor_confirmation", passed: true)]
+        subject.callbacks = [callback(confirmed: true), callback(confirmed: false)]
+        #expect(refusal()?.contains("agency directory") == true)
+        subject.callbacks?.append(callback(confirmed: true))
         #expect(refusal() == nil)
+        // two approvals by different people are still needed
+        subject.releaseApprovals = Array(subject.releaseApprovals.prefix(1))
+        #expect(refusal()?.contains("two release approvals") == true)
         // a non-emergency case needs neither
         #expect(throws: Never.self) { try CaseWorkflow.apply(.release, to: try readyForRelease(emergency: false), at: later, by: Fixture.custodian.actor) }
     }
 
+    /// Staff cannot put a callback on record as a plain check, and a callback names whom they reached.
+    @Test func callbacksAreRecordedOnlyWithTheirDirectoryNumber() throws {
+        var subject = Fixture.newCase()
+        subject.state = .verifying
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.recordCheck(name: "Issuer callback", passed: true, note: nil), to: subject, at: later, by: Fixture.intake.actor)
+        }
+        #expect(throws: WorkflowRefusal.self) {
+            try CaseWorkflow.apply(.recordCallback(phone: Fixture.switchboard, spokeWith: " ", confirmed: true, note: nil), to: subject, at: later, by: Fixture.intake.actor)
+        }
+        let (next, effects) = try CaseWorkflow.apply(
+            .recordCallback(phone: Fixture.switchboard, spokeWith: "Sgt. Miller, duty desk", confirmed: false, note: "no such officer"), to: subject, at: later,
+            by: Fixture.intake.actor)
+        #expect(next.callbacks == [CallbackRecord(phone: Fixture.switchboard, spokeWith: "Sgt. Miller, duty desk", confirmed: false, note: "no such officer", by: Fixture.intake.actor.auditName, at: later)])
+        let audit = effects.compactMap { if case .audit(let record) = $0 { record } else { nil } }.first
+        #expect(audit?.details["number"] == Fixture.switchboard.number && audit?.details["source"] == Fixture.switchboard.source && audit?.details["confirmed"] == "false")
+    }
+
     @Test func anEmergencyReleaseStartsTheFollowUpTimerAndTheCaseStaysOpenUntilItIsAccountedFor() throws {
         var subject = try readyForRelease(emergency: true)
-        subject.checks = [check("callback", passed: true), check("supervisor_confirmation", passed: true)]
+        subject.checks = [check("supervisor_confirmation", passed: true)]
+        subject.callbacks = [callback(confirmed: true)]
         let policy = WorkflowPolicy(emergencyFollowUp: 7 * 86400)
         let (released, effects) = try CaseWorkflow.apply(.release, to: subject, at: later, by: Fixture.custodian.actor, policy: policy)
         let followUp = try #require(released.followUp)
@@ -72,7 +104,8 @@ import Testing
 
     @Test func anUnvalidatedEmergencyEPOCTakesItsFollowUpDateFromArticle4Paragraph5() throws {
         var subject = try readyForRelease(emergency: true)
-        subject.checks = [check("callback", passed: true), check("supervisor_confirmation", passed: true)]
+        subject.checks = [check("supervisor_confirmation", passed: true)]
+        subject.callbacks = [callback(confirmed: true)]
         let ruled = AssessedDeadline(
             kind: "ex_post_validation", due: later.addingTimeInterval(48 * 3600), rule: "eu.epoc.ex_post_validation", amount: 48, unit: .hours,
             regime: .eu1182, calendar: "FR", timeZone: "Europe/Paris", local: "", covered: true, fromRequester: false,

@@ -230,9 +230,12 @@ def test_public_transparency_report_draws_its_charts_and_offers_every_export(bro
     first_row = page.locator("#section-criminal tbody tr").first
     expect(first_row.locator("th[scope=row]")).to_have_text("TOTAL")
     assert page.locator("#section-criminal thead th[scope=col]").count() == 8
+    # National-security process only as bands; the DSA table names Member States' orders.
+    expect(page.locator("#national-security tbody tr").first.locator("td").first).to_have_text("0 - 499")
+    assert page.locator("#dsa tbody tr").count() >= 1
     # Every export downloads; the LERR file starts with its contract header and the TOTAL row.
     links = page.locator("#downloads a")
-    assert links.count() == 6
+    assert links.count() == 7
     with page.expect_download() as download:
         links.first.click()
     with open(download.value.path()) as f:
@@ -241,6 +244,10 @@ def test_public_transparency_report_draws_its_charts_and_offers_every_export(bro
     assert int(rows[1][2]) > 0
     with page.expect_download() as download:
         links.nth(4).click()
+    with open(download.value.path()) as f:
+        assert f.read().startswith("Applicability,Service,Reporting period,")  # the DSA template's Part 3
+    with page.expect_download() as download:
+        links.nth(5).click()
     with open(download.value.path()) as f:
         assert f.read().startswith("{")
     with page.expect_download() as download:

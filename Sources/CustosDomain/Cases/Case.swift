@@ -158,6 +158,29 @@ public struct VerificationCheck: Codable, Equatable, Sendable {
     }
 }
 
+/// An out-of-band call to the requesting agency on a number from the agency directory, never one
+/// from the request (legal-rules.md §6.3 E2): who called, whom they reached, when, and the result.
+public struct CallbackRecord: Codable, Equatable, Sendable {
+    /// The directory number called, copied as it was when called.
+    public var phone: AgencyPhone
+    /// Who answered and confirmed (or did not): "Sgt. Miller, duty desk".
+    public var spokeWith: String
+    /// Whether the agency confirmed the request and the requester.
+    public var confirmed: Bool
+    public var note: String?
+    public var by: String
+    public var at: Date
+
+    public init(phone: AgencyPhone, spokeWith: String, confirmed: Bool, note: String?, by: String, at: Date) {
+        self.phone = phone
+        self.spokeWith = spokeWith
+        self.confirmed = confirmed
+        self.note = note
+        self.by = by
+        self.at = at
+    }
+}
+
 /// The follow-up legal process owed after an emergency disclosure (legal-rules.md §6.3 E8;
 /// Reg. (EU) 2023/1543 Art. 4(5) for unvalidated emergency orders): when it is due and how it ended.
 public struct FollowUpProcess: Codable, Equatable, Sendable {
@@ -199,6 +222,10 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public var updatedAt: Date
     public var dueAt: Date?
     public var checks: [VerificationCheck]
+    /// Callbacks to the agency on directory numbers (issue 8); nil on cases from before them.
+    public var callbacks: [CallbackRecord]?
+    /// Warning signs about the requester, found at intake (issue 8); nil on cases from before them.
+    public var redFlags: [RedFlag]?
     public var redirect: RedirectStatus?
     public var redirectExcuse: RedirectExcuse?
     /// The letter sent to the requester, and when its answer is due (C4).
@@ -245,6 +272,7 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
         self.isEmergency = demand.isEmergency
         self.isPreservation = demand.isPreservation
         self.hasNonDisclosureOrder = demand.nonDisclosureOrder != nil
+        self.redFlags = demand.redFlags
         self.openedAt = openedAt
         self.updatedAt = openedAt
         self.dueAt = dueAt
@@ -298,6 +326,9 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     public func latestCheck(named name: String) -> VerificationCheck? {
         checks.last { $0.name == name }
     }
+
+    /// The latest directory callback: an emergency is released only when it confirmed (E2).
+    public var latestCallback: CallbackRecord? { callbacks?.last }
 
     /// Enterprise customers answer for themselves, so C4 asks for a redirect first.
     public var needsRedirectFirst: Bool { customer?.kind == .enterprise }

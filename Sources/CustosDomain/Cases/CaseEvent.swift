@@ -29,6 +29,9 @@ public enum CustomerAnswer: String, Codable, CaseIterable, Sendable {
 public enum CaseEvent: Equatable, Sendable {
     case beginVerification
     case recordCheck(name: String, passed: Bool, note: String?)
+    /// A callback to the agency on `phone`, which storage took from the agency directory (never
+    /// from the request): whom staff reached and whether the request was confirmed (E2).
+    case recordCallback(phone: AgencyPhone, spokeWith: String, confirmed: Bool, note: String?)
     case verificationPassed
     case verificationFailed(reason: String)
     case beginReview
@@ -70,6 +73,7 @@ public enum CaseEvent: Equatable, Sendable {
         switch self {
         case .beginVerification: .beginVerification
         case .recordCheck: .recordCheck
+        case .recordCallback: .recordCallback
         case .verificationPassed: .verificationPassed
         case .verificationFailed: .verificationFailed
         case .beginReview: .beginReview
@@ -101,6 +105,7 @@ public enum CaseEvent: Equatable, Sendable {
     public enum Kind: String, Codable, CaseIterable, Sendable {
         case beginVerification = "begin_verification"
         case recordCheck = "record_check"
+        case recordCallback = "record_callback"
         case verificationPassed = "verification_passed"
         case verificationFailed = "verification_failed"
         case beginReview = "begin_review"
@@ -135,6 +140,10 @@ public enum CaseEvent: Equatable, Sendable {
         switch self {
         case .recordCheck(let name, let passed, let note):
             ["check": name, "passed": String(passed), "note": note ?? ""]
+        case .recordCallback(let phone, let spokeWith, let confirmed, let note):
+            // The entry records the number and where it came from, so the audit shows it was the directory's.
+            ["number": phone.number, "phoneId": phone.id.uuidString.lowercased(), "source": phone.source, "spokeWith": spokeWith,
+             "confirmed": String(confirmed), "note": note ?? ""]
         case .verificationFailed(let reason): ["reason": reason]
         case .askAgency(let question): ["question": question]
         case .agencyReplied(let answer): ["answer": answer]

@@ -18,6 +18,7 @@ public enum CaseWorkflow {
     public static func senders(of kind: CaseEvent.Kind) -> [Sender] {
         switch kind {
         case .beginVerification, .recordCheck, .verificationPassed, .verificationFailed: [.staff(.intake)]
+        case .recordCallback: [.staff(.intake), .staff(.reviewer)]
         case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation, .renewPreservation,
             .recordFollowUp:
             [.staff(.reviewer)]
@@ -40,6 +41,9 @@ public enum CaseWorkflow {
         switch kind {
         case .beginVerification: [.received]
         case .recordCheck, .verificationPassed, .verificationFailed: [.verifying]
+        // A callback can be made, or made again, at any point before the data goes out.
+        case .recordCallback:
+            [.received, .verifying, .inReview, .awaitingAgency, .redirectPending, .challenged, .preserving, .scopeApproved, .collecting, .readyForRelease]
         case .beginReview: [.received, .verifying]
         case .askAgency, .redirect, .fileChallenge, .beginPreservation, .approveScope: [.inReview]
         case .agencyReplied: [.awaitingAgency]
@@ -122,8 +126,16 @@ public enum CaseWorkflow {
         case .beginVerification:
             next.state = .verifying
         case .recordCheck(let name, let passed, let note):
-            next.checks.append(
-                VerificationCheck(name: try required(name, "check name"), passed: passed, note: note, by: actorName, at: time))
+            let name = try required(name, "check name")
+            guard !name.lowercased().contains("callback") else {
+                // E2: a callback is only on record with the directory number it used.
+                throw WorkflowRefusal(.guardFailed, "record a callback with record_callback and a number from the agency directory")
+            }
+            next.checks.append(VerificationCheck(name: name, passed: passed, note: note, by: actorName, at: time))
+        case .recordCallback(let phone, let spokeWith, let confirmed, let note):
+            next.callbacks = (current.callbacks ?? []) + [
+                CallbackRecord(phone: phone, spokeWith: try required(spokeWith, "name of the person who answered"), confirmed: confirmed, note: note, by: actorName, at: time)
+            ]
         case .verificationPassed:
             if let failed = current.checks.first(where: { !$0.passed }) {
                 throw WorkflowRefusal(.guardFailed, "check \"\(failed.name)\" failed; record a passing check or send verification_failed")
@@ -296,6 +308,10 @@ public enum CaseWorkflow {
             if current.isEmergency {
                 // legal-rules.md §6.3 E2/E7: an emergency is released only after an out-of-band
                 // callback and a supervisor's confirmation, each recorded as a passing check.
+                guard current.latestCallback?.confirmed == true else {
+                    throw WorkflowRefusal(
+                        .guardFailed, "an emergency release needs a confirmed callback on a number from the agency directory (legal-rules.md §6.3 E2)")
+                }
                 let missing = WorkflowPolicy.emergencyReleaseChecks.filter { current.latestCheck(named: $0)?.passed != true }
                 guard missing.isEmpty else {
                     throw WorkflowRefusal(.guardFailed, "an emergency release needs passing checks: \(missing.joined(separator: ", ")) (legal-rules.md §6.3 E2)")

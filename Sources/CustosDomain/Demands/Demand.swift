@@ -39,6 +39,10 @@ public struct Demand: Codable, Equatable, Sendable, Identifiable {
     /// The DSA category of illegal content its legal ground falls under (`DSAOrders.categories`),
     /// when the requester named one; the DSA report files the order under it.
     public var dsaCategory: String?
+    /// The requester's statement of the emergency (legal-rules.md §6.3 E4), when it sent one.
+    public var emergencyStatement: String?
+    /// Warning signs about the requester found when the demand arrived (issue 8).
+    public var redFlags: [RedFlag]?
     /// Who validated the order when its issuer needs validation (Reg. (EU) 2023/1543 Art. 4(1)(b), 4(2)(b)).
     public var validatingAuthority: IssuingAuthority?
     /// What the EPOC states about notifying the enforcing State (Art. 8; Annex I); nil when not stated.

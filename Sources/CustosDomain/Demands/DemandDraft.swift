@@ -70,6 +70,9 @@ public struct DemandDraft: Codable, Equatable, Sendable {
     /// The DSA category of illegal content the order's legal ground falls under (a
     /// `STATEMENT_CATEGORY_…` code), for the DSA Art. 15 report.
     public var dsaCategory: String?
+    /// For an emergency: the facts of the threat (what, to whom, how imminent, why this data now),
+    /// as § 2702(b)(8) / (c)(4) and legal-rules.md §6.3 E4 ask.
+    public var emergencyStatement: String?
     public var validatingAuthority: Authority?
     public var enforcingAuthorityNotified: Bool?
     public var emergency: Bool?

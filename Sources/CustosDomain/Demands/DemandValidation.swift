@@ -217,6 +217,9 @@ extension Demand {
         if let years = draft.offenceMaxYears, years < 0 || years > 100 {
             fail("offenceMaxYears", "must be between 0 and 100")
         }
+        if let statement = draft.emergencyStatement, statement.count > 10_000 {
+            fail("emergencyStatement", "must be at most 10,000 characters")
+        }
         if let category = draft.dsaCategory, !DSAOrders.categories.contains(category) {
             fail("dsaCategory", "must be a DSA category code such as STATEMENT_CATEGORY_SCAMS_AND_FRAUD")
         }
@@ -270,6 +273,9 @@ extension Demand {
             nonDisclosureOrder: order, responseDueAt: responseDueAt, documents: documents
         )
         demand.dsaCategory = draft.dsaCategory
+        if let statement = draft.emergencyStatement?.trimmingCharacters(in: .whitespacesAndNewlines), !statement.isEmpty {
+            demand.emergencyStatement = statement
+        }
         return AcceptedDemand(demand: demand, documentBytes: documentBytes)
     }
 }

@@ -38,8 +38,8 @@ public struct WorkflowPolicy: Equatable, Sendable {
 
     public static let standard = WorkflowPolicy()
 
-    /// The checks an emergency release needs on top of the two approvals (legal-rules.md §6.3):
-    /// E2's out-of-band callback to a number from an independent source, and the supervisor's
-    /// confirmation of the emergency. Each is a `record_check` whose latest result passed.
-    public static let emergencyReleaseChecks = ["callback", "supervisor_confirmation"]
+    /// The checks an emergency release needs on top of the two approvals and a confirmed
+    /// directory callback (`record_callback`, legal-rules.md §6.3 E2): the supervisor's
+    /// confirmation of the emergency, a `record_check` whose latest result passed.
+    public static let emergencyReleaseChecks = ["supervisor_confirmation"]
 }

@@ -22,6 +22,10 @@ struct EventRequest: Codable {
     var recordCount: Int?
     var reference: String?
     var received: Bool?
+    /// `record_callback`: the directory number called (its id), whom staff reached, and the result.
+    var phoneId: String?
+    var spokeWith: String?
+    var confirmed: Bool?
 
     func makeEvent() throws -> CaseEvent {
         guard let type else { throw Problem.invalid(field: "type", "is required") }
@@ -40,6 +44,13 @@ struct EventRequest: Codable {
         case .recordCheck:
             guard let passed else { throw Problem.invalid(field: "passed", "is required") }
             return .recordCheck(name: check ?? "", passed: passed, note: note)
+        case .recordCallback:
+            guard let raw = phoneId, let id = UUID(uuidString: raw) else {
+                throw Problem.invalid(field: "phoneId", "is required: the id of a number in the agency directory")
+            }
+            guard let confirmed else { throw Problem.invalid(field: "confirmed", "is required (true: the agency confirmed the request)") }
+            // The number itself comes from the directory (CustosServices.withDirectoryFacts), never from here.
+            return .recordCallback(phone: AgencyPhone(id: id, number: "", label: "", source: ""), spokeWith: spokeWith ?? "", confirmed: confirmed, note: note)
         case .verificationPassed: return .verificationPassed
         case .verificationFailed: return .verificationFailed(reason: reason ?? "")
         case .beginReview: return .beginReview

@@ -89,13 +89,14 @@ public struct CustosServices: Sendable {
     ) async throws -> DemandSubmission {
         guard let agencyID = principal.agencyID else { throw Problem(.forbidden, detail: "only agency users submit demands") }
         let time = now()
-        let accepted: AcceptedDemand
+        var accepted: AcceptedDemand
         do {
             accepted = try Demand.validate(
                 draft, uploads: uploads, limits: limits, agencyID: agencyID, submittedBy: principal.id, now: time, makeID: { UUID() })
         } catch {
             throw Problem.invalid(error.issues)
         }
+        accepted.demand.redFlags = try await redFlags(of: accepted.demand, from: principal, at: time)
         let customer = try await directory.resolveCustomer(for: accepted.demand.targets)
         let assessment = rulebook.assess(accepted.demand, customer: CustomerFacts(customer), at: time)
         do {
@@ -118,12 +119,41 @@ public struct CustosServices: Sendable {
         return try await apply(try await withDirectoryFacts(try request.makeEvent(), caseID: id), toCase: id, by: principal)
     }
 
-    /// Fills in what an event needs from the directory: a redirect names the tenant's legal contacts (C4, C7).
+    /// Fills in what an event needs from the directory: a redirect names the tenant's legal contacts
+    /// (C4, C7); a callback takes its number from the requesting agency's directory entry, never
+    /// from the request (legal-rules.md §6.3 E2).
     public func withDirectoryFacts(_ event: CaseEvent, caseID: UUID) async throws -> CaseEvent {
-        guard case .redirect(let note, _) = event else { return event }
-        guard let tenantID = try await cases.findCase(id: caseID)?.customer?.tenantID else { return event }
-        let contacts = try await directory.contacts(tenantID: tenantID).map { LegalContact(name: $0.name, email: $0.email) }
-        return .redirect(note: note, contacts: contacts)
+        switch event {
+        case .redirect(let note, _):
+            guard let tenantID = try await cases.findCase(id: caseID)?.customer?.tenantID else { return event }
+            let contacts = try await directory.contacts(tenantID: tenantID).map { LegalContact(name: $0.name, email: $0.email) }
+            return .redirect(note: note, contacts: contacts)
+        case .recordCallback(let requested, let spokeWith, let confirmed, let note):
+            guard let stored = try await cases.findCase(id: caseID) else { throw Problem.notFound("case \(caseID)") }
+            guard let agency = try await directory.findAgency(id: stored.agencyID) else { throw Problem.notFound("agency of case \(caseID)") }
+            guard let phone = agency.phones.first(where: { $0.id == requested.id }) else {
+                throw Problem.invalid(
+                    field: "phoneId",
+                    agency.phones.isEmpty
+                        ? "\(agency.name) has no number in the agency directory yet; an admin adds one from an independent source first"
+                        : "is not one of \(agency.name)'s directory numbers; a callback uses only those (legal-rules.md §6.3 E2)")
+            }
+            return .recordCallback(phone: phone, spokeWith: spokeWith, confirmed: confirmed, note: note)
+        default:
+            return event
+        }
+    }
+
+    /// The red flags of a demand from `principal` (issue 8), from what the directory and the
+    /// account know when it arrives.
+    func redFlags(of demand: Demand, from principal: Principal, at time: Date) async throws -> [RedFlag] {
+        guard let agency = try await directory.findAgency(id: demand.agencyID) else { return [] }
+        let directoryDomains = Set(try await directory.agencies().flatMap(\.domains))
+        let registered = try await identity.registeredAt(principalID: principal.id) ?? time
+        return RedFlags.assess(
+            demand, statement: demand.emergencyStatement,
+            requester: RequesterContext(senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: registered),
+            at: time)
     }
 
     /// Assesses a stored case's demand against the rulebook in force now.

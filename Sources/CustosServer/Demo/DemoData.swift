@@ -46,12 +46,22 @@ public enum DemoData {
         let identity = services.identity
         let now = services.now()
 
+        // Each with its directory entry (issue 8): official domains and a number from an independent
+        // source (fictional here, like everything in the demo), the only kind a callback may use.
+        func phone(_ number: String, _ source: String) -> [AgencyPhone] {
+            [AgencyPhone(id: UUID(), number: number, label: "main switchboard", source: source)]
+        }
         let agencies = [
-            Agency(id: UUID(), name: "FBI Seattle Field Office", country: "US", kind: .lawEnforcement),
-            Agency(id: UUID(), name: "U.S. Attorney's Office, W.D. Wash.", country: "US", kind: .prosecutor),
-            Agency(id: UUID(), name: "LKA Baden-Württemberg", country: "DE", kind: .lawEnforcement),
-            Agency(id: UUID(), name: "Parquet de Paris", country: "FR", kind: .prosecutor),
-            Agency(id: UUID(), name: "Polícia Federal, São Paulo", country: "BR", kind: .lawEnforcement),
+            Agency(id: UUID(), name: "FBI Seattle Field Office", country: "US", kind: .lawEnforcement, domains: ["fbi-seattle.example"],
+                   phones: phone("+1 206 555 0100", "agency website, contact page (demo)")),
+            Agency(id: UUID(), name: "U.S. Attorney's Office, W.D. Wash.", country: "US", kind: .prosecutor, domains: ["usdoj-wdwa.example"],
+                   phones: phone("+1 206 555 0170", "court directory (demo)")),
+            Agency(id: UUID(), name: "LKA Baden-Württemberg", country: "DE", kind: .lawEnforcement, domains: ["lka-bw.example"],
+                   phones: phone("+49 711 5555 0", "state police website, Impressum (demo)")),
+            Agency(id: UUID(), name: "Parquet de Paris", country: "FR", kind: .prosecutor, domains: ["parquet-paris.example"],
+                   phones: phone("+33 1 55 55 00 00", "annuaire de la justice (demo)")),
+            Agency(id: UUID(), name: "Polícia Federal, São Paulo", country: "BR", kind: .lawEnforcement, domains: ["pf-sp.example"],
+                   phones: phone("+55 11 5555 0000", "gov.br directory (demo)")),
         ]
         for agency in agencies { try await directory.createAgency(agency) }
 
@@ -136,7 +146,7 @@ public enum DemoData {
             Scenario(agency: 0, instrument: "us.search_warrant", country: "US", role: "judge", target: "alice@example.com", categories: ["subscriber_info", "content"], events: []),
             Scenario(agency: 0, instrument: "us.emergency_2702", country: "US", role: "police", target: "acct-alice-001", categories: ["subscriber_info", "non_content"], emergency: true, events: []),
             Scenario(agency: 2, instrument: "de.stpo_100j", country: "DE", role: "prosecutor", target: "relay-user@example.net", categories: ["subscriber_info"], events: [("intake", .beginVerification)]),
-            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "prosecutor", target: "jean.dupont@example.fr", categories: ["subscriber_info", "content"], events: [("intake", .beginVerification), ("intake", .recordCheck(name: "issuer callback", passed: true, note: nil))]),
+            Scenario(agency: 3, instrument: "eu.epoc", country: "FR", role: "prosecutor", target: "jean.dupont@example.fr", categories: ["subscriber_info", "content"], events: [("intake", .beginVerification), ("intake", .recordCallback(phone: agencies[3].phones[0], spokeWith: "substitut de permanence", confirmed: true, note: nil))]),
             Scenario(agency: 1, instrument: "us.subpoena", country: "US", role: "prosecutor", target: "acct-alice-001", categories: ["subscriber_info"], events: review),
             Scenario(agency: 4, instrument: "br.court_order", country: "BR", role: "judge", target: "jean.dupont@example.fr", categories: ["non_content"], events: review),
             Scenario(agency: 1, instrument: "us.court_order_2703d", country: "US", role: "judge", target: "alice@example.com", categories: ["non_content"], events: review + [("reviewer", .askAgency(question: "Please narrow the date window to the period of the alleged offence."))]),

@@ -165,7 +165,7 @@ struct WebRoutes {
             rulebookInForce: services.rulebook.version,
             notice: try await services.notices.notice(caseID: caseRecord.id).map {
                 NoticeRowModel($0, caseNumber: caseRecord.number, tenant: caseRecord.customer?.tenantName, canLift: principal.has(.reviewer))
-            })
+            }, agency: try await services.directory.findAgency(id: caseRecord.agencyID))
         // Issue 5: the built package and snapshot, or where their builds stand (the page reloads
         // itself while one runs, so the progress moves without a script).
         for purpose in PackagePurpose.allCases {

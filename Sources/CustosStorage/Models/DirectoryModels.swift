@@ -10,6 +10,10 @@ final class AgencyRow: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @Field(key: "country") var country: String
     @Field(key: "kind") var kind: String
+    /// Official e-mail domains, lower-case, separated by spaces.
+    @Field(key: "domains") var domains: String
+    /// JSON array of `AgencyPhone`.
+    @Field(key: "phones") var phones: String
     init() {}
 }
 

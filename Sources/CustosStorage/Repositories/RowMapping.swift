@@ -51,9 +51,19 @@ extension PrincipalRow {
 }
 
 extension AgencyRow {
+    func copy(from agency: Agency) throws {
+        name = agency.name
+        country = agency.country
+        kind = agency.kind.rawValue
+        domains = agency.domains.map { $0.lowercased() }.joined(separator: " ")
+        phones = try CustosJSON.string(agency.phones)
+    }
+
     func domain() throws -> Agency {
         guard let id, let kind = AgencyKind(rawValue: kind) else { throw StorageError.corrupted("agency row \(name)") }
-        return Agency(id: id, name: name, country: country, kind: kind)
+        return Agency(
+            id: id, name: name, country: country, kind: kind, domains: domains.split(separator: " ").map(String.init),
+            phones: try CustosJSON.decode([AgencyPhone].self, from: phones))
     }
 }
 

@@ -143,10 +143,27 @@ public struct SQLDirectoryRepository: DirectoryRepository {
     public func createAgency(_ agency: Agency) async throws {
         let row = AgencyRow()
         row.id = agency.id
-        row.name = agency.name
-        row.country = agency.country
-        row.kind = agency.kind.rawValue
+        try row.copy(from: agency)
         try await row.create(on: store.database)
+    }
+
+    /// Replaces an agency's directory entry (domains and numbers) with an audit entry naming the
+    /// change, in one transaction (issue 8).
+    public func updateAgency(_ agency: Agency, by actor: String, at time: Date) async throws {
+        let isPostgres = store.location.isPostgres
+        try await store.database.transaction { tx in
+            guard let row = try await AgencyRow.find(agency.id, on: tx) else { throw StorageError.notFound("agency \(agency.id)") }
+            let before = try row.domain()
+            try row.copy(from: agency)
+            try await row.update(on: tx)
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "agency:\(agency.id.uuidString.lowercased())", action: "agency.directory_updated", actor: actor, at: time,
+                details: [
+                    "domains": agency.domains.joined(separator: " "), "previousDomains": before.domains.joined(separator: " "),
+                    "phones": agency.phones.map { "\($0.number) (\($0.source))" }.joined(separator: "; "),
+                    "previousPhones": before.phones.map { "\($0.number) (\($0.source))" }.joined(separator: "; "),
+                ])], on: tx, isPostgres: isPostgres)
+        }
     }
 
     public func createTenant(

@@ -39,6 +39,11 @@ public struct SQLIdentityRepository: Sendable {
         try await row.create(on: store.database)
     }
 
+    /// When the principal's account was created (a red flag while it is new, issue 8).
+    public func registeredAt(principalID: UUID) async throws -> Date? {
+        try await PrincipalRow.find(principalID, on: store.database)?.createdAt
+    }
+
     /// The principal and its password hash, for login. Disabled principals are not returned.
     public func credentials(email: String) async throws -> (Principal, passwordHash: String)? {
         guard

@@ -197,10 +197,15 @@ public struct ActionModel: Sendable {
     public var needsExcuse: Bool
     public var needsNote: Bool
     public var needsFollowUp: Bool
+    /// `record_callback`: the agency's directory numbers, the only ones a callback may use (E2).
+    public var needsCallback: Bool
+    public var phones: [Option]
     public var categories: [Option]
 
-    public init(kind: CaseEvent.Kind, requested: [DataCategory]) {
+    public init(kind: CaseEvent.Kind, requested: [DataCategory], phones: [AgencyPhone] = []) {
         self.kind = kind.rawValue
+        needsCallback = kind == .recordCallback
+        self.phones = phones.map { Option(value: $0.id.uuidString.lowercased(), label: "\($0.number) · \($0.label) (source: \($0.source))", isSelected: false) }
         label = kind.label
         needsReason = [.verificationFailed, .reject, .askAgency, .agencyReplied, .withdraw, .dismissObjection].contains(kind)
         needsRules = kind == .reject
@@ -276,7 +281,7 @@ extension CaseModel {
     /// The staff case page for a case, its demand, its audit timeline and the events the viewer may send.
     public init(
         _ caseRecord: Case, demand: Demand, timeline: [AuditEntry], actions: [CaseEvent.Kind], now: Date, rulebookInForce: String? = nil,
-        notice: NoticeRowModel? = nil
+        notice: NoticeRowModel? = nil, agency: Agency? = nil
     ) {
         let id = caseRecord.id.uuidString.lowercased()
         var facts = [
@@ -330,6 +335,18 @@ extension CaseModel {
             }
         }
         if let ended = caseRecord.emergencyEndedAt { facts.append(FactModel("Emergency over", Timestamp.format(ended))) }
+        if let statement = demand.emergencyStatement { facts.append(FactModel("Emergency statement", statement)) }
+        // Issue 8: what was suspicious about the requester, and every callback on a directory number.
+        for flag in caseRecord.redFlags ?? [] { facts.append(FactModel("Red flag: \(flag.code.label)", flag.detail)) }
+        for callback in caseRecord.callbacks ?? [] {
+            facts.append(FactModel(
+                callback.confirmed ? "Callback: confirmed" : "Callback: NOT confirmed",
+                "\(callback.phone.number) (\(callback.phone.label), from \(callback.phone.source)); spoke with \(callback.spokeWith); "
+                    + "\(callback.by), \(Timestamp.format(callback.at))\(callback.note.map { " · \($0)" } ?? "")"))
+        }
+        if caseRecord.isEmergency && caseRecord.latestCallback?.confirmed != true && !caseRecord.isClosed {
+            facts.append(FactModel("Emergency release", "blocked until a callback on a directory number confirms the request (legal-rules.md §6.3 E2)"))
+        }
         self.init(
             id: id, number: caseRecord.number, stateLabel: caseRecord.state.label, outcome: caseRecord.outcome?.rawValue,
             isEmergency: caseRecord.isEmergency, facts: facts,
@@ -346,7 +363,9 @@ extension CaseModel {
             timeline: timeline.map(TimelineEntryModel.init),
             // Only what the assessment allows is offered for approval; the workflow guard enforces it anyway.
             actions: actions.filter { $0 != .dismissObjection || caseRecord.awaitsChallengeReview }
-                .map { ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories) },
+                .map {
+                    ActionModel(kind: $0, requested: caseRecord.assessment?.approvableCategories ?? caseRecord.requestedCategories, phones: agency?.phones ?? [])
+                },
             eventPath: "/staff/cases/\(id)/events",
             assessment: caseRecord.assessment.map { AssessmentModel($0, now: now, rulebookInForce: rulebookInForce) },
             notice: notice)

@@ -1,0 +1,93 @@
+import CustosDomain
+import Foundation
+import Testing
+
+/// Issue 8: every red flag, on its own, from the signs forged emergency requests showed
+/// (legal-rules.md §6.2–6.3 E3–E5); and a clean request raises none.
+@Suite struct RedFlagsTests {
+    static let now = Fixture.t0
+    static let fbi = Agency(
+        id: Fixture.agencyID, name: "FBI Seattle Field Office", country: "US", kind: .lawEnforcement, domains: ["fbi.gov"], phones: [Fixture.switchboard])
+    static let directory: Set<String> = ["fbi.gov", "polizei.bwl.de", "justice.gouv.fr", "met.police.uk"]
+    static let statement = "A 14-year-old reported missing on 3 May 2026 at 21:40 posted a suicide note from this account; we need the login IP of the last 24 hours to find her."
+
+    static func flags(
+        email: String = "agent.smith@fbi.gov", replyTo: String? = nil, emergency: Bool = false, statement: String? = statement,
+        country: String = "US", registered: TimeInterval = 400 * 86_400, reset: TimeInterval? = nil
+    ) -> Set<RedFlag.Code> {
+        var demand = Fixture.demand(emergency: emergency)
+        demand.jurisdiction = Jurisdiction(country: country)
+        let requester = RequesterContext(
+            senderEmail: email, replyTo: replyTo, agency: fbi, directoryDomains: directory, registeredAt: now.addingTimeInterval(-registered),
+            lastCredentialResetAt: reset.map { now.addingTimeInterval(-$0) })
+        return Set(RedFlags.assess(demand, statement: statement, requester: requester, at: now).map(\.code))
+    }
+
+    @Test func aCleanRequestRaisesNone() {
+        #expect(Self.flags().isEmpty)
+        #expect(Self.flags(email: "duty@seattle.fbi.gov", emergency: true).isEmpty, "a subdomain of the agency's domain is the agency's")
+    }
+
+    @Test func freeMail() {
+        #expect(Self.flags(email: "fbi.seattle.agent@gmail.com") == [.freeMailDomain, .domainNotInDirectory])
+        #expect(Self.flags(email: "x@PROTON.ME").contains(.freeMailDomain))
+    }
+
+    @Test func lookalikeDomains() {
+        // Edits, confusable characters, the real name inside another domain.
+        for fake in ["fbi.gob", "fbl.gov", "fb1.gov", "fbi-gov.com", "fbigov.net", "f\u{0431}i.gov", "po1izei.bwl.de", "justlce.gouv.fr", "met-police-uk.org"] {
+            #expect(Self.flags(email: "agent@\(fake)").contains(.lookalikeDomain), "\(fake)")
+        }
+        #expect(RedFlags.imitatedDomain("fb1.gov", among: Self.directory) == "fbi.gov")
+        #expect(RedFlags.imitatedDomain("p\u{043E}lizei.bwl.de", among: Self.directory) == "polizei.bwl.de", "Cyrillic o")
+        // Real directory domains and unrelated ones are not imitations.
+        #expect(RedFlags.imitatedDomain("met.police.uk", among: Self.directory) == nil)
+        #expect(RedFlags.imitatedDomain("example.org", among: Self.directory) == nil)
+        #expect(RedFlags.skeleton("rnicrosoft.corn") == RedFlags.skeleton("microsoft.com"))
+    }
+
+    @Test func aDomainOutsideTheAgencysDirectoryEntry() {
+        // Another agency's real domain: not a look-alike, but not this agency's.
+        #expect(Self.flags(email: "someone@met.police.uk") == [.domainNotInDirectory])
+    }
+
+    @Test func replyToMismatch() {
+        #expect(Self.flags(replyTo: "agent.smith@fbi.gov") == [])
+        #expect(Self.flags(replyTo: "Agent.Smith@FBI.gov") == [], "case does not matter")
+        #expect(Self.flags(replyTo: "drop@proton.me") == [.replyToMismatch])
+    }
+
+    @Test func urgencyWithoutSpecifics() {
+        #expect(Self.flags(emergency: true, statement: nil) == [.urgencyWithoutSpecifics])
+        #expect(Self.flags(emergency: true, statement: "Urgent. Life at risk.") == [.urgencyWithoutSpecifics])
+        let pressure = "This is urgent and life-threatening. Failure to comply could result in loss of life, so respond immediately and without any further delay please."
+        #expect(Self.flags(emergency: true, statement: pressure) == [.urgencyWithoutSpecifics])
+        // The same words with the facts (a date, a time) are specific enough; a non-emergency needs no statement.
+        #expect(Self.flags(emergency: true, statement: pressure + " The girl went missing on 3 May at 21:40.") == [])
+        #expect(Self.flags(emergency: false, statement: nil) == [])
+    }
+
+    @Test func outsideJurisdiction() {
+        #expect(Self.flags(country: "DE") == [.outsideJurisdiction])
+    }
+
+    @Test func newRequesterAndRecentReset() {
+        #expect(Self.flags(registered: 3 * 86_400) == [.newRequester])
+        #expect(Self.flags(registered: RedFlags.newRequesterAge + 60) == [])
+        #expect(Self.flags(reset: 2 * 86_400) == [.recentCredentialReset])
+        #expect(Self.flags(reset: RedFlags.recentResetAge + 60) == [])
+    }
+
+    /// Each flag says what it saw, so staff can judge it.
+    @Test func flagsExplainThemselves() {
+        var demand = Fixture.demand(emergency: true)
+        demand.jurisdiction = Jurisdiction(country: "US")
+        let found = RedFlags.assess(
+            demand, statement: nil,
+            requester: RequesterContext(senderEmail: "agent@fb1.gov", agency: Self.fbi, directoryDomains: Self.directory, registeredAt: Self.now),
+            at: Self.now)
+        #expect(found.first { $0.code == .lookalikeDomain }?.detail == "fb1.gov imitates fbi.gov")
+        #expect(found.first { $0.code == .domainNotInDirectory }?.detail.contains("fbi.gov") == true)
+        #expect(found.first { $0.code == .newRequester }?.detail == "registered 2026-05-04")
+    }
+}

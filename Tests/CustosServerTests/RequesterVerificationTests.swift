@@ -1,0 +1,171 @@
+import CustosDomain
+@testable import CustosServer
+import CustosStorage
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Issue 8: requesters are checked against the agency directory. Red flags are found at intake and
+/// kept on the case; a callback uses only a directory number; and the drill: a forged emergency
+/// request from a look-alike domain whose callback fails is never released.
+@Suite struct RequesterVerificationTests {
+    static let emergencyDemand = """
+        {"instrument": "us.emergency_2702", "jurisdiction": "US", "issuingAuthority": {"name": "FBI Seattle", "role": "police"},
+         "caseReference": "EDR-2026-0099", "receivedAt": "2026-05-04T09:00:00Z", "targets": [{"type": "email", "value": "alice@example.com"}],
+         "categories": ["subscriber_info"], "emergency": true, "emergencyStatement": "URGENT. Failure to comply immediately could result in loss of life.",
+         "documents": [{"filename": "edr.pdf", "mediaType": "application/pdf", "base64": "\(ServerTests.pdfBase64)"}]}
+        """
+
+    /// The directory entry of the test agency ("Agency A"): its real domain and switchboard.
+    static func listInDirectory(_ services: CustosServices) async throws -> (Agency, AgencyPhone) {
+        var agency = try #require(try await services.directory.findAgency(named: "Agency A"))
+        let phone = AgencyPhone(id: UUID(), number: "+1 206 555 0100", label: "main switchboard", source: "agency website, contact page")
+        agency.domains = ["agency.example"]
+        agency.phones = [phone]
+        try await services.directory.updateAgency(agency, by: "test", at: services.now())
+        return (agency, phone)
+    }
+
+    @Test func theDrillAForgedEmergencyRequestIsNeverReleased() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let (agency, phone) = try await Self.listInDirectory(services)
+            // The forger holds an account of the agency, registered today, on a look-alike domain.
+            let forger = Principal(id: UUID(), email: "duty-officer@agency-example.com", displayName: "Duty officer", kind: .agency, agencyID: agency.id)
+            try await services.identity.createPrincipal(forger, passwordHash: "unused", at: services.now())
+            let token = try await services.identity.issueToken(for: forger.id, label: "test", at: services.now()).token
+            let demandText = try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: Self.emergencyDemand)
+            ) { response in
+                #expect(response.status == .created)
+                return try ServerTests.json(response.body)["id"] as? String ?? ""
+            }
+            let demandID = try #require(UUID(uuidString: demandText))
+            let stored = try #require(try await services.cases.findCase(demandID: demandID))
+            let flags = Set((stored.redFlags ?? []).map(\.code))
+            #expect(flags == [.lookalikeDomain, .domainNotInDirectory, .urgencyWithoutSpecifics, .newRequester])
+
+            // Staff see the flags in the API's case detail.
+            try await client.execute(uri: "/api/v1/cases/\(stored.id)", method: .get, headers: ServerTests.headers(tokens.reviewer)) { response in
+                let detail = try ServerTests.json(response.body)
+                let codes = ((detail["case"] as? [String: Any])?["redFlags"] as? [[String: Any]])?.compactMap { $0["code"] as? String } ?? []
+                #expect(Set(codes) == ["lookalike_domain", "domain_not_in_directory", "urgency_without_specifics", "new_requester"])
+            }
+
+            func send(_ body: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/api/v1/cases/\(stored.id)/events", method: .post, headers: ServerTests.headers(tokens.reviewer), body: ByteBuffer(string: body)
+                ) { ($0.status, (try? ServerTests.json($0.body)) ?? [:]) }
+            }
+            // A number that is not the directory's is refused, whatever the request says.
+            let (refused, problem) = try await send(#"{"type": "record_callback", "phoneId": "\#(UUID())", "spokeWith": "the number in the email", "confirmed": true}"#)
+            #expect(refused == .badRequest && problem["field"] as? String == "phoneId")
+            #expect(try await send(#"{"type": "record_callback", "spokeWith": "x", "confirmed": true}"#).0 == .badRequest)
+            // The directory's switchboard knows no such request.
+            let (recorded, _) = try await send(
+                #"{"type": "record_callback", "phoneId": "\#(phone.id.uuidString)", "spokeWith": "Lt. Reyes, watch commander", "confirmed": false, "note": "no such officer, no such case"}"#)
+            #expect(recorded == .ok)
+            let entry = try #require(try await services.cases.timeline(caseID: stored.id).last { $0.record.action == "case.record_callback" })
+            #expect(entry.record.details["number"] == "+1 206 555 0100" && entry.record.details["source"] == "agency website, contact page")
+            #expect(entry.record.details["confirmed"] == "false")
+
+            // Everything else in place: scope, data collected, two release approvals, a supervisor's word.
+            let staff = [StaffRole.approver, .approver, .custodian, .intake, .reviewer].map { role in
+                Principal(id: UUID(), email: "\(role.rawValue)-\(UUID().uuidString.prefix(4))@p.example", displayName: role.rawValue, kind: .staff, roles: [role])
+            }
+            for person in staff { try await services.identity.createPrincipal(person, passwordHash: "unused", at: services.now()) }
+            let time = services.now()
+            for (event, actor) in [
+                (CaseEvent.beginReview, Actor.person(staff[4])),
+                (.approveScope(categories: [.subscriberInfo], excuse: nil), .person(staff[0])), (.approveScope(categories: [.subscriberInfo], excuse: nil), .person(staff[1])),
+                (.startCollection, .person(staff[2])), (.collectionFinished(recordCount: 3), .system),
+                (.approveRelease, .person(staff[0])), (.approveRelease, .person(staff[1])),
+            ] {
+                _ = try await services.cases.apply(event, toCase: stored.id, at: time, by: actor)
+            }
+            var ready = try #require(try await services.cases.findCase(id: stored.id))
+            #expect(ready.state == .readyForRelease && Set(ready.releaseApprovals.map(\.principalID)).count == 2)
+            await #expect(throws: WorkflowRefusal.self) { _ = try await services.cases.apply(.release, toCase: stored.id, at: time, by: .person(staff[2])) }
+            ready = try #require(try await services.cases.findCase(id: stored.id))
+            #expect(ready.state == .readyForRelease, "never released")
+            // Only a confirmed directory callback moves the guard on (to the supervisor's confirmation).
+            _ = try await services.cases.apply(
+                .recordCallback(phone: phone, spokeWith: "Lt. Reyes", confirmed: true, note: nil), toCase: stored.id, at: time, by: .person(staff[3]))
+            do {
+                _ = try await services.cases.apply(.release, toCase: stored.id, at: time, by: .person(staff[2]))
+                Issue.record("released without a supervisor's confirmation")
+            } catch let refusal as WorkflowRefusal {
+                #expect(refusal.reason.contains("supervisor_confirmation"))
+            }
+        }
+    }
+
+    @Test func aCleanRequesterRaisesNoFlagsAndAgencyWithoutNumbersCannotBeCalledBack() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            // Before the directory lists a number, a callback cannot be recorded at all.
+            let created = try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: ServerTests.demandJSON())
+            ) { try ServerTests.json($0.body)["id"] as? String }
+            let demandID = try #require(UUID(uuidString: created ?? ""))
+            let subject = try #require(try await services.cases.findCase(demandID: demandID))
+            try await client.execute(
+                uri: "/api/v1/cases/\(subject.id)/events", method: .post, headers: ServerTests.headers(tokens.reviewer),
+                body: ByteBuffer(string: #"{"type": "record_callback", "phoneId": "\#(UUID())", "spokeWith": "x", "confirmed": true}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("has no number in the agency directory"))
+            }
+            // The officer writes from the agency's own domain; only its new account is a flag.
+            _ = try await Self.listInDirectory(services)
+            let second = try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                body: ByteBuffer(string: ServerTests.demandJSON(reference: "2:26-mj-00999"))
+            ) { try ServerTests.json($0.body)["id"] as? String }
+            let secondID = try #require(UUID(uuidString: second ?? ""))
+            let flagged = try #require(try await services.cases.findCase(demandID: secondID))
+            #expect(flagged.redFlags?.map(\.code) == [.newRequester])
+        }
+    }
+
+    @Test func theDirectoryImportChecksEveryRowAndMerges() async throws {
+        try await ServerTests.withApp { _, _, services in
+            let bad = """
+                name,country,kind,domains,phone,phone_label,phone_source
+                Polizei Berlin,DE,law_enforcement,polizei.berlin.de,+49 30 4664 0,Zentrale,https://www.berlin.de/polizei/
+                ,DE,law_enforcement,,,,
+                LKA Bayern,Bavaria,police,gmail.com,12,,
+                """
+            guard case .rejected(let errors) = try await services.importAgencyDirectory(csv: bad, by: "test") else {
+                Issue.record("a file with bad rows was imported")
+                return
+            }
+            #expect(errors.map(\.row) == [3, 4, 4, 4, 4, 4])
+            #expect(errors.contains { $0.message.contains("free-mail") } && errors.contains { $0.message.contains("phone_source is empty") })
+            #expect(try await services.directory.findAgency(named: "Polizei Berlin") == nil, "nothing is stored")
+
+            let good = """
+                name,country,kind,domains,phone,phone_label,phone_source
+                Polizei Berlin,DE,law_enforcement,polizei.berlin.de,+49 30 4664 0,Zentrale,https://www.berlin.de/polizei/
+                Polizei Berlin,DE,law_enforcement,berlin.de; polizei.berlin.de,+49 30 4664 4664,Lagezentrum,Behördenverzeichnis Berlin
+                Agency A,US,law_enforcement,agency.example,,,
+                """
+            guard case .imported(let created, let updated, _) = try await services.importAgencyDirectory(csv: good, by: "test") else {
+                Issue.record("a good file was refused")
+                return
+            }
+            #expect(created == 1 && updated == 1)
+            let berlin = try #require(try await services.directory.findAgency(named: "Polizei Berlin"))
+            #expect(berlin.domains == ["polizei.berlin.de", "berlin.de"] && berlin.phones.map(\.number) == ["+49 30 4664 0", "+49 30 4664 4664"])
+            #expect(berlin.phones[1].source == "Behördenverzeichnis Berlin")
+            // Importing again changes nothing; every change was audited.
+            guard case .imported(0, 0, 2) = try await services.importAgencyDirectory(csv: good, by: "test") else {
+                Issue.record("a repeated import changed something")
+                return
+            }
+            let audited = try await services.cases.auditTrail().filter { $0.record.action == "agency.directory_updated" }
+            #expect(audited.count == 2)
+        }
+    }
+}
