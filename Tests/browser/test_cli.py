@@ -258,3 +258,32 @@ def test_production_build_and_package_verify(data, tmp_path):
             target.writestr(item, content)
     bad = custos(data, "package", "verify", str(tampered))
     assert bad.returncode == 1 and "NOT VALID" in bad.stderr and "SHA-256" in bad.stderr
+
+
+def test_agency_import_checks_rows_and_list_shows_the_directory():
+    data = tempfile.mkdtemp(prefix="custos-agency-")
+    path = os.path.join(data, "agencies.csv")
+    env = dict(os.environ, CUSTOS_DATA_DIR=data)
+    env.pop("CUSTOS_DATABASE_URL", None)
+
+    def run(*args):
+        return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    with open(path, "w") as f:
+        f.write("name,country,kind,domains,phone,phone_label,phone_source\n"
+                "Polizei Berlin,DE,law_enforcement,polizei.berlin.de,+49 30 4664 0,Zentrale,https://www.berlin.de/polizei/\n"
+                "Fake Bureau,US,law_enforcement,gmail.com,+1 555,,\n")
+    bad = run("agency", "import", path)
+    assert bad.returncode == 2
+    assert "row 3:" in bad.stderr and "free-mail" in bad.stderr and "phone_source is empty" in bad.stderr
+    assert "nothing was imported" in bad.stderr
+    with open(path, "w") as f:
+        f.write("name,country,kind,domains,phone,phone_label,phone_source\n"
+                "Polizei Berlin,DE,law_enforcement,polizei.berlin.de,+49 30 4664 0,Zentrale,https://www.berlin.de/polizei/\n")
+    good = run("agency", "import", path)
+    assert good.returncode == 0, good.stderr
+    assert "1 created, 0 updated, 0 unchanged" in good.stdout
+    listed = run("agency", "list")
+    assert "Polizei Berlin (DE, law_enforcement)" in listed.stdout
+    assert "domains: polizei.berlin.de" in listed.stdout
+    assert "phone: +49 30 4664 0 · Zentrale · source: https://www.berlin.de/polizei/" in listed.stdout
