@@ -27,7 +27,8 @@ import Testing
             let details = index % 3 == 0 ? nil : ReportCaseDetails(
                 nonDisclosure: index % 10 == 1 ? .indefinite : (index % 4 == 1 ? .dated : nil),
                 notice: [.sent, .sentAfterDelay, .delayed, .notSent][index % 4], challenge: index % 19 == 2 ? .demandSetAside : (index % 23 == 4 ? .pending : nil),
-                emergencyVerificationFailed: section == .emergency && index % 2 == 0, cloudAct: country == "US" && index % 6 == 1)
+                emergencyVerificationFailed: section == .emergency && index % 2 == 0, cloudAct: country == "US" && index % 6 == 1,
+                redFlags: index % 8 == 5 ? "new_requester" : (index % 31 == 7 ? "lookalike_domain urgency_without_specifics" : nil))
             facts.append(ReportFact(
                 id: "golden-\(index)", receivedAt: received, country: country, section: section,
                 instrument: section == .emergency ? "us.emergency_2702" : instruments[country]!, tenantKind: kind, accounts: 1 + index % 4,
@@ -88,12 +89,37 @@ import Testing
         try Self.check(try ReportExport.render(format, report: report, period: Self.period, groups: groups, section: section), against: file)
     }
 
+    /// A report frozen by an earlier version, without the figures added since, still holds when
+    /// recomputed; a figure it did publish that changed does not.
+    @Test func aReportFrozenBeforeLaterFiguresStillHolds() throws {
+        let (report, _) = Self.report()
+        var old = try #require(try JSONSerialization.jsonObject(with: ReportSeal.canonicalJSON(report)) as? [String: Any])
+        old["dsa"] = nil
+        old["nationalSecurity"] = nil
+        var other = try #require(old["other"] as? [String: Any])
+        other["requestsWithRedFlags"] = nil
+        other["redFlags"] = nil
+        old["other"] = other
+        let frozen = try JSONSerialization.data(withJSONObject: old, options: [.sortedKeys])
+        #expect(try ReportSeal.holds(frozen: frozen, recomputed: report))
+        // It still decodes, the missing figures as 0.
+        let decoded = try CustosJSON.makeDecoder().decode(TransparencyReport.self, from: frozen)
+        #expect(decoded.other.requestsWithRedFlags == 0 && decoded.dsa == nil && decoded.other.noticesSent == report.other.noticesSent)
+        var changed = report
+        changed.sections[0].rows[0].requests += 1
+        #expect(try !ReportSeal.holds(frozen: frozen, recomputed: changed))
+        changed = report
+        changed.other.noticesSent += 1
+        #expect(try !ReportSeal.holds(frozen: frozen, recomputed: changed))
+    }
+
     /// The set is what it claims to cover, so the golden files exercise every rule.
     @Test func theFixedSetCoversEveryRule() {
         let (report, _) = Self.report()
         #expect(report.sections.allSatisfy { $0.rows.count > 1 })
         #expect(report.preservationRequests > 0 && report.consumerUndecided > 0 && report.enterprise.rejectedWithdrawnOrRedirected > 0)
         #expect(report.other.cloudActWarrants > 0 && report.other.indefiniteNonDisclosureOrders > 0 && report.other.challengesDemandSetAside > 0)
+        #expect(report.other.requestsWithRedFlags > 0 && report.other.redFlags["lookalike_domain"] ?? 0 > 0)
         #expect(report.dsa?.rows.contains { $0.scope == "EL" } == true && report.nationalSecurity?.bands[0].text == "0 - 499")
         #expect(report.factCount == Self.facts.filter { !$0.isNationalSecurity && Self.period.contains($0.receivedAt) }.count)
     }

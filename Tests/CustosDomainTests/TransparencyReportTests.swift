@@ -166,6 +166,15 @@ import Testing
         let details = ReportFact.closed(subject, demand: gagged, notice: (.held, .indefinite))?.details
         #expect(details == ReportCaseDetails(nonDisclosure: .indefinite, notice: .delayed, challenge: nil, emergencyVerificationFailed: false, cloudAct: true))
         #expect(ReportFact.closed(subject, demand: gagged)?.tenantID == Fixture.tenantID.uuidString.lowercased())
+        // Red flags count once per code, sorted; a callback the agency did not confirm is a failed emergency check.
+        subject.redFlags = [RedFlag(.newRequester, "x"), RedFlag(.lookalikeDomain, "y"), RedFlag(.newRequester, "z")]
+        #expect(ReportFact.closed(subject, demand: gagged)?.details?.redFlags == "lookalike_domain new_requester")
+        subject.redFlags = nil
+        #expect(ReportFact.closed(subject, demand: gagged)?.details?.redFlags == nil)
+        var emergency = subject
+        emergency.callbacks = [CallbackRecord(phone: Fixture.switchboard, spokeWith: "desk", confirmed: false, note: nil, by: "intake", at: Fixture.t0)]
+        #expect(ReportFact.closed(emergency, demand: Fixture.demand(emergency: true))?.details?.emergencyVerificationFailed == true)
+        #expect(ReportFact.closed(emergency, demand: Fixture.demand(emergency: false))?.details?.emergencyVerificationFailed == false)
         subject.customer?.dataLocation = "US"
         #expect(ReportFact.closed(subject, demand: Fixture.demand(), notice: (.sent, .none))?.details
             == ReportCaseDetails(nonDisclosure: nil, notice: .sent, challenge: nil, emergencyVerificationFailed: false, cloudAct: false))

@@ -266,7 +266,11 @@ import Testing
                 return ReportFact(
                     id: "dsa-\(index)", receivedAt: received, country: countries[index % countries.count], section: index % 7 == 0 ? .civil : .criminal,
                     instrument: index % 13 == 0 ? "us.nsl" : "eu.epoc", tenantKind: .consumer, accounts: 1 + index % 3, outcome: outcome,
-                    isNationalSecurity: index % 13 == 0, tenantID: index % 5 == 0 ? nil : "t-\(index % 9)", acknowledgedAt: index % 11 == 0 ? nil : Self.millisecondsAfter(received, ack),
+                    isNationalSecurity: index % 13 == 0,
+                    details: index % 4 == 0 ? nil : ReportCaseDetails(
+                        nonDisclosure: nil, notice: .sent, challenge: nil, emergencyVerificationFailed: false, cloudAct: false,
+                        redFlags: index % 3 == 0 ? "new_requester" : nil),
+                    tenantID: index % 5 == 0 ? nil : "t-\(index % 9)", acknowledgedAt: index % 11 == 0 ? nil : Self.millisecondsAfter(received, ack),
                     effectAt: outcome.gaveEffect ? Self.millisecondsAfter(received, index % 50 * 1_799_500) : nil, dsaCategory: categories[index % 3])
             }
             _ = try await reports.importFacts(facts, fileSHA256: "dsa", by: "cli", at: Self.t0)

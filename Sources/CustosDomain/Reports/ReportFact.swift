@@ -60,14 +60,25 @@ public struct ReportCaseDetails: Codable, Hashable, Sendable {
     public var emergencyVerificationFailed: Bool
     /// A U.S. warrant for data stored outside the United States (report-formats.md §1.5).
     public var cloudAct: Bool
+    /// The red flags raised about the requester at intake (`RedFlag.Code` raw values, sorted,
+    /// space-separated, so facts with the same flags count together); nil when none (issue 8).
+    public var redFlags: String?
 
-    public init(nonDisclosure: NonDisclosure?, notice: Notice?, challenge: Challenge?, emergencyVerificationFailed: Bool, cloudAct: Bool) {
+    public init(
+        nonDisclosure: NonDisclosure?, notice: Notice?, challenge: Challenge?, emergencyVerificationFailed: Bool, cloudAct: Bool, redFlags: String? = nil
+    ) {
+        self.redFlags = redFlags
         self.nonDisclosure = nonDisclosure
         self.notice = notice
         self.challenge = challenge
         self.emergencyVerificationFailed = emergencyVerificationFailed
         self.cloudAct = cloudAct
     }
+}
+
+extension String {
+    /// nil for the empty string.
+    var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 /// What one closed demand contributes to the report: no names, no targets, only what is counted.
@@ -179,10 +190,12 @@ extension ReportFact {
         }
         return ReportCaseDetails(
             nonDisclosure: demand.nonDisclosureOrder.map { $0.isIndefinite ? .indefinite : .dated }, notice: noticeFigure, challenge: challenge,
-            emergencyVerificationFailed: demand.isEmergency && subject.checks.contains { !$0.passed },
+            // A failed check or a callback the agency did not confirm (legal-rules.md §6.3 E2).
+            emergencyVerificationFailed: demand.isEmergency && (subject.checks.contains { !$0.passed } || (subject.callbacks ?? []).contains { !$0.confirmed }),
             // The CLOUD Act category: a U.S. warrant reaching data the customer keeps outside the U.S.
             cloudAct: demand.instrument == .usSearchWarrant && demand.jurisdiction.country.uppercased() == "US"
-                && (subject.customer?.dataLocation).map { $0.uppercased() != "US" } ?? false)
+                && (subject.customer?.dataLocation).map { $0.uppercased() != "US" } ?? false,
+            redFlags: Set((subject.redFlags ?? []).map(\.code.rawValue)).sorted().joined(separator: " ").nonEmpty)
     }
 
     /// Emergency requests have their own section; civil process (a civil subpoena, or a civil

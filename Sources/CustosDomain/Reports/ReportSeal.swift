@@ -12,6 +12,31 @@ public enum ReportSeal {
         try CustosJSON.makeEncoder().encode(report)
     }
 
+    /// Whether a recomputed report still says what the frozen one published. Only what the frozen
+    /// JSON holds is compared: a figure a later Custos version added (the DSA part, the bands, red
+    /// flags) is not a difference in a report closed before it existed, while every figure the
+    /// report did publish must be recomputed exactly.
+    public static func holds(frozen: Data, recomputed: TransparencyReport) throws -> Bool {
+        guard let published = try JSONSerialization.jsonObject(with: frozen) as? [String: Any] else { return false }
+        let fresh = try JSONSerialization.jsonObject(with: canonicalJSON(recomputed))
+        return NSDictionary(dictionary: published).isEqual(projected(fresh, onto: published))
+    }
+
+    /// `value` with only the object keys `shape` has, recursively (arrays element by element).
+    static func projected(_ value: Any, onto shape: Any) -> Any {
+        if let object = value as? [String: Any], let keys = shape as? [String: Any] {
+            var kept: [String: Any] = [:]
+            for (key, inner) in keys {
+                if let present = object[key] { kept[key] = projected(present, onto: inner) }
+            }
+            return kept
+        }
+        if let items = value as? [Any], let shapes = shape as? [Any], items.count == shapes.count {
+            return zip(items, shapes).map { projected($0, onto: $1) }
+        }
+        return value
+    }
+
     /// The note body signed when a period closes.
     public static func noteText(keyName: String, period: ReportPeriod, facts: Int, sha256: String, closedAt: Date) -> String {
         """

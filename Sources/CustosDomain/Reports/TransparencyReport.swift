@@ -72,6 +72,35 @@ public struct OtherFigures: Codable, Equatable, Sendable {
     /// U.S. warrants for data stored outside the United States, and how many led to content.
     public var cloudActWarrants = 0
     public var cloudActWarrantsDisclosingContent = 0
+    /// Requests that raised at least one red flag about the requester (issue 8), and how often each
+    /// flag was raised (`RedFlag.Code` raw values).
+    public var requestsWithRedFlags = 0
+    public var redFlags: [String: Int] = [:]
+
+    public init() {}
+
+    /// Every figure may be missing from a report frozen by an earlier version: it reads as 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        casesWithDetails = try count(.casesWithDetails)
+        nonDisclosureOrders = try count(.nonDisclosureOrders)
+        indefiniteNonDisclosureOrders = try count(.indefiniteNonDisclosureOrders)
+        noticesSent = try count(.noticesSent)
+        noticesSentAfterDelay = try count(.noticesSentAfterDelay)
+        noticesDelayed = try count(.noticesDelayed)
+        noticesNotSent = try count(.noticesNotSent)
+        challengesFiled = try count(.challengesFiled)
+        challengesPending = try count(.challengesPending)
+        challengesDemandUpheld = try count(.challengesDemandUpheld)
+        challengesDemandSetAside = try count(.challengesDemandSetAside)
+        emergencyRequests = try count(.emergencyRequests)
+        emergencyFailedVerification = try count(.emergencyFailedVerification)
+        cloudActWarrants = try count(.cloudActWarrants)
+        cloudActWarrantsDisclosingContent = try count(.cloudActWarrantsDisclosingContent)
+        requestsWithRedFlags = try count(.requestsWithRedFlags)
+        redFlags = try c.decodeIfPresent([String: Int].self, forKey: .redFlags) ?? [:]
+    }
 
     mutating func add(_ group: ReportGroup) {
         if group.section == .emergency { emergencyRequests += group.requests }
@@ -98,6 +127,10 @@ public struct OtherFigures: Codable, Equatable, Sendable {
         if details.cloudAct {
             cloudActWarrants += n
             if group.outcome == .content { cloudActWarrantsDisclosingContent += n }
+        }
+        if let flags = details.redFlags, !flags.isEmpty {
+            requestsWithRedFlags += n
+            for code in flags.split(separator: " ") { redFlags[String(code), default: 0] += n }
         }
     }
 }

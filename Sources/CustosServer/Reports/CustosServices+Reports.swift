@@ -162,7 +162,7 @@ extension CustosServices {
             }
         }
         let (recomputed, _) = try await computeReport(period)
-        if try ReportSeal.canonicalJSON(recomputed) != json {
+        if try !ReportSeal.holds(frozen: json, recomputed: recomputed) {
             guard let frozen = try? CustosJSON.decode(TransparencyReport.self, from: closed.reportJSON) else {
                 return problems + ["the stored report is not readable"]
             }

@@ -14,7 +14,7 @@ public struct ReportFactStore: Sendable {
     static let columns = [
         "id", "received_ms", "country", "section", "instrument", "tenant_kind", "accounts", "outcome", "is_preservation",
         "is_national_security", "source", "recorded_ms", "has_details", "nondisclosure", "notice", "challenge", "emergency_failed", "cloud_act", "tenant_id",
-        "ack_ms", "effect_ms", "dsa_category", "dsa_order",
+        "ack_ms", "effect_ms", "dsa_category", "dsa_order", "red_flags",
     ]
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
@@ -82,7 +82,7 @@ public struct ReportFactStore: Sendable {
             ]
             let times: [BulkValue] = [
                 fact.acknowledgedAt.map { .integer(milliseconds($0)) } ?? .null, fact.effectAt.map { .integer(milliseconds($0)) } ?? .null,
-                fact.dsaCategory.map { .text($0) } ?? .null, .integer(fact.isDSAOrder ? 1 : 0),
+                fact.dsaCategory.map { .text($0) } ?? .null, .integer(fact.isDSAOrder ? 1 : 0), fact.details?.redFlags.map { .text($0) } ?? .null,
             ]
             values.append(contentsOf: [
                 .text(fact.id), .integer(milliseconds(fact.receivedAt)), .text(fact.country),
@@ -112,7 +112,7 @@ public struct ReportFactStore: Sendable {
         }
         let tally = try await SQLiteDirect.fold("""
             SELECT country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security, has_details, nondisclosure, notice,
-            challenge, emergency_failed, cloud_act, accounts, tenant_id, dsa_order, dsa_category, received_ms, ack_ms, effect_ms
+            challenge, emergency_failed, cloud_act, red_flags, accounts, tenant_id, dsa_order, dsa_category, received_ms, ack_ms, effect_ms
             FROM report_facts WHERE received_ms >= ? AND received_ms < ?
             """, [.integer(Int(Self.milliseconds(period.start))), .integer(Int(Self.milliseconds(period.end)))], on: sqlite, into: ReportTally()
         ) { tally, row in
@@ -129,7 +129,7 @@ public struct ReportFactStore: Sendable {
                     nonDisclosure: text("nondisclosure").flatMap(ReportCaseDetails.NonDisclosure.init(rawValue:)),
                     notice: text("notice").flatMap(ReportCaseDetails.Notice.init(rawValue:)),
                     challenge: text("challenge").flatMap(ReportCaseDetails.Challenge.init(rawValue:)),
-                    emergencyVerificationFailed: flag("emergency_failed"), cloudAct: flag("cloud_act")) : nil
+                    emergencyVerificationFailed: flag("emergency_failed"), cloudAct: flag("cloud_act"), redFlags: text("red_flags")) : nil
             let group = ReportGroup(
                 country: country, section: section, instrument: instrument, tenantKind: kind, outcome: outcome, isPreservation: flag("is_preservation"),
                 isNationalSecurity: flag("is_national_security"), details: details, requests: 0, accounts: 0)
@@ -161,10 +161,10 @@ public struct ReportFactStore: Sendable {
         let to = Int64((period.end.timeIntervalSince1970 * 1000).rounded())
         return try await store.sql.raw("""
             SELECT country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security, has_details, nondisclosure,
-            notice, challenge, emergency_failed, cloud_act, count(*) AS requests, sum(accounts) AS accounts FROM report_facts
+            notice, challenge, emergency_failed, cloud_act, red_flags, count(*) AS requests, sum(accounts) AS accounts FROM report_facts
             WHERE received_ms >= \(bind: from) AND received_ms < \(bind: to)
             GROUP BY country, section, instrument, tenant_kind, outcome, is_preservation, is_national_security, has_details, nondisclosure,
-            notice, challenge, emergency_failed, cloud_act
+            notice, challenge, emergency_failed, cloud_act, red_flags
             """).all().map { row in
             func text(_ column: String) throws -> String { try row.decode(column: column, as: String.self) }
             guard let section = ReportSection(rawValue: try text("section")), let kind = TenantKind(rawValue: try text("tenant_kind")),
@@ -366,6 +366,6 @@ public struct ReportFactStore: Sendable {
             notice: try row.decode(column: "notice", as: String?.self).flatMap(ReportCaseDetails.Notice.init(rawValue:)),
             challenge: try row.decode(column: "challenge", as: String?.self).flatMap(ReportCaseDetails.Challenge.init(rawValue:)),
             emergencyVerificationFailed: try row.decode(column: "emergency_failed", as: Int.self) != 0,
-            cloudAct: try row.decode(column: "cloud_act", as: Int.self) != 0)
+            cloudAct: try row.decode(column: "cloud_act", as: Int.self) != 0, redFlags: try row.decode(column: "red_flags", as: String?.self))
     }
 }

@@ -200,6 +200,8 @@ public struct TransparencyPageModel: Sendable {
             "Customer notices sent: \(o.noticesSent); sent after a delay: \(o.noticesSentAfterDelay); still delayed when the case closed: \(o.noticesDelayed); not possible: \(o.noticesNotSent).",
             "Challenges filed: \(o.challengesFiled); demand set aside: \(o.challengesDemandSetAside); demand upheld: \(o.challengesDemandUpheld); pending: \(o.challengesPending).",
             "U.S. warrants for data stored outside the United States (CLOUD Act): \(o.cloudActWarrants), of which content was disclosed: \(o.cloudActWarrantsDisclosingContent).",
+            "Requests with red flags about the requester: \(o.requestsWithRedFlags)"
+                + (o.redFlags.isEmpty ? "." : " (" + o.redFlags.sorted { $0.key < $1.key }.map { "\(RedFlag.Code(rawValue: $0.key)?.label ?? $0.key): \($0.value)" }.joined(separator: "; ") + ")."),
         ]
         let bands = report.nationalSecurity
         nationalSecurity = (bands?.bands ?? []).map { Row(header: $0.label, cells: [$0.text, $0.covers]) }
