@@ -113,7 +113,48 @@ struct Demo: AsyncParsableCommand {
 }
 
 struct User: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self, Standing.self])
+
+    /// `custos user standing`: a requester's standing and emergency permission (issue 8).
+    struct Standing: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set an agency user's standing (pending, active, unverified, suspended, blocklisted) and emergency permission.",
+            discussion: "Without --set, prints the standing and its history. Every change needs --reason and is audited.")
+
+        @Option(help: "The agency user's email address.") var email: String
+        @Option(help: "pending, active, unverified, suspended or blocklisted.") var set: String?
+        @Option(help: "allow or deny emergency requests (kept as it is when omitted).") var emergency: String?
+        @Option(help: "Why (kept with the change).") var reason: String?
+
+        func validate() throws {
+            if let set, RequesterStanding(rawValue: set) == nil {
+                throw ValidationError("--set must be one of \(RequesterStanding.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if let emergency, emergency != "allow" && emergency != "deny" { throw ValidationError("--emergency must be allow or deny") }
+            if (set != nil || emergency != nil) && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("a change needs --reason")
+            }
+        }
+
+        func run() async throws {
+            try await withServices { services in
+                guard let user = try await services.identity.findPrincipal(email: email), user.kind == .agency,
+                    var status = try await services.identity.requesterStatus(principalID: user.id)
+                else { throw ValidationError("no agency user with email \(email)") }
+                if set != nil || emergency != nil {
+                    let standing = set.flatMap(RequesterStanding.init(rawValue:)) ?? status.standing
+                    let allowed = emergency.map { $0 == "allow" } ?? status.mayRequestEmergency
+                    try await services.identity.setStanding(
+                        principalID: user.id, standing, mayRequestEmergency: allowed, reason: reason ?? "", by: "cli", at: services.now())
+                    status = try await services.identity.requesterStatus(principalID: user.id) ?? status
+                }
+                say("\(user.email): \(status.standing.rawValue), emergency requests \(status.mayRequestEmergency ? "allowed" : "not allowed")")
+                for change in status.history {
+                    say("  \(Timestamp.format(change.at)) \(change.standing.rawValue), emergency \(change.mayRequestEmergency ? "allowed" : "not allowed") by \(change.by): \(change.reason)")
+                }
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

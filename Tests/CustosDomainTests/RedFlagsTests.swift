@@ -91,3 +91,28 @@ import Testing
         #expect(found.first { $0.code == .newRequester }?.detail == "registered 2026-05-04")
     }
 }
+
+/// Issue 8: who may submit what, by standing and the emergency permission.
+@Suite struct RequesterStandingTests {
+    @Test func standingDecidesWhoMaySubmit() {
+        for standing in [RequesterStanding.pending, .suspended, .blocklisted] {
+            #expect(standing.refusal(emergency: false, mayRequestEmergency: true) != nil, "\(standing)")
+        }
+        #expect(RequesterStanding.active.refusal(emergency: false, mayRequestEmergency: false) == nil)
+        #expect(RequesterStanding.unverified.refusal(emergency: false, mayRequestEmergency: false) == nil)
+        // Emergencies: only active requesters with the permission (E1).
+        #expect(RequesterStanding.active.refusal(emergency: true, mayRequestEmergency: true) == nil)
+        #expect(RequesterStanding.active.refusal(emergency: true, mayRequestEmergency: false)?.contains("not permitted") == true)
+        #expect(RequesterStanding.unverified.refusal(emergency: true, mayRequestEmergency: true)?.contains("verified") == true)
+    }
+
+    @Test func anUnverifiedRequesterIsFlagged() {
+        let agency = Agency(id: Fixture.agencyID, name: "FBI", country: "US", kind: .lawEnforcement, domains: ["fbi.gov"])
+        let flags = RedFlags.assess(
+            Fixture.demand(), statement: nil,
+            requester: RequesterContext(
+                senderEmail: "a@fbi.gov", agency: agency, directoryDomains: ["fbi.gov"], registeredAt: .distantPast, standing: .unverified),
+            at: Fixture.t0)
+        #expect(flags.map(\.code) == [.unverifiedRequester])
+    }
+}

@@ -35,6 +35,9 @@ import Testing
             // The forger holds an account of the agency, registered today, on a look-alike domain.
             let forger = Principal(id: UUID(), email: "duty-officer@agency-example.com", displayName: "Duty officer", kind: .agency, agencyID: agency.id)
             try await services.identity.createPrincipal(forger, passwordHash: "unused", at: services.now())
+            // A hijacked account that was allowed emergencies: standing alone does not stop the forgery.
+            try await services.identity.setStanding(
+                principalID: forger.id, .active, mayRequestEmergency: true, reason: "onboarded", by: "test", at: services.now())
             let token = try await services.identity.issueToken(for: forger.id, label: "test", at: services.now()).token
             let demandText = try await client.execute(
                 uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: Self.emergencyDemand)
@@ -126,6 +129,45 @@ import Testing
             let secondID = try #require(UUID(uuidString: second ?? ""))
             let flagged = try #require(try await services.cases.findCase(demandID: secondID))
             #expect(flagged.redFlags?.map(\.code) == [.newRequester])
+        }
+    }
+
+    /// Standing gates submission; emergencies need the permission; every change is kept and audited.
+    @Test func standingAndTheEmergencyPermissionGateSubmission() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let officer = try #require(try await services.identity.findPrincipal(email: "a@agency.example"))
+            func submit(_ body: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: body)) {
+                    ($0.status, String(buffer: $0.body))
+                }
+            }
+            // New accounts may not send emergencies until allowed.
+            let (denied, text) = try await submit(Self.emergencyDemand)
+            #expect(denied == .forbidden && text.contains("not permitted to submit emergency requests"))
+            for standing in [RequesterStanding.pending, .suspended, .blocklisted] {
+                try await services.identity.setStanding(principalID: officer.id, standing, mayRequestEmergency: true, reason: "test \(standing)", by: "staff:admin@p.example", at: services.now())
+                #expect(try await submit(ServerTests.demandJSON(reference: "ref-\(standing)")).0 == .forbidden, "\(standing)")
+            }
+            try await services.identity.setStanding(principalID: officer.id, .unverified, mayRequestEmergency: true, reason: "re-check after reset", by: "staff:admin@p.example", at: services.now())
+            #expect(try await submit(Self.emergencyDemand).0 == .forbidden, "no emergencies while unverified")
+            let (accepted, body) = try await submit(ServerTests.demandJSON(reference: "ref-unverified"))
+            #expect(accepted == .created)
+            let demandID = try #require(UUID(uuidString: (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String ?? ""))
+            let flagged = try #require(try await services.cases.findCase(demandID: demandID))
+            #expect(flagged.redFlags?.contains { $0.code == .unverifiedRequester } == true)
+            try await services.identity.setStanding(principalID: officer.id, .active, mayRequestEmergency: true, reason: "verified by callback", by: "staff:admin@p.example", at: services.now())
+            #expect(try await submit(Self.emergencyDemand).0 == .created)
+
+            let status = try #require(try await services.identity.requesterStatus(principalID: officer.id))
+            #expect(status.history.map(\.standing) == [.pending, .suspended, .blocklisted, .unverified, .active])
+            #expect(status.history.last?.reason == "verified by callback" && status.mayRequestEmergency)
+            let audited = try await services.cases.auditTrail().filter { $0.record.action == "requester.standing_changed" }
+            #expect(audited.count == 5 && audited.last?.record.details["before"] == "unverified, emergency allowed")
+            // Standing is for requesters only.
+            let reviewer = try #require(try await services.identity.findPrincipal(email: "r@p.example"))
+            await #expect(throws: StorageError.self) {
+                try await services.identity.setStanding(principalID: reviewer.id, .suspended, mayRequestEmergency: false, reason: "x", by: "test", at: services.now())
+            }
         }
     }
 

@@ -287,3 +287,21 @@ def test_agency_import_checks_rows_and_list_shows_the_directory():
     assert "Polizei Berlin (DE, law_enforcement)" in listed.stdout
     assert "domains: polizei.berlin.de" in listed.stdout
     assert "phone: +49 30 4664 0 · Zentrale · source: https://www.berlin.de/polizei/" in listed.stdout
+
+
+def test_user_standing_shows_and_changes_a_requesters_standing(data):
+    # The module's data folder has the demo set (test_migrate_demo_users_and_tokens runs first).
+    shown = custos(data, "user", "standing", "--email", "officer@fbi-seattle.example")
+    assert shown.returncode == 0, shown.stderr
+    assert "officer@fbi-seattle.example: active, emergency requests allowed" in shown.stdout
+    assert "demo: police requester, verified at onboarding" in shown.stdout
+    no_reason = custos(data, "user", "standing", "--email", "officer@fbi-seattle.example", "--set", "suspended")
+    assert no_reason.returncode != 0 and "--reason" in no_reason.stderr
+    bad = custos(data, "user", "standing", "--email", "officer@fbi-seattle.example", "--set", "banned", "--reason", "x")
+    assert bad.returncode != 0 and "pending, active, unverified, suspended, blocklisted" in bad.stderr
+    changed = custos(data, "user", "standing", "--email", "officer@fbi-seattle.example", "--set", "suspended", "--emergency", "deny",
+                     "--reason", "mailbox reported compromised")
+    assert changed.returncode == 0, changed.stderr
+    assert "suspended, emergency requests not allowed" in changed.stdout and "mailbox reported compromised" in changed.stdout
+    staff = custos(data, "user", "standing", "--email", "reviewer@provider.example")
+    assert staff.returncode != 0 and "no agency user" in staff.stderr

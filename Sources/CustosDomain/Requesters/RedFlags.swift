@@ -22,6 +22,8 @@ public struct RedFlag: Codable, Equatable, Hashable, Sendable {
         case newRequester = "new_requester"
         /// The requester's password or second factor was reset recently (a taken-over account).
         case recentCredentialReset = "recent_credential_reset"
+        /// Staff have not verified the requester yet (standing `unverified`).
+        case unverifiedRequester = "unverified_requester"
 
         public var label: String {
             switch self {
@@ -33,6 +35,7 @@ public struct RedFlag: Codable, Equatable, Hashable, Sendable {
             case .outsideJurisdiction: "Outside the agency's jurisdiction"
             case .newRequester: "Newly registered requester"
             case .recentCredentialReset: "Recent password or second-factor reset"
+            case .unverifiedRequester: "Requester not verified"
             }
         }
     }
@@ -57,11 +60,13 @@ public struct RequesterContext: Sendable {
     public var directoryDomains: Set<String>
     public var registeredAt: Date
     public var lastCredentialResetAt: Date?
+    public var standing: RequesterStanding
 
     public init(
         senderEmail: String, replyTo: String? = nil, agency: Agency, directoryDomains: Set<String>, registeredAt: Date,
-        lastCredentialResetAt: Date? = nil
+        lastCredentialResetAt: Date? = nil, standing: RequesterStanding = .active
     ) {
+        self.standing = standing
         self.senderEmail = senderEmail
         self.replyTo = replyTo
         self.agency = agency
@@ -119,6 +124,9 @@ public enum RedFlags {
         }
         if time.timeIntervalSince(requester.registeredAt) < newRequesterAge {
             flags.append(RedFlag(.newRequester, "registered \(Timestamp.formatDay(requester.registeredAt))"))
+        }
+        if requester.standing == .unverified {
+            flags.append(RedFlag(.unverifiedRequester, "staff have not verified this requester yet"))
         }
         if let reset = requester.lastCredentialResetAt, time.timeIntervalSince(reset) < recentResetAge {
             flags.append(RedFlag(.recentCredentialReset, "reset \(Timestamp.formatDay(reset))"))

@@ -89,6 +89,11 @@ public struct CustosServices: Sendable {
     ) async throws -> DemandSubmission {
         guard let agencyID = principal.agencyID else { throw Problem(.forbidden, detail: "only agency users submit demands") }
         let time = now()
+        // Issue 8: only a requester in good standing submits; emergencies need the permission too.
+        let status = try await identity.requesterStatus(principalID: principal.id)
+        if let refusal = (status?.standing ?? .suspended).refusal(emergency: draft.emergency ?? false, mayRequestEmergency: status?.mayRequestEmergency ?? false) {
+            throw Problem(.forbidden, detail: refusal)
+        }
         var accepted: AcceptedDemand
         do {
             accepted = try Demand.validate(
@@ -96,7 +101,7 @@ public struct CustosServices: Sendable {
         } catch {
             throw Problem.invalid(error.issues)
         }
-        accepted.demand.redFlags = try await redFlags(of: accepted.demand, from: principal, at: time)
+        accepted.demand.redFlags = try await redFlags(of: accepted.demand, from: principal, standing: status?.standing ?? .active, at: time)
         let customer = try await directory.resolveCustomer(for: accepted.demand.targets)
         let assessment = rulebook.assess(accepted.demand, customer: CustomerFacts(customer), at: time)
         do {
@@ -146,13 +151,14 @@ public struct CustosServices: Sendable {
 
     /// The red flags of a demand from `principal` (issue 8), from what the directory and the
     /// account know when it arrives.
-    func redFlags(of demand: Demand, from principal: Principal, at time: Date) async throws -> [RedFlag] {
+    func redFlags(of demand: Demand, from principal: Principal, standing: RequesterStanding, at time: Date) async throws -> [RedFlag] {
         guard let agency = try await directory.findAgency(id: demand.agencyID) else { return [] }
         let directoryDomains = Set(try await directory.agencies().flatMap(\.domains))
         let registered = try await identity.registeredAt(principalID: principal.id) ?? time
         return RedFlags.assess(
             demand, statement: demand.emergencyStatement,
-            requester: RequesterContext(senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: registered),
+            requester: RequesterContext(
+                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: registered, standing: standing),
             at: time)
     }
 

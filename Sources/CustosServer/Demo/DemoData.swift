@@ -111,6 +111,11 @@ public enum DemoData {
         for (agency, email) in zip(agencies, agencyEmails) {
             let principal = Principal(id: UUID(), email: email, displayName: "Officer of \(agency.name)", kind: .agency, agencyID: agency.id)
             try await identity.createPrincipal(principal, passwordHash: agencyHash, at: now)
+            if agency.kind == .lawEnforcement {
+                // Police forces may send emergency requests (legal-rules.md §6); the others may not.
+                try await identity.setStanding(
+                    principalID: principal.id, .active, mayRequestEmergency: true, reason: "demo: police requester, verified at onboarding", by: "demo", at: now)
+            }
             officers.append(principal)
         }
         let customerHash = try await Passwords.hash(customerPassword)

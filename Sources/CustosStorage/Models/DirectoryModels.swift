@@ -70,6 +70,22 @@ final class PrincipalRow: Model, @unchecked Sendable {
     @Field(key: "password_hash") var passwordHash: String
     @Field(key: "is_disabled") var isDisabled: Bool
     @Field(key: "created_at") var createdAt: Date
+    /// `RequesterStanding` (issue 8); staff and customers stay `active`.
+    @Field(key: "standing") var standing: String
+    @Field(key: "may_request_emergency") var mayRequestEmergency: Bool
+    init() {}
+}
+
+/// One change of a requester's standing or emergency permission (issue 8).
+final class StandingChangeRow: Model, @unchecked Sendable {
+    static let schema = "standing_changes"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "principal_id") var principalID: UUID
+    @Field(key: "standing") var standing: String
+    @Field(key: "may_request_emergency") var mayRequestEmergency: Bool
+    @Field(key: "reason") var reason: String
+    @Field(key: "actor") var actor: String
+    @Field(key: "at") var at: Date
     init() {}
 }
 

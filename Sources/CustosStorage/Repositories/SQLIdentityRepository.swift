@@ -36,7 +36,53 @@ public struct SQLIdentityRepository: Sendable {
         row.passwordHash = passwordHash
         row.isDisabled = false
         row.createdAt = time
+        row.standing = RequesterStanding.active.rawValue
+        row.mayRequestEmergency = false
         try await row.create(on: store.database)
+    }
+
+    /// A requester's standing, emergency permission and their history (issue 8).
+    public func requesterStatus(principalID: UUID) async throws -> RequesterStatus? {
+        guard let row = try await PrincipalRow.find(principalID, on: store.database) else { return nil }
+        let history = try await StandingChangeRow.query(on: store.database).filter(\.$principalID == principalID).sort(\.$at).all().map { change in
+            StandingChange(
+                standing: RequesterStanding(rawValue: change.standing) ?? .suspended, mayRequestEmergency: change.mayRequestEmergency,
+                reason: change.reason, by: change.actor, at: change.at)
+        }
+        // An unreadable standing bars the requester rather than trusting it.
+        return RequesterStatus(
+            standing: RequesterStanding(rawValue: row.standing) ?? .suspended, mayRequestEmergency: row.mayRequestEmergency, history: history)
+    }
+
+    /// Sets a requester's standing and emergency permission, keeping the change with its reason
+    /// and an audit entry, in one transaction.
+    public func setStanding(
+        principalID: UUID, _ standing: RequesterStanding, mayRequestEmergency: Bool, reason: String, by actor: String, at time: Date
+    ) async throws {
+        let isPostgres = store.location.isPostgres
+        try await store.database.transaction { tx in
+            guard let row = try await PrincipalRow.find(principalID, on: tx) else { throw StorageError.notFound("user \(principalID)") }
+            guard row.kind == PrincipalKind.agency.rawValue else { throw StorageError.conflict("\(row.email) is not an agency user; standing applies to requesters") }
+            let before = "\(row.standing), emergency \(row.mayRequestEmergency ? "allowed" : "not allowed")"
+            row.standing = standing.rawValue
+            row.mayRequestEmergency = mayRequestEmergency
+            try await row.update(on: tx)
+            let change = StandingChangeRow()
+            change.id = UUID()
+            change.principalID = principalID
+            change.standing = standing.rawValue
+            change.mayRequestEmergency = mayRequestEmergency
+            change.reason = reason
+            change.actor = actor
+            change.at = time
+            try await change.create(on: tx)
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "principal:\(principalID.uuidString.lowercased())", action: "requester.standing_changed", actor: actor, at: time,
+                details: [
+                    "email": row.email, "standing": standing.rawValue, "emergency": mayRequestEmergency ? "allowed" : "not allowed", "before": before,
+                    "reason": reason,
+                ])], on: tx, isPostgres: isPostgres)
+        }
     }
 
     /// When the principal's account was created (a red flag while it is new, issue 8).
