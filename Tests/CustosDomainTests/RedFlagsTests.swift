@@ -116,3 +116,58 @@ import Testing
         #expect(flags.map(\.code) == [.unverifiedRequester])
     }
 }
+
+/// Issue 8: the blocklist feed's text is deterministic and strictly parsed, and matching works on
+/// addresses, domains, parent domains, plain or hashed.
+@Suite struct BlocklistFeedTests {
+    static let entries = [
+        BlocklistEntry(kind: .domain, value: "fbi-gov.com"), BlocklistEntry(kind: .address, value: "Forger@Agency-Example.com"),
+        BlocklistEntry(kind: .domain, value: "fbi-gov.com"),
+    ]
+
+    @Test func theFeedTextIsSortedUniqueAndRoundTrips() throws {
+        let text = BlocklistFeed.noteText(origin: "a.example/transparency/blocklist", issuedAt: Fixture.t0, entries: Self.entries, hashed: false)
+        #expect(text == """
+            custos-blocklist/v1
+            origin a.example/transparency/blocklist
+            issued 2026-05-04T09:00:00.000Z
+            address forger@agency-example.com
+            domain fbi-gov.com
+
+            """)
+        let parsed = try BlocklistFeed.parse(text)
+        #expect(parsed.origin == "a.example/transparency/blocklist" && parsed.issuedAt == Fixture.t0 && Set(parsed.entries) == Set(Self.entries))
+        let hashed = try BlocklistFeed.parse(BlocklistFeed.noteText(origin: "a", issuedAt: Fixture.t0, entries: Self.entries, hashed: true))
+        #expect(hashed.entries.allSatisfy(\.isHashed) && !BlocklistFeed.noteText(origin: "a", issuedAt: Fixture.t0, entries: Self.entries, hashed: true).contains("fbi-gov"))
+        #expect(hashed.entries.contains(BlocklistEntry(kind: .domain, value: BlocklistFeed.hash("fbi-gov.com"), isHashed: true)))
+    }
+
+    @Test func aFeedNotExactlyInTheFormatIsRefused() {
+        let good = BlocklistFeed.noteText(origin: "a", issuedAt: Fixture.t0, entries: Self.entries, hashed: false)
+        for bad in [
+            good.replacingOccurrences(of: "custos-blocklist/v1", with: "custos-blocklist/v2"), String(good.dropLast()),
+            good + "domain\n", good + "url http://x\n", good + "domain FBI.gov\n", good + "address no-at-sign\n", good + "domain-sha256 abc\n",
+        ] {
+            #expect(throws: BlocklistFeed.ParseError.self) { try BlocklistFeed.parse(bad) }
+        }
+    }
+
+    @Test func matchingCoversAddressesDomainsAndParents() {
+        let plain = Self.entries
+        let hashed = Self.entries.map(\.hashed)
+        for list in [plain, hashed] {
+            #expect(BlocklistFeed.match("forger@agency-example.com", in: list)?.kind == .address)
+            #expect(BlocklistFeed.match("anyone@fbi-gov.com", in: list)?.kind == .domain)
+            #expect(BlocklistFeed.match("anyone@mail.fbi-gov.com", in: list)?.value == "fbi-gov.com")
+            #expect(BlocklistFeed.match("other@agency-example.com", in: list) == nil)
+            #expect(BlocklistFeed.match("agent@fbi.gov", in: list) == nil)
+        }
+        let flags = RedFlags.assess(
+            Fixture.demand(), statement: nil,
+            requester: RequesterContext(
+                senderEmail: "x@mail.fbi-gov.com", agency: Agency(id: Fixture.agencyID, name: "FBI", country: "US", kind: .lawEnforcement),
+                directoryDomains: [], registeredAt: .distantPast, blocklist: hashed),
+            at: Fixture.t0)
+        #expect(flags.map(\.code) == [.blocklistedSender])
+    }
+}

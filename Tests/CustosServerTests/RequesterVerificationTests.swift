@@ -171,6 +171,52 @@ import Testing
         }
     }
 
+    /// Two installations exchange a signed blocklist: B flags a demand from the domain A blocked;
+    /// a forged, re-signed or mislabelled feed is refused; a newer feed replaces the older one.
+    @Test func twoInstallationsExchangeASignedBlocklist() async throws {
+        let a = try await buildServices(reader: try await TransparencyLogTests.reader(.sqlite, extra: ["custos.public.url": "https://a.example"]))
+        defer { Task { await a.shutdown() } }
+        try await a.blocklist.add(BlocklistEntry(kind: .domain, value: "agency-example.com"), reason: "forged EDR of 4 May", by: "test", at: a.now())
+        let forger = Principal(id: UUID(), email: "forger@elsewhere.example", displayName: "F", kind: .agency, agencyID: nil)
+        try await a.identity.createPrincipal(forger, passwordHash: "unused", at: a.now())
+        try await a.identity.setStanding(principalID: forger.id, .blocklisted, mayRequestEmergency: false, reason: "confirmed forger", by: "test", at: a.now())
+        let feed = try await a.exportBlocklist(hashed: true)
+        #expect(!feed.contains("agency-example.com") && !feed.contains("forger@"), "a hashed feed shows no addresses or domains")
+        let key = a.transparencyKeys.blocklist.verifierKey
+
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(.sqlite, extra: ["custos.public.url": "https://b.example"])) { client, tokens, b in
+            // What is not A's, signed by A, is refused: another key, a changed line, the receiver's own key.
+            await #expect(throws: CustosServices.BlocklistImportError.self) { _ = try await b.importBlocklist(note: feed, verifierKey: b.transparencyKeys.report.verifierKey) }
+            let tampered = feed.replacingOccurrences(of: "domain-sha256 ", with: "address-sha256 ")
+            await #expect(throws: CustosServices.BlocklistImportError.self) { _ = try await b.importBlocklist(note: tampered, verifierKey: key) }
+            await #expect(throws: CustosServices.BlocklistImportError.self) { _ = try await b.importBlocklist(note: feed, verifierKey: b.transparencyKeys.blocklist.verifierKey) }
+            #expect(try await b.blocklist.all().isEmpty, "nothing stored from a refused feed")
+
+            let imported = try await b.importBlocklist(note: feed, verifierKey: key)
+            #expect(imported.origin == "a.example/transparency/blocklist" && imported.entries == 2)
+            // B's own requester on the blocked domain is flagged at intake.
+            let agency = try #require(try await b.directory.findAgency(named: "Agency A"))
+            let user = Principal(id: UUID(), email: "duty@agency-example.com", displayName: "Duty", kind: .agency, agencyID: agency.id)
+            try await b.identity.createPrincipal(user, passwordHash: "unused", at: b.now())
+            let token = try await b.identity.issueToken(for: user.id, label: "t", at: b.now()).token
+            let created = try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: ServerTests.demandJSON())
+            ) { try ServerTests.json($0.body)["id"] as? String }
+            let demandID = try #require(UUID(uuidString: created ?? ""))
+            let flagged = try #require(try await b.cases.findCase(demandID: demandID))
+            #expect(flagged.redFlags?.contains { $0.code == .blocklistedSender } == true)
+            _ = tokens
+
+            // A unblocks the domain; its next feed replaces the old one at B.
+            let newer = BlocklistFeed.noteText(origin: "a.example/transparency/blocklist", issuedAt: a.now(), entries: [BlocklistEntry(kind: .address, value: "forger@elsewhere.example")], hashed: true)
+            let replaced = try await b.importBlocklist(note: try a.transparencyKeys.blocklist.sign(newer).serialized, verifierKey: key)
+            let remaining = try await b.blocklist.all()
+            #expect(replaced.entries == 1 && remaining.count == 1)
+            let audited = try await b.cases.auditTrail().filter { $0.record.action == "blocklist.feed_imported" }
+            #expect(audited.map { $0.record.details["entries"] } == ["2", "1"])
+        }
+    }
+
     @Test func theDirectoryImportChecksEveryRowAndMerges() async throws {
         try await ServerTests.withApp { _, _, services in
             let bad = """

@@ -305,3 +305,30 @@ def test_user_standing_shows_and_changes_a_requesters_standing(data):
     assert "suspended, emergency requests not allowed" in changed.stdout and "mailbox reported compromised" in changed.stdout
     staff = custos(data, "user", "standing", "--email", "reviewer@provider.example")
     assert staff.returncode != 0 and "no agency user" in staff.stderr
+
+
+def test_two_installations_exchange_a_signed_blocklist():
+    first, second = tempfile.mkdtemp(prefix="custos-bl-a-"), tempfile.mkdtemp(prefix="custos-bl-b-")
+
+    def run(data, url, *args):
+        env = dict(os.environ, CUSTOS_DATA_DIR=data, CUSTOS_PUBLIC_URL=url)
+        env.pop("CUSTOS_DATABASE_URL", None)
+        return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    assert run(first, "https://a.example", "blocklist", "add", "--domain", "fbi-gov.com", "--reason", "forged EDR").returncode == 0
+    assert "already" in run(first, "https://a.example", "blocklist", "add", "--domain", "fbi-gov.com", "--reason", "again").stdout
+    key = run(first, "https://a.example", "blocklist", "key").stdout.strip()
+    assert key.startswith("a.example/transparency/blocklist+")
+    feed = run(first, "https://a.example", "blocklist", "export").stdout
+    assert feed.startswith("custos-blocklist/v1\norigin a.example/transparency/blocklist\n") and "domain fbi-gov.com" in feed
+    path = os.path.join(second, "feed.txt")
+    with open(path, "w") as f:
+        f.write(feed.replace("fbi-gov.com", "fbi-gov.org"))
+    forged = run(second, "https://b.example", "blocklist", "import", path, "--key", key)
+    assert forged.returncode == 2 and "does not verify" in forged.stderr
+    with open(path, "w") as f:
+        f.write(feed)
+    imported = run(second, "https://b.example", "blocklist", "import", path, "--key", key)
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 1 entries from a.example/transparency/blocklist" in imported.stdout
+    assert "a.example/transparency/blocklist: 1" in run(second, "https://b.example", "blocklist", "list").stdout

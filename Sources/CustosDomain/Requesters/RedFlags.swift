@@ -24,6 +24,9 @@ public struct RedFlag: Codable, Equatable, Hashable, Sendable {
         case recentCredentialReset = "recent_credential_reset"
         /// Staff have not verified the requester yet (standing `unverified`).
         case unverifiedRequester = "unverified_requester"
+        /// The sender's address or domain is on a blocklist: this installation's or a feed from
+        /// another (`BlocklistFeed`).
+        case blocklistedSender = "blocklisted_sender"
 
         public var label: String {
             switch self {
@@ -36,6 +39,7 @@ public struct RedFlag: Codable, Equatable, Hashable, Sendable {
             case .newRequester: "Newly registered requester"
             case .recentCredentialReset: "Recent password or second-factor reset"
             case .unverifiedRequester: "Requester not verified"
+            case .blocklistedSender: "Sender on a blocklist"
             }
         }
     }
@@ -61,12 +65,15 @@ public struct RequesterContext: Sendable {
     public var registeredAt: Date
     public var lastCredentialResetAt: Date?
     public var standing: RequesterStanding
+    /// Compromised addresses and domains: this installation's and those other installations share.
+    public var blocklist: [BlocklistEntry]
 
     public init(
         senderEmail: String, replyTo: String? = nil, agency: Agency, directoryDomains: Set<String>, registeredAt: Date,
-        lastCredentialResetAt: Date? = nil, standing: RequesterStanding = .active
+        lastCredentialResetAt: Date? = nil, standing: RequesterStanding = .active, blocklist: [BlocklistEntry] = []
     ) {
         self.standing = standing
+        self.blocklist = blocklist
         self.senderEmail = senderEmail
         self.replyTo = replyTo
         self.agency = agency
@@ -124,6 +131,12 @@ public enum RedFlags {
         }
         if time.timeIntervalSince(requester.registeredAt) < newRequesterAge {
             flags.append(RedFlag(.newRequester, "registered \(Timestamp.formatDay(requester.registeredAt))"))
+        }
+        if let listed = BlocklistFeed.match(requester.senderEmail, in: requester.blocklist) {
+            flags.append(RedFlag(.blocklistedSender, "the \(listed.kind.rawValue) \(listed.value) is on a blocklist"))
+        }
+        if let replyTo = requester.replyTo, let listed = BlocklistFeed.match(replyTo, in: requester.blocklist) {
+            flags.append(RedFlag(.blocklistedSender, "the reply-to \(listed.kind.rawValue) \(listed.value) is on a blocklist"))
         }
         if requester.standing == .unverified {
             flags.append(RedFlag(.unverifiedRequester, "staff have not verified this requester yet"))

@@ -41,6 +41,7 @@ public struct CustosServices: Sendable {
     public let legalProcess: LegalProcessStore
     /// The transparency report's facts (issue 7).
     public let reports: ReportFactStore
+    public let blocklist: BlocklistStore
     public let transparencyKeys: TransparencyKeys
     public let witnessPolicy: WitnessPolicy?
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
@@ -56,6 +57,7 @@ public struct CustosServices: Sendable {
         self.logs = MerkleLogStore(store: database)
         self.legalProcess = LegalProcessStore(store: database)
         self.reports = ReportFactStore(store: database)
+        self.blocklist = BlocklistStore(store: database)
         self.signingKey = signingKey
         self.demoRecords = demoRecords
         self.rulebook = rulebook
@@ -158,7 +160,8 @@ public struct CustosServices: Sendable {
         return RedFlags.assess(
             demand, statement: demand.emergencyStatement,
             requester: RequesterContext(
-                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: registered, standing: standing),
+                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: registered, standing: standing,
+                blocklist: try await blocklist.all()),
             at: time)
     }
 

@@ -12,6 +12,8 @@ public struct TransparencyKeys: Sendable {
     public let canary: Ed25519NoteSigner
     /// Signs each closed transparency-report period (issue 7).
     public let report: Ed25519NoteSigner
+    /// Signs this installation's requester blocklist feed (issue 8).
+    public let blocklist: Ed25519NoteSigner
     /// 32 secret bytes from which each period's national-security commitment key is derived
     /// (tlog.md §6.7); given only to a cleared auditor, never published.
     public let nationalSecuritySecret: Data
@@ -57,6 +59,7 @@ public struct TransparencyKeys: Sendable {
                 name: TransparencyLog.legalProcess.origin(publicURL: publicURL), privateKey: try key("log-legal-process.key")),
             canary: Ed25519NoteSigner(name: canaryName(publicURL: publicURL), privateKey: try key("canary.key")),
             report: Ed25519NoteSigner(name: transparencyName("report", publicURL: publicURL), privateKey: try key("report.key")),
+            blocklist: Ed25519NoteSigner(name: transparencyName("blocklist", publicURL: publicURL), privateKey: try key("blocklist.key")),
             // Any 32 random bytes serve; an Ed25519 private key file is exactly that, made and kept the same way.
             nationalSecuritySecret: try key("ns-commitment.key").rawRepresentation)
     }

@@ -41,6 +41,11 @@ public struct SQLIdentityRepository: Sendable {
         try await row.create(on: store.database)
     }
 
+    /// The agency users in a standing (the blocklisted ones go on the shared blocklist).
+    public func principals(standing: RequesterStanding) async throws -> [Principal] {
+        try await PrincipalRow.query(on: store.database).filter(\.$standing == standing.rawValue).sort(\.$email).all().map { try $0.domain() }
+    }
+
     /// A requester's standing, emergency permission and their history (issue 8).
     public func requesterStatus(principalID: UUID) async throws -> RequesterStatus? {
         guard let row = try await PrincipalRow.find(principalID, on: store.database) else { return nil }
