@@ -255,3 +255,69 @@ def test_public_transparency_report_draws_its_charts_and_offers_every_export(bro
     with open(download.value.path()) as f:
         html = f.read()
     assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 3
+
+
+def test_drill_a_forged_emergency_request_is_never_released(browser):
+    """Issue 8's drill: a requester on a look-alike domain (holding an account of the FBI office and
+    the emergency permission, as a hijacked account would) sends an urgent request; staff see the
+    red flags, the directory's number does not confirm it, and release is never offered."""
+    import subprocess
+    data = os.environ.get("CUSTOS_SERVER_DATA_DIR")
+    if not data:
+        pytest.skip("needs CUSTOS_SERVER_DATA_DIR, the demo server's data folder (scripts/test sets it)")
+    binary = os.environ.get("CUSTOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "custos"))
+    env = dict(os.environ, CUSTOS_DATA_DIR=data)
+    env.pop("CUSTOS_DATABASE_URL", None)
+    email = "duty.officer@fbi-seatt1e.example"
+    added = subprocess.run([binary, "user", "add", "--email", email, "--kind", "agency", "--agency", "FBI Seattle Field Office"],
+                           input="forged-but-long-password\n", capture_output=True, text=True, env=env, timeout=120)
+    assert added.returncode == 0, added.stderr
+    allowed = subprocess.run([binary, "user", "standing", "--email", email, "--set", "active", "--emergency", "allow",
+                              "--reason", "drill: a hijacked account that was allowed emergencies"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert allowed.returncode == 0, allowed.stderr
+
+    forger = browser.new_page()
+    login(forger, "agency", email, "forged-but-long-password")
+    forger.goto(f"{BASE}/agency/demands/new")
+    forger.select_option("#instrument", "us.emergency_2702")
+    forger.fill("#jurisdiction", "US")
+    forger.fill("#authorityName", "FBI Seattle")
+    forger.select_option("#authorityRole", "police")
+    forger.fill("#caseReference", "DRILL-EDR-0001")
+    forger.select_option("#targetType", "email")
+    forger.fill("#targetValue", "alice@example.com")
+    forger.check("input[value=subscriber_info]")
+    forger.check("input[name=emergency]")
+    forger.fill("#emergencyStatement", "URGENT!! Failure to comply immediately could result in loss of life.")
+    pdf = os.path.join(tempfile.mkdtemp(), "edr.pdf")
+    with open(pdf, "wb") as f:
+        f.write(b"%PDF-1.4\n% forged\n%%EOF\n")
+    forger.set_input_files("#document", pdf)
+    forger.click("text=Submit demand")
+    expect(forger.locator(".flash")).to_contain_text("Demand received as case")
+    number = forger.locator(".flash").inner_text().split("case ")[-1].strip()
+
+    staff = browser.new_page()
+    login(staff, "staff", "intake@provider.example", "custos-demo-staff")
+    staff.select_option("#instrument", "us.emergency_2702")
+    staff.click("text=Filter")
+    staff.click(f"text={number}")
+    facts = staff.locator("body")
+    expect(facts).to_contain_text("Red flag: Look-alike domain")
+    expect(facts).to_contain_text("fbi-seatt1e.example imitates fbi-seattle.example")
+    expect(facts).to_contain_text("Red flag: Urgency without specifics")
+    expect(facts).to_contain_text("blocked until a callback on a directory number confirms")
+    # The callback form offers only the directory's number, never one from the request.
+    form = staff.locator("form:has(input[value=record_callback])")
+    options = form.locator("select[name=phoneId] option")
+    assert options.count() == 1
+    expect(options.first).to_contain_text("+1 206 555 0100")
+    form.locator("input[name=spokeWith]").fill("Night duty desk")
+    form.locator("select[name=confirmed]").select_option("false")
+    form.locator("input[name=note]").fill("no officer of that name; no such case")
+    form.locator("button").click()
+    expect(staff.locator("body")).to_contain_text("Callback: NOT confirmed")
+    expect(staff.locator("#timeline")).to_contain_text("case.record_callback")
+    # Nothing on this case can release data: no release action is offered to anyone here.
+    expect(staff.locator("#actions")).not_to_contain_text("Release")

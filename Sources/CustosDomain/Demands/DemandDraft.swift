@@ -87,9 +87,11 @@ public struct DemandDraft: Codable, Equatable, Sendable {
         targets: [TargetDraft]? = nil, categories: [String]? = nil, dataTypes: [String]? = nil,
         window: Window? = nil, offenceMaxYears: Int? = nil, listedOffence: Bool? = nil,
         validatingAuthority: Authority? = nil, enforcingAuthorityNotified: Bool? = nil, emergency: Bool? = nil, preservation: Bool? = nil,
-        nonDisclosureOrder: NonDisclosure? = nil, responseDueAt: String? = nil, documents: [DocumentDraft]? = nil, dsaCategory: String? = nil
+        nonDisclosureOrder: NonDisclosure? = nil, responseDueAt: String? = nil, documents: [DocumentDraft]? = nil, dsaCategory: String? = nil,
+        emergencyStatement: String? = nil
     ) {
         self.dsaCategory = dsaCategory
+        self.emergencyStatement = emergencyStatement
         self.instrument = instrument
         self.jurisdiction = jurisdiction
         self.subdivision = subdivision

@@ -200,7 +200,8 @@ struct WebRoutes {
             court: form.value("court"), challengeKind: form.value("challengeKind"), grounds: form.value("grounds"), deadline: form.value("deadline"),
             upheld: form.value("upheld").map { $0 == "true" }, until: form.value("until"),
             recordCount: form.value("recordCount").flatMap { Int($0) }, reference: form.value("reference"),
-            received: form.value("received").map { $0 == "true" })
+            received: form.value("received").map { $0 == "true" }, phoneId: form.value("phoneId"), spokeWith: form.value("spokeWith"),
+            confirmed: form.value("confirmed").map { $0 == "true" })
         do {
             _ = try await services.apply(eventRequest, toCase: id, by: context.principal!)
             let label = CaseEvent.Kind(rawValue: eventRequest.type ?? "")?.label ?? "event"
@@ -561,7 +562,7 @@ struct WebRoutes {
     @Sendable func agencySubmit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await FormData.read(request, limit: services.configuration.maxRequestBytes, expectedCSRF: context.sessionCSRF)
         var values: [String: String] = [:]
-        for name in ["instrument", "jurisdiction", "subdivision", "authorityName", "authorityRole", "caseReference", "targetType", "targetValue", "windowFrom", "windowTo", "ndoBasis", "ndoUntil"] {
+        for name in ["instrument", "jurisdiction", "subdivision", "authorityName", "authorityRole", "caseReference", "targetType", "targetValue", "windowFrom", "windowTo", "ndoBasis", "ndoUntil", "emergencyStatement", "dsaCategory"] {
             values[name] = form.value(name) ?? ""
         }
         values["categories"] = form.values("categories[]").joined(separator: ",")
@@ -575,7 +576,8 @@ struct WebRoutes {
             categories: form.values("categories[]"),
             window: hasWindow ? .init(from: form.value("windowFrom"), to: form.value("windowTo")) : nil,
             emergency: form.value("emergency") == "true", preservation: form.value("preservation") == "true",
-            nonDisclosureOrder: hasOrder ? .init(basis: form.value("ndoBasis"), until: form.value("ndoUntil"), indefinite: form.value("ndoIndefinite") == "true") : nil)
+            nonDisclosureOrder: hasOrder ? .init(basis: form.value("ndoBasis"), until: form.value("ndoUntil"), indefinite: form.value("ndoIndefinite") == "true") : nil,
+            dsaCategory: form.value("dsaCategory").flatMap { $0.isEmpty ? nil : $0 }, emergencyStatement: form.value("emergencyStatement"))
         let uploads = form.files.map { DocumentUpload(filename: $0.filename, mediaType: $0.mediaType, bytes: $0.bytes, field: "document") }
         do {
             let submission = try await services.submitDemand(
@@ -584,6 +586,10 @@ struct WebRoutes {
             return .redirect(to: "/agency/demands?flash=\(flash)")
         } catch let problem as Problem where !problem.issues.isEmpty {
             return try newDemandPage(context, issues: problem.issues, values: values, status: .unprocessableContent)
+        } catch let problem as Problem where problem.status == .forbidden {
+            // Issue 8: a requester's standing or missing emergency permission, said on the form.
+            return try newDemandPage(
+                context, issues: [ValidationIssue(field: "account", message: problem.detail ?? "may not submit this demand")], values: values, status: .forbidden)
         }
     }
 }

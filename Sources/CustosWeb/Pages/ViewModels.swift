@@ -200,12 +200,14 @@ public struct ActionModel: Sendable {
     /// `record_callback`: the agency's directory numbers, the only ones a callback may use (E2).
     public var needsCallback: Bool
     public var phones: [Option]
+    public var hasPhones: Bool
     public var categories: [Option]
 
     public init(kind: CaseEvent.Kind, requested: [DataCategory], phones: [AgencyPhone] = []) {
         self.kind = kind.rawValue
         needsCallback = kind == .recordCallback
         self.phones = phones.map { Option(value: $0.id.uuidString.lowercased(), label: "\($0.number) · \($0.label) (source: \($0.source))", isSelected: false) }
+        hasPhones = !phones.isEmpty
         label = kind.label
         needsReason = [.verificationFailed, .reject, .askAgency, .agencyReplied, .withdraw, .dismissObjection].contains(kind)
         needsRules = kind == .reject
@@ -390,11 +392,18 @@ public struct DemandFormModel: Sendable {
     public var roles: [Option]
     public var categories: [Option]
     public var targetTypes: [Option]
+    /// The DSA categories of illegal content an EU order may cite (its legal ground).
+    public var dsaCategories: [Option]
     public var issues: [ValidationIssue]
     public var hasIssues: Bool
     public var values: [String: String]
 
     public init(instruments: [Option], roles: [Option], categories: [Option], targetTypes: [Option], issues: [ValidationIssue], values: [String: String]) {
+        self.dsaCategories = DSAOrders.categories.filter { $0 != "STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE" }.map { code in
+            Option(
+                value: code, label: code.replacingOccurrences(of: "STATEMENT_CATEGORY_", with: "").replacingOccurrences(of: "_", with: " ").capitalized,
+                isSelected: code == values["dsaCategory"])
+        }
         self.instruments = instruments
         self.roles = roles
         self.categories = categories
