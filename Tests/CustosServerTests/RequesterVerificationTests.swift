@@ -257,3 +257,63 @@ import Testing
         }
     }
 }
+
+/// Issue 8, the emergency lane: an emergency pages the on-call webhook once, signed, without any
+/// customer data; an overdue follow-up process pages again, once.
+@Suite struct EmergencyPagerTests {
+    @Test func emergenciesPageOnceAndOverdueFollowUpsPageAgain() async throws {
+        try await NoticeDeliveryTests.withReceiver { url, receiver in
+            try await ServerTests.withApp { client, tokens, services in
+                let officer = try #require(try await services.identity.findPrincipal(email: "a@agency.example"))
+                try await services.identity.setStanding(principalID: officer.id, .active, mayRequestEmergency: true, reason: "police", by: "test", at: services.now())
+                let (_, phone) = try await RequesterVerificationTests.listInDirectory(services)
+                let created = try await client.execute(
+                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                    body: ByteBuffer(string: RequesterVerificationTests.emergencyDemand)
+                ) { try ServerTests.json($0.body)["id"] as? String }
+                let demandID = try #require(UUID(uuidString: created ?? ""))
+                let subject = try #require(try await services.cases.findCase(demandID: demandID))
+
+                let pager = EmergencyPager(services: services, url: url, secret: NoticeDeliveryTests.secret)
+                let first = try await pager.tick(at: services.now())
+                #expect(first.queued == 1 && first.sent == 1)
+                let key = "page:emergency.received:\(subject.id.uuidString.lowercased())"
+                let body = try #require(await receiver.first(key))
+                let page = try CustosJSON.decode(EmergencyPageStore.Page.self, from: String(decoding: body, as: UTF8.self))
+                #expect(page.type == "emergency.received" && page.number == subject.number && page.redFlags.contains("urgency_without_specifics"))
+                #expect(!String(decoding: body, as: UTF8.self).contains("alice@example.com"), "a page carries no customer data")
+                #expect(try await pager.tick(at: services.now()) == EmergencyPager.Report(), "once per reason")
+
+                // Released after a confirmed directory callback and the supervisor's word; the follow-up falls due.
+                let staff = [StaffRole.intake, .reviewer, .approver, .approver, .custodian].map { role in
+                    Principal(id: UUID(), email: "\(role.rawValue)-\(UUID().uuidString.prefix(4))@p.example", displayName: role.rawValue, kind: .staff, roles: [role])
+                }
+                for person in staff { try await services.identity.createPrincipal(person, passwordHash: "unused", at: services.now()) }
+                let time = services.now()
+                for (event, actor) in [
+                    (CaseEvent.beginVerification, Actor.person(staff[0])),
+                    (.recordCheck(name: "supervisor_confirmation", passed: true, note: "Lt. Reyes"), .person(staff[0])),
+                    (.recordCallback(phone: phone, spokeWith: "Lt. Reyes", confirmed: true, note: nil), .person(staff[0])),
+                    (.verificationPassed, .person(staff[0])),
+                    (.approveScope(categories: [.subscriberInfo], excuse: nil), .person(staff[2])), (.approveScope(categories: [.subscriberInfo], excuse: nil), .person(staff[3])),
+                    (.startCollection, .person(staff[4])), (.collectionFinished(recordCount: 1), .system),
+                    (.approveRelease, .person(staff[2])), (.approveRelease, .person(staff[3])), (.release, .person(staff[4])),
+                ] {
+                    _ = try await services.cases.apply(event, toCase: subject.id, at: time, by: actor)
+                }
+                let released = try #require(try await services.cases.findCase(id: subject.id))
+                let due = try #require(released.followUp?.dueAt)
+                #expect(try await pager.tick(at: due.addingTimeInterval(-60)).queued == 0, "not overdue yet")
+                let overdue = try await pager.tick(at: due.addingTimeInterval(60))
+                #expect(overdue.queued == 1 && overdue.sent == 1)
+                #expect(await receiver.count("page:emergency.follow_up_overdue:\(subject.id.uuidString.lowercased())") == 1)
+                #expect(try await pager.tick(at: due.addingTimeInterval(3_600)).queued == 0)
+                let audited = try await services.cases.timeline(caseID: subject.id).map(\.record.action)
+                #expect(audited.contains("emergency.paged") && audited.contains("emergency.follow_up_overdue"))
+            }
+        }
+        // A pager without its secret stops startup.
+        let bad = try await TransparencyLogTests.reader(.sqlite, extra: ["custos.emergency.page.url": "https://pager.example/hook"])
+        await #expect(throws: (any Error).self) { _ = try await buildServices(reader: bad) }
+    }
+}

@@ -26,12 +26,15 @@ public struct AppConfiguration: Sendable {
     /// (the seed's "only a tiny fraction" as a computed figure); nil: not published.
     public var reportTotalTenants: Int?
     public var reportTotalAccounts: Int?
+    /// The on-call webhook emergencies page (issue 8), and its Standard Webhooks secret.
+    public var emergencyPageURL: String?
+    public var emergencyPageSecret: String?
     /// The service the DSA template's `Service` column names (one report per service).
     public var reportService: String
     /// The 50 U.S.C. § 1874(a) structure national-security process is reported in (1–4).
     public var reportNationalSecurityStructure: NationalSecurityStructure
-    /// Set when `CUSTOS_REPORT_NS_STRUCTURE` is not an option of § 1874(a); startup stops with it.
-    var reportStructureProblem: String?
+    /// Set when a setting cannot work (a § 1874 option that does not exist, a pager without its secret); startup stops with it.
+    var settingProblem: String?
     /// Built production packages are deleted this many days after they were built, once the case
     /// is past release; an audit tombstone records what was deleted (issue 5).
     public var packageRetentionDays: Int
@@ -106,10 +109,15 @@ public struct AppConfiguration: Sendable {
         reportTotalTenants = reader.int(forKey: "custos.report.total.tenants").flatMap { $0 > 0 ? $0 : nil }
         reportTotalAccounts = reader.int(forKey: "custos.report.total.accounts").flatMap { $0 > 0 ? $0 : nil }
         reportService = reader.string(forKey: "custos.report.service", default: "Cloud services")
+        emergencyPageURL = reader.string(forKey: "custos.emergency.page.url").flatMap { $0.isEmpty ? nil : $0 }
+        emergencyPageSecret = reader.string(forKey: "custos.emergency.page.secret", isSecret: true)
+        if emergencyPageURL != nil && (emergencyPageSecret ?? "").isEmpty {
+            settingProblem = "CUSTOS_EMERGENCY_PAGE_SECRET must be set when CUSTOS_EMERGENCY_PAGE_URL is"
+        }
         let structure = reader.int(forKey: "custos.report.ns.structure", default: NationalSecurityStructure.separateByFiveHundred.rawValue)
         reportNationalSecurityStructure = NationalSecurityStructure(rawValue: structure) ?? .separateByFiveHundred
         if NationalSecurityStructure(rawValue: structure) == nil {
-            reportStructureProblem = "CUSTOS_REPORT_NS_STRUCTURE must be 1, 2, 3 or 4 (the options of 50 U.S.C. § 1874(a)), not \(structure)"
+            settingProblem = "CUSTOS_REPORT_NS_STRUCTURE must be 1, 2, 3 or 4 (the options of 50 U.S.C. § 1874(a)), not \(structure)"
         }
         packageRetentionDays = reader.int(forKey: "custos.package.retention.days", default: 90)
         emergencyFollowUpDays = reader.int(forKey: "custos.emergency.follow.up.days", default: 30)

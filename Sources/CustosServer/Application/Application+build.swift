@@ -22,6 +22,9 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     // buildServices has already checked the channel settings, so this cannot fail here.
     let channels = (try? services.configuration.noticeChannels()) ?? []
     app.addServices(NoticeRunner(services: services, channels: channels, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    if let url = services.configuration.emergencyPageURL, let secret = services.configuration.emergencyPageSecret {
+        app.addServices(EmergencyPager(services: services, url: url, secret: secret))
+    }
     app.addServices(PackageRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     app.addServices(TransparencyRunner(services: services))
     return app
@@ -43,7 +46,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger)
     let rulebook = try configuration.loadRulebook()
     _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
-    if let problem = configuration.reportStructureProblem { throw ConfigurationProblem(problem) }
+    if let problem = configuration.settingProblem { throw ConfigurationProblem(problem) }
     logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
     try await database.migrate()
     // The package signing key lives in the data folder, created on first start; an in-memory
