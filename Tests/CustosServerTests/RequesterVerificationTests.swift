@@ -29,8 +29,9 @@ import Testing
         return (agency, phone)
     }
 
-    @Test func theDrillAForgedEmergencyRequestIsNeverReleased() async throws {
-        try await ServerTests.withApp { client, tokens, services in
+    @Test(arguments: TransparencyLogTests.stores)
+    func theDrillAForgedEmergencyRequestIsNeverReleased(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, tokens, services in
             let (agency, phone) = try await Self.listInDirectory(services)
             // The forger holds an account of the agency, registered today, on a look-alike domain.
             let forger = Principal(id: UUID(), email: "duty-officer@agency-example.com", displayName: "Duty officer", kind: .agency, agencyID: agency.id)
@@ -105,8 +106,9 @@ import Testing
         }
     }
 
-    @Test func aCleanRequesterRaisesNoFlagsAndAgencyWithoutNumbersCannotBeCalledBack() async throws {
-        try await ServerTests.withApp { client, tokens, services in
+    @Test(arguments: TransparencyLogTests.stores)
+    func aCleanRequesterRaisesNoFlagsAndAgencyWithoutNumbersCannotBeCalledBack(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, tokens, services in
             // Before the directory lists a number, a callback cannot be recorded at all.
             let created = try await client.execute(
                 uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: ServerTests.demandJSON())
@@ -133,8 +135,9 @@ import Testing
     }
 
     /// Standing gates submission; emergencies need the permission; every change is kept and audited.
-    @Test func standingAndTheEmergencyPermissionGateSubmission() async throws {
-        try await ServerTests.withApp { client, tokens, services in
+    @Test(arguments: TransparencyLogTests.stores)
+    func standingAndTheEmergencyPermissionGateSubmission(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, tokens, services in
             let officer = try #require(try await services.identity.findPrincipal(email: "a@agency.example"))
             func submit(_ body: String) async throws -> (HTTPResponse.Status, String) {
                 try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: body)) {
@@ -217,8 +220,9 @@ import Testing
         }
     }
 
-    @Test func theDirectoryImportChecksEveryRowAndMerges() async throws {
-        try await ServerTests.withApp { _, _, services in
+    @Test(arguments: TransparencyLogTests.stores)
+    func theDirectoryImportChecksEveryRowAndMerges(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { _, _, services in
             let bad = """
                 name,country,kind,domains,phone,phone_label,phone_source
                 Polizei Berlin,DE,law_enforcement,polizei.berlin.de,+49 30 4664 0,Zentrale,https://www.berlin.de/polizei/
@@ -261,9 +265,10 @@ import Testing
 /// Issue 8, the emergency lane: an emergency pages the on-call webhook once, signed, without any
 /// customer data; an overdue follow-up process pages again, once.
 @Suite struct EmergencyPagerTests {
-    @Test func emergenciesPageOnceAndOverdueFollowUpsPageAgain() async throws {
+    @Test(arguments: TransparencyLogTests.stores)
+    func emergenciesPageOnceAndOverdueFollowUpsPageAgain(store: TransparencyLogTests.Store) async throws {
         try await NoticeDeliveryTests.withReceiver { url, receiver in
-            try await ServerTests.withApp { client, tokens, services in
+            try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, tokens, services in
                 let officer = try #require(try await services.identity.findPrincipal(email: "a@agency.example"))
                 try await services.identity.setStanding(principalID: officer.id, .active, mayRequestEmergency: true, reason: "police", by: "test", at: services.now())
                 let (_, phone) = try await RequesterVerificationTests.listInDirectory(services)
