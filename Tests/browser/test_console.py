@@ -24,6 +24,30 @@ def login(page, area, email, password):
     page.click("button[type=submit]")
 
 
+def submit_demand(page, instrument, authority, role, reference, categories, emergency_statement=None, pdf_note=b"% browser test", filename="instrument.pdf"):
+    """Fills the agency portal's demand form for alice@example.com and submits it; returns the case number."""
+    page.goto(f"{BASE}/agency/demands/new")
+    page.select_option("#instrument", instrument)
+    page.fill("#jurisdiction", "US")
+    page.fill("#authorityName", authority)
+    page.select_option("#authorityRole", role)
+    page.fill("#caseReference", reference)
+    page.select_option("#targetType", "email")
+    page.fill("#targetValue", "alice@example.com")
+    for category in categories:
+        page.check(f"input[value={category}]")
+    if emergency_statement is not None:
+        page.check("input[name=emergency]")
+        page.fill("#emergencyStatement", emergency_statement)
+    pdf = os.path.join(tempfile.mkdtemp(), filename)
+    with open(pdf, "wb") as f:
+        f.write(b"%PDF-1.4\n" + pdf_note + b"\n%%EOF\n")
+    page.set_input_files("#document", pdf)
+    page.click("text=Submit demand")
+    expect(page.locator(".flash")).to_contain_text("Demand received as case")
+    return page.locator(".flash").inner_text().split("case ")[-1].strip()
+
+
 def test_staff_sees_queue_and_opens_a_case(browser):
     page = browser.new_page()
     login(page, "staff", "reviewer@provider.example", "custos-demo-staff")
@@ -53,22 +77,9 @@ def test_agency_submits_pdf_and_staff_sees_it(browser):
     login(agency, "agency", "officer@fbi-seattle.example", "custos-demo-agency")
     expect(agency.locator("h1")).to_contain_text("Demands of FBI Seattle Field Office")
     agency.click("text=Submit a new demand")
-    agency.select_option("#instrument", "us.subpoena")
-    agency.fill("#jurisdiction", "US")
-    agency.fill("#authorityName", "Grand Jury, W.D. Wash.")
-    agency.select_option("#authorityRole", "prosecutor")
-    agency.fill("#caseReference", "BROWSER-0001")
-    agency.select_option("#targetType", "email")
-    agency.fill("#targetValue", "alice@example.com")
-    agency.check("input[value=subscriber_info]")
-    agency.check("input[value=content]")
-    pdf = os.path.join(tempfile.mkdtemp(), "subpoena.pdf")
-    with open(pdf, "wb") as f:
-        f.write(b"%PDF-1.4\n% browser test\n%%EOF\n")
-    agency.set_input_files("#document", pdf)
-    agency.click("text=Submit demand")
-    expect(agency.locator(".flash")).to_contain_text("Demand received as case")
-    number = agency.locator(".flash").inner_text().split("case ")[-1].strip()
+    expect(agency.locator("h1")).to_have_text("Submit a demand")
+    number = submit_demand(agency, "us.subpoena", "Grand Jury, W.D. Wash.", "prosecutor", "BROWSER-0001", ["subscriber_info", "content"],
+                           filename="subpoena.pdf")
     expect(agency.locator("#demands")).to_contain_text("BROWSER-0001")
 
     staff = browser.new_page()
@@ -279,24 +290,8 @@ def test_drill_a_forged_emergency_request_is_never_released(browser):
 
     forger = browser.new_page()
     login(forger, "agency", email, "forged-but-long-password")
-    forger.goto(f"{BASE}/agency/demands/new")
-    forger.select_option("#instrument", "us.emergency_2702")
-    forger.fill("#jurisdiction", "US")
-    forger.fill("#authorityName", "FBI Seattle")
-    forger.select_option("#authorityRole", "police")
-    forger.fill("#caseReference", "DRILL-EDR-0001")
-    forger.select_option("#targetType", "email")
-    forger.fill("#targetValue", "alice@example.com")
-    forger.check("input[value=subscriber_info]")
-    forger.check("input[name=emergency]")
-    forger.fill("#emergencyStatement", "URGENT!! Failure to comply immediately could result in loss of life.")
-    pdf = os.path.join(tempfile.mkdtemp(), "edr.pdf")
-    with open(pdf, "wb") as f:
-        f.write(b"%PDF-1.4\n% forged\n%%EOF\n")
-    forger.set_input_files("#document", pdf)
-    forger.click("text=Submit demand")
-    expect(forger.locator(".flash")).to_contain_text("Demand received as case")
-    number = forger.locator(".flash").inner_text().split("case ")[-1].strip()
+    number = submit_demand(forger, "us.emergency_2702", "FBI Seattle", "police", "DRILL-EDR-0001", ["subscriber_info"],
+                           emergency_statement="URGENT!! Failure to comply immediately could result in loss of life.", pdf_note=b"% forged")
 
     staff = browser.new_page()
     login(staff, "staff", "intake@provider.example", "custos-demo-staff")

@@ -110,7 +110,8 @@ public enum DemoData {
         var officers: [Principal] = []
         for (agency, email) in zip(agencies, agencyEmails) {
             let principal = Principal(id: UUID(), email: email, displayName: "Officer of \(agency.name)", kind: .agency, agencyID: agency.id)
-            try await identity.createPrincipal(principal, passwordHash: agencyHash, at: now)
+            // Established requesters: registered long before, so no "new requester" flag on the demo cases.
+            try await identity.createPrincipal(principal, passwordHash: agencyHash, at: now.addingTimeInterval(-400 * 86_400))
             if agency.kind == .lawEnforcement {
                 // Police forces may send emergency requests (legal-rules.md §6); the others may not.
                 try await identity.setStanding(
