@@ -316,3 +316,40 @@ def test_drill_a_forged_emergency_request_is_never_released(browser):
     expect(staff.locator("#timeline")).to_contain_text("case.record_callback")
     # Nothing on this case can release data: no release action is offered to anyone here.
     expect(staff.locator("#actions")).not_to_contain_text("Release")
+
+
+def test_an_admin_suspends_a_requester_and_the_portal_refuses_its_demands(browser):
+    """Issue 8: the directory and every requester's standing in the console; only admins change it."""
+    reviewer = browser.new_page()
+    login(reviewer, "staff", "reviewer@provider.example", "custos-demo-staff")
+    reviewer.click("nav.console >> text=Requesters")
+    card = reviewer.locator(".agency", has_text="LKA Baden-Württemberg")
+    expect(card).to_contain_text("lka-bw.example")
+    expect(card).to_contain_text("+49 711 5555 0")
+    expect(card.locator("tr[data-email='ermittler@lka-bw.example'] .standing")).to_have_text("active")
+    assert reviewer.locator("form[action*='/standing']").count() == 0  # reviewers read, admins change
+
+    admin = browser.new_page()
+    login(admin, "staff", "admin@provider.example", "custos-demo-staff")
+    admin.goto(f"{BASE}/staff/requesters")
+    row = admin.locator("tr[data-email='ermittler@lka-bw.example']")
+    row.locator("select[name=standing]").select_option("suspended")
+    row.locator("input[name=reason]").fill("mailbox reported compromised by the LKA")
+    row.locator("button").click()
+    expect(admin.locator(".flash")).to_contain_text("Standing saved")
+    row = admin.locator("tr[data-email='ermittler@lka-bw.example']")
+    expect(row.locator(".standing")).to_have_text("suspended")
+    expect(row).to_contain_text("mailbox reported compromised by the LKA")
+
+    officer = browser.new_page()
+    login(officer, "agency", "ermittler@lka-bw.example", "custos-demo-agency")
+    officer.goto(f"{BASE}/agency/demands/new")
+    officer.select_option("#instrument", "de.stpo_100j")
+    officer.fill("#jurisdiction", "DE")
+    officer.fill("#authorityName", "Staatsanwaltschaft Stuttgart")
+    officer.select_option("#authorityRole", "prosecutor")
+    officer.fill("#caseReference", "SUSPENDED-0001")
+    officer.fill("#targetValue", "alice@example.com")
+    officer.check("input[value=subscriber_info]")
+    officer.click("text=Submit demand")
+    expect(officer.locator(".error")).to_contain_text("suspended")

@@ -41,6 +41,11 @@ public struct SQLIdentityRepository: Sendable {
         try await row.create(on: store.database)
     }
 
+    /// Every agency user, by e-mail (the requesters page).
+    public func agencyUsers() async throws -> [Principal] {
+        try await PrincipalRow.query(on: store.database).filter(\.$kind == PrincipalKind.agency.rawValue).sort(\.$email).all().map { try $0.domain() }
+    }
+
     /// The agency users in a standing (the blocklisted ones go on the shared blocklist).
     public func principals(standing: RequesterStanding) async throws -> [Principal] {
         try await PrincipalRow.query(on: store.database).filter(\.$standing == standing.rawValue).sort(\.$email).all().map { try $0.domain() }
