@@ -55,6 +55,28 @@ import Testing
         #expect(throws: Never.self) { try CaseWorkflow.apply(.release, to: try readyForRelease(emergency: false), at: later, by: Fixture.custodian.actor) }
     }
 
+    /// legal-rules.md §6.3 E6: an emergency's scope stays minimal unless legal on-call escalated it.
+    @Test func anEmergencyDisclosesOnlyTheMinimalScopeUnlessEscalated() throws {
+        var subject = Fixture.newCase(demand: Fixture.demand(categories: [.subscriberInfo, .identificationData, .content], emergency: true))
+        subject.state = .inReview
+        func approve(_ categories: [DataCategory]) -> String? {
+            do {
+                _ = try CaseWorkflow.apply(.approveScope(categories: categories, excuse: nil), to: subject, at: later, by: Fixture.approver1.actor)
+                return nil
+            } catch { return error.reason }
+        }
+        #expect(approve([.subscriberInfo, .identificationData]) == nil)
+        #expect(approve([.subscriberInfo, .content])?.contains("emergency_scope_escalation") == true)
+        subject.checks = [check("emergency_scope_escalation", passed: false)]
+        #expect(approve([.subscriberInfo, .content])?.contains("asked for content") == true)
+        subject.checks.append(check("emergency_scope_escalation", passed: true))
+        #expect(approve([.subscriberInfo, .content]) == nil)
+        // Not an emergency: no such limit.
+        subject = Fixture.newCase(demand: Fixture.demand(categories: [.subscriberInfo, .content]))
+        subject.state = .inReview
+        #expect(approve([.subscriberInfo, .content]) == nil)
+    }
+
     /// Staff cannot put a callback on record as a plain check, and a callback names whom they reached.
     @Test func callbacksAreRecordedOnlyWithTheirDirectoryNumber() throws {
         var subject = Fixture.newCase()

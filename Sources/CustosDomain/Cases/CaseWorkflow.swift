@@ -437,6 +437,18 @@ public enum CaseWorkflow {
         if let reason = assessment.refusal(for: categories) {
             throw WorkflowRefusal(.guardFailed, "scope goes beyond the rulebook assessment (\(assessment.rulebookVersion)): \(reason)")
         }
+        // legal-rules.md §6.3 E6: an emergency discloses only what relates to the emergency (who the
+        // person is, recent IP addresses, location) unless legal on-call signed off on more during
+        // verification, recorded as a passing check named `emergency_scope_escalation` (E7).
+        if current.isEmergency {
+            let beyond = categories.filter { !WorkflowPolicy.emergencyDefaultScope.contains($0) }
+            if !beyond.isEmpty && current.latestCheck(named: WorkflowPolicy.emergencyScopeEscalation)?.passed != true {
+                throw WorkflowRefusal(
+                    .guardFailed,
+                    "an emergency discloses only \(WorkflowPolicy.emergencyDefaultScope.map(\.rawValue).joined(separator: ", ")) unless legal on-call signed off on more "
+                        + "(a passing check \(WorkflowPolicy.emergencyScopeEscalation) during verification); asked for \(beyond.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         // C4: an enterprise customer must be tried first, unless a recorded excuse applies.
         if current.needsRedirectFirst && current.redirect != .requesterInsisted {
             switch excuse ?? current.redirectExcuse {

@@ -42,4 +42,10 @@ public struct WorkflowPolicy: Equatable, Sendable {
     /// directory callback (`record_callback`, legal-rules.md §6.3 E2): the supervisor's
     /// confirmation of the emergency, a `record_check` whose latest result passed.
     public static let emergencyReleaseChecks = ["supervisor_confirmation"]
+
+    /// What an emergency may disclose without escalation (legal-rules.md §6.3 E6: data relating to
+    /// the emergency, usually subscriber information, recent IP addresses and location).
+    public static let emergencyDefaultScope: [DataCategory] = [.subscriberInfo, .identificationData, .locationHistory]
+    /// The check legal on-call records to allow more than that in one emergency (E6, E7).
+    public static let emergencyScopeEscalation = "emergency_scope_escalation"
 }
