@@ -113,7 +113,26 @@ struct Demo: AsyncParsableCommand {
 }
 
 struct User: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self, Standing.self])
+    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self, Standing.self, Password.self])
+
+    /// `custos user password`: reset a password (issue 8: a recent reset flags the user's demands).
+    struct Password: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reset a user's password; the new one is read from standard input. Every session of the user ends; audited.")
+        @Option(help: "The user's email address.") var email: String
+
+        func run() async throws {
+            let password = readLine(strippingNewline: true) ?? ""
+            guard Passwords.isAcceptable(password) else {
+                throw ValidationError("the password (read from standard input) must be at least 12 characters")
+            }
+            try await withServices { services in
+                guard let user = try await services.identity.findPrincipal(email: email) else { throw ValidationError("no user with email \(email)") }
+                try await services.identity.resetPassword(principalID: user.id, passwordHash: try await Passwords.hash(password), by: "cli", at: services.now())
+                say("Password of \(user.email) reset; every session ended.")
+            }
+        }
+    }
 
     /// `custos user standing`: a requester's standing and emergency permission (issue 8).
     struct Standing: AsyncParsableCommand {

@@ -131,6 +131,20 @@ import Testing
             let secondID = try #require(UUID(uuidString: second ?? ""))
             let flagged = try #require(try await services.cases.findCase(demandID: secondID))
             #expect(flagged.redFlags?.map(\.code) == [.newRequester])
+
+            // A password reset ends the officer's sessions and flags its next demands.
+            let officer = try #require(try await services.identity.findPrincipal(email: "a@agency.example"))
+            let session = try await services.identity.startSession(for: officer.id, at: services.now(), lifetime: 3_600)
+            try await services.identity.resetPassword(principalID: officer.id, passwordHash: "new-hash", by: "staff:admin@p.example", at: services.now())
+            #expect(try await services.identity.session(cookie: session.cookie, at: services.now()) == nil)
+            let third = try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                body: ByteBuffer(string: ServerTests.demandJSON(reference: "2:26-mj-01000"))
+            ) { try ServerTests.json($0.body)["id"] as? String }
+            let thirdID = try #require(UUID(uuidString: third ?? ""))
+            let afterReset = try #require(try await services.cases.findCase(demandID: thirdID))
+            #expect(afterReset.redFlags?.map(\.code) == [.newRequester, .recentCredentialReset])
+            #expect(try await services.cases.auditTrail().contains { $0.record.action == "principal.password_reset" })
         }
     }
 

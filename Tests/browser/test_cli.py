@@ -332,3 +332,13 @@ def test_two_installations_exchange_a_signed_blocklist():
     assert imported.returncode == 0, imported.stderr
     assert "imported 1 entries from a.example/transparency/blocklist" in imported.stdout
     assert "a.example/transparency/blocklist: 1" in run(second, "https://b.example", "blocklist", "list").stdout
+
+
+def test_user_password_resets_and_ends_sessions(data):
+    short = custos(data, "user", "password", "--email", "ermittler@lka-bw.example", stdin="short\n")
+    assert short.returncode != 0 and "12 characters" in short.stderr
+    unknown = custos(data, "user", "password", "--email", "nobody@nowhere.example", stdin="long enough password\n")
+    assert unknown.returncode != 0 and "no user" in unknown.stderr
+    reset = custos(data, "user", "password", "--email", "ermittler@lka-bw.example", stdin="a brand new long password\n")
+    assert reset.returncode == 0, reset.stderr
+    assert "Password of ermittler@lka-bw.example reset; every session ended." in reset.stdout

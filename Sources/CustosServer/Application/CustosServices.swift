@@ -156,11 +156,12 @@ public struct CustosServices: Sendable {
     func redFlags(of demand: Demand, from principal: Principal, standing: RequesterStanding, at time: Date) async throws -> [RedFlag] {
         guard let agency = try await directory.findAgency(id: demand.agencyID) else { return [] }
         let directoryDomains = Set(try await directory.agencies().flatMap(\.domains))
-        let registered = try await identity.registeredAt(principalID: principal.id) ?? time
+        let dates = try await identity.accountDates(principalID: principal.id)
         return RedFlags.assess(
             demand, statement: demand.emergencyStatement,
             requester: RequesterContext(
-                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: registered, standing: standing,
+                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: dates?.registeredAt ?? time,
+                lastCredentialResetAt: dates?.credentialsResetAt, standing: standing,
                 blocklist: try await blocklist.all()),
             at: time)
     }

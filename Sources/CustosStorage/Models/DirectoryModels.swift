@@ -73,6 +73,8 @@ final class PrincipalRow: Model, @unchecked Sendable {
     /// `RequesterStanding` (issue 8); staff and customers stay `active`.
     @Field(key: "standing") var standing: String
     @Field(key: "may_request_emergency") var mayRequestEmergency: Bool
+    /// When the password was last reset (a red flag while recent).
+    @OptionalField(key: "credentials_reset_at") var credentialsResetAt: Date?
     init() {}
 }
 

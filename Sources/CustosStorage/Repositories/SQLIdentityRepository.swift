@@ -95,9 +95,26 @@ public struct SQLIdentityRepository: Sendable {
         }
     }
 
-    /// When the principal's account was created (a red flag while it is new, issue 8).
-    public func registeredAt(principalID: UUID) async throws -> Date? {
-        try await PrincipalRow.find(principalID, on: store.database)?.createdAt
+    /// When the principal's account was created and when its password was last reset (red flags
+    /// while recent, issue 8).
+    public func accountDates(principalID: UUID) async throws -> (registeredAt: Date, credentialsResetAt: Date?)? {
+        try await PrincipalRow.find(principalID, on: store.database).map { ($0.createdAt, $0.credentialsResetAt) }
+    }
+
+    /// Sets a new password: every session of the principal ends, the reset time is kept (a red flag
+    /// on its demands while recent), and an audit entry names who reset it, in one transaction.
+    public func resetPassword(principalID: UUID, passwordHash: String, by actor: String, at time: Date) async throws {
+        let isPostgres = store.location.isPostgres
+        try await store.database.transaction { tx in
+            guard let row = try await PrincipalRow.find(principalID, on: tx) else { throw StorageError.notFound("user \(principalID)") }
+            row.passwordHash = passwordHash
+            row.credentialsResetAt = time
+            try await row.update(on: tx)
+            try await SessionRow.query(on: tx).filter(\.$principalID == principalID).delete()
+            try await AuditWriter.append([AuditRecord(
+                caseID: nil, subject: "principal:\(principalID.uuidString.lowercased())", action: "principal.password_reset", actor: actor, at: time,
+                details: ["email": row.email, "sessionsEnded": "all"])], on: tx, isPostgres: isPostgres)
+        }
     }
 
     /// The principal and its password hash, for login. Disabled principals are not returned.
