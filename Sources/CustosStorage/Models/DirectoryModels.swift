@@ -125,3 +125,17 @@ final class TenantWebhookRow: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     init() {}
 }
+
+/// One blocklisted address or domain, local or from another installation's feed (issue 8).
+final class BlocklistRow: Model, @unchecked Sendable {
+    static let schema = "blocklist_entries"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "source") var source: String
+    @Field(key: "kind") var kind: String
+    @Field(key: "value") var value: String
+    @Field(key: "hashed") var hashed: Bool
+    @Field(key: "reason") var reason: String
+    @Field(key: "added_by") var addedBy: String
+    @Field(key: "added_at") var addedAt: Date
+    init() {}
+}

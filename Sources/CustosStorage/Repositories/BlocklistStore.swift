@@ -2,23 +2,6 @@ import CustosDomain
 import FluentKit
 import Foundation
 
-final class BlocklistRow: Model, @unchecked Sendable {
-    static let schema = "blocklist_entries"
-    @ID(key: .id) var id: UUID?
-    @Field(key: "source") var source: String
-    @Field(key: "kind") var kind: String
-    @Field(key: "value") var value: String
-    @Field(key: "hashed") var hashed: Bool
-    @Field(key: "reason") var reason: String
-    @Field(key: "added_by") var addedBy: String
-    @Field(key: "added_at") var addedAt: Date
-    init() {}
-
-    func entry() -> BlocklistEntry? {
-        BlocklistEntry.Kind(rawValue: kind).map { BlocklistEntry(kind: $0, value: value, isHashed: hashed) }
-    }
-}
-
 /// The requester blocklist (issue 8): this installation's own entries and the feeds it accepted.
 public struct BlocklistStore: Sendable {
     public static let local = "local"

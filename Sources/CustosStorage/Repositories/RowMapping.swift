@@ -73,3 +73,9 @@ extension TenantRow {
         return Tenant(id: id, name: name, kind: kind, country: country, residence: residence, dataLocation: dataLocation)
     }
 }
+
+extension BlocklistRow {
+    func entry() -> BlocklistEntry? {
+        BlocklistEntry.Kind(rawValue: kind).map { BlocklistEntry(kind: $0, value: value, isHashed: hashed) }
+    }
+}
