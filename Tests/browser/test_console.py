@@ -302,7 +302,7 @@ def test_drill_a_forged_emergency_request_is_never_released(browser):
     expect(facts).to_contain_text("Red flag: Look-alike domain")
     expect(facts).to_contain_text("fbi-seatt1e.example imitates fbi-seattle.example")
     expect(facts).to_contain_text("Red flag: Urgency without specifics")
-    expect(facts).to_contain_text("blocked until a callback on a directory number confirms")
+    expect(facts).to_contain_text("blocked: an emergency release needs a confirmed callback on a number from the agency directory")
     # The callback form offers only the directory's number, never one from the request.
     form = staff.locator("form:has(input[value=record_callback])")
     options = form.locator("select[name=phoneId] option")

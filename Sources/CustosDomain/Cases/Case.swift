@@ -330,6 +330,22 @@ public struct Case: Codable, Equatable, Sendable, Identifiable {
     /// The latest directory callback: an emergency is released only when it confirmed (E2).
     public var latestCallback: CallbackRecord? { callbacks?.last }
 
+    /// What still stands between an emergency and its release, on top of the two release
+    /// approvals (legal-rules.md §6.3 E2/E7): a confirmed callback on a directory number, then the
+    /// passing checks `WorkflowPolicy.emergencyReleaseChecks`. nil when nothing does, or when the
+    /// case is no emergency. The workflow's release guard and the case page both read it.
+    public var emergencyReleaseBlocker: String? {
+        guard isEmergency else { return nil }
+        guard latestCallback?.confirmed == true else {
+            return "an emergency release needs a confirmed callback on a number from the agency directory (legal-rules.md §6.3 E2)"
+        }
+        let missing = WorkflowPolicy.emergencyReleaseChecks.filter { latestCheck(named: $0)?.passed != true }
+        guard missing.isEmpty else {
+            return "an emergency release needs passing checks: \(missing.joined(separator: ", ")) (legal-rules.md §6.3 E2)"
+        }
+        return nil
+    }
+
     /// Enterprise customers answer for themselves, so C4 asks for a redirect first.
     public var needsRedirectFirst: Bool { customer?.kind == .enterprise }
 }

@@ -306,16 +306,7 @@ public enum CaseWorkflow {
                 throw WorkflowRefusal(.guardFailed, "release needs an approved scope")
             }
             if current.isEmergency {
-                // legal-rules.md §6.3 E2/E7: an emergency is released only after an out-of-band
-                // callback and a supervisor's confirmation, each recorded as a passing check.
-                guard current.latestCallback?.confirmed == true else {
-                    throw WorkflowRefusal(
-                        .guardFailed, "an emergency release needs a confirmed callback on a number from the agency directory (legal-rules.md §6.3 E2)")
-                }
-                let missing = WorkflowPolicy.emergencyReleaseChecks.filter { current.latestCheck(named: $0)?.passed != true }
-                guard missing.isEmpty else {
-                    throw WorkflowRefusal(.guardFailed, "an emergency release needs passing checks: \(missing.joined(separator: ", ")) (legal-rules.md §6.3 E2)")
-                }
+                if let blocker = current.emergencyReleaseBlocker { throw WorkflowRefusal(.guardFailed, blocker) }
                 // E8 / Art. 4(5): the follow-up process falls due from now; the rulebook's date when it sets one.
                 if let ruled = current.assessment?.deadlines.first(where: { $0.kind == "ex_post_validation" }) {
                     next.followUp = FollowUpProcess(dueAt: max(ruled.due, time), basis: ruled.rule)

@@ -36,22 +36,7 @@ public struct PackageRunner: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    do {
-                        _ = try await tick(at: services.now())
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        logger.error("package runner tick failed: \(error)")
-                    }
-                    try await Task.sleep(for: interval)
-                }
-            }
-        } catch is CancellationError {
-            return
-        }
+        try await repeatUntilShutdown(every: interval, logger: logger, what: "package runner") { _ = try await tick(at: services.now()) }
     }
 
     /// One round. Tests call it with a chosen time.

@@ -35,22 +35,7 @@ public struct EmergencyPager: Service {
 
     public func run() async throws {
         services.logger.info("emergencies page \(url)")
-        do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    do {
-                        _ = try await tick(at: services.now())
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        services.logger.error("emergency pager tick failed: \(error)")
-                    }
-                    try await Task.sleep(for: interval)
-                }
-            }
-        } catch is CancellationError {
-            return
-        }
+        try await repeatUntilShutdown(every: interval, logger: services.logger, what: "emergency pager") { _ = try await tick(at: services.now()) }
     }
 
     /// One round. Tests call it with a chosen time.

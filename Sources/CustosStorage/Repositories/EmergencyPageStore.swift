@@ -29,34 +29,38 @@ public struct EmergencyPageStore: Sendable {
         let isPostgres = store.location.isPostgres
         return try await store.database.transaction { tx in
             var audits: [AuditRecord] = []
+            // Every page that is due now, then one query for those already queued.
+            var pages: [(subject: Case, type: String, dueAt: Date?, key: String)] = []
             for row in try await CaseRow.query(on: tx).filter(\.$isEmergency == true).filter(\.$state != CaseState.closed.rawValue).all() {
                 let subject = try row.domain()
                 var reasons: [(type: String, dueAt: Date?)] = [("emergency.received", nil)]
                 if let followUp = subject.followUp, !followUp.isResolved, followUp.dueAt <= time {
                     reasons.append(("emergency.follow_up_overdue", followUp.dueAt))
                 }
-                for reason in reasons {
-                    let key = "page:\(reason.type):\(subject.id.uuidString.lowercased())"
-                    guard try await OutboxRow.query(on: tx).filter(\.$dedupeKey == key).first() == nil else { continue }
-                    let page = Page(
-                        type: reason.type, caseID: subject.id.uuidString.lowercased(), number: subject.number, receivedAt: subject.openedAt,
-                        redFlags: (subject.redFlags ?? []).map(\.code.rawValue), followUpDue: reason.dueAt)
-                    let job = OutboxRow()
-                    job.id = UUID()
-                    job.kind = Self.pageJob
-                    job.caseID = subject.id
-                    job.recipient = "on-call"
-                    job.payload = try CustosJSON.string(page)
-                    job.createdAt = time
-                    job.attempts = 0
-                    job.status = JobStatus.pending.rawValue
-                    job.runAt = time
-                    job.dedupeKey = key
-                    try await job.create(on: tx)
-                    audits.append(AuditRecord(
-                        caseID: subject.id, subject: "case:\(subject.id.uuidString.lowercased())", action: reason.type == "emergency.received" ? "emergency.paged" : "emergency.follow_up_overdue",
-                        actor: "system", at: time, details: ["page": reason.type, "followUpDue": reason.dueAt.map(Timestamp.format) ?? ""]))
-                }
+                pages += reasons.map { (subject, $0.type, $0.dueAt, "page:\($0.type):\(subject.id.uuidString.lowercased())") }
+            }
+            guard !pages.isEmpty else { return 0 }
+            let queued = Set(try await OutboxRow.query(on: tx).filter(\.$dedupeKey ~~ pages.map(\.key)).all().compactMap(\.dedupeKey))
+            for due in pages where !queued.contains(due.key) {
+                let page = Page(
+                    type: due.type, caseID: due.subject.id.uuidString.lowercased(), number: due.subject.number, receivedAt: due.subject.openedAt,
+                    redFlags: (due.subject.redFlags ?? []).map(\.code.rawValue), followUpDue: due.dueAt)
+                let job = OutboxRow()
+                job.id = UUID()
+                job.kind = Self.pageJob
+                job.caseID = due.subject.id
+                job.recipient = "on-call"
+                job.payload = try CustosJSON.string(page)
+                job.createdAt = time
+                job.attempts = 0
+                job.status = JobStatus.pending.rawValue
+                job.runAt = time
+                job.dedupeKey = due.key
+                try await job.create(on: tx)
+                audits.append(AuditRecord(
+                    caseID: due.subject.id, subject: "case:\(due.subject.id.uuidString.lowercased())",
+                    action: due.type == "emergency.received" ? "emergency.paged" : "emergency.follow_up_overdue", actor: "system", at: time,
+                    details: ["page": due.type, "followUpDue": due.dueAt.map(Timestamp.format) ?? ""]))
             }
             try await AuditWriter.append(audits, on: tx, isPostgres: isPostgres)
             return audits.count

@@ -346,8 +346,8 @@ extension CaseModel {
                 "\(callback.phone.number) (\(callback.phone.label), from \(callback.phone.source)); spoke with \(callback.spokeWith); "
                     + "\(callback.by), \(Timestamp.format(callback.at))\(callback.note.map { " · \($0)" } ?? "")"))
         }
-        if caseRecord.isEmergency && caseRecord.latestCallback?.confirmed != true && !caseRecord.isClosed {
-            facts.append(FactModel("Emergency release", "blocked until a callback on a directory number confirms the request (legal-rules.md §6.3 E2)"))
+        if !caseRecord.isClosed, let blocker = caseRecord.emergencyReleaseBlocker {
+            facts.append(FactModel("Emergency release", "blocked: \(blocker)"))
         }
         self.init(
             id: id, number: caseRecord.number, stateLabel: caseRecord.state.label, outcome: caseRecord.outcome?.rawValue,
