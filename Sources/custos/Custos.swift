@@ -34,14 +34,17 @@ struct Serve: AsyncParsableCommand {
         if let host { overrides["custos.host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["custos.port"] = .init(.int(port), isSecret: false) }
         let reader = makeReader(overrides: overrides)
-        let services = try await buildServices(reader: reader)
-        let configuration = services.configuration
+        var services = try await buildServices(reader: reader)
         if demo {
             let loaded = try await DemoData.load(into: services)
             say(loaded ? "Demo data loaded." : "Demo data already present.")
             say("Demo logins (password in brackets):")
             for login in DemoData.logins { say("  \(login.what): \(login.email) [\(login.password)]") }
+            say("Second factor: staff and agency demo accounts share the authenticator key \(DemoData.secondFactorSecretBase32);")
+            say("  this demo server also shows the current code on the sign-in page.")
+            services = services.showingDemoCodes()
         }
+        let configuration = services.configuration
         let assessed = try await services.assessCasesWithoutAssessment()
         if assessed > 0 { say("Assessed \(assessed) open case(s) from before the rulebook against rulebook \(services.rulebook.version).") }
         let app = buildApplication(services: services)
@@ -113,7 +116,44 @@ struct Demo: AsyncParsableCommand {
 }
 
 struct User: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self, Standing.self, Password.self])
+    static let configuration = CommandConfiguration(abstract: "Users.", subcommands: [Add.self, Standing.self, Password.self, SecondFactor.self])
+
+    /// `custos user second-factor`: a user's second factor, and the reset for a lost device (issue 8).
+    struct SecondFactor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "second-factor",
+            abstract: "Show a user's second factor, or reset it (--reset --reason) for a lost device.",
+            discussion: """
+                A reset removes the authenticator key and the recovery codes and ends every session; where the policy \
+                requires a second factor, the user sets up a new one at the next sign-in. The reset is audited, and the \
+                user's demands carry the recent-reset red flag for 14 days.
+                """)
+        @Option(help: "The user's email address.") var email: String
+        @Flag(help: "Remove the second factor.") var reset = false
+        @Option(help: "Why (kept in the audit log); required with --reset.") var reason: String?
+
+        func validate() throws {
+            if reset && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reset needs --reason") }
+        }
+
+        func run() async throws {
+            try await withServices { services in
+                guard let user = try await services.identity.findPrincipal(email: email) else { throw ValidationError("no user with email \(email)") }
+                if reset {
+                    try await services.secondFactors.reset(principalID: user.id, reason: reason ?? "", by: "cli", at: services.now())
+                    say("Second factor of \(user.email) reset; every session ended.")
+                    return
+                }
+                let status = try await services.secondFactors.status(principalID: user.id)
+                let required = services.configuration.secondFactor.isRequired(for: user.kind) ? "required" : "optional"
+                if let status, status.isEnrolled, let at = status.enrolledAt {
+                    say("\(user.email): authenticator app since \(Timestamp.format(at)); \(status.recoveryCodesLeft) recovery code(s) left; \(required) for \(user.kind.rawValue) users")
+                } else {
+                    say("\(user.email): no second factor; \(required) for \(user.kind.rawValue) users")
+                }
+            }
+        }
+    }
 
     /// `custos user password`: reset a password (issue 8: a recent reset flags the user's demands).
     struct Password: AsyncParsableCommand {

@@ -44,17 +44,13 @@ import Testing
         return try await signIn(person, portal: "/customer", landing: "/customer", client, services)
     }
 
-    /// Creates `person` with a password, signs in at `portal`/login and reads the CSRF token on `landing`.
+    /// Creates `person` with a password (and, for agency users, a second factor), signs in at
+    /// `portal`/login and reads the CSRF token on `landing`.
     static func signIn(_ person: Principal, portal: String, landing: String, _ client: any TestClientProtocol, _ services: CustosServices) async throws -> (HTTPFields, String) {
         try await services.identity.createPrincipal(person, passwordHash: try await Passwords.hash("portal password 1"), at: services.now())
-        let (cookie, token) = try await client.execute(uri: portal + "/login", method: .get) { response in
-            (try #require(ServerTests.cookie("custos_login_csrf", in: response)), try #require(ServerTests.csrf(in: String(buffer: response.body))))
-        }
-        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(cookie)"]
-        let encoded = person.email.replacingOccurrences(of: "@", with: "%40")
-        let session = try await client.execute(uri: portal + "/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(token)&email=\(encoded)&password=portal+password+1")) { response in
-            try #require(ServerTests.cookie("custos_session", in: response))
-        }
+        let secret = person.kind == .customer ? nil : try await ServerTests.enrolSecondFactor(person, services)
+        let session = try await ServerTests.webSession(
+            email: person.email, password: "portal password 1", portal: portal, secret: secret, client: client, services: services)
         let headers: HTTPFields = [.cookie: "custos_session=\(session)"]
         let csrf = try await client.execute(uri: landing, method: .get, headers: headers) { response in
             ServerTests.csrf(in: String(buffer: response.body)) ?? ""

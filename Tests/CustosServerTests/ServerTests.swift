@@ -272,6 +272,7 @@ import Testing
             let password = "correct horse battery staple"
             let reviewer = Principal(id: UUID(), email: "web@p.example", displayName: "Web", kind: .staff, roles: [.reviewer])
             try await services.identity.createPrincipal(reviewer, passwordHash: try await Passwords.hash(password), at: services.now())
+            let secret = try await Self.enrolSecondFactor(reviewer, services)
             let demandID = try await client.execute(uri: "/api/v1/demands", method: .post, headers: Self.headers(tokens.officer), body: ByteBuffer(string: Self.demandJSON())) { response in
                 let parsed = try Self.json(response.body)
                 return try #require(parsed["id"] as? String)
@@ -287,7 +288,18 @@ import Testing
             try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(loginToken)&email=nobody%40p.example&password=x")) { response throws in
                 #expect(response.status == .unauthorized)
             }
-            let session = try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(loginToken)&email=web%40p.example&password=correct+horse+battery+staple")) { response in
+            let challenge = try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(loginToken)&email=web%40p.example&password=correct+horse+battery+staple")) { response in
+                #expect(response.status == .seeOther)
+                #expect(response.headers[.location] == "/staff/login/code", "staff need a second factor by default")
+                #expect(Self.cookie("custos_session", in: response) == nil, "a password alone starts no session")
+                return try #require(Self.cookie("custos_login_challenge", in: response))
+            }
+            let codeToken = try await client.execute(uri: "/staff/login/code", method: .get, headers: [.cookie: "custos_login_challenge=\(challenge)"]) { response in
+                try #require(Self.csrf(in: String(buffer: response.body)))
+            }
+            let codeForm: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_challenge=\(challenge)"]
+            let code = TOTP(secret: secret).code(at: services.now())
+            let session = try await client.execute(uri: "/staff/login/code", method: .post, headers: codeForm, body: ByteBuffer(string: "_csrf=\(codeToken)&code=\(code)")) { response in
                 #expect(response.status == .seeOther)
                 #expect(response.headers[values: .setCookie].first { $0.hasPrefix("custos_session=") }?.contains("HttpOnly") == true)
                 return try #require(Self.cookie("custos_session", in: response))
@@ -297,6 +309,9 @@ import Testing
                 let html = String(buffer: response.body)
                 #expect(html.contains("Begin Review"))
                 #expect(!html.contains("Approve Scope"), "a reviewer is offered only the reviewer's actions")
+                // Issue 8: the verification checklist, worked out from the record.
+                #expect(html.contains(#"<tr data-check="second_factor"><td>Portal account with second factor</td><td><span class="verdict allowed">passed</span></td><td>API token issued"#))
+                #expect(html.contains(#"<tr data-check="callback"><td>Callback on a directory number</td><td><span class="verdict pending">open</span>"#))
                 return try #require(Self.csrf(in: html))
             }
             var post = signedIn
@@ -327,23 +342,57 @@ import Testing
 }
 
 extension ServerTests {
-    /// Signs a new staff member with `roles` in through the login form and fetches a console page.
+    /// Signs a new staff member with `roles` in through the login form (with the second factor
+    /// staff need by default) and fetches a console page.
     static func consolePage(_ path: String, client: any TestClientProtocol, services: CustosServices, roles: Set<StaffRole>) async throws -> String {
         let email = "console-\(UUID().uuidString.prefix(8).lowercased())@p.example"
         let person = Principal(id: UUID(), email: email, displayName: "Console", kind: .staff, roles: roles)
         try await services.identity.createPrincipal(person, passwordHash: try await Passwords.hash("console password 1"), at: services.now())
-        let (cookie, token) = try await client.execute(uri: "/staff/login", method: .get) { response in
-            (try #require(Self.cookie("custos_login_csrf", in: response)), try #require(Self.csrf(in: String(buffer: response.body))))
-        }
-        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(cookie)"]
-        let encoded = email.replacingOccurrences(of: "@", with: "%40")
-        let session = try await client.execute(uri: "/staff/login", method: .post, headers: form, body: ByteBuffer(string: "_csrf=\(token)&email=\(encoded)&password=console+password+1")) { response in
-            try #require(Self.cookie("custos_session", in: response))
-        }
+        let secret = try await enrolSecondFactor(person, services)
+        let session = try await webSession(email: email, password: "console password 1", portal: "/staff", secret: secret, client: client, services: services)
         return try await client.execute(uri: path, method: .get, headers: [.cookie: "custos_session=\(session)"]) { response in
             #expect(response.status == .ok)
             return String(buffer: response.body)
         }
+    }
+
+    /// Sets up a fresh authenticator secret as `person`'s second factor and returns it.
+    static func enrolSecondFactor(_ person: Principal, _ services: CustosServices) async throws -> Data {
+        let secret = Data((0..<20).map { _ in UInt8.random(in: 0...255) })
+        _ = try await services.secondFactors.pendingSecret(principalID: person.id, fresh: secret)
+        try await services.secondFactors.enrol(principalID: person.id, step: 0, recoveryCodeHashes: [], by: "test", at: services.now())
+        return secret
+    }
+
+    /// Signs in through the forms: the password, then, when the server asks for it, the current
+    /// code of `secret`. Returns the session cookie's value.
+    static func webSession(
+        email: String, password: String, portal: String, secret: Data?, client: any TestClientProtocol, services: CustosServices
+    ) async throws -> String {
+        let (cookie, token) = try await client.execute(uri: portal + "/login", method: .get) { response in
+            (try #require(Self.cookie("custos_login_csrf", in: response)), try #require(Self.csrf(in: String(buffer: response.body))))
+        }
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "custos_login_csrf=\(cookie)"]
+        let body = "_csrf=\(token)&email=\(Self.formEncoded(email))&password=\(Self.formEncoded(password))"
+        let (session, challenge) = try await client.execute(uri: portal + "/login", method: .post, headers: form, body: ByteBuffer(string: body)) { response in
+            (Self.cookie("custos_session", in: response), Self.cookie("custos_login_challenge", in: response))
+        }
+        if let session { return session }
+        let secret = try #require(secret, "the server asked for a second factor")
+        let challengeHeaders: HTTPFields = [.cookie: "custos_login_challenge=\(try #require(challenge))"]
+        let codeToken = try await client.execute(uri: portal + "/login/code", method: .get, headers: challengeHeaders) { response in
+            try #require(Self.csrf(in: String(buffer: response.body)))
+        }
+        var post = challengeHeaders
+        post[.contentType] = "application/x-www-form-urlencoded"
+        let code = TOTP(secret: secret).code(at: services.now())
+        return try await client.execute(uri: portal + "/login/code", method: .post, headers: post, body: ByteBuffer(string: "_csrf=\(codeToken)&code=\(code)")) { response in
+            try #require(Self.cookie("custos_session", in: response))
+        }
+    }
+
+    static func formEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
     }
 }
 

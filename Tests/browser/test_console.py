@@ -1,27 +1,11 @@
 """Browser suite: a real Chromium (Debian's package) driven by Playwright against a demo server."""
 import os
-import shutil
 import tempfile
 
 import pytest
-from playwright.sync_api import sync_playwright, expect
+from playwright.sync_api import expect
 
-BASE = os.environ.get("CUSTOS_BASE_URL", "http://127.0.0.1:18089")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-def login(page, area, email, password):
-    page.goto(f"{BASE}/{area}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
+from portal import BASE, cli, login, server_data
 
 
 def submit_demand(page, instrument, authority, role, reference, categories, emergency_statement=None, pdf_note=b"% browser test", filename="instrument.pdf"):
@@ -272,20 +256,13 @@ def test_drill_a_forged_emergency_request_is_never_released(browser):
     """Issue 8's drill: a requester on a look-alike domain (holding an account of the FBI office and
     the emergency permission, as a hijacked account would) sends an urgent request; staff see the
     red flags, the directory's number does not confirm it, and release is never offered."""
-    import subprocess
-    data = os.environ.get("CUSTOS_SERVER_DATA_DIR")
-    if not data:
+    if not server_data():
         pytest.skip("needs CUSTOS_SERVER_DATA_DIR, the demo server's data folder (scripts/test sets it)")
-    binary = os.environ.get("CUSTOS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "custos"))
-    env = dict(os.environ, CUSTOS_DATA_DIR=data)
-    env.pop("CUSTOS_DATABASE_URL", None)
     email = "duty.officer@fbi-seatt1e.example"
-    added = subprocess.run([binary, "user", "add", "--email", email, "--kind", "agency", "--agency", "FBI Seattle Field Office"],
-                           input="forged-but-long-password\n", capture_output=True, text=True, env=env, timeout=120)
+    added = cli("user", "add", "--email", email, "--kind", "agency", "--agency", "FBI Seattle Field Office", stdin="forged-but-long-password\n")
     assert added.returncode == 0, added.stderr
-    allowed = subprocess.run([binary, "user", "standing", "--email", email, "--set", "active", "--emergency", "allow",
-                              "--reason", "drill: a hijacked account that was allowed emergencies"],
-                             capture_output=True, text=True, env=env, timeout=120)
+    allowed = cli("user", "standing", "--email", email, "--set", "active", "--emergency", "allow",
+                  "--reason", "drill: a hijacked account that was allowed emergencies")
     assert allowed.returncode == 0, allowed.stderr
 
     forger = browser.new_page()
@@ -302,6 +279,11 @@ def test_drill_a_forged_emergency_request_is_never_released(browser):
     expect(facts).to_contain_text("Red flag: Look-alike domain")
     expect(facts).to_contain_text("fbi-seatt1e.example imitates fbi-seattle.example")
     expect(facts).to_contain_text("Red flag: Urgency without specifics")
+    # The checklist: the hijacked account has a second factor, but its address is not the agency's.
+    expect(staff.locator('#checklist tr[data-check="second_factor"] .verdict')).to_have_text("passed")
+    expect(staff.locator('#checklist tr[data-check="sender_domain"] .verdict')).to_have_text("failed")
+    expect(staff.locator('#checklist tr[data-check="sender_domain"]')).to_contain_text("fbi-seatt1e.example")
+    expect(staff.locator('#checklist tr[data-check="supervisor_confirmation"] .verdict')).to_have_text("open")
     expect(facts).to_contain_text("blocked: an emergency release needs a confirmed callback on a number from the agency directory")
     # The callback form offers only the directory's number, never one from the request.
     form = staff.locator("form:has(input[value=record_callback])")
@@ -314,6 +296,7 @@ def test_drill_a_forged_emergency_request_is_never_released(browser):
     form.locator("button").click()
     expect(staff.locator("body")).to_contain_text("Callback: NOT confirmed")
     expect(staff.locator("#timeline")).to_contain_text("case.record_callback")
+    expect(staff.locator('#checklist tr[data-check="callback"] .verdict')).to_have_text("failed")
     # Nothing on this case can release data: no release action is offered to anyone here.
     expect(staff.locator("#actions")).not_to_contain_text("Release")
 

@@ -140,6 +140,10 @@ public enum CaseWorkflow {
             if let failed = current.checks.first(where: { !$0.passed }) {
                 throw WorkflowRefusal(.guardFailed, "check \"\(failed.name)\" failed; record a passing check or send verification_failed")
             }
+            if current.latestCallback?.confirmed == false {
+                // E2: the agency, called on its directory number, did not confirm the demand.
+                throw WorkflowRefusal(.guardFailed, "the callback did not confirm the demand; call again or send verification_failed")
+            }
             next.state = .inReview
         case .verificationFailed(let reason):
             let reason = try required(reason, "reason")

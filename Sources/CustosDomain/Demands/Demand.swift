@@ -43,6 +43,8 @@ public struct Demand: Codable, Equatable, Sendable, Identifiable {
     public var emergencyStatement: String?
     /// Warning signs about the requester found when the demand arrived (issue 8).
     public var redFlags: [RedFlag]?
+    /// How the requester was signed in when it submitted (issue 8); nil for demands from before.
+    public var credential: SubmissionCredential?
     /// Who validated the order when its issuer needs validation (Reg. (EU) 2023/1543 Art. 4(1)(b), 4(2)(b)).
     public var validatingAuthority: IssuingAuthority?
     /// What the EPOC states about notifying the enforcing State (Art. 8; Annex I); nil when not stated.

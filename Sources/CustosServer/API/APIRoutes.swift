@@ -75,7 +75,7 @@ struct APIRoutes {
             throw Problem.invalid(field: "Idempotency-Key", "must be 1 to 200 characters")
         }
         let hash = Hex.encode(SHA256.hash(data: body))
-        let submission = try await services.submitDemand(draft, uploads: uploads, by: principal, idempotencyKey: key, requestHash: hash)
+        let submission = try await services.submitDemand(draft, uploads: uploads, by: principal, credential: context.credential, idempotencyKey: key, requestHash: hash)
         var headers: HTTPFields = [.location: "/api/v1/demands/\(submission.demand.id.uuidString.lowercased())"]
         if submission.isReplay { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
         return try .json(DemandSummary(submission.demand, submission.caseRecord), status: .created, headers: headers)

@@ -83,6 +83,12 @@ public struct AppConfiguration: Sendable {
     }
 
     public var maxRequestBytes: Int
+    /// Who must sign in with a second factor (issue 8): agency users always; staff unless
+    /// `CUSTOS_STAFF_SECOND_FACTOR=optional`.
+    public var secondFactor: SecondFactorPolicy
+    /// Set by `serve --demo` only: the code page shows the demo accounts' current code, so a
+    /// newcomer can sign in without an authenticator app. Never set for real accounts' secrets.
+    public var showsDemoCodes = false
     public var sessionLifetime: TimeInterval
     public var secureCookies: Bool
     public var logLevel: String
@@ -97,6 +103,8 @@ public struct AppConfiguration: Sendable {
         maxDocumentBytes = reader.int(forKey: "custos.max.document.bytes", default: 25 * 1024 * 1024)
         maxRequestBytes = reader.int(forKey: "custos.max.request.bytes", default: maxDocumentBytes * 3 / 2 + 1024 * 1024)
         sessionLifetime = TimeInterval(reader.int(forKey: "custos.session.minutes", default: 8 * 60) * 60)
+        let staffSecondFactor = reader.string(forKey: "custos.staff.second.factor", default: SecondFactorPolicy.Requirement.required.rawValue)
+        secondFactor = SecondFactorPolicy(staff: SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) ?? .required)
         secureCookies = reader.bool(forKey: "custos.secure.cookies", default: false)
         logLevel = reader.string(forKey: "custos.log.level", default: "info")
         inMemoryDatabase = reader.bool(forKey: "custos.database.memory", default: false)
@@ -118,6 +126,9 @@ public struct AppConfiguration: Sendable {
         reportNationalSecurityStructure = NationalSecurityStructure(rawValue: structure) ?? .separateByFiveHundred
         if NationalSecurityStructure(rawValue: structure) == nil {
             settingProblem = "CUSTOS_REPORT_NS_STRUCTURE must be 1, 2, 3 or 4 (the options of 50 U.S.C. § 1874(a)), not \(structure)"
+        }
+        if SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) == nil {
+            settingProblem = "CUSTOS_STAFF_SECOND_FACTOR must be required or optional, not \(staffSecondFactor)"
         }
         packageRetentionDays = reader.int(forKey: "custos.package.retention.days", default: 90)
         emergencyFollowUpDays = reader.int(forKey: "custos.emergency.follow.up.days", default: 30)

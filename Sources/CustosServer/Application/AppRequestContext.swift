@@ -8,6 +8,8 @@ public struct AppRequestContext: RequestContext {
     /// The session's CSRF token when the request came with a session cookie.
     public var sessionCSRF: String?
     public var sessionCookie: String?
+    /// How the principal signed in: a token, or a session with or without a second factor.
+    public var credential: SubmissionCredential?
     /// The peer's address, for download logs.
     public var remoteAddress: String?
 

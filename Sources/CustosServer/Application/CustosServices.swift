@@ -7,11 +7,13 @@ import MerkleLog
 
 /// Everything a controller needs, built once by `buildApplication` and shared read-only.
 public struct CustosServices: Sendable {
-    public let configuration: AppConfiguration
+    public private(set) var configuration: AppConfiguration
     public let database: CustosDatabase
     public let cases: SQLCaseRepository
     public let directory: SQLDirectoryRepository
     public let identity: SQLIdentityRepository
+    /// TOTP secrets, recovery codes and sign-ins waiting for their code (issue 8).
+    public let secondFactors: SecondFactorStore
     /// Customer notices (C5) and the delivery job queue.
     public let notices: NoticeStore
     public let jobs: SQLJobQueue
@@ -73,10 +75,18 @@ public struct CustosServices: Sendable {
         self.packageLinks = PackageLinkStore(store: database)
         self.directory = SQLDirectoryRepository(store: database)
         self.identity = SQLIdentityRepository(store: database)
+        self.secondFactors = SecondFactorStore(store: database)
         self.renderer = renderer
         self.limits = DemandLimits(maxDocumentBytes: configuration.maxDocumentBytes)
         self.logger = logger
         self.now = { Timestamp.truncatedToMilliseconds(clock()) }
+    }
+
+    /// The same services for a `serve --demo` server: code pages show the demo accounts' current code.
+    public func showingDemoCodes() -> CustosServices {
+        var copy = self
+        copy.configuration.showsDemoCodes = true
+        return copy
     }
 
     /// Closes both databases (the CLI and tests; `serve` closes them as services).
@@ -87,7 +97,8 @@ public struct CustosServices: Sendable {
 
     /// Validates a draft, resolves the customer it concerns and stores demand + case atomically.
     func submitDemand(
-        _ draft: DemandDraft, uploads: [DocumentUpload], by principal: Principal, idempotencyKey: String?, requestHash: String
+        _ draft: DemandDraft, uploads: [DocumentUpload], by principal: Principal, credential: SubmissionCredential?, idempotencyKey: String?,
+        requestHash: String
     ) async throws -> DemandSubmission {
         guard let agencyID = principal.agencyID else { throw Problem(.forbidden, detail: "only agency users submit demands") }
         let time = now()
@@ -103,6 +114,7 @@ public struct CustosServices: Sendable {
         } catch {
             throw Problem.invalid(error.issues)
         }
+        accepted.demand.credential = credential
         accepted.demand.redFlags = try await redFlags(of: accepted.demand, from: principal, standing: status?.standing ?? .active, at: time)
         let customer = try await directory.resolveCustomer(for: accepted.demand.targets)
         let assessment = rulebook.assess(accepted.demand, customer: CustomerFacts(customer), at: time)

@@ -8,6 +8,11 @@ public enum DemoData {
     public static let staffPassword = "custos-demo-staff"
     public static let agencyPassword = "custos-demo-agency"
     public static let customerPassword = "custos-demo-customer"
+    /// The authenticator secret every demo staff and agency account shares (issue 8: they must use
+    /// a second factor). Published on purpose: add it to any authenticator app, or read the current
+    /// code on the sign-in page of a `serve --demo` server. Only the demo accounts have it.
+    public static let secondFactorSecretBase32 = "CUSTOSDEMOSECONDFACTORSHAREDBY22"
+    public static let secondFactorSecret = Base32.decode(secondFactorSecretBase32)!
 
     public struct Login: Sendable {
         public var email: String
@@ -36,6 +41,13 @@ public enum DemoData {
 
     /// Loads the demo set; returns false when it was already loaded.
     @discardableResult
+    /// Sets up the shared demo secret as the account's second factor (no recovery codes: the account
+    /// page offers to make some).
+    static func enrolDemoSecondFactor(_ principal: Principal, services: CustosServices, at time: Date) async throws {
+        _ = try await services.secondFactors.pendingSecret(principalID: principal.id, fresh: secondFactorSecret)
+        try await services.secondFactors.enrol(principalID: principal.id, step: 0, recoveryCodeHashes: [], by: "demo", at: time)
+    }
+
     public static func load(into services: CustosServices) async throws -> Bool {
         // The demo record store is its own file; fill it whenever it is empty.
         if try await services.demoRecords.count() == 0 {
@@ -103,6 +115,7 @@ public enum DemoData {
         for (name, role) in staffRoles {
             let principal = Principal(id: UUID(), email: "\(name)@provider.example", displayName: name.capitalized, kind: .staff, roles: [role])
             try await identity.createPrincipal(principal, passwordHash: staffHash, at: now)
+            try await enrolDemoSecondFactor(principal, services: services, at: now)
             staff[name] = principal
         }
         let agencyHash = try await Passwords.hash(agencyPassword)
@@ -112,6 +125,7 @@ public enum DemoData {
             let principal = Principal(id: UUID(), email: email, displayName: "Officer of \(agency.name)", kind: .agency, agencyID: agency.id)
             // Established requesters: registered long before, so no "new requester" flag on the demo cases.
             try await identity.createPrincipal(principal, passwordHash: agencyHash, at: now.addingTimeInterval(-400 * 86_400))
+            try await enrolDemoSecondFactor(principal, services: services, at: now)
             if agency.kind == .lawEnforcement {
                 // Police forces may send emergency requests (legal-rules.md §6); the others may not.
                 try await identity.setStanding(
@@ -182,7 +196,7 @@ public enum DemoData {
                 categories: scenario.categories, emergency: scenario.emergency, nonDisclosureOrder: scenario.order)
             let submission = try await services.submitDemand(
                 draft, uploads: [DocumentUpload(filename: "instrument-\(index + 1).pdf", mediaType: "application/pdf", bytes: pdf, field: "document")],
-                by: officer, idempotencyKey: "demo-\(index + 1)", requestHash: "demo-\(index + 1)")
+                by: officer, credential: .secondFactor, idempotencyKey: "demo-\(index + 1)", requestHash: "demo-\(index + 1)")
             let caseID = submission.caseRecord.id
             for (who, event) in scenario.events {
                 if who == "custodian (collecting)" {

@@ -24,12 +24,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw Problem(.unauthorized, detail: "the API token is unknown or revoked", extraHeaders: ["WWW-Authenticate": "Bearer"])
             }
             context.principal = principal
+            context.credential = .apiToken
         } else if let cookie = request.cookies[Self.sessionCookie]?.value,
             let session = try await identity.session(cookie: cookie, at: now())
         {
             context.principal = session.principal
             context.sessionCSRF = session.csrfToken
             context.sessionCookie = cookie
+            context.credential = session.secondFactor ? .secondFactor : .passwordOnly
         }
         return try await next(request, context)
     }

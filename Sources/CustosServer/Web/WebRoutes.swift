@@ -9,19 +9,13 @@ import Hummingbird
 /// Every page works without JavaScript; every form POST carries a CSRF token.
 struct WebRoutes {
     let services: CustosServices
-    static let loginCSRFCookie = "custos_login_csrf"
 
     func register(on router: inout SecuredRouter) {
         router.on(.get, "/", .open, .page) { _, context in
             try render("message", "Custos", context, MessageModel(
                 heading: "Custos", text: "Government and third-party demands for customer data. Staff sign in at /staff/login, agencies at /agency/login, customers at /customer/login."))
         }
-        for kind in PrincipalKind.allCases {
-            let base = "/\(kind.rawValue)"
-            router.on(.get, "\(base)/login", .open, .page) { request, context in try loginPage(kind, request, context) }
-            router.on(.post, "\(base)/login", .open, .page) { request, context in try await login(kind, request, context) }
-            router.on(.post, "\(base)/logout", policy(for: kind), .page) { request, context in try await logout(kind, request, context) }
-        }
+        registerSignIn(on: &router)
         router.on(.get, "/staff", .staff([]), .page) { _, _ in .redirect(to: "/staff/queue") }
         router.on(.get, "/staff/queue", .staff([]), .page, use: queue)
         router.on(.get, "/staff/cases/:id", .staff([]), .page, use: casePage)
@@ -83,48 +77,6 @@ struct WebRoutes {
             flash: flash, error: error, model: model)
         page.refresh = refresh.map(String.init)
         return .html(try services.renderer.render(page), status: status)
-    }
-
-    // MARK: Login
-
-    /// Login forms use a double-submit token: a random value in a cookie and in the form.
-    func loginPage(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext, error: String? = nil, email: String = "") throws -> Response {
-        let token = SQLIdentityRepository.makeSecret()
-        var response = try render(
-            "login", "Sign in", context,
-            LoginModel(heading: "\(kind.rawValue.capitalized) sign-in", action: "/\(kind.rawValue)/login", email: email),
-            error: error, status: error == nil ? .ok : .unauthorized, csrf: token)
-        response.setCookie(Cookie(name: Self.loginCSRFCookie, value: token, path: "/", secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
-        return response
-    }
-
-    func login(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
-        let email = form.value("email") ?? ""
-        let credentials = try await services.identity.credentials(email: email)
-        let principal = credentials.map(\.0)
-        let isAuthentic = try await Passwords.authenticate(form.value("password") ?? "", against: credentials?.passwordHash)
-        guard isAuthentic, let principal, principal.kind == kind else {
-            return try loginPage(kind, request, context, error: "Email or password is wrong.", email: email)
-        }
-        let (cookie, _) = try await services.identity.startSession(for: principal.id, at: services.now(), lifetime: services.configuration.sessionLifetime)
-        var next = Self.home(for: kind)
-        if let requested = request.uri.queryParameters.get("next")?.removingPercentEncoding, requested.hasPrefix("/\(kind.rawValue)"), !requested.contains("//") {
-            next = requested
-        }
-        var response = Response.redirect(to: next)
-        response.setCookie(Cookie(
-            name: AuthenticationMiddleware.sessionCookie, value: cookie, maxAge: Int(services.configuration.sessionLifetime), path: "/",
-            secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
-        return response
-    }
-
-    func logout(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
-        _ = try await FormData.read(request, limit: 4096, expectedCSRF: context.sessionCSRF)
-        if let cookie = context.sessionCookie { try await services.identity.endSession(cookie: cookie) }
-        var response = Response.redirect(to: "/\(kind.rawValue)/login")
-        response.setCookie(Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
-        return response
     }
 
     // MARK: Staff console
@@ -621,7 +573,7 @@ struct WebRoutes {
         let uploads = form.files.map { DocumentUpload(filename: $0.filename, mediaType: $0.mediaType, bytes: $0.bytes, field: "document") }
         do {
             let submission = try await services.submitDemand(
-                draft, uploads: uploads, by: context.principal!, idempotencyKey: nil, requestHash: UUID().uuidString)
+                draft, uploads: uploads, by: context.principal!, credential: context.credential, idempotencyKey: nil, requestHash: UUID().uuidString)
             let flash = "Demand received as case \(submission.caseRecord.number)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             return .redirect(to: "/agency/demands?flash=\(flash)")
         } catch let problem as Problem where !problem.issues.isEmpty {

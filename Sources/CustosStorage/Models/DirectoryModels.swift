@@ -75,6 +75,42 @@ final class PrincipalRow: Model, @unchecked Sendable {
     @Field(key: "may_request_emergency") var mayRequestEmergency: Bool
     /// When the password was last reset (a red flag while recent).
     @OptionalField(key: "credentials_reset_at") var credentialsResetAt: Date?
+    /// The TOTP secret (base32); set up only once `totp_enrolled_at` is set (issue 8).
+    @OptionalField(key: "totp_secret") var totpSecret: String?
+    @OptionalField(key: "totp_enrolled_at") var totpEnrolledAt: Date?
+    /// The last time step a code was accepted for; no step at or before it is accepted again.
+    @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
+    /// Who won the last race to use a step (a conditional update writes it, a read confirms it).
+    @OptionalField(key: "totp_claim") var totpClaim: UUID?
+    init() {}
+}
+
+/// A one-time recovery code, kept only as a hash (issue 8).
+final class RecoveryCodeRow: Model, @unchecked Sendable {
+    static let schema = "recovery_codes"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "principal_id") var principalID: UUID
+    @Field(key: "code_hash") var codeHash: String
+    @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "used_at") var usedAt: Date?
+    @OptionalField(key: "used_claim") var usedClaim: UUID?
+    init() {}
+}
+
+/// A sign-in between a correct password and the second factor: not a session, and it opens no page
+/// but the code or set-up form.
+final class LoginChallengeRow: Model, @unchecked Sendable {
+    static let schema = "login_challenges"
+    @ID(key: .id) var id: UUID?
+    /// SHA-256 of the cookie value.
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "principal_id") var principalID: UUID
+    @Field(key: "stage") var stage: String
+    @Field(key: "csrf_token") var csrfToken: String
+    @Field(key: "next_path") var nextPath: String
+    @Field(key: "attempts") var attempts: Int
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "expires_at") var expiresAt: Date
     init() {}
 }
 
@@ -100,6 +136,8 @@ final class SessionRow: Model, @unchecked Sendable {
     @Field(key: "csrf_token") var csrfToken: String
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "expires_at") var expiresAt: Date
+    /// The session began with a second factor (issue 8).
+    @Field(key: "second_factor") var secondFactor: Bool
     init() {}
 }
 

@@ -141,10 +141,14 @@ public struct SQLIdentityRepository: Sendable {
         public var principal: Principal
         public var csrfToken: String
         public var expiresAt: Date
+        /// The session began with a second factor.
+        public var secondFactor: Bool
     }
 
     /// Starts a session and returns the cookie value (shown once, stored only hashed).
-    public func startSession(for principalID: UUID, at time: Date, lifetime: TimeInterval) async throws -> (cookie: String, csrf: String) {
+    public func startSession(
+        for principalID: UUID, at time: Date, lifetime: TimeInterval, secondFactor: Bool = false
+    ) async throws -> (cookie: String, csrf: String) {
         let cookie = Self.makeSecret()
         let row = SessionRow()
         row.id = UUID()
@@ -153,6 +157,7 @@ public struct SQLIdentityRepository: Sendable {
         row.csrfToken = Self.makeSecret()
         row.createdAt = time
         row.expiresAt = time.addingTimeInterval(lifetime)
+        row.secondFactor = secondFactor
         try await row.create(on: store.database)
         return (cookie, row.csrfToken)
     }
@@ -164,7 +169,7 @@ public struct SQLIdentityRepository: Sendable {
             row.expiresAt > time,
             let principal = try await findPrincipal(id: row.principalID)
         else { return nil }
-        return Session(principal: principal, csrfToken: row.csrfToken, expiresAt: row.expiresAt)
+        return Session(principal: principal, csrfToken: row.csrfToken, expiresAt: row.expiresAt, secondFactor: row.secondFactor)
     }
 
     public func endSession(cookie: String) async throws {

@@ -60,11 +60,14 @@ public struct Viewer: Sendable {
     public var roles: String
     public var logoutPath: String
     public var homePath: String
+    /// The signed-in person's own page: second factor and recovery codes.
+    public var accountPath: String
     /// Staff get the console's navigation.
     public var isStaff: Bool
 
     public init(name: String, email: String, kindLabel: String, roles: String, logoutPath: String, homePath: String) {
         self.isStaff = kindLabel == PrincipalKind.staff.rawValue
+        self.accountPath = "/\(kindLabel)/account"
         self.name = name
         self.email = email
         self.kindLabel = kindLabel

@@ -226,6 +226,27 @@ public struct ActionModel: Sendable {
 }
 
 /// The case page: facts, documents, timeline and the actions the viewer's roles allow.
+/// One line of a demand's verification checklist.
+public struct ChecklistItemModel: Sendable {
+    public var key: String
+    public var label: String
+    public var status: String
+    public var statusClass: String
+    public var detail: String
+
+    public init(_ item: VerificationChecklist.Item) {
+        key = item.key
+        label = item.label
+        status = item.status.rawValue
+        statusClass = switch item.status {
+        case .passed: "allowed"
+        case .failed: "denied"
+        case .open: "pending"
+        }
+        detail = item.detail
+    }
+}
+
 public struct CaseModel: Sendable {
     public var id: String
     public var number: String
@@ -255,6 +276,9 @@ public struct CaseModel: Sendable {
     /// recorded a commitment, or for national-security process, which is never logged per item.
     public var publicLog: PublicLogModel?
     public var publicLogExcluded = false
+    /// Issue 8: is the requester real, and the document? One line per check, worked out from the record.
+    public var checklist: [ChecklistItemModel] = []
+    public var checklistComplete = false
 
     public init(
         id: String, number: String, stateLabel: String, outcome: String?, isEmergency: Bool, facts: [FactModel],
@@ -371,6 +395,9 @@ extension CaseModel {
             eventPath: "/staff/cases/\(id)/events",
             assessment: caseRecord.assessment.map { AssessmentModel($0, now: now, rulebookInForce: rulebookInForce) },
             notice: notice)
+        let checklist = VerificationChecklist(case: caseRecord, demand: demand)
+        self.checklist = checklist.items.map(ChecklistItemModel.init)
+        self.checklistComplete = checklist.isComplete
     }
 }
 
