@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
             services = services.showingDemoCodes()
         }
         let configuration = services.configuration
+        if configuration.smtp == nil {
+            say("No SMTP relay (CUSTOS_SMTP_HOST): account mail, such as registration links, is written to \(try services.accountMailer().dropDirectory.path)")
+        }
         let assessed = try await services.assessCasesWithoutAssessment()
         if assessed > 0 { say("Assessed \(assessed) open case(s) from before the rulebook against rulebook \(services.rulebook.version).") }
         let app = buildApplication(services: services)
@@ -64,12 +67,18 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let configuration = AppConfiguration(reader: makeReader())
         let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: .init(label: "custos"))
-        if revert {
-            try await database.revertLastBatch()
-            say("Reverted the last migration batch on \(database.location).")
-        } else {
-            try await database.migrate()
-            say("Database on \(database.location) is up to date.")
+        do {
+            if revert {
+                try await database.revertLastBatch()
+                say("Reverted the last migration batch on \(database.location).")
+            } else {
+                try await database.migrate()
+                say("Database on \(database.location) is up to date.")
+            }
+        } catch {
+            // Close the pool before reporting, so a failed migration is an error message, not a crash.
+            await database.shutdown()
+            throw error
         }
         await database.shutdown()
     }

@@ -17,8 +17,10 @@ public enum CaseWorkflow {
 
     public static func senders(of kind: CaseEvent.Kind) -> [Sender] {
         switch kind {
-        case .beginVerification, .recordCheck, .verificationPassed, .verificationFailed: [.staff(.intake)]
-        case .recordCallback: [.staff(.intake), .staff(.reviewer)]
+        case .beginVerification, .verificationPassed, .verificationFailed: [.staff(.intake)]
+        // Checks and callbacks come in while the case moves on: a supervisor confirms an emergency
+        // later, legal on-call widens an emergency's scope during review (legal-rules.md §6.3 E6/E7).
+        case .recordCheck, .recordCallback: [.staff(.intake), .staff(.reviewer)]
         case .beginReview, .askAgency, .reject, .redirect, .fileChallenge, .challengeDecided, .beginPreservation, .renewPreservation,
             .recordFollowUp:
             [.staff(.reviewer)]
@@ -40,9 +42,9 @@ public enum CaseWorkflow {
     public static func sourceStates(of kind: CaseEvent.Kind) -> Set<CaseState> {
         switch kind {
         case .beginVerification: [.received]
-        case .recordCheck, .verificationPassed, .verificationFailed: [.verifying]
-        // A callback can be made, or made again, at any point before the data goes out.
-        case .recordCallback:
+        case .verificationPassed, .verificationFailed: [.verifying]
+        // A check or a callback can be made, or made again, at any point before the data goes out.
+        case .recordCheck, .recordCallback:
             [.received, .verifying, .inReview, .awaitingAgency, .redirectPending, .challenged, .preserving, .scopeApproved, .collecting, .readyForRelease]
         case .beginReview: [.received, .verifying]
         case .askAgency, .redirect, .fileChallenge, .beginPreservation, .approveScope: [.inReview]

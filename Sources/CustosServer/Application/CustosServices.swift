@@ -14,6 +14,8 @@ public struct CustosServices: Sendable {
     public let identity: SQLIdentityRepository
     /// TOTP secrets, recovery codes and sign-ins waiting for their code (issue 8).
     public let secondFactors: SecondFactorStore
+    /// Self-registrations in the agency portal and the confirmation of their addresses.
+    public let registrations: AgencyRegistrationStore
     /// Customer notices (C5) and the delivery job queue.
     public let notices: NoticeStore
     public let jobs: SQLJobQueue
@@ -76,10 +78,16 @@ public struct CustosServices: Sendable {
         self.directory = SQLDirectoryRepository(store: database)
         self.identity = SQLIdentityRepository(store: database)
         self.secondFactors = SecondFactorStore(store: database)
+        self.registrations = AgencyRegistrationStore(store: database)
         self.renderer = renderer
         self.limits = DemandLimits(maxDocumentBytes: configuration.maxDocumentBytes)
         self.logger = logger
         self.now = { Timestamp.truncatedToMilliseconds(clock()) }
+    }
+
+    /// Mail about people's own accounts: the SMTP relay, or `.eml` files in the data folder.
+    public func accountMailer() throws -> AccountMailer {
+        try AccountMailer(configuration: configuration, logger: logger)
     }
 
     /// The same services for a `serve --demo` server: code pages show the demo accounts' current code.

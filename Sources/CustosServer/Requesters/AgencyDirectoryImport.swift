@@ -65,14 +65,7 @@ public enum AgencyDirectoryImport {
                 if let problem = domainProblem(domain) { problems.append(problem) }
             }
             let phone = cell("phone")
-            if !phone.isEmpty {
-                if phone.filter(\.isNumber).count < 6 || !phone.allSatisfy({ $0.isNumber || " +-()./".contains($0) }) {
-                    problems.append("phone \"\(phone)\" is not a telephone number")
-                }
-                if cell("phone_source").isEmpty {
-                    problems.append("phone_source is empty: say where the number was found, independently of any request")
-                }
-            }
+            if !phone.isEmpty { problems += phoneProblems(phone, source: cell("phone_source"), sourceField: "phone_source") }
             guard problems.isEmpty, let kind else {
                 errors += problems.map { RowError(row: number, message: $0) }
                 continue
@@ -103,6 +96,47 @@ public enum AgencyDirectoryImport {
         else { return "domain \"\(domain)\" is not a domain name" }
         if RedFlags.freeMailDomains.contains(domain) { return "domain \"\(domain)\" is a free-mail provider, never an agency's own" }
         return nil
+    }
+
+    /// Why a number cannot be a directory number: not a telephone number, or no source saying
+    /// where it was found independently of any request (legal-rules.md §6.3 E2).
+    static func phoneProblems(_ phone: String, source: String, sourceField: String? = nil) -> [String] {
+        var problems: [String] = []
+        if phone.filter(\.isNumber).count < 6 || !phone.allSatisfy({ $0.isNumber || " +-()./".contains($0) }) {
+            problems.append("phone \"\(phone)\" is not a telephone number")
+        }
+        if source.trimmingCharacters(in: .whitespaces).isEmpty {
+            problems.append("\(sourceField ?? "the source of \(phone)") is empty: say where the number was found, independently of any request")
+        }
+        return problems
+    }
+
+    /// The console's edit of one entry: domains separated by spaces, commas or semicolons, and one
+    /// number per line as `number | label | source`. Numbers already listed keep their ids.
+    public static func edited(_ agency: Agency, domains: String, phones: String) -> Result<Agency, ImportErrors> {
+        var problems: [String] = []
+        let domainList = domains.lowercased().split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "," || $0.isNewline }).map(String.init)
+        for domain in domainList {
+            if let problem = domainProblem(domain) { problems.append(problem) }
+        }
+        var phoneList: [AgencyPhone] = []
+        for line in phones.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == 3 else {
+                problems.append("\"\(line)\" needs three parts: number | label | source")
+                continue
+            }
+            let lineProblems = phoneProblems(fields[0], source: fields[2])
+            problems += lineProblems
+            guard lineProblems.isEmpty else { continue }
+            let id = agency.phones.first { $0.number == fields[0] }?.id ?? UUID()
+            phoneList.append(AgencyPhone(id: id, number: fields[0], label: fields[1].isEmpty ? "main switchboard" : fields[1], source: fields[2]))
+        }
+        guard problems.isEmpty else { return .failure(ImportErrors(errors: problems.map { RowError(row: 0, message: $0) })) }
+        var result = agency
+        result.domains = domainList.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        result.phones = phoneList
+        return .success(result)
     }
 
     /// The directory entry after merging `entry` into `existing` (new domains and numbers added,

@@ -43,7 +43,7 @@ extension WebRoutes {
         let token = SQLIdentityRepository.makeSecret()
         var response = try render(
             "login", "Sign in", context,
-            LoginModel(heading: "\(kind.rawValue.capitalized) sign-in", action: "/\(kind.rawValue)/login", email: email),
+            LoginModel(heading: "\(kind.rawValue.capitalized) sign-in", action: "/\(kind.rawValue)/login", email: email, offersRegistration: kind == .agency),
             error: error, status: error == nil ? .ok : .unauthorized, csrf: token)
         response.setCookie(Cookie(name: Self.loginCSRFCookie, value: token, path: "/", secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
         return response
@@ -57,6 +57,9 @@ extension WebRoutes {
         let isAuthentic = try await Passwords.authenticate(form.value("password") ?? "", against: credentials?.passwordHash)
         guard isAuthentic, let principal, principal.kind == kind else {
             return try loginPage(kind, request, context, error: "Email or password is wrong.", email: email)
+        }
+        if kind == .agency, let registration = try await services.registrations.registration(principalID: principal.id), registration.confirmedAt == nil {
+            return try loginPage(kind, request, context, error: "Confirm your address first, with the link we sent to it when you registered.", email: email)
         }
         var next = Self.home(for: kind)
         if let requested = request.uri.queryParameters.get("next")?.removingPercentEncoding, requested.hasPrefix("/\(kind.rawValue)"), !requested.contains("//") {

@@ -16,6 +16,7 @@ struct WebRoutes {
                 heading: "Custos", text: "Government and third-party demands for customer data. Staff sign in at /staff/login, agencies at /agency/login, customers at /customer/login."))
         }
         registerSignIn(on: &router)
+        registerAgencyRegistration(on: &router)
         router.on(.get, "/staff", .staff([]), .page) { _, _ in .redirect(to: "/staff/queue") }
         router.on(.get, "/staff/queue", .staff([]), .page, use: queue)
         router.on(.get, "/staff/cases/:id", .staff([]), .page, use: casePage)
@@ -30,6 +31,8 @@ struct WebRoutes {
         router.on(.post, "/staff/jobs/:id/retry", .staff([.reviewer, .admin]), .page, use: retryJob)
         router.on(.get, "/staff/requesters", .staff([]), .page, use: requestersPage)
         router.on(.post, "/staff/requesters/:id/standing", .staff([.admin]), .page, use: changeStanding)
+        router.on(.post, "/staff/agencies", .staff([.admin]), .page, use: addAgency)
+        router.on(.post, "/staff/agencies/:id", .staff([.admin]), .page, use: editAgency)
         router.on(.get, "/agency", .agency, .page) { _, _ in .redirect(to: "/agency/demands") }
         router.on(.get, "/agency/demands", .agency, .page, use: agencyDemands)
         router.on(.get, "/agency/demands/new", .agency, .page) { _, context in try newDemandPage(context, issues: [], values: [:]) }
@@ -240,42 +243,6 @@ struct WebRoutes {
     }
 
     // MARK: Requesters (issue 8: the agency directory and each requester's standing)
-
-    @Sendable func requestersPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let users = try await services.identity.agencyUsers()
-        var entries: [(Agency, [(Principal, RequesterStatus)])] = []
-        for agency in try await services.directory.agencies() {
-            var statuses: [(Principal, RequesterStatus)] = []
-            for user in users where user.agencyID == agency.id {
-                if let status = try await services.identity.requesterStatus(principalID: user.id) { statuses.append((user, status)) }
-            }
-            entries.append((agency, statuses))
-        }
-        return try render(
-            "requesters", "Requesters", context, RequestersPageModel(agencies: entries, canChange: context.principal!.has(.admin)),
-            flash: request.uri.queryParameters.get("flash"))
-    }
-
-    @Sendable func changeStanding(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let id = try APIRoutes.uuid(context, "requester")
-        let form = try await FormData.read(request, limit: 8 * 1024, expectedCSRF: context.sessionCSRF)
-        guard let standing = form.value("standing").flatMap(RequesterStanding.init(rawValue:)) else {
-            throw Problem.invalid(field: "standing", "must be one of \(RequesterStanding.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let reason = form.value("reason")?.trimmingCharacters(in: .whitespacesAndNewlines), !reason.isEmpty else {
-            throw Problem.invalid(field: "reason", "say why the standing changes")
-        }
-        do {
-            try await services.identity.setStanding(
-                principalID: id, standing, mayRequestEmergency: form.value("emergency") == "allow", reason: reason, by: context.principal!.actor.auditName,
-                at: services.now())
-        } catch StorageError.notFound(let what) {
-            throw Problem.notFound(what)
-        } catch StorageError.conflict(let why) {
-            throw Problem(.conflict, title: "Not a requester", detail: why)
-        }
-        return .redirect(to: "/staff/requesters?flash=" + "Standing saved.".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
-    }
 
     // MARK: Customer portal (C5: a copy of the demand; C2 consent, C8 objection, C4 answering directly)
 

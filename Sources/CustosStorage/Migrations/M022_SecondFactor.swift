@@ -40,8 +40,6 @@ struct M022_SecondFactor: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("login_challenges").delete()
-        // Whether a session began with a second factor: recorded on each demand it submits.
-        try await database.schema("sessions").field("second_factor", .bool, .required, .sql(.default(false))).update()
         try await database.schema("recovery_codes").delete()
         try await database.schema("sessions").deleteField("second_factor").update()
         for field in ["totp_claim", "totp_last_step", "totp_enrolled_at", "totp_secret"] {

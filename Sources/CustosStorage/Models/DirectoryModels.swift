@@ -177,3 +177,17 @@ final class BlocklistRow: Model, @unchecked Sendable {
     @Field(key: "added_at") var addedAt: Date
     init() {}
 }
+
+/// A self-registration in the agency portal and the confirmation of its address (issue 8).
+final class AgencyRegistrationRow: Model, @unchecked Sendable {
+    static let schema = "agency_registrations"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "principal_id") var principalID: UUID
+    /// SHA-256 of the confirmation link's token.
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "requested_at") var requestedAt: Date
+    @Field(key: "expires_at") var expiresAt: Date
+    @OptionalField(key: "confirmed_at") var confirmedAt: Date?
+    @OptionalField(key: "remote_address") var remoteAddress: String?
+    init() {}
+}

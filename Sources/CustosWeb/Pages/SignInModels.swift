@@ -77,3 +77,23 @@ public struct AccountModel: Sendable {
         self.recoveryPath = "/\(kind.rawValue)/account/recovery-codes"
     }
 }
+
+/// The agency portal's registration form (issue 8).
+public struct RegistrationModel: Sendable {
+    /// Only agencies with an official domain in the directory can be chosen.
+    public var agencies: [Option]
+    public var name: String
+    public var email: String
+
+    public init(agencies: [Option], name: String, email: String) {
+        self.agencies = agencies
+        self.name = name
+        self.email = email
+    }
+}
+
+/// The page a confirmation link opens.
+public struct ConfirmationModel: Sendable {
+    public var token: String
+    public init(token: String) { self.token = token }
+}

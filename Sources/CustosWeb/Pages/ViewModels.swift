@@ -6,10 +6,13 @@ public struct LoginModel: Sendable {
     public var heading: String
     public var action: String
     public var email: String
-    public init(heading: String, action: String, email: String = "") {
+    /// The agency portal links to self-registration.
+    public var offersRegistration: Bool
+    public init(heading: String, action: String, email: String = "", offersRegistration: Bool = false) {
         self.heading = heading
         self.action = action
         self.email = email
+        self.offersRegistration = offersRegistration
     }
 }
 
