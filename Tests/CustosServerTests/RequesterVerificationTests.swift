@@ -51,6 +51,16 @@ import Testing
             let flags = Set((stored.redFlags ?? []).map(\.code))
             #expect(flags == [.lookalikeDomain, .domainNotInDirectory, .urgencyWithoutSpecifics, .newRequester])
 
+            // It is in the emergency lane, and only emergencies are.
+            let ordinary = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: ServerTests.demandJSON(reference: "ORDINARY-1"))) { response in
+                try #require(try ServerTests.json(response.body)["id"] as? String)
+            }
+            let ordinaryID = try #require(UUID(uuidString: ordinary))
+            let ordinaryCase = try #require(try await services.cases.findCase(demandID: ordinaryID))
+            let lane = try await ServerTests.consolePage("/staff/queue?attention=emergency", client: client, services: services, roles: [.intake])
+            #expect(lane.contains(stored.number) && !lane.contains(ordinaryCase.number))
+            #expect(lane.contains("1 emergency request(s) in the emergency lane"))
+
             // Staff see the flags in the API's case detail.
             try await client.execute(uri: "/api/v1/cases/\(stored.id)", method: .get, headers: ServerTests.headers(tokens.reviewer)) { response in
                 let detail = try ServerTests.json(response.body)

@@ -82,6 +82,8 @@ public struct Option: Sendable {
 public struct QueueModel: Sendable {
     /// The queue's "needs attention" filters, beside state, instrument and country.
     public enum Attention: String, CaseIterable, Sendable {
+        /// The emergency lane (issue 8): open emergency requests only.
+        case emergency
         /// Customer objections waiting for a reviewer to file a challenge or dismiss them (C8).
         case challengeReview = "challenge_review"
         /// Redirect letters the requester has not answered by their date (C4).
@@ -91,6 +93,7 @@ public struct QueueModel: Sendable {
 
         public var label: String {
             switch self {
+            case .emergency: "emergency requests (the emergency lane)"
             case .challengeReview: "customer objections awaiting challenge review"
             case .redirectOverdue: "redirects the requester has not answered in time"
             case .followUpOverdue: "emergency disclosures without their follow-up legal process"
@@ -99,6 +102,7 @@ public struct QueueModel: Sendable {
 
         public func matches(_ row: CaseRowModel) -> Bool {
             switch self {
+            case .emergency: row.isEmergency
             case .challengeReview: row.awaitsChallengeReview
             case .redirectOverdue: row.redirectAnswerOverdue
             case .followUpOverdue: row.followUpOverdue
@@ -121,8 +125,12 @@ public struct QueueModel: Sendable {
     /// Stored, not computed: Mustache reads models through Mirror, which sees stored properties only.
     public var hasChallengeReviews: Bool
     public var hasOverdueRedirects: Bool
+    public var emergencyCount: Int
+    public var hasEmergencies: Bool
 
     public init(rows: [CaseRowModel], states: [Option], instruments: [Option], country: String, attention: Attention? = nil) {
+        emergencyCount = rows.filter(\.isEmergency).count
+        hasEmergencies = emergencyCount > 0
         challengeReviewCount = rows.filter(\.awaitsChallengeReview).count
         redirectOverdueCount = rows.filter(\.redirectAnswerOverdue).count
         hasChallengeReviews = challengeReviewCount > 0
