@@ -52,7 +52,14 @@ import Testing
     static func mails(in directory: String) throws -> [String] {
         let folder = URL(fileURLWithPath: directory).appendingPathComponent("mail")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return try names.sorted().map { try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) }
+        return try names.sorted().map { name in
+            // Headers as they are; a base64 body (non-ASCII text) decoded, so tests read the text.
+            let raw = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            guard let split = raw.range(of: "\r\n\r\n"), raw[..<split.lowerBound].contains("Content-Transfer-Encoding: base64"),
+                let body = Data(base64Encoded: raw[split.upperBound...].filter { !$0.isWhitespace })
+            else { return raw }
+            return String(raw[..<split.upperBound]) + String(decoding: body, as: UTF8.self)
+        }
     }
 
     @Test func anOfficialRegistersConfirmsSetsUpTheSecondFactorAndSubmitsOnlyOnceApproved() async throws {

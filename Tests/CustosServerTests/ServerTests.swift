@@ -23,9 +23,10 @@ import Testing
 
     /// Builds the app and, inside its lifetime, users with tokens.
     static func withApp(
-        reader: ConfigReader = ServerTests.reader, _ body: @escaping @Sendable (any TestClientProtocol, Tokens, CustosServices) async throws -> Void
+        reader: ConfigReader = ServerTests.reader, clock: @escaping @Sendable () -> Date = { Date() },
+        _ body: @escaping @Sendable (any TestClientProtocol, Tokens, CustosServices) async throws -> Void
     ) async throws {
-        let services = try await buildServices(reader: reader)
+        let services = try await buildServices(reader: reader, clock: clock)
         let app = Application(router: buildRouter(services: services).router, configuration: .init(), logger: services.logger)
         var tokens: [String] = []
         let agency = Agency(id: UUID(), name: "Agency A", country: "US", kind: .lawEnforcement)

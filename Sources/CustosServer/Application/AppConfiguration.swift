@@ -90,6 +90,13 @@ public struct AppConfiguration: Sendable {
     /// newcomer can sign in without an authenticator app. Never set for real accounts' secrets.
     public var showsDemoCodes = false
     public var sessionLifetime: TimeInterval
+    /// Copyright notices (issue 9): business days a customer has to answer, the repeat-infringer
+    /// policy's strikes and window, Lumen's publication delay, and notices one address may file per hour.
+    public var dmcaResponseBusinessDays: Int
+    public var dmcaStrikeThreshold: Int
+    public var dmcaStrikeWindowDays: Int
+    public var lumenDelayDays: Int
+    public var publicFormsPerHour: Int
     public var secureCookies: Bool
     public var logLevel: String
     /// Use an in-memory SQLite database (tests only).
@@ -103,6 +110,11 @@ public struct AppConfiguration: Sendable {
         maxDocumentBytes = reader.int(forKey: "custos.max.document.bytes", default: 25 * 1024 * 1024)
         maxRequestBytes = reader.int(forKey: "custos.max.request.bytes", default: maxDocumentBytes * 3 / 2 + 1024 * 1024)
         sessionLifetime = TimeInterval(reader.int(forKey: "custos.session.minutes", default: 8 * 60) * 60)
+        dmcaResponseBusinessDays = max(1, reader.int(forKey: "custos.dmca.response.business.days", default: 2))
+        dmcaStrikeThreshold = max(1, reader.int(forKey: "custos.dmca.strike.threshold", default: 3))
+        dmcaStrikeWindowDays = max(1, reader.int(forKey: "custos.dmca.strike.window.days", default: 365))
+        lumenDelayDays = max(0, reader.int(forKey: "custos.lumen.delay.days", default: 0))
+        publicFormsPerHour = max(1, reader.int(forKey: "custos.public.forms.per.hour", default: 10))
         let staffSecondFactor = reader.string(forKey: "custos.staff.second.factor", default: SecondFactorPolicy.Requirement.required.rawValue)
         secondFactor = SecondFactorPolicy(staff: SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) ?? .required)
         secureCookies = reader.bool(forKey: "custos.secure.cookies", default: false)

@@ -27,6 +27,7 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     }
     app.addServices(PackageRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     app.addServices(TransparencyRunner(services: services))
+    app.addServices(CopyrightRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
     return app
 }
 
@@ -73,5 +74,6 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     WebRoutes(services: services).register(on: &secured)
     TransparencyRoutes(services: services).register(on: &secured)
     ReportRoutes(services: services).register(on: &secured)
+    CopyrightRoutes(services: services, limiter: RateLimiter(limit: services.configuration.publicFormsPerHour, window: 3600)).register(on: &secured)
     return secured
 }

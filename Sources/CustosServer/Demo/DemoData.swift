@@ -105,6 +105,9 @@ public enum DemoData {
                 contacts: seed.unlinked ? [] : [CustomerContact(id: UUID(), tenantID: tenant.id, name: "Legal contact", email: "legal@\(seed.email.split(separator: "@")[1])")])
             tenants.append(tenant)
         }
+        // The sites two customers host: copyright notices about their URLs go to them (issue 9).
+        try await services.copyright.addHost("northwind.example", tenantID: tenants[0].id, by: "demo", at: now)
+        try await services.copyright.addHost("mueller-mb.example", tenantID: tenants[1].id, by: "demo", at: now)
 
         let staffHash = try await Passwords.hash(staffPassword)
         let staffRoles: [(String, StaffRole)] = [
