@@ -414,6 +414,7 @@ extension ServerTests {
         #expect(Self.enumeration(after: "    Event:", in: text) == Set(CaseEvent.Kind.allCases.map(\.rawValue)))
         #expect(Self.enumeration(after: "        flags:\n          type: array", in: text) == Set(AssessmentFlag.allCases.map(\.rawValue)))
         #expect(Self.enumeration(after: "              verdict:", in: text) == Set(Verdict.allCases.map(\.rawValue)))
+        #expect(Self.enumeration(after: "    CopyrightSummary:", in: text) == Set(CopyrightCase.State.allCases.map(\.rawValue)))
         #expect(Self.enumeration(after: "        notice:", in: text) == Set(NoticeStatus.allCases.map(\.rawValue)))
     }
 }
