@@ -5,7 +5,7 @@ import Foundation
 
 /// `custos copyright`: copyright notices from the command line (issue 9).
 struct CopyrightCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "copyright", abstract: "Copyright notices (17 U.S.C. § 512).", subcommands: [List.self, Lumen.self, Tick.self])
+    static let configuration = CommandConfiguration(commandName: "copyright", abstract: "Copyright notices (17 U.S.C. § 512).", subcommands: [List.self, Stats.self, Lumen.self, Tick.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every notice: number, state, customer.")
@@ -14,6 +14,25 @@ struct CopyrightCommand: AsyncParsableCommand {
                 for notice in try await services.copyright.list() {
                     say("\(notice.number)  \(notice.state.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0))  \(notice.tenantName ?? "-")  \(Timestamp.format(notice.receivedAt))")
                 }
+            }
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print what the notices received in a period came to.")
+        @Option(help: "YYYY-H1, YYYY-H2 or FROM..TO (default: the current half-year).") var period: String?
+
+        func run() async throws {
+            try await withServices { services in
+                let chosen: ReportPeriod
+                do {
+                    chosen = try period.map { try ReportPeriod(parsing: $0) } ?? ReportPeriod.halfYear(containing: services.now())
+                } catch {
+                    throw ValidationError("--period: \(error)")
+                }
+                let figures = CopyrightFigures(try await services.copyright.received(from: chosen.start, to: chosen.end))
+                say("Copyright notices received \(chosen.description):")
+                for (label, value) in figures.rows { say("  \(String(value).padding(toLength: 6, withPad: " ", startingAt: 0)) \(label)") }
             }
         }
     }

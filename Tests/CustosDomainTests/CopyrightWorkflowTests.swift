@@ -156,4 +156,18 @@ import Testing
         #expect(!policy.reachesThreshold(strikes, at: t0.addingTimeInterval(200 * day)), "a strike in the future of `at` does not count yet")
         #expect(RepeatInfringerPolicy(threshold: 0).threshold == 1)
     }
+
+    @Test func theFiguresCountEachNoticeByValidityAndOutcome() throws {
+        let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
+        let unconfirmed = CopyrightCase(id: UUID(), number: "D-10", text: Self.notice(), receivedAt: t0)
+        let deficient = try workflow.apply(.confirm(tenantID: Self.tenant, tenantName: "N"), to: CopyrightCase(id: UUID(), number: "D-11", text: Self.notice(perjury: false), receivedAt: t0), at: t0, by: "x").next
+        let open = try confirmed(at: t0)
+        let removed = try workflow.apply(.customerRemoved(note: nil), to: try confirmed(at: t0), at: t0, by: "c").next
+        let down = try workflow.apply(.recordTakedown(note: nil), to: removed, at: t0, by: "s").next
+        let countered = try workflow.apply(.counterNotice(Self.counter), to: down, at: t0, by: "c").next
+        let figures = CopyrightFigures([unconfirmed, deficient, open, down, countered])
+        #expect(figures.received == 5 && figures.unconfirmed == 1 && figures.substantiallyCompliant == 1 && figures.valid == 3)
+        #expect(figures.takenDown == 2 && figures.counterNotices == 1 && figures.strikes == 2 && figures.open == 2)
+        #expect(figures.rows.first! == ("Notices received", 5))
+    }
 }

@@ -207,6 +207,7 @@ import Testing
             // Reviewers see the case; only admins decide.
             let board = try await ServerTests.consolePage("/staff/copyright", client: client, services: services, roles: [.reviewer])
             #expect(board.contains("Suspension cases") && !board.contains("/staff/copyright/suspensions/"))
+            #expect(board.contains("<dt>Notices received</dt><dd>2</dd>") && board.contains("<dt>customer did not answer</dt><dd>1</dd>"))
             let admin = Principal(id: UUID(), email: "dmca-admin@p.example", displayName: "Admin", kind: .staff, roles: [.admin])
             try await services.identity.createPrincipal(admin, passwordHash: try await Passwords.hash("admin password 1"), at: services.now())
             let secret = try await ServerTests.enrolSecondFactor(admin, services)

@@ -342,3 +342,23 @@ def test_user_password_resets_and_ends_sessions(data):
     reset = custos(data, "user", "password", "--email", "ermittler@lka-bw.example", stdin="a brand new long password\n")
     assert reset.returncode == 0, reset.stderr
     assert "Password of ermittler@lka-bw.example reset; every session ended." in reset.stdout
+
+
+def test_copyright_cli_hosts_stats_and_lumen(data):
+    """Issue 9's commands: a tenant's hosts route notices, stats count them, lumen exports them."""
+    assert custos(data, "demo", "load").returncode == 0
+    added = custos(data, "tenant", "host", "add", "--tenant", "Contoso Health", "--host", "files.contoso-health.example")
+    assert added.returncode == 0, added.stderr
+    assert "files.contoso-health.example" in custos(data, "tenant", "host", "list", "--tenant", "Contoso Health").stdout
+    again = custos(data, "tenant", "host", "add", "--tenant", "Contoso Health", "--host", "files.contoso-health.example")
+    assert again.returncode != 0 and "already" in again.stderr
+    bad = custos(data, "tenant", "host", "add", "--tenant", "Contoso Health", "--host", "not a host")
+    assert bad.returncode != 0 and "host name" in bad.stderr
+    stats = custos(data, "copyright", "stats")
+    assert stats.returncode == 0, stats.stderr
+    assert "Notices received" in stats.stdout
+    assert custos(data, "copyright", "stats", "--period", "2026-H3").returncode != 0
+    lumen = custos(data, "copyright", "lumen", "--from", "2020-01-01")
+    assert lumen.returncode == 0, lumen.stderr
+    assert isinstance(json.loads(lumen.stdout), list)
+    assert custos(data, "copyright", "lumen", "--from", "yesterday").returncode != 0

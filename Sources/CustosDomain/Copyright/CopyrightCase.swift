@@ -349,3 +349,50 @@ extension Rulebook {
         return calendar.start(of: calendar.adding(1, to: day))
     }
 }
+
+/// What the copyright notices of a period came to (issue 9): received, by validity, by outcome,
+/// counter-notices, court actions and strikes, counted over notices received in the period.
+public struct CopyrightFigures: Codable, Equatable, Sendable {
+    public var received = 0
+    public var unconfirmed = 0
+    public var valid = 0
+    public var substantiallyCompliant = 0
+    public var invalid = 0
+    public var notHosted = 0
+    public var takenDown = 0
+    public var counterNotices = 0
+    public var restored = 0
+    public var courtActions = 0
+    public var noResponse = 0
+    public var strikes = 0
+    public var open = 0
+
+    public init(_ cases: [CopyrightCase]) {
+        for subject in cases {
+            received += 1
+            switch subject.validity {
+            case .valid?: valid += 1
+            case .substantiallyCompliant?: substantiallyCompliant += 1
+            case .invalid?: invalid += 1
+            case nil: unconfirmed += 1
+            }
+            if subject.state == .notHosted { notHosted += 1 }
+            if subject.takenDownAt != nil { takenDown += 1 }
+            if subject.counterNotice != nil { counterNotices += 1 }
+            if subject.state == .restored { restored += 1 }
+            if subject.state == .courtAction { courtActions += 1 }
+            if subject.answer == .noResponse { noResponse += 1 }
+            if subject.strikeAt != nil { strikes += 1 }
+            if !subject.state.isClosed && subject.state != .awaitingConfirmation { open += 1 }
+        }
+    }
+
+    /// Label and figure, in the order a table shows them.
+    public var rows: [(String, Int)] {
+        [("Notices received", received), ("not confirmed by their sender", unconfirmed), ("valid (§ 512(c)(3)(A))", valid),
+         ("substantially compliant, sender asked to complete (§ 512(c)(3)(B)(ii))", substantiallyCompliant), ("invalid", invalid),
+         ("about material not on this service", notHosted), ("material taken down", takenDown), ("counter-notices (§ 512(g)(3))", counterNotices),
+         ("restored after a counter-notice", restored), ("kept down: complainant went to court", courtActions),
+         ("customer did not answer", noResponse), ("strikes (§ 512(i)(1)(A))", strikes), ("still open", open)]
+    }
+}

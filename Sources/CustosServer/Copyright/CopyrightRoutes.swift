@@ -230,13 +230,15 @@ struct CopyrightRoutes {
         try await services.recordCopyrightRead(by: principal, details: ["via": "console", "count": String(notices.count)])
         let tenants = Dictionary(uniqueKeysWithValues: try await services.directory.tenants().map { ($0.id, $0.name) })
         let canAct = principal.has(.reviewer) || principal.has(.custodian)
+        let period = ReportPeriod.halfYear(containing: services.now())
         let model = CopyrightBoardModel(
             notices: notices.map { CopyrightNoticeModel($0, basePath: "/staff/copyright", now: services.now(), staff: canAct) },
             suspensions: try await services.copyright.suspensions().map {
                 CopyrightBoardModel.SuspensionModel(
                     id: $0.id, tenant: tenants[$0.tenantID] ?? "?", openedAt: $0.openedAt, state: $0.state, notices: $0.notices,
                     decision: $0.note.map { [by = $0.decidedBy ?? ""] note in "\(note) (\(by))" })
-            }, policy: policyText, canDecide: principal.has(.admin))
+            }, policy: policyText, canDecide: principal.has(.admin), period: "Notices received \(period.description)",
+            figures: CopyrightFigures(try await services.copyright.received(from: period.start, to: period.end)))
         return try web.render("copyright_board", "Copyright", context, model, flash: request.uri.queryParameters.get("flash"), error: error, status: status)
     }
 

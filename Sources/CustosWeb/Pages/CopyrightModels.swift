@@ -124,8 +124,13 @@ public struct CopyrightBoardModel: Sendable {
     public var hasSuspensions: Bool
     public var policy: String
     public var canDecide: Bool
+    /// This half-year's figures.
+    public var period: String
+    public var figures: [FactModel]
 
-    public init(notices: [CopyrightNoticeModel], suspensions: [SuspensionModel], policy: String, canDecide: Bool) {
+    public init(notices: [CopyrightNoticeModel], suspensions: [SuspensionModel], policy: String, canDecide: Bool, period: String = "", figures: CopyrightFigures = CopyrightFigures([])) {
+        self.period = period
+        self.figures = figures.rows.map { FactModel($0.0, String($0.1)) }
         self.notices = notices
         self.suspensions = suspensions
         self.hasSuspensions = !suspensions.isEmpty
