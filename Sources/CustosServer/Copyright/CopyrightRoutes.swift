@@ -162,6 +162,10 @@ struct CopyrightRoutes {
     }
 
     @Sendable func customerPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await renderCustomerPage(request, context, error: nil, status: .ok)
+    }
+
+    func renderCustomerPage(_ request: Request, _ context: AppRequestContext, error: String?, status: HTTPResponse.Status) async throws -> Response {
         let tenantID = context.principal!.tenantID!
         let notices = try await services.copyright.list(tenantID: tenantID).filter { $0.state != .awaitingConfirmation }
         let strikes = try await services.copyright.strikes(tenantID: tenantID).filter { $0.withdrawnAt == nil }
@@ -169,7 +173,8 @@ struct CopyrightRoutes {
         let model = CustomerCopyrightModel(
             notices: notices.map { CopyrightNoticeModel($0, basePath: "/customer/copyright", now: services.now(), customer: true) }, strikes: counting,
             policy: policyText)
-        return try web.render("customer_copyright", "Copyright notices", context, model, flash: request.uri.queryParameters.get("flash"))
+        return try web.render(
+            "customer_copyright", "Copyright notices", context, model, flash: request.uri.queryParameters.get("flash"), error: error, status: status)
     }
 
     var policyText: String {
@@ -182,20 +187,8 @@ struct CopyrightRoutes {
             try await change()
             return WebRoutes.flashRedirect("/customer/copyright", done)
         } catch let problem as Problem where problem.status == .conflict {
-            return try await customerPageWithError(request, context, problem.detail)
+            return try await renderCustomerPage(request, context, error: problem.detail, status: .unprocessableContent)
         }
-    }
-
-    func customerPageWithError(_ request: Request, _ context: AppRequestContext, _ error: String) async throws -> Response {
-        var response = try await customerPage(request, context)
-        let tenantID = context.principal!.tenantID!
-        let notices = try await services.copyright.list(tenantID: tenantID).filter { $0.state != .awaitingConfirmation }
-        let counting = services.repeatInfringerPolicy.counting(try await services.copyright.strikes(tenantID: tenantID).filter { $0.withdrawnAt == nil }.map(\.at), at: services.now()).count
-        response = try web.render(
-            "customer_copyright", "Copyright notices", context,
-            CustomerCopyrightModel(notices: notices.map { CopyrightNoticeModel($0, basePath: "/customer/copyright", now: services.now(), customer: true) }, strikes: counting, policy: policyText),
-            error: error, status: .unprocessableContent)
-        return response
     }
 
     @Sendable func customerRemoved(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -77,9 +77,11 @@ extension CustosServices {
             let applied = try await copyright.apply(noticeID: id, action: action ?? "copyright.\(event.name)", by: actor, at: time, policy: policy) { stored in
                 let outcome = try workflow.apply(event, to: stored, at: time, by: actor)
                 let mails = outcome.messages.map { message -> CopyrightStore.CopyrightMail in
-                    guard case .message(let to, let subject, let text) = message else { fatalError("unreachable") }
-                    return CopyrightStore.CopyrightMail(
-                        to: to == .complainant ? [stored.text.complainant.email] : recipients, subject: subject, text: text, notice: stored.number)
+                    switch message {
+                    case .message(let to, let subject, let text):
+                        CopyrightStore.CopyrightMail(
+                            to: to == .complainant ? [stored.text.complainant.email] : recipients, subject: subject, text: text, notice: stored.number)
+                    }
                 }
                 return (outcome, mails, { suspension in
                     CopyrightStore.CopyrightMail(
