@@ -23,6 +23,12 @@ import Testing
         #expect(AgencyRegistration.refusal(email: "@fbi.gov", for: agency)?.contains("not an e-mail address") == true)
         let unlisted = Agency(id: UUID(), name: "Nowhere PD", country: "US", kind: .lawEnforcement)
         #expect(AgencyRegistration.refusal(email: "a@nowhere.gov", for: unlisted)?.contains("no official domain") == true)
+        // Until the address is confirmed a registration can be barred, never approved.
+        #expect(AgencyRegistration.approvalRefusal(.active, addressConfirmed: false) != nil)
+        #expect(AgencyRegistration.approvalRefusal(.unverified, addressConfirmed: false) != nil)
+        #expect(AgencyRegistration.approvalRefusal(.suspended, addressConfirmed: false) == nil)
+        #expect(AgencyRegistration.approvalRefusal(.blocklisted, addressConfirmed: false) == nil)
+        #expect(AgencyRegistration.approvalRefusal(.active, addressConfirmed: true) == nil)
     }
 
     static func reader(_ dataDirectory: String) -> ConfigReader {

@@ -56,3 +56,19 @@ def cli(*args, stdin=""):
     env = dict(os.environ, CUSTOS_DATA_DIR=server_data())
     env.pop("CUSTOS_DATABASE_URL", None)
     return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+
+def submit_german_demand(page, reference, document=None):
+    """Fills the agency portal's form with a § 100j StPO request for subscriber information about
+    alice@example.com and submits it (with `document`'s bytes as a PDF when given)."""
+    page.goto(f"{BASE}/agency/demands/new")
+    page.select_option("#instrument", "de.stpo_100j")
+    page.fill("#jurisdiction", "DE")
+    page.fill("#authorityName", "Staatsanwaltschaft Stuttgart")
+    page.select_option("#authorityRole", "prosecutor")
+    page.fill("#caseReference", reference)
+    page.fill("#targetValue", "alice@example.com")
+    page.check("input[value=subscriber_info]")
+    if document is not None:
+        page.set_input_files("#document", files=[{"name": "beschluss.pdf", "mimeType": "application/pdf", "buffer": document}])
+    page.click("text=Submit demand")

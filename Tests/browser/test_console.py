@@ -5,7 +5,7 @@ import tempfile
 import pytest
 from playwright.sync_api import expect
 
-from portal import BASE, cli, login, server_data
+from portal import BASE, cli, login, server_data, submit_german_demand
 
 
 def submit_demand(page, instrument, authority, role, reference, categories, emergency_statement=None, pdf_note=b"% browser test", filename="instrument.pdf"):
@@ -326,13 +326,5 @@ def test_an_admin_suspends_a_requester_and_the_portal_refuses_its_demands(browse
 
     officer = browser.new_page()
     login(officer, "agency", "ermittler@lka-bw.example", "custos-demo-agency")
-    officer.goto(f"{BASE}/agency/demands/new")
-    officer.select_option("#instrument", "de.stpo_100j")
-    officer.fill("#jurisdiction", "DE")
-    officer.fill("#authorityName", "Staatsanwaltschaft Stuttgart")
-    officer.select_option("#authorityRole", "prosecutor")
-    officer.fill("#caseReference", "SUSPENDED-0001")
-    officer.fill("#targetValue", "alice@example.com")
-    officer.check("input[value=subscriber_info]")
-    officer.click("text=Submit demand")
+    submit_german_demand(officer, "SUSPENDED-0001")
     expect(officer.locator(".error")).to_contain_text("suspended")

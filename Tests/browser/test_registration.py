@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from portal import BASE, login, server_data
+from portal import BASE, login, server_data, submit_german_demand
 
 
 def latest_mail_to(address):
@@ -59,15 +59,7 @@ def test_an_official_registers_confirms_and_is_approved_by_an_admin(browser):
 
     login(page, "agency", address, "weber-password-1")  # sets up the second factor on the way
     expect(page.locator("h1")).to_contain_text("Demands of LKA Baden-Württemberg")
-    page.goto(f"{BASE}/agency/demands/new")
-    page.select_option("#instrument", "de.stpo_100j")
-    page.fill("#jurisdiction", "DE")
-    page.fill("#authorityName", "Staatsanwaltschaft Stuttgart")
-    page.select_option("#authorityRole", "prosecutor")
-    page.fill("#caseReference", "REGISTERED-0001")
-    page.fill("#targetValue", "alice@example.com")
-    page.check("input[value=subscriber_info]")
-    page.click("text=Submit demand")
+    submit_german_demand(page, "REGISTERED-0001")
     expect(page.locator(".error")).to_contain_text("waits for approval")
 
     admin = browser.new_page()
@@ -82,16 +74,7 @@ def test_an_official_registers_confirms_and_is_approved_by_an_admin(browser):
     row.locator("button").click()
     expect(admin.locator(".flash")).to_contain_text("Standing saved")
 
-    page.goto(f"{BASE}/agency/demands/new")
-    page.select_option("#instrument", "de.stpo_100j")
-    page.fill("#jurisdiction", "DE")
-    page.fill("#authorityName", "Staatsanwaltschaft Stuttgart")
-    page.select_option("#authorityRole", "prosecutor")
-    page.fill("#caseReference", "REGISTERED-0002")
-    page.fill("#targetValue", "alice@example.com")
-    page.check("input[value=subscriber_info]")
-    page.set_input_files("#document", files=[{"name": "beschluss.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% registered\n%%EOF\n"}])
-    page.click("text=Submit demand")
+    submit_german_demand(page, "REGISTERED-0002", document=b"%PDF-1.4\n% registered\n%%EOF\n")
     expect(page.locator(".flash")).to_contain_text("Demand received as case")
 
 

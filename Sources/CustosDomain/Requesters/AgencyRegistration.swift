@@ -25,4 +25,11 @@ public enum AgencyRegistration {
         }
         return nil
     }
+
+    /// Why a self-registered requester may not be given `standing` yet: one whose address is not
+    /// confirmed can be suspended or blocklisted, never approved (`active`, `unverified`).
+    public static func approvalRefusal(_ standing: RequesterStanding, addressConfirmed: Bool) -> String? {
+        guard !addressConfirmed, [.active, .unverified].contains(standing) else { return nil }
+        return "the requester has not confirmed the address yet; a registration is approved only after that"
+    }
 }

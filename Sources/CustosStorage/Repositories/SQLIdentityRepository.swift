@@ -73,11 +73,10 @@ public struct SQLIdentityRepository: Sendable {
         try await store.database.transaction { tx in
             guard let row = try await PrincipalRow.find(principalID, on: tx) else { throw StorageError.notFound("user \(principalID)") }
             guard row.kind == PrincipalKind.agency.rawValue else { throw StorageError.conflict("\(row.email) is not an agency user; standing applies to requesters") }
-            // Issue 8: a self-registration is approved only once its address is confirmed.
-            if [.active, .unverified].contains(standing),
-                let registration = try await AgencyRegistrationRow.query(on: tx).filter(\.$principalID == principalID).first(), registration.confirmedAt == nil
+            if let registration = try await AgencyRegistrationRow.query(on: tx).filter(\.$principalID == principalID).first(),
+                let refusal = AgencyRegistration.approvalRefusal(standing, addressConfirmed: registration.confirmedAt != nil)
             {
-                throw StorageError.conflict("\(row.email) has not confirmed the address yet; a registration is approved only after that")
+                throw StorageError.conflict("\(row.email): \(refusal)")
             }
             let before = "\(row.standing), emergency \(row.mayRequestEmergency ? "allowed" : "not allowed")"
             row.standing = standing.rawValue
