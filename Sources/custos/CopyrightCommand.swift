@@ -30,8 +30,8 @@ struct CopyrightCommand: AsyncParsableCommand {
                 } catch {
                     throw ValidationError("--period: \(error)")
                 }
-                let figures = CopyrightFigures(try await services.copyright.received(from: chosen.start, to: chosen.end))
-                say("Copyright notices received \(chosen.description):")
+                let figures = try await services.copyright.figures(in: chosen)
+                say("Copyright notices, \(chosen.description) (each step counted when it happened):")
                 for (label, value) in figures.rows { say("  \(String(value).padding(toLength: 6, withPad: " ", startingAt: 0)) \(label)") }
             }
         }

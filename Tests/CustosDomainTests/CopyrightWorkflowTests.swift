@@ -157,17 +157,27 @@ import Testing
         #expect(RepeatInfringerPolicy(threshold: 0).threshold == 1)
     }
 
-    @Test func theFiguresCountEachNoticeByValidityAndOutcome() throws {
-        let t0 = Timestamp.parse("2026-05-04T09:00:00Z")!
-        let unconfirmed = CopyrightCase(id: UUID(), number: "D-10", text: Self.notice(), receivedAt: t0)
-        let deficient = try workflow.apply(.confirm(tenantID: Self.tenant, tenantName: "N"), to: CopyrightCase(id: UUID(), number: "D-11", text: Self.notice(perjury: false), receivedAt: t0), at: t0, by: "x").next
-        let open = try confirmed(at: t0)
-        let removed = try workflow.apply(.customerRemoved(note: nil), to: try confirmed(at: t0), at: t0, by: "c").next
-        let down = try workflow.apply(.recordTakedown(note: nil), to: removed, at: t0, by: "s").next
-        let countered = try workflow.apply(.counterNotice(Self.counter), to: down, at: t0, by: "c").next
-        let figures = CopyrightFigures([unconfirmed, deficient, open, down, countered])
-        #expect(figures.received == 5 && figures.unconfirmed == 1 && figures.substantiallyCompliant == 1 && figures.valid == 3)
-        #expect(figures.takenDown == 2 && figures.counterNotices == 1 && figures.strikes == 2 && figures.open == 2)
-        #expect(figures.rows.first! == ("Notices received", 5))
+    /// Each step counts in the period it happened in, so a period's figures do not move later.
+    @Test func theFiguresCountEachStepInThePeriodItHappenedIn() throws {
+        let h1 = try ReportPeriod(parsing: "2026-H1")
+        let h2 = try ReportPeriod(parsing: "2026-H2")
+        let june = Timestamp.parse("2026-06-29T15:00:00Z")!
+        let july = Timestamp.parse("2026-07-06T15:00:00Z")!
+        let unconfirmed = CopyrightCase(id: UUID(), number: "D-10", text: Self.notice(), receivedAt: june)
+        let deficient = try workflow.apply(.confirm(tenantID: Self.tenant, tenantName: "N"), to: CopyrightCase(id: UUID(), number: "D-11", text: Self.notice(perjury: false), receivedAt: june), at: june, by: "x").next
+        // Received and confirmed in June, taken down in July, countered and restored later in July.
+        let removed = try workflow.apply(.customerRemoved(note: nil), to: try confirmed(at: june), at: june, by: "c").next
+        let down = try workflow.apply(.recordTakedown(note: nil), to: removed, at: july, by: "s").next
+        let countered = try workflow.apply(.counterNotice(Self.counter), to: down, at: july, by: "c").next
+        let restored = try workflow.apply(.recordRestoration(note: nil), to: countered, at: countered.restoreFrom!, by: "s").next
+        let strike = CopyrightFigures.Strike(at: july, withdrawnAt: countered.restoreFrom!)
+        let june1 = CopyrightFigures(cases: [unconfirmed, deficient, removed], strikes: [], in: h1)
+        #expect(june1.received == 3 && june1.valid == 1 && june1.substantiallyCompliant == 1 && june1.takenDown == 0)
+        // Later steps do not change the first half-year.
+        #expect(CopyrightFigures(cases: [unconfirmed, deficient, restored], strikes: [strike], in: h1) == june1)
+        let second = CopyrightFigures(cases: [unconfirmed, deficient, restored], strikes: [strike], suspensions: [.init(openedAt: july, decidedAt: july, terminated: true)], in: h2)
+        #expect(second.received == 0 && second.takenDown == 1 && second.counterNotices == 1 && second.restored == 1)
+        #expect(second.strikes == 1 && second.strikesWithdrawn == 1 && second.suspensionCases == 1 && second.servicesEnded == 1)
+        #expect(second.rows.first! == ("Notices received", 0) && second.rows.count == 14)
     }
 }

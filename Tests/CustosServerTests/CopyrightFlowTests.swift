@@ -260,4 +260,37 @@ import Testing
             #expect(try await services.copyright.list().count == 2)
         }
     }
+
+    /// The transparency report counts each copyright step in its period; a closed report still
+    /// verifies after later steps (a counter-notice and restoration in the next half-year).
+    @Test func theTransparencyReportCountsCopyrightStepsAndAClosedReportStaysTrue() async throws {
+        let data = NSTemporaryDirectory() + "custos-copyright-" + UUID().uuidString
+        let clock = TestClock(Timestamp.parse("2026-06-22T14:00:00Z")!)
+        try await ServerTests.withApp(reader: Self.reader(data), clock: clock.now) { client, _, services in
+            _ = try await Self.hostingTenant(services)
+            let (_, filed) = try await Self.file(Self.noticeJSON(), client)
+            let token = try Self.token(for: filed["number"] as? String, in: try await Self.mail(to: "jane@roe.example", services, data: data))
+            let notice = try await services.confirmCopyrightNotice(token: token)
+            try await services.changeCopyright(notice.id, .customerRemoved(note: nil), by: "it@alpha.example")
+            try await services.changeCopyright(notice.id, .recordTakedown(note: nil), by: "staff")
+            let h1 = try ReportPeriod(parsing: "2026-H1")
+            clock.advance(20 * 86_400)
+            _ = try await services.closeReportPeriod(h1, by: "test")
+            let json = try await services.buildReport(period: h1, format: .json, section: nil)
+            let report = try CustosJSON.decode(TransparencyReport.self, from: json)
+            let figures = try #require(report.copyright)
+            #expect(figures.received == 1 && figures.valid == 1 && figures.takenDown == 1 && figures.strikes == 1)
+            // Next half-year: the customer's counter-notice stands and the material is restored.
+            try await services.changeCopyright(notice.id, .counterNotice(CounterNoticeText(
+                signature: "/s/ A", material: "harbour.jpg", mistakeUnderPenaltyOfPerjury: true, name: "Alpha Inc", address: "2 Pier Rd", phone: "+1 206 555 0111",
+                consentsToJurisdiction: true, acceptsService: true)), by: "it@alpha.example")
+            clock.advance(20 * 86_400)
+            try await services.changeCopyright(notice.id, .recordRestoration(note: nil), by: "staff")
+            #expect(try await services.verifyReportPeriod(h1) == [], "the closed half-year's figures did not move")
+            let h2 = try CustosJSON.decode(TransparencyReport.self, from: try await services.buildReport(period: try ReportPeriod(parsing: "2026-H2"), format: .json, section: nil))
+            #expect(h2.copyright?.counterNotices == 1 && h2.copyright?.restored == 1 && h2.copyright?.strikesWithdrawn == 1 && h2.copyright?.received == 0)
+            let page = try await services.buildReport(period: h1, format: .html, section: nil)
+            #expect(page.contains("Copyright notices (17 U.S.C. § 512)") && page.contains("<th scope=\"row\">material taken down</th><td>1</td>"))
+        }
+    }
 }

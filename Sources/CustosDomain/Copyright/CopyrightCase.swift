@@ -68,6 +68,7 @@ public struct CopyrightCase: Codable, Equatable, Sendable {
     public var takedownBy: String?
     public var restoredAt: Date?
     public var courtAction: String?
+    public var courtActionAt: Date?
     /// Set when the notice earned the customer a strike (§ 512(i)(1)(A)).
     public var strikeAt: Date?
     public var version: Int
@@ -237,6 +238,7 @@ public struct CopyrightWorkflow: Sendable {
             try require([.withCustomer])
             guard let due = current.responseDueAt, time >= due else { throw CopyrightRefusal("the customer's answer is not yet due") }
             next.answer = .noResponse
+            next.answeredAt = time
             next.state = .takedownPending
             strike = true
             messages.append(.message(
@@ -266,6 +268,7 @@ public struct CopyrightWorkflow: Sendable {
             guard reference.count >= 3 else { throw CopyrightRefusal("name the court and the case number of the action") }
             guard let by = current.restoreBy, time < by else { throw CopyrightRefusal("the restore window has passed") }
             next.courtAction = reference
+            next.courtActionAt = time
             next.state = .courtAction
             details["court"] = reference
             messages.append(.message(
@@ -350,11 +353,12 @@ extension Rulebook {
     }
 }
 
-/// What the copyright notices of a period came to (issue 9): received, by validity, by outcome,
-/// counter-notices, court actions and strikes, counted over notices received in the period.
+/// What happened to copyright notices in a period (issue 9), for the transparency report. Each
+/// figure counts a step by when it happened (received, confirmed, taken down, countered, restored,
+/// sent to court, left unanswered, a strike given or withdrawn, a suspension case opened or
+/// decided), so once the period is over its figures never change and a closed report recomputes.
 public struct CopyrightFigures: Codable, Equatable, Sendable {
     public var received = 0
-    public var unconfirmed = 0
     public var valid = 0
     public var substantiallyCompliant = 0
     public var invalid = 0
@@ -363,36 +367,63 @@ public struct CopyrightFigures: Codable, Equatable, Sendable {
     public var counterNotices = 0
     public var restored = 0
     public var courtActions = 0
-    public var noResponse = 0
+    public var unanswered = 0
     public var strikes = 0
-    public var open = 0
+    public var strikesWithdrawn = 0
+    public var suspensionCases = 0
+    public var servicesEnded = 0
 
-    public init(_ cases: [CopyrightCase]) {
-        for subject in cases {
-            received += 1
-            switch subject.validity {
-            case .valid?: valid += 1
-            case .substantiallyCompliant?: substantiallyCompliant += 1
-            case .invalid?: invalid += 1
-            case nil: unconfirmed += 1
-            }
-            if subject.state == .notHosted { notHosted += 1 }
-            if subject.takenDownAt != nil { takenDown += 1 }
-            if subject.counterNotice != nil { counterNotices += 1 }
-            if subject.state == .restored { restored += 1 }
-            if subject.state == .courtAction { courtActions += 1 }
-            if subject.answer == .noResponse { noResponse += 1 }
-            if subject.strikeAt != nil { strikes += 1 }
-            if !subject.state.isClosed && subject.state != .awaitingConfirmation { open += 1 }
+    public struct Strike: Sendable {
+        public var at: Date
+        public var withdrawnAt: Date?
+        public init(at: Date, withdrawnAt: Date?) {
+            self.at = at
+            self.withdrawnAt = withdrawnAt
         }
+    }
+
+    public struct Suspension: Sendable {
+        public var openedAt: Date
+        public var decidedAt: Date?
+        public var terminated: Bool
+        public init(openedAt: Date, decidedAt: Date?, terminated: Bool) {
+            self.openedAt = openedAt
+            self.decidedAt = decidedAt
+            self.terminated = terminated
+        }
+    }
+
+    public init(cases: [CopyrightCase], strikes: [Strike] = [], suspensions: [Suspension] = [], in period: ReportPeriod) {
+        func inside(_ date: Date?) -> Bool { date.map(period.contains) ?? false }
+        for subject in cases {
+            if inside(subject.receivedAt) { received += 1 }
+            if inside(subject.confirmedAt) {
+                switch subject.validity {
+                case .valid?: if subject.tenantID == nil { notHosted += 1 } else { valid += 1 }
+                case .substantiallyCompliant?: substantiallyCompliant += 1
+                case .invalid?: invalid += 1
+                case nil: break
+                }
+            }
+            if inside(subject.takenDownAt) { takenDown += 1 }
+            if inside(subject.counterReceivedAt) { counterNotices += 1 }
+            if inside(subject.restoredAt) { restored += 1 }
+            if inside(subject.courtActionAt) { courtActions += 1 }
+            if subject.answer == .noResponse && inside(subject.answeredAt) { unanswered += 1 }
+        }
+        self.strikes = strikes.filter { inside($0.at) }.count
+        strikesWithdrawn = strikes.filter { inside($0.withdrawnAt) }.count
+        suspensionCases = suspensions.filter { inside($0.openedAt) }.count
+        servicesEnded = suspensions.filter { $0.terminated && inside($0.decidedAt) }.count
     }
 
     /// Label and figure, in the order a table shows them.
     public var rows: [(String, Int)] {
-        [("Notices received", received), ("not confirmed by their sender", unconfirmed), ("valid (§ 512(c)(3)(A))", valid),
-         ("substantially compliant, sender asked to complete (§ 512(c)(3)(B)(ii))", substantiallyCompliant), ("invalid", invalid),
-         ("about material not on this service", notHosted), ("material taken down", takenDown), ("counter-notices (§ 512(g)(3))", counterNotices),
-         ("restored after a counter-notice", restored), ("kept down: complainant went to court", courtActions),
-         ("customer did not answer", noResponse), ("strikes (§ 512(i)(1)(A))", strikes), ("still open", open)]
+        [("Notices received", received), ("valid (§ 512(c)(3)(A))", valid),
+         ("substantially compliant: sender asked to complete (§ 512(c)(3)(B)(ii))", substantiallyCompliant), ("invalid", invalid),
+         ("valid, about material not on this service", notHosted), ("material taken down", takenDown), ("counter-notices (§ 512(g)(3))", counterNotices),
+         ("restored after a counter-notice", restored), ("kept down: the complainant went to court", courtActions),
+         ("customer did not answer", unanswered), ("strikes given (§ 512(i)(1)(A))", strikes), ("strikes withdrawn", strikesWithdrawn),
+         ("suspension cases opened", suspensionCases), ("services ended", servicesEnded)]
     }
 }

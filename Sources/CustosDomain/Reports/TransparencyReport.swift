@@ -180,6 +180,8 @@ public struct TransparencyReport: Codable, Equatable, Sendable {
     /// National-security process in the configured 50 U.S.C. § 1874 structure's bands only; set
     /// by the caller, which knows the structure.
     public var nationalSecurity: NationalSecurityFigures?
+    /// Copyright notices under 17 U.S.C. § 512 (issue 9); set by the caller, which reads them.
+    public var copyright: CopyrightFigures?
 
     /// Computes every section from the facts (any order; those outside the period are ignored).
     public init(period: ReportPeriod, facts: some Sequence<ReportFact>) {

@@ -230,8 +230,8 @@ struct CopyrightRoutes {
                 CopyrightBoardModel.SuspensionModel(
                     id: $0.id, tenant: tenants[$0.tenantID] ?? "?", openedAt: $0.openedAt, state: $0.state, notices: $0.notices,
                     decision: $0.note.map { [by = $0.decidedBy ?? ""] note in "\(note) (\(by))" })
-            }, policy: policyText, canDecide: principal.has(.admin), period: "Notices received \(period.description)",
-            figures: CopyrightFigures(try await services.copyright.received(from: period.start, to: period.end)))
+            }, policy: policyText, canDecide: principal.has(.admin), period: "Copyright notices, \(period.description)",
+            figures: try await services.copyright.figures(in: period))
         return try web.render("copyright_board", "Copyright", context, model, flash: request.uri.queryParameters.get("flash"), error: error, status: status)
     }
 

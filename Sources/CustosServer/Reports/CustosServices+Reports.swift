@@ -30,6 +30,7 @@ extension CustosServices {
         }
         report.dsa = DSAFigures(service: configuration.reportService, timings: counts.dsaTimings)
         report.nationalSecurity = try await nationalSecurityFigures(period)
+        if rulebook.dmca != nil { report.copyright = try await copyright.figures(in: period) }
         return (report, counts.groups)
     }
 

@@ -157,6 +157,18 @@ public struct CopyrightStore: Sendable {
             .map { try CustosJSON.decode(CopyrightCase.self, from: $0.body) }
     }
 
+    /// What the transparency report counts for a period: notices received before its end (any of
+    /// their steps may fall in it), every strike and every suspension case.
+    public func figures(in period: ReportPeriod) async throws -> CopyrightFigures {
+        let cases = try await CopyrightNoticeRow.query(on: store.database).filter(\.$receivedAt < period.end).all()
+            .map { try CustosJSON.decode(CopyrightCase.self, from: $0.body) }
+        let strikes = try await CopyrightStrikeRow.query(on: store.database).filter(\.$at < period.end).all()
+            .map { CopyrightFigures.Strike(at: $0.at, withdrawnAt: $0.withdrawnAt) }
+        let suspensions = try await SuspensionCaseRow.query(on: store.database).filter(\.$openedAt < period.end).all()
+            .map { CopyrightFigures.Suspension(openedAt: $0.openedAt, decidedAt: $0.decidedAt, terminated: $0.state == "terminated") }
+        return CopyrightFigures(cases: cases, strikes: strikes, suspensions: suspensions, in: period)
+    }
+
     /// Notices whose customer did not answer by `time`.
     public func unanswered(at time: Date) async throws -> [UUID] {
         try await CopyrightNoticeRow.query(on: store.database).filter(\.$state == CopyrightCase.State.withCustomer.rawValue)

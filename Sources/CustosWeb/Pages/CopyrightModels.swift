@@ -128,7 +128,7 @@ public struct CopyrightBoardModel: Sendable {
     public var period: String
     public var figures: [FactModel]
 
-    public init(notices: [CopyrightNoticeModel], suspensions: [SuspensionModel], policy: String, canDecide: Bool, period: String = "", figures: CopyrightFigures = CopyrightFigures([])) {
+    public init(notices: [CopyrightNoticeModel], suspensions: [SuspensionModel], policy: String, canDecide: Bool, period: String, figures: CopyrightFigures) {
         self.period = period
         self.figures = figures.rows.map { FactModel($0.0, String($0.1)) }
         self.notices = notices

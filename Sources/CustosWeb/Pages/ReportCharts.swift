@@ -153,6 +153,9 @@ public struct TransparencyPageModel: Sendable {
     /// § 1874 bands (`Row.header` the category, cells: band, period covered).
     public var nationalSecurity: [Row]
     public var nationalSecurityNote: String
+    /// Copyright notices (17 U.S.C. § 512), each step counted when it happened; empty when not reported.
+    public var copyright: [Row]
+    public var hasCopyright: Bool
     /// DSA orders to provide information per Member State (cells: orders, median hours to receipt, to effect).
     public var dsa: [Row]
     public var downloads: [Download]
@@ -203,6 +206,8 @@ public struct TransparencyPageModel: Sendable {
             "Requests with red flags about the requester: \(o.requestsWithRedFlags)"
                 + (o.redFlags.isEmpty ? "." : " (" + o.redFlags.sorted { $0.key < $1.key }.map { "\(RedFlag.Code(rawValue: $0.key)?.label ?? $0.key): \($0.value)" }.joined(separator: "; ") + ")."),
         ]
+        copyright = (report.copyright?.rows ?? []).map { Row(header: $0.0, cells: [String($0.1)]) }
+        hasCopyright = report.copyright != nil
         let bands = report.nationalSecurity
         nationalSecurity = (bands?.bands ?? []).map { Row(header: $0.label, cells: [$0.text, $0.covers]) }
         nationalSecurityNote = bands.map {
