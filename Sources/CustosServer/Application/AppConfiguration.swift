@@ -97,6 +97,9 @@ public struct AppConfiguration: Sendable {
     public var dmcaStrikeWindowDays: Int
     public var lumenDelayDays: Int
     public var publicFormsPerHour: Int
+    /// Sign-in attempts one client address may make in ten minutes (issue 10), on top of the
+    /// per-account lock after wrong passwords (`LoginThrottle`).
+    public var signInAttemptsPer10Minutes: Int
     public var secureCookies: Bool
     public var logLevel: String
     /// Use an in-memory SQLite database (tests only).
@@ -115,6 +118,7 @@ public struct AppConfiguration: Sendable {
         dmcaStrikeWindowDays = max(1, reader.int(forKey: "custos.dmca.strike.window.days", default: 365))
         lumenDelayDays = max(0, reader.int(forKey: "custos.lumen.delay.days", default: 0))
         publicFormsPerHour = max(1, reader.int(forKey: "custos.public.forms.per.hour", default: 10))
+        signInAttemptsPer10Minutes = max(1, reader.int(forKey: "custos.sign.in.attempts.per.10.minutes", default: 100))
         let staffSecondFactor = reader.string(forKey: "custos.staff.second.factor", default: SecondFactorPolicy.Requirement.required.rawValue)
         secondFactor = SecondFactorPolicy(staff: SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) ?? .required)
         secureCookies = reader.bool(forKey: "custos.secure.cookies", default: false)

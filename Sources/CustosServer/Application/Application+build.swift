@@ -67,7 +67,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
 /// Every route with its access policy.
 public func buildRouter(services: CustosServices) -> SecuredRouter {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(strictTransport: services.configuration.publicURL.lowercased().hasPrefix("https://")))
     router.add(middleware: AuthenticationMiddleware(identity: services.identity, now: services.now))
     var secured = SecuredRouter(router: router)
     APIRoutes(services: services).register(on: &secured)

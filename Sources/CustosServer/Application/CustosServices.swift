@@ -16,6 +16,8 @@ public struct CustosServices: Sendable {
     public let secondFactors: SecondFactorStore
     /// Self-registrations in the agency portal and the confirmation of their addresses.
     public let registrations: AgencyRegistrationStore
+    /// Sign-in attempts per client address (the per-account lock is stored with the principal).
+    public let signInLimiter: RateLimiter
     /// Customer notices (C5) and the delivery job queue.
     public let notices: NoticeStore
     public let jobs: SQLJobQueue
@@ -79,6 +81,7 @@ public struct CustosServices: Sendable {
         self.identity = SQLIdentityRepository(store: database)
         self.secondFactors = SecondFactorStore(store: database)
         self.registrations = AgencyRegistrationStore(store: database)
+        self.signInLimiter = RateLimiter(limit: configuration.signInAttemptsPer10Minutes, window: 600)
         self.renderer = renderer
         self.limits = DemandLimits(maxDocumentBytes: configuration.maxDocumentBytes)
         self.logger = logger

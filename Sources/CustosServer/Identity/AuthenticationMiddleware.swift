@@ -37,15 +37,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
     }
 }
 
-/// Security headers on every response; no external assets are ever loaded.
+/// Security headers on every response; no external assets are ever loaded, no script runs, no
+/// page may be framed, and behind TLS (an https public URL) browsers are told to stay on it.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
+    /// Set when the server is reached over TLS (issue 10: HSTS when TLS is on).
+    var strictTransport = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'"
         response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        if strictTransport { response.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000; includeSubDomains" }
         return response
     }
 }

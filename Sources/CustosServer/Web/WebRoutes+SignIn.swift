@@ -3,6 +3,7 @@ import CustosDomain
 import CustosStorage
 import CustosWeb
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Signing in, for every kind of user: password, then the second factor where the policy asks for
@@ -52,12 +53,27 @@ extension WebRoutes {
     func login(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
         let email = form.value("email") ?? ""
+        // Issue 10: attempts per client address, then a lock per account after wrong passwords.
+        if let wait = await services.signInLimiter.admit(context.remoteAddress ?? "unknown", at: services.now()) {
+            var page = try loginPage(kind, request, context, error: "Too many sign-in attempts from your address; try again in \(wait) seconds.", email: email)
+            page.status = .tooManyRequests
+            page.headers[HTTPField.Name("Retry-After")!] = String(wait)
+            return page
+        }
         let credentials = try await services.identity.credentials(email: email)
+        if let known = credentials?.0, let until = try await services.identity.lockedUntil(principalID: known.id, at: services.now()) {
+            var page = try loginPage(
+                kind, request, context, error: "Too many wrong passwords for this account: sign-in is locked until \(Timestamp.format(until)) UTC.", email: email)
+            page.status = .tooManyRequests
+            return page
+        }
         let principal = credentials.map(\.0)
         let isAuthentic = try await Passwords.authenticate(form.value("password") ?? "", against: credentials?.passwordHash)
         guard isAuthentic, let principal, principal.kind == kind else {
+            if let known = credentials?.0 { _ = try await services.identity.recordFailedLogin(principalID: known.id, at: services.now()) }
             return try loginPage(kind, request, context, error: "Email or password is wrong.", email: email)
         }
+        try await services.identity.recordSuccessfulLogin(principalID: principal.id)
         if kind == .agency, let registration = try await services.registrations.registration(principalID: principal.id), registration.confirmedAt == nil {
             return try loginPage(kind, request, context, error: "Confirm your address first, with the link we sent to it when you registered.", email: email)
         }

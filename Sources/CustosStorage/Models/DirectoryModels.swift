@@ -82,6 +82,9 @@ final class PrincipalRow: Model, @unchecked Sendable {
     @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
     /// Who won the last race to use a step (a conditional update writes it, a read confirms it).
     @OptionalField(key: "totp_claim") var totpClaim: UUID?
+    /// Wrong passwords in a row, and the lock they caused (`LoginThrottle`).
+    @Field(key: "failed_logins") var failedLogins: Int
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
     init() {}
 }
 

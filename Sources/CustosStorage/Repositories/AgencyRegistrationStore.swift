@@ -55,6 +55,7 @@ public struct AgencyRegistrationStore: Sendable {
             row.createdAt = time
             row.standing = RequesterStanding.pending.rawValue
             row.mayRequestEmergency = false
+            row.failedLogins = 0
             try await row.create(on: tx)
             let change = StandingChangeRow()
             change.id = UUID()

@@ -38,7 +38,37 @@ public struct SQLIdentityRepository: Sendable {
         row.createdAt = time
         row.standing = RequesterStanding.active.rawValue
         row.mayRequestEmergency = false
+        row.failedLogins = 0
         try await row.create(on: store.database)
+    }
+
+    /// Until when the principal's sign-in is locked after wrong passwords; nil when it is not.
+    public func lockedUntil(principalID: UUID, at time: Date) async throws -> Date? {
+        guard let until = try await PrincipalRow.find(principalID, on: store.database)?.lockedUntil, until > time else { return nil }
+        return until
+    }
+
+    /// Counts a wrong password and returns the lock it causes, if any; a new lock is audited.
+    public func recordFailedLogin(principalID: UUID, at time: Date) async throws -> Date? {
+        let isPostgres = store.location.isPostgres
+        return try await store.database.transaction { tx -> Date? in
+            guard let row = try await PrincipalRow.find(principalID, on: tx) else { return nil }
+            row.failedLogins += 1
+            let until = LoginThrottle.lockedUntil(failures: row.failedLogins, lastFailureAt: time)
+            row.lockedUntil = until
+            try await row.update(on: tx)
+            if let until {
+                try await AuditWriter.append([AuditRecord(
+                    caseID: nil, subject: "principal:\(principalID.uuidString.lowercased())", action: "principal.locked_out", actor: "system", at: time,
+                    details: ["email": row.email, "failures": String(row.failedLogins), "until": Timestamp.format(until)])], on: tx, isPostgres: isPostgres)
+            }
+            return until
+        }
+    }
+
+    /// A correct password: the count of wrong ones starts again.
+    public func recordSuccessfulLogin(principalID: UUID) async throws {
+        try await PrincipalRow.query(on: store.database).filter(\.$id == principalID).set(\.$failedLogins, to: 0).set(\.$lockedUntil, to: nil).update()
     }
 
     /// Every agency user, by e-mail (the requesters page).
