@@ -33,6 +33,17 @@ public struct DemandLimits: Sendable, Equatable {
         self.acceptedMediaTypes = acceptedMediaTypes
     }
 
+    /// The first bytes a file of each type starts with: a file that claims a type it is not is
+    /// refused (a script named `.pdf`). Text and mail have no signature.
+    static let signatures: [String: [[UInt8]]] = [
+        "application/pdf": [Array("%PDF".utf8)], "image/png": [[0x89, 0x50, 0x4E, 0x47]], "image/jpeg": [[0xFF, 0xD8, 0xFF]],
+        "image/tiff": [[0x49, 0x49, 0x2A, 0x00], [0x4D, 0x4D, 0x00, 0x2A]],
+    ]
+    /// More targets than this in one demand is a fishing expedition or an attack, not an order.
+    public static let maxTargets = 1000
+    /// No demand Custos handles was received before this (a typo or a forged date otherwise).
+    public static let earliestReceipt = Date(timeIntervalSince1970: 631_152_000)  // 1990-01-01
+
     public static let defaultMediaTypes: Set<String> = [
         "application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain", "message/rfc822",
     ]
@@ -50,8 +61,11 @@ extension DemandDocument {
         func fail(_ field: String, _ message: String) { issues.append(.init(field: field, message: message)) }
         for upload in uploads {
             let name = upload.filename.trimmingCharacters(in: .whitespacesAndNewlines)
-            if name.isEmpty || name.count > 255 || name.contains("/") || name.contains("\\") {
-                fail("\(upload.field).filename", "must be a plain file name of 1 to 255 characters")
+            if name.isEmpty || name.count > 255 || name.contains("/") || name.contains("\\") || name == "." || name == ".."
+                || name.unicodeScalars.contains(where: { [.control, .format].contains($0.properties.generalCategory) })
+            {
+                // Control and format characters (NUL, bidi overrides such as U+202E) hide a name's real ending.
+                fail("\(upload.field).filename", "must be a plain file name of 1 to 255 characters, without control or direction characters")
                 continue
             }
             if !limits.acceptedMediaTypes.contains(upload.mediaType) {
@@ -64,6 +78,10 @@ extension DemandDocument {
             }
             if upload.bytes.count > limits.maxDocumentBytes {
                 fail(upload.field, "is \(upload.bytes.count) bytes; the limit is \(limits.maxDocumentBytes) bytes")
+                continue
+            }
+            if let magic = DemandLimits.signatures[upload.mediaType], !magic.contains(where: { upload.bytes.starts(with: $0) }) {
+                fail(upload.field, "is not a \(upload.mediaType) file: its first bytes do not match the type it claims")
                 continue
             }
             let document = DemandDocument(
@@ -174,11 +192,16 @@ extension Demand {
         if let receivedAt, receivedAt > now.addingTimeInterval(300) {
             fail("receivedAt", "lies in the future")
         }
+        if let receivedAt, receivedAt < DemandLimits.earliestReceipt {
+            fail("receivedAt", "lies before 1990; check the date")
+        }
         let responseDueAt = time(draft.responseDueAt, "responseDueAt")
 
         // Targets.
         var targets: [Target] = []
-        if let draftTargets = draft.targets, !draftTargets.isEmpty {
+        if let draftTargets = draft.targets, draftTargets.count > DemandLimits.maxTargets {
+            fail("targets", "at most \(DemandLimits.maxTargets) targets per demand; split larger orders")
+        } else if let draftTargets = draft.targets, !draftTargets.isEmpty {
             for (index, draftTarget) in draftTargets.enumerated() {
                 let field = "targets[\(index)]"
                 var type: TargetType?

@@ -47,7 +47,7 @@ struct APIRoutes {
         var uploads: [DocumentUpload] = []
         switch RequestReading.mediaType(of: request) {
         case "application/json":
-            draft = try RequestReading.decodeJSON(DemandDraft.self, from: body)
+            draft = try RequestReading.decodeStrictJSON(DemandDraft.self, from: body)
             for (index, document) in (draft.documents ?? []).enumerated() {
                 let field = "documents[\(index)]"
                 guard let base64 = document.base64 else { throw Problem.invalid(field: "\(field).base64", "is required") }
@@ -63,7 +63,7 @@ struct APIRoutes {
             guard let boundary = FormData.boundary(of: request) else { throw Problem.invalid(field: "Content-Type", "needs a boundary parameter") }
             let form = try FormData.parseMultipart(body, boundary: boundary)
             guard let json = form.value("demand") else { throw Problem.invalid(field: "demand", "multipart requests need a `demand` part holding the JSON object") }
-            draft = try RequestReading.decodeJSON(DemandDraft.self, from: Data(json.utf8))
+            draft = try RequestReading.decodeStrictJSON(DemandDraft.self, from: Data(json.utf8))
             uploads = form.files.enumerated().map { index, file in
                 DocumentUpload(filename: file.filename, mediaType: file.mediaType, bytes: file.bytes, field: "documents[\(index)]")
             }

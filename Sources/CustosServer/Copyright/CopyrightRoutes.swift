@@ -117,7 +117,7 @@ struct CopyrightRoutes {
         try RequestReading.requireJSON(request)
         let body = try await RequestReading.body(request, limit: 256 * 1024)
         try await admit(context)
-        let text = try RequestReading.decodeJSON(CopyrightNoticeText.self, from: body)
+        let text = try RequestReading.decodeStrictJSON(CopyrightNoticeText.self, from: body)
         let (notice, _) = try await services.fileCopyrightNotice(text)
         return try .json(
             ["id": notice.id.uuidString.lowercased(), "number": notice.number, "state": notice.state.rawValue,

@@ -24,6 +24,37 @@ enum RequestReading {
         }
     }
 
+    /// `decodeJSON`, refusing fields the type does not know: a misspelt `nonDisclosureOrder`
+    /// silently dropped would lose a gag order. The decoded value is encoded again; any key of the
+    /// request (with a value other than null) that does not come back is unknown.
+    static func decodeStrictJSON<T: Codable>(_ type: T.Type, from data: Data) throws -> T {
+        let value = try decodeJSON(type, from: data)
+        guard let sent = try? JSONSerialization.jsonObject(with: data),
+            let known = try? JSONSerialization.jsonObject(with: CustosJSON.makeEncoder().encode(value))
+        else { return value }
+        let unknown = unknownKeys(sent, known, path: "")
+        guard unknown.isEmpty else {
+            throw Problem.invalid(unknown.prefix(20).map { ValidationIssue(field: $0, message: "is not a field of this request") })
+        }
+        return value
+    }
+
+    static func unknownKeys(_ sent: Any, _ known: Any, path: String) -> [String] {
+        if let object = sent as? [String: Any] {
+            let knownObject = known as? [String: Any] ?? [:]
+            return object.keys.sorted().flatMap { key -> [String] in
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                guard let inner = object[key], !(inner is NSNull) else { return [] }
+                guard let knownInner = knownObject[key] else { return [field] }
+                return unknownKeys(inner, knownInner, path: field)
+            }
+        }
+        if let items = sent as? [Any], let knownItems = known as? [Any] {
+            return zip(items, knownItems).enumerated().flatMap { index, pair in unknownKeys(pair.0, pair.1, path: "\(path)[\(index)]") }
+        }
+        return []
+    }
+
     static func mediaType(of request: Request) -> String {
         (request.headers[.contentType] ?? "").split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
