@@ -12,7 +12,7 @@ import Hummingbird
 struct Custos: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Custos: handle government and third-party demands for customer data.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, User.self, Token.self, Rules.self, TenantCommand.self, CopyrightCommand.self, AgencyCommand.self, BlocklistCommand.self, PackageCommand.self, ProductionCommand.self,
+        subcommands: [Serve.self, Migrate.self, Demo.self, User.self, Token.self, Rules.self, TenantCommand.self, CopyrightCommand.self, KeysCommand.self, AgencyCommand.self, BlocklistCommand.self, PackageCommand.self, ProductionCommand.self,
             LogCommand.self, WitnessCommand.self, ReportCommand.self, ImportCommand.self,
         ])
 }

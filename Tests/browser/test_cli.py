@@ -362,3 +362,20 @@ def test_copyright_cli_hosts_stats_and_lumen(data):
     assert lumen.returncode == 0, lumen.stderr
     assert isinstance(json.loads(lumen.stdout), list)
     assert custos(data, "copyright", "lumen", "--from", "yesterday").returncode != 0
+
+
+def test_keys_rotate_reseals_and_retires_the_old_key(data):
+    """Issue 10: `custos keys rotate` makes a new storage key, reseals, and leaves only the new key."""
+    assert custos(data, "demo", "load").returncode == 0
+    folder = os.path.join(data, "storage-keys")
+    before = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
+    assert len(before) == 1
+    rotated = custos(data, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "resealed" in rotated.stdout and "1 old key(s) removed" in rotated.stdout
+    after = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
+    assert len(after) == 1 and after != before
+    assert open(os.path.join(folder, "current")).read().strip() + ".key" == after[0]
+    # A second rotation finds everything on the current key before resealing with the next one.
+    again = custos(data, "keys", "rotate")
+    assert again.returncode == 0 and "1 old key(s) removed" in again.stdout

@@ -100,6 +100,9 @@ public struct AppConfiguration: Sendable {
     /// Sign-in attempts one client address may make in ten minutes (issue 10), on top of the
     /// per-account lock after wrong passwords (`LoginThrottle`).
     public var signInAttemptsPer10Minutes: Int
+    /// The key uploaded documents are sealed with, base64 of 32 bytes; unset: the data folder's
+    /// `storage-keys/` (created on first start).
+    public var storageKey: String?
     public var secureCookies: Bool
     public var logLevel: String
     /// Use an in-memory SQLite database (tests only).
@@ -118,6 +121,7 @@ public struct AppConfiguration: Sendable {
         dmcaStrikeWindowDays = max(1, reader.int(forKey: "custos.dmca.strike.window.days", default: 365))
         lumenDelayDays = max(0, reader.int(forKey: "custos.lumen.delay.days", default: 0))
         publicFormsPerHour = max(1, reader.int(forKey: "custos.public.forms.per.hour", default: 10))
+        storageKey = reader.string(forKey: "custos.storage.key", isSecret: true)
         signInAttemptsPer10Minutes = max(1, reader.int(forKey: "custos.sign.in.attempts.per.10.minutes", default: 100))
         let staffSecondFactor = reader.string(forKey: "custos.staff.second.factor", default: SecondFactorPolicy.Requirement.required.rawValue)
         secondFactor = SecondFactorPolicy(staff: SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) ?? .required)

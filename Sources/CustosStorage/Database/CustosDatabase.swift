@@ -13,6 +13,8 @@ import ServiceLifecycle
 /// This is the small glue layer that Vapor would otherwise provide.
 public final class CustosDatabase: Service, Sendable {
     public let location: DatabaseLocation
+    /// Encryption at rest for uploaded documents and second-factor keys (issue 10).
+    public let sealer: DocumentSealer
     let databases: Databases
     let eventLoopGroup: any EventLoopGroup
     let threadPool: NIOThreadPool
@@ -30,7 +32,10 @@ public final class CustosDatabase: Service, Sendable {
     /// The migrations this database runs: Custos's own schema, or the demo record store's.
     let schema: [any Migration]
 
-    public init(location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations) throws {
+    public init(
+        location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: DocumentSealer = .none
+    ) throws {
+        self.sealer = sealer
         self.schema = migrations
         self.location = location
         self.logger = logger

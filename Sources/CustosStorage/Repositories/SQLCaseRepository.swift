@@ -37,6 +37,7 @@ public struct SQLCaseRepository: CaseRepository {
             return replay
         }
         let isPostgres = self.isPostgres
+        let sealer = store.sealer
         let reminderLead = noticeReminderLead
         let linkLifetime = packageLinkLifetime
         do {
@@ -58,7 +59,7 @@ public struct SQLCaseRepository: CaseRepository {
                     row.mediaType = document.mediaType
                     row.byteCount = document.byteCount
                     row.sha256 = document.sha256
-                    row.content = accepted.documentBytes[document.id] ?? Data()
+                    row.content = try sealer.seal(accepted.documentBytes[document.id] ?? Data())
                     try await row.create(on: tx)
                 }
                 let number = try await Self.nextCaseNumber(at: time, on: tx, isPostgres: isPostgres)
@@ -198,6 +199,7 @@ public struct SQLCaseRepository: CaseRepository {
         _ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor, attachmentBytes: [UUID: Data]
     ) async throws -> Case {
         let isPostgres = self.isPostgres
+        let sealer = store.sealer
         let reminderLead = noticeReminderLead
         let linkLifetime = packageLinkLifetime
         let policy = workflowPolicy
@@ -237,7 +239,7 @@ public struct SQLCaseRepository: CaseRepository {
                         row.mediaType = attachment.mediaType
                         row.byteCount = attachment.byteCount
                         row.sha256 = attachment.sha256
-                        row.content = bytes
+                        row.content = try sealer.seal(bytes)
                         row.createdAt = time
                         try await row.create(on: tx)
                     }
@@ -300,7 +302,7 @@ public struct SQLCaseRepository: CaseRepository {
         return StoredDocument(
             demandID: row.demandID,
             document: DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
-            bytes: row.content)
+            bytes: try store.sealer.open(row.content))
     }
 
     /// A document a customer sent with an objection, with the case it belongs to.
@@ -309,7 +311,7 @@ public struct SQLCaseRepository: CaseRepository {
         return (
             row.caseID,
             DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
-            row.content
+            try store.sealer.open(row.content)
         )
     }
 
@@ -324,6 +326,7 @@ public struct SQLCaseRepository: CaseRepository {
     /// Several audit entries in one transaction (one durable commit for all of them).
     public func record(_ records: [AuditRecord]) async throws {
         let isPostgres = self.isPostgres
+        let sealer = store.sealer
         try await store.database.transaction { tx in
             _ = try await AuditWriter.append(records, on: tx, isPostgres: isPostgres)
         }

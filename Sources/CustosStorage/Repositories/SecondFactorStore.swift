@@ -22,7 +22,8 @@ public struct SecondFactorStore: Sendable {
         guard let row = try await PrincipalRow.find(principalID, on: store.database) else { return nil }
         let left = try await RecoveryCodeRow.query(on: store.database).filter(\.$principalID == principalID).filter(\.$usedAt == nil).count()
         return Status(
-            enrolledAt: row.totpEnrolledAt, secret: row.totpSecret.flatMap(Base32.decode), lastStep: row.totpLastStep, recoveryCodesLeft: left)
+            enrolledAt: row.totpEnrolledAt, secret: try row.totpSecret.map(store.sealer.openText).flatMap(Base32.decode), lastStep: row.totpLastStep,
+            recoveryCodesLeft: left)
     }
 
     /// The secret being set up: the one already offered (so reloading the page keeps what the app
@@ -30,8 +31,8 @@ public struct SecondFactorStore: Sendable {
     public func pendingSecret(principalID: UUID, fresh: Data) async throws -> Data {
         guard let row = try await PrincipalRow.find(principalID, on: store.database) else { throw StorageError.notFound("user \(principalID)") }
         guard row.totpEnrolledAt == nil else { throw StorageError.conflict("\(row.email) already has a second factor; an admin must reset it first") }
-        if let existing = row.totpSecret.flatMap(Base32.decode), !existing.isEmpty { return existing }
-        row.totpSecret = Base32.encode(fresh)
+        if let existing = try row.totpSecret.map(store.sealer.openText).flatMap(Base32.decode), !existing.isEmpty { return existing }
+        row.totpSecret = try store.sealer.sealText(Base32.encode(fresh))
         try await row.update(on: store.database)
         return fresh
     }

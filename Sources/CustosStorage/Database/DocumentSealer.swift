@@ -1,0 +1,131 @@
+import Crypto
+import CustosDomain
+import Foundation
+
+/// Encryption at rest for what requesters and customers upload (demand documents, objection
+/// attachments) and for second-factor keys (issue 10): AES-256-GCM from swift-crypto. A sealed
+/// value is `CSE1` + the key's 8-byte id + nonce, ciphertext and tag, so a value names the key it
+/// needs and keys can be rotated (`custos keys rotate`). Values stored before encryption existed
+/// carry no marker and are read as they are until a rotation seals them.
+public struct DocumentSealer: Sendable {
+    static let magic = Data("CSE1".utf8)
+    public let currentID: String?
+    let keys: [String: SymmetricKey]
+
+    /// No encryption: for tools that open a database without its data folder (benchmarks).
+    public static let none = DocumentSealer(currentID: nil, keys: [:])
+
+    init(currentID: String?, keys: [String: SymmetricKey]) {
+        self.currentID = currentID
+        self.keys = keys
+    }
+
+    public static func keyID(_ key: SymmetricKey) -> String {
+        Hex.encode(SHA256.hash(data: key.withUnsafeBytes { Data($0) }).prefix(8))
+    }
+
+    /// A sealer with one random key that lives as long as the process (in-memory test databases).
+    public static func ephemeral() -> DocumentSealer {
+        let key = SymmetricKey(size: .bits256)
+        return DocumentSealer(currentID: keyID(key), keys: [keyID(key): key])
+    }
+
+    public struct SealError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public func seal(_ plain: Data) throws -> Data {
+        guard let currentID, let key = keys[currentID] else { return plain }
+        let box = try AES.GCM.seal(plain, using: key)
+        guard let combined = box.combined else { throw SealError(description: "AES-GCM produced no combined box") }
+        return Self.magic + Hex.decode(currentID)! + combined
+    }
+
+    /// The plain bytes; a value without the marker is returned as stored (from before encryption).
+    public func open(_ stored: Data) throws -> Data {
+        guard stored.starts(with: Self.magic), stored.count > Self.magic.count + 8 + 28 else { return stored }
+        let id = Hex.encode(stored.dropFirst(Self.magic.count).prefix(8))
+        guard let key = keys[id] else { throw SealError(description: "the storage key \(id) is missing from the key folder") }
+        do {
+            return try AES.GCM.open(AES.GCM.SealedBox(combined: stored.dropFirst(Self.magic.count + 8)), using: key)
+        } catch {
+            throw SealError(description: "a stored document does not decrypt with key \(id): it was altered")
+        }
+    }
+
+    /// Whether `stored` is sealed with the current key (rotation skips those).
+    public func isCurrent(_ stored: Data) -> Bool {
+        guard let currentID, stored.starts(with: Self.magic) else { return currentID == nil }
+        return Hex.encode(stored.dropFirst(Self.magic.count).prefix(8)) == currentID
+    }
+
+    /// Text columns (second-factor keys) hold sealed bytes as `sealed:<base64>`.
+    public func sealText(_ text: String) throws -> String {
+        currentID == nil ? text : "sealed:" + (try seal(Data(text.utf8))).base64EncodedString()
+    }
+
+    public func openText(_ stored: String) throws -> String {
+        guard stored.hasPrefix("sealed:"), let data = Data(base64Encoded: String(stored.dropFirst(7))) else { return stored }
+        return String(decoding: try open(data), as: UTF8.self)
+    }
+
+    // MARK: The key folder
+
+    /// `<data dir>/storage-keys/`: one `<id>.key` file per key (base64, mode 0600) and `current`
+    /// naming the key new values are sealed with. `CUSTOS_STORAGE_KEY` (base64 of 32 bytes), when
+    /// set, is the current key instead, and the folder keeps only older ones.
+    public static func load(folder: String, environmentKey: String?) throws -> DocumentSealer {
+        let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var keys: [String: SymmetricKey] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".key") {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let bytes = Data(base64Encoded: text), bytes.count == 32 else { throw SealError(description: "\(name) is not a 32-byte base64 key") }
+            let key = SymmetricKey(data: bytes)
+            keys[keyID(key)] = key
+        }
+        if let environmentKey, !environmentKey.isEmpty {
+            guard let bytes = Data(base64Encoded: environmentKey), bytes.count == 32 else {
+                throw SealError(description: "CUSTOS_STORAGE_KEY must be 32 bytes in base64")
+            }
+            let key = SymmetricKey(data: bytes)
+            keys[keyID(key)] = key
+            return DocumentSealer(currentID: keyID(key), keys: keys)
+        }
+        let pointer = directory.appendingPathComponent("current")
+        if let current = try? String(contentsOf: pointer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), keys[current] != nil {
+            return DocumentSealer(currentID: current, keys: keys)
+        }
+        return try addKey(in: directory, to: keys)
+    }
+
+    /// A new key becomes current; the older ones stay until nothing needs them.
+    public static func rotate(folder: String) throws -> DocumentSealer {
+        let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
+        let existing = try load(folder: folder, environmentKey: nil)
+        return try addKey(in: directory, to: existing.keys)
+    }
+
+    static func addKey(in directory: URL, to keys: [String: SymmetricKey]) throws -> DocumentSealer {
+        let key = SymmetricKey(size: .bits256)
+        let id = keyID(key)
+        let file = directory.appendingPathComponent("\(id).key")
+        try Data(key.withUnsafeBytes { Data($0) }.base64EncodedString().utf8).write(to: file, options: [.atomic])
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        try Data(id.utf8).write(to: directory.appendingPathComponent("current"), options: [.atomic])
+        var all = keys
+        all[id] = key
+        return DocumentSealer(currentID: id, keys: all)
+    }
+
+    /// Removes every key file but the current one (after a rotation has resealed everything).
+    public func retireOldKeys(folder: String) throws -> Int {
+        let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
+        var removed = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".key") && name != "\(currentID ?? "").key" {
+            try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+            removed += 1
+        }
+        return removed
+    }
+}
