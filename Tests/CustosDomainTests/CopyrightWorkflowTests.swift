@@ -131,6 +131,10 @@ import Testing
         bad.mistakeUnderPenaltyOfPerjury = false
         #expect(throws: CopyrightRefusal.self) { try workflow.apply(.counterNotice(bad), to: down.next, at: t0, by: "c") }
         let countered = try workflow.apply(.counterNotice(Self.counter), to: down.next, at: t0, by: "c")
+        // Already down: a second takedown is refused, and the pages offer only what the rule allows.
+        #expect(countered.next.refusal(of: .recordTakedown, at: t0) != nil)
+        #expect(throws: CopyrightRefusal.self) { try workflow.apply(.recordTakedown(note: nil), to: countered.next, at: t0, by: "s") }
+        #expect(countered.next.refusal(of: .reportCourtAction, at: t0) == nil && countered.next.refusal(of: .recordRestoration, at: t0) != nil)
         // Christmas and New Year's Day are not business days (the rulebook's restore-window vectors).
         #expect(countered.next.restoreFrom == Timestamp.parse("2027-01-05T05:00:00Z"))
         #expect(countered.next.restoreBy == Timestamp.parse("2027-01-12T05:00:00Z"))

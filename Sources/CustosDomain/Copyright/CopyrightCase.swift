@@ -98,16 +98,57 @@ public enum CopyrightEvent: Equatable, Sendable {
     case reportCourtAction(reference: String)
     case recordRestoration(note: String?)
 
-    public var name: String {
+    public enum Kind: String, Sendable, CaseIterable {
+        case confirm
+        case customerRemoved = "customer_removed"
+        case counterNotice = "counter_notice"
+        case noResponse = "no_response"
+        case recordTakedown = "record_takedown"
+        case reportCourtAction = "report_court_action"
+        case recordRestoration = "record_restoration"
+    }
+
+    public var kind: Kind {
         switch self {
-        case .confirm: "confirm"
-        case .customerRemoved: "customer_removed"
-        case .counterNotice: "counter_notice"
-        case .noResponse: "no_response"
-        case .recordTakedown: "record_takedown"
-        case .reportCourtAction: "report_court_action"
-        case .recordRestoration: "record_restoration"
+        case .confirm: .confirm
+        case .customerRemoved: .customerRemoved
+        case .counterNotice: .counterNotice
+        case .noResponse: .noResponse
+        case .recordTakedown: .recordTakedown
+        case .reportCourtAction: .reportCourtAction
+        case .recordRestoration: .recordRestoration
         }
+    }
+
+    public var name: String { kind.rawValue }
+}
+
+extension CopyrightCase {
+    /// Why an event of `kind` cannot happen to this notice at `time`, or nil when it can: the one
+    /// rule the workflow enforces and the pages read to offer only what is possible.
+    public func refusal(of kind: CopyrightEvent.Kind, at time: Date) -> String? {
+        let states: [State] =
+            switch kind {
+            case .confirm: [.awaitingConfirmation]
+            case .customerRemoved, .noResponse: [.withCustomer]
+            case .counterNotice: [.withCustomer, .takedownPending, .takenDown]
+            case .recordTakedown: [.takedownPending, .withCustomer] + (takenDownAt == nil ? [.countered] : [])
+            case .reportCourtAction, .recordRestoration: [.countered]
+            }
+        guard states.contains(state) else { return "\(kind.rawValue) does not apply to a notice that is \(state.label)" }
+        switch kind {
+        case .noResponse:
+            guard let due = responseDueAt, time >= due else { return "the customer's answer is not yet due" }
+        case .reportCourtAction:
+            guard let by = restoreBy, time < by else { return "the restore window has passed" }
+        case .recordRestoration:
+            guard let from = restoreFrom, time >= from else {
+                return "restoration may not come before \(restoreFrom.map(Timestamp.format) ?? "the 10th business day") (17 U.S.C. § 512(g)(2)(C))"
+            }
+        default:
+            break
+        }
+        return nil
     }
 }
 
@@ -158,14 +199,9 @@ public struct CopyrightWorkflow: Sendable {
         var strike = false
         var withdrawStrike = false
         var details: [String: String] = ["from": current.state.rawValue]
-        func require(_ states: [CopyrightCase.State]) throws {
-            guard states.contains(current.state) else {
-                throw CopyrightRefusal("\(event.name) does not apply to a notice that is \(current.state.label)")
-            }
-        }
+        if let refusal = current.refusal(of: event.kind, at: time) { throw CopyrightRefusal(refusal) }
         switch event {
         case .confirm(let tenantID, let tenantName):
-            try require([.awaitingConfirmation])
             next.confirmedAt = time
             let (validity, findings) = CopyrightChecks.check(current.text, elements: rules.noticeElements)
             next.validity = validity
@@ -207,13 +243,11 @@ public struct CopyrightWorkflow: Sendable {
                     text: "Your notice is complete and was forwarded to the customer hosting the material, who must answer by \(Timestamp.format(due)) UTC."))
             }
         case .customerRemoved(let note):
-            try require([.withCustomer])
             next.answer = .removed
             next.answeredAt = time
             next.state = .takedownPending
             if let note { details["note"] = note }
         case .counterNotice(let counter):
-            try require([.withCustomer, .takedownPending, .takenDown])
             let (valid, findings) = CopyrightChecks.check(counter, elements: rules.counterNoticeElements)
             details["valid"] = String(valid)
             guard valid else {
@@ -235,8 +269,7 @@ public struct CopyrightWorkflow: Sendable {
                 to: .complainant, subject: "Counter-notice to your copyright notice \(current.number)",
                 text: "The customer sent a counter-notice (17 U.S.C. § 512(g)(3)); a copy follows. As § 512(g)(2)(B) requires, we inform you that the material will be replaced or access to it restored on or after \(Timestamp.format(window.earliest)) UTC (10 business days), and no later than \(Timestamp.format(window.latest)) UTC, unless before then you tell us you have filed an action seeking a court order against the customer (§ 512(g)(2)(C)). Report it on your notice's page.\n\n\(Self.copy(of: counter))"))
         case .noResponse:
-            try require([.withCustomer])
-            guard let due = current.responseDueAt, time >= due else { throw CopyrightRefusal("the customer's answer is not yet due") }
+            let due = current.responseDueAt ?? time
             next.answer = .noResponse
             next.answeredAt = time
             next.state = .takedownPending
@@ -245,7 +278,6 @@ public struct CopyrightWorkflow: Sendable {
                 to: .customer, subject: "Copyright notice \(current.number): no answer, access will be disabled",
                 text: "We received no answer to the copyright notice \(current.number) by \(Timestamp.format(due)) UTC. Access to the material is being disabled (17 U.S.C. § 512(c)(1)(C)), and the notice counts towards our repeat-infringer policy. You may still send a counter-notice in the customer portal."))
         case .recordTakedown(let note):
-            try require([.takedownPending, .countered, .withCustomer])
             next.takenDownAt = time
             next.takedownBy = actor
             if let note { details["note"] = note }
@@ -263,10 +295,8 @@ public struct CopyrightWorkflow: Sendable {
                 to: .customer, subject: "Copyright notice \(current.number): material removed",
                 text: "Access to the material named in copyright notice \(current.number) has been disabled (17 U.S.C. § 512(g)(2)(A)). If you believe this is a mistake, send a counter-notice in the customer portal."))
         case .reportCourtAction(let reference):
-            try require([.countered])
             let reference = reference.trimmingCharacters(in: .whitespacesAndNewlines)
             guard reference.count >= 3 else { throw CopyrightRefusal("name the court and the case number of the action") }
-            guard let by = current.restoreBy, time < by else { throw CopyrightRefusal("the restore window has passed") }
             next.courtAction = reference
             next.courtActionAt = time
             next.state = .courtAction
@@ -275,10 +305,6 @@ public struct CopyrightWorkflow: Sendable {
                 to: .customer, subject: "Copyright notice \(current.number): the complainant went to court",
                 text: "The complainant reports an action seeking a court order against you (\(reference)). As 17 U.S.C. § 512(g)(2)(C) provides, the material is not restored."))
         case .recordRestoration(let note):
-            try require([.countered])
-            guard let from = current.restoreFrom, time >= from else {
-                throw CopyrightRefusal("restoration may not come before \(current.restoreFrom.map(Timestamp.format) ?? "the 10th business day") (17 U.S.C. § 512(g)(2)(C))")
-            }
             next.restoredAt = time
             next.state = .restored
             if current.strikeAt != nil {

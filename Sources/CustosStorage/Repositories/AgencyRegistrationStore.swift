@@ -114,8 +114,11 @@ public struct AgencyRegistrationStore: Sendable {
     /// Every registration by principal, for the requesters page.
     public func all() async throws -> [UUID: Registration] {
         var result: [UUID: Registration] = [:]
-        for row in try await AgencyRegistrationRow.query(on: store.database).all() {
-            guard let principal = try await PrincipalRow.find(row.principalID, on: store.database) else { continue }
+        let rows = try await AgencyRegistrationRow.query(on: store.database).all()
+        let principals = Dictionary(
+            uniqueKeysWithValues: try await PrincipalRow.query(on: store.database).filter(\.$id ~~ rows.map(\.principalID)).all().compactMap { row in row.id.map { ($0, row) } })
+        for row in rows {
+            guard let principal = principals[row.principalID] else { continue }
             result[row.principalID] = Registration(
                 principal: try principal.domain(), requestedAt: row.requestedAt, expiresAt: row.expiresAt, confirmedAt: row.confirmedAt,
                 remoteAddress: row.remoteAddress)

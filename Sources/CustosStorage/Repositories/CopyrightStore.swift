@@ -237,10 +237,10 @@ public struct CopyrightStore: Sendable {
         let strikes = try await CopyrightStrikeRow.query(on: database).filter(\.$tenantID == tenantID).filter(\.$withdrawnAt == nil).all()
         let counting = strikes.filter { policy.counting([$0.at], at: time).count == 1 }
         guard policy.reachesThreshold(counting.map(\.at), at: time) else { return nil }
-        var numbers: [String] = []
-        for strike in counting.sorted(by: { $0.at < $1.at }) {
-            if let notice = try await CopyrightNoticeRow.find(strike.noticeID, on: database) { numbers.append(notice.number) }
-        }
+        let notices = Dictionary(
+            uniqueKeysWithValues: try await CopyrightNoticeRow.query(on: database).filter(\.$id ~~ counting.map(\.noticeID)).all()
+                .compactMap { row in row.id.map { ($0, row.number) } })
+        let numbers = counting.sorted { $0.at < $1.at }.compactMap { notices[$0.noticeID] }
         let row = SuspensionCaseRow()
         row.id = UUID()
         row.tenantID = tenantID
@@ -255,12 +255,11 @@ public struct CopyrightStore: Sendable {
     }
 
     public func strikes(tenantID: UUID) async throws -> [(notice: String, at: Date, withdrawnAt: Date?)] {
-        var result: [(String, Date, Date?)] = []
-        for strike in try await CopyrightStrikeRow.query(on: store.database).filter(\.$tenantID == tenantID).sort(\.$at).all() {
-            let number = try await CopyrightNoticeRow.find(strike.noticeID, on: store.database)?.number ?? "?"
-            result.append((number, strike.at, strike.withdrawnAt))
-        }
-        return result
+        let strikes = try await CopyrightStrikeRow.query(on: store.database).filter(\.$tenantID == tenantID).sort(\.$at).all()
+        let numbers = Dictionary(
+            uniqueKeysWithValues: try await CopyrightNoticeRow.query(on: store.database).filter(\.$id ~~ strikes.map(\.noticeID)).all()
+                .compactMap { row in row.id.map { ($0, row.number) } })
+        return strikes.map { (numbers[$0.noticeID] ?? "?", $0.at, $0.withdrawnAt) }
     }
 
     public func suspensions(state: String? = nil) async throws -> [Suspension] {

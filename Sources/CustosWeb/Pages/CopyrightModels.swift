@@ -85,12 +85,14 @@ public struct CopyrightNoticeModel: Sendable {
         courtAction = notice.courtAction
         strike = notice.strikeAt != nil
         isClosed = notice.state.isClosed
-        canTakedown = staff && [.takedownPending, .withCustomer].contains(notice.state) || staff && notice.state == .countered && notice.takenDownAt == nil
-        canRestore = staff && notice.state == .countered && (notice.restoreFrom.map { now >= $0 } ?? false)
-        canAnswer = customer && notice.state == .withCustomer
-        canCounter = customer && [.withCustomer, .takedownPending, .takenDown].contains(notice.state)
-        canConfirm = sender && notice.state == .awaitingConfirmation
-        canReportCourtAction = sender && notice.state == .countered
+        // What the workflow would accept now, for this viewer (CopyrightCase.refusal is the rule).
+        func possible(_ kind: CopyrightEvent.Kind) -> Bool { notice.refusal(of: kind, at: now) == nil }
+        canTakedown = staff && possible(.recordTakedown)
+        canRestore = staff && possible(.recordRestoration)
+        canAnswer = customer && possible(.customerRemoved)
+        canCounter = customer && possible(.counterNotice)
+        canConfirm = sender && possible(.confirm)
+        canReportCourtAction = sender && possible(.reportCourtAction)
         self.basePath = basePath
     }
 }
