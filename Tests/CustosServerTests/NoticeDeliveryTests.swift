@@ -151,6 +151,57 @@ import Testing
         }
     }
 
+    /// After a SIGKILL the restarted server takes back, at once, what its own earlier run had
+    /// leased, instead of waiting out the lease; another instance's lease is left alone.
+    @Test func aRestartedServerTakesBackItsOwnEarlierRunsLeasesButNotAnotherInstances() async throws {
+        try await Self.withReceiver { url, receiver in
+            try await ServerTests.withApp { client, tokens, services in
+                let mine = try await Self.caseInReview(client, tokens, services, reference: "W-4")
+                let theirs = try await Self.caseInReview(client, tokens, services, reference: "W-5")
+                let now = services.now()
+                let dead = RunIdentity(instance: "node-a", run: "dead0001")
+                let other = RunIdentity(instance: "node-b", run: "alive001")
+                let first = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: 1, owner: dead.owner("notices"), at: now, leaseFor: 120)
+                let second = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: 1, owner: other.owner("notices"), at: now, leaseFor: 120)
+                #expect(first.count == 1 && second.count == 1)
+                // node-a starts again as a new run: it takes back its own dead run's lease only
+                let restarted = RunIdentity(instance: "node-a", run: "new00001")
+                let given = try await services.jobs.reclaimLeases(
+                    kinds: [NoticeStore.deliveryJob], instance: restarted.instancePrefix, currentRun: restarted.runPrefix, at: now)
+                #expect(given.map(\.id) == first.map(\.id))
+                // a prefix that merely starts the same ("node-a" vs "node-ab") is another instance
+                #expect(try await services.jobs.reclaimLeases(kinds: [NoticeStore.deliveryJob], instance: "node-#", currentRun: "node-#x/", at: now).isEmpty)
+                let runner = NoticeRunner(services: services, channel: WebhookChannel(url: url, secret: Self.secret), owner: restarted.owner("notices"))
+                #expect(try await runner.tick(at: now.addingTimeInterval(1)).sent == 1, "delivered now, not after the 120 s lease")
+                let mineNotice = try #require(try await services.notices.notice(caseID: mine.id))
+                let theirNotice = try #require(try await services.notices.notice(caseID: theirs.id))
+                #expect(await receiver.count(mineNotice.deliveryID) == 1)
+                #expect(await receiver.count(theirNotice.deliveryID) == 0, "node-b may still be sending it")
+                #expect(try await runner.tick(at: now.addingTimeInterval(121)).sent == 1, "once node-b's lease expires, it is taken")
+            }
+        }
+    }
+
+    /// A package build a killed run had claimed starts again at once after the restart, instead
+    /// of waiting for the claim to go stale (5 minutes) and the job's lease to expire (an hour).
+    @Test func aBuildClaimedByAKilledRunIsQueuedAgainAtRestart() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let subject = try await Self.caseInReview(client, tokens, services, reference: "W-6")
+            let now = services.now()
+            try await services.packages.requeue(caseID: subject.id, purpose: .production, by: "test", at: now)
+            let dead = RunIdentity(instance: "node-a", run: "dead0002")
+            #expect(try await services.jobs.lease(kinds: [PackageStore.buildJob], limit: 1, owner: dead.owner("packages"), at: now, leaseFor: 3600).count == 1)
+            #expect(try await services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "test", expected: nil, at: now))
+            #expect(try await services.packages.record(caseID: subject.id, purpose: .production)?.status == .building)
+            let restarted = RunIdentity(instance: "node-a", run: "new00002")
+            let given = try await services.jobs.reclaimLeases(kinds: [PackageStore.buildJob], instance: restarted.instancePrefix, currentRun: restarted.runPrefix, at: now)
+            #expect(given.count == 1)
+            #expect(try await services.packages.record(caseID: subject.id, purpose: .production)?.status == .queued)
+            #expect(try await services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "test", expected: nil, at: now), "claimable again at once")
+            #expect(try await services.jobs.lease(kinds: [PackageStore.buildJob], limit: 1, owner: restarted.owner("packages"), at: now, leaseFor: 3600).count == 1)
+        }
+    }
+
     @Test func aReceiverThatKeepsFailingDeadLettersTheJobAndTheNoticeShowsFailed() async throws {
         try await Self.withReceiver { url, receiver in
             try await ServerTests.withApp { client, tokens, services in

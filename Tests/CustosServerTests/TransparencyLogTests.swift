@@ -231,6 +231,22 @@ import Testing
         #expect(try await services.logs.head(log).root == (try tree.root()))
     }
 
+    /// A log's origin is fixed when its key is made: serving later on another port or public URL
+    /// (or running the CLI without the server's `--port`) must not rename it, or `log verify`
+    /// and every witness would reject the checkpoints already signed.
+    @Test func theLogsKeepTheirOriginWhenThePublicAddressChanges() throws {
+        let folder = NSTemporaryDirectory() + "origin-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let first = try TransparencyKeys.load(folder: folder, publicURL: "http://127.0.0.1:18401")
+        let later = try TransparencyKeys.load(folder: folder, publicURL: "http://127.0.0.1:8080")
+        #expect(first.audit.name == "127.0.0.1:18401/log/audit")
+        #expect(later.audit.name == first.audit.name && later.legalProcess.name == first.legalProcess.name)
+        #expect(later.canary.name == "127.0.0.1:18401/transparency/canary")
+        #expect(later.audit.verifierKey == first.audit.verifierKey)
+        // without a data folder (an in-memory test server) the configured address is used as it is
+        #expect(try TransparencyKeys.load(folder: nil, publicURL: "https://custos.example").audit.name == "custos.example/log/audit")
+    }
+
     /// A witness cosigns consistent growth; publication waits for the policy's quorum; and a
     /// rewind that also deletes our own checkpoints is still caught by the witness's memory.
     @Test func witnessesCosignAndTheQuorumGatesPublication() async throws {

@@ -20,6 +20,9 @@ public struct AppConfiguration: Sendable {
     /// Staff are reminded this many days before a dated gag order lapses.
     public var noticeReminderDays: Int
     public var noticeIntervalSeconds: Int
+    /// This server's name among those sharing a database (`CUSTOS_INSTANCE`, the host name by
+    /// default): a restarted server takes back only its own instance's job leases (`RunIdentity`).
+    public var instanceName: String
     /// How long a requester may download a released package (C3).
     public var packageLinkDays: Int
     /// The provider's customers and accounts in all, for the report's share of customers affected
@@ -133,6 +136,7 @@ public struct AppConfiguration: Sendable {
         noticeWebhookSecret = reader.string(forKey: "custos.notice.webhook.secret", isSecret: true)
         noticeReminderDays = reader.int(forKey: "custos.notice.reminder.days", default: 14)
         noticeIntervalSeconds = reader.int(forKey: "custos.notice.interval.seconds", default: 5)
+        instanceName = reader.string(forKey: "custos.instance", default: ProcessInfo.processInfo.hostName)
         packageLinkDays = reader.int(forKey: "custos.package.link.days", default: 14)
         reportTotalTenants = reader.int(forKey: "custos.report.total.tenants").flatMap { $0 > 0 ? $0 : nil }
         reportTotalAccounts = reader.int(forKey: "custos.report.total.accounts").flatMap { $0 > 0 ? $0 : nil }

@@ -21,13 +21,17 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     app.addServices(services.database, services.demoRecords.database)
     // buildServices has already checked the channel settings, so this cannot fail here.
     let channels = (try? services.configuration.noticeChannels()) ?? []
-    app.addServices(NoticeRunner(services: services, channels: channels, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    let interval = Duration.seconds(services.configuration.noticeIntervalSeconds)
+    // Each runner leases jobs as this run of this instance, and at start takes back what an
+    // earlier run of it left leased when it died (the crash harness, Tests/stress, kills it).
+    let run = RunIdentity(instance: services.configuration.instanceName)
+    app.addServices(NoticeRunner(services: services, channels: channels, interval: interval, owner: run.owner("notices"), restartOf: run))
     if let url = services.configuration.emergencyPageURL, let secret = services.configuration.emergencyPageSecret {
-        app.addServices(EmergencyPager(services: services, url: url, secret: secret))
+        app.addServices(EmergencyPager(services: services, url: url, secret: secret, owner: run.owner("pager"), restartOf: run))
     }
-    app.addServices(PackageRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    app.addServices(PackageRunner(services: services, interval: interval, owner: run.owner("packages"), restartOf: run))
     app.addServices(TransparencyRunner(services: services))
-    app.addServices(CopyrightRunner(services: services, interval: .seconds(services.configuration.noticeIntervalSeconds)))
+    app.addServices(CopyrightRunner(services: services, interval: interval, owner: run.owner("copyright"), restartOf: run))
     return app
 }
 
@@ -62,6 +66,9 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
         dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, logger: logger)
     let transparencyKeys = try TransparencyKeys.load(
         folder: configuration.inMemoryDatabase ? nil : configuration.dataDirectory, publicURL: configuration.publicURL)
+    if transparencyKeys.audit.name != TransparencyLog.audit.origin(publicURL: configuration.publicURL) {
+        logger.notice("the logs keep the name they were created with: \(transparencyKeys.audit.name) (pinned in \(TransparencyKeys.addressFile)), not \(configuration.publicURL)")
+    }
     return CustosServices(
         configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
         signingKey: signingKey, demoRecords: demoRecords, transparencyKeys: transparencyKeys,

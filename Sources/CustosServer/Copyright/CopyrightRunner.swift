@@ -17,14 +17,22 @@ public struct CopyrightRunner: Service {
     let services: CustosServices
     let interval: Duration
     let policy = RetryPolicy(baseDelay: 30, maxDelay: 3600, maxAttempts: 10)
-    let owner = "copyright-\(UUID().uuidString.prefix(8).lowercased())"
+    let owner: String
+    /// Set for a server's runner: its earlier runs' leases are taken back as it starts.
+    let restartOf: RunIdentity?
 
-    public init(services: CustosServices, interval: Duration) {
+    public init(
+        services: CustosServices, interval: Duration, owner: String = "copyright-\(UUID().uuidString.prefix(8).lowercased())",
+        restartOf: RunIdentity? = nil
+    ) {
         self.services = services
         self.interval = interval
+        self.owner = owner
+        self.restartOf = restartOf
     }
 
     public func run() async throws {
+        await restartOf?.reclaim(kinds: [CopyrightStore.mailJob], services: services, what: "copyright runner")
         try await repeatUntilShutdown(every: interval, logger: services.logger, what: "copyright runner") { _ = try await tick() }
     }
 

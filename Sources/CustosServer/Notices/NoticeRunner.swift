@@ -36,6 +36,8 @@ public struct NoticeRunner: Service {
     let leaseFor: TimeInterval
     let policy: RetryPolicy
     let owner: String
+    /// Set for a server's runner: its earlier runs' leases are taken back as it starts.
+    let restartOf: RunIdentity?
     let logger: Logger
     /// Deliveries leased per tick.
     let batchSize = 20
@@ -49,8 +51,9 @@ public struct NoticeRunner: Service {
 
     public init(
         services: CustosServices, channels: [any NoticeChannel], interval: Duration = .seconds(5), leaseFor: TimeInterval = 120,
-        policy: RetryPolicy = RetryPolicy(), owner: String = "runner-\(UUID().uuidString.prefix(8).lowercased())"
+        policy: RetryPolicy = RetryPolicy(), owner: String = "runner-\(UUID().uuidString.prefix(8).lowercased())", restartOf: RunIdentity? = nil
     ) {
+        self.restartOf = restartOf
         self.services = services
         self.channels = channels
         self.interval = interval
@@ -61,6 +64,7 @@ public struct NoticeRunner: Service {
     }
 
     public func run() async throws {
+        await restartOf?.reclaim(kinds: [NoticeStore.deliveryJob], services: services, what: "notice runner")
         if channels.isEmpty {
             logger.warning("no notice channel configured (CUSTOS_SMTP_HOST or CUSTOS_NOTICE_WEBHOOK_URL): due notices wait on the notices board")
         } else {

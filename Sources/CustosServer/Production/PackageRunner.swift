@@ -28,7 +28,14 @@ public struct PackageRunner: Service {
     let leaseFor: TimeInterval = 3600
     let logger: Logger
 
-    public init(services: CustosServices, interval: Duration = .seconds(5), owner: String = "packages-\(UUID().uuidString.prefix(8).lowercased())") {
+    /// Set for a server's runner: its earlier runs' leases (and their build claims) are taken back as it starts.
+    let restartOf: RunIdentity?
+
+    public init(
+        services: CustosServices, interval: Duration = .seconds(5), owner: String = "packages-\(UUID().uuidString.prefix(8).lowercased())",
+        restartOf: RunIdentity? = nil
+    ) {
+        self.restartOf = restartOf
         self.services = services
         self.interval = interval
         self.owner = owner
@@ -36,6 +43,7 @@ public struct PackageRunner: Service {
     }
 
     public func run() async throws {
+        await restartOf?.reclaim(kinds: [PackageStore.buildJob], services: services, what: "package runner")
         try await repeatUntilShutdown(every: interval, logger: logger, what: "package runner") { _ = try await tick(at: services.now()) }
     }
 

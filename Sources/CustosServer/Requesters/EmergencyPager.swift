@@ -23,9 +23,17 @@ public struct EmergencyPager: Service {
     let secret: String
     let interval: Duration
     let policy: RetryPolicy
-    let owner = "pager-\(UUID().uuidString.prefix(8).lowercased())"
+    let owner: String
+    /// Set for a server's runner: its earlier runs' leases are taken back as it starts.
+    let restartOf: RunIdentity?
 
-    public init(services: CustosServices, url: String, secret: String, interval: Duration = .seconds(5), policy: RetryPolicy = RetryPolicy(baseDelay: 15, maxDelay: 900, maxAttempts: 12)) {
+    public init(
+        services: CustosServices, url: String, secret: String, interval: Duration = .seconds(5),
+        policy: RetryPolicy = RetryPolicy(baseDelay: 15, maxDelay: 900, maxAttempts: 12),
+        owner: String = "pager-\(UUID().uuidString.prefix(8).lowercased())", restartOf: RunIdentity? = nil
+    ) {
+        self.owner = owner
+        self.restartOf = restartOf
         self.services = services
         self.url = url
         self.secret = secret
@@ -35,6 +43,7 @@ public struct EmergencyPager: Service {
 
     public func run() async throws {
         services.logger.info("emergencies page \(url)")
+        await restartOf?.reclaim(kinds: [EmergencyPageStore.pageJob], services: services, what: "emergency pager")
         try await repeatUntilShutdown(every: interval, logger: services.logger, what: "emergency pager") { _ = try await tick(at: services.now()) }
     }
 

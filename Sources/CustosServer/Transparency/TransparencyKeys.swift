@@ -37,8 +37,29 @@ public struct TransparencyKeys: Sendable {
         TransparencyLog.audit.origin(publicURL: publicURL).replacingOccurrences(of: "/log/audit", with: "/transparency/\(what)")
     }
 
+    /// The file in the data folder that pins the public address the keys were named after.
+    static let addressFile = "transparency-address"
+
+    /// The address the logs and statements are named after: the one pinned in `folder` on first
+    /// start, else `publicURL` (and pinned now). A log's origin must never change, or every
+    /// witness and every saved checkpoint stops matching it; so a later `--port`, `CUSTOS_PORT` or
+    /// `CUSTOS_PUBLIC_URL` changes where pages link to, never the logs' names.
+    public static func pinnedAddress(folder: String?, publicURL: String) throws -> String {
+        guard let folder else { return publicURL }
+        let path = (folder as NSString).appendingPathComponent(addressFile)
+        if let raw = FileManager.default.contents(atPath: path), let pinned = String(data: raw, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !pinned.isEmpty {
+            return pinned
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: Data((publicURL + "\n").utf8), attributes: [.posixPermissions: 0o644]) else {
+            throw PackageError("cannot write \(path)")
+        }
+        return publicURL
+    }
+
     /// Loads the keys from `folder`, creating any that are missing; nil folder: keys for this process only.
-    public static func load(folder: String?, publicURL: String) throws -> TransparencyKeys {
+    public static func load(folder: String?, publicURL configured: String) throws -> TransparencyKeys {
+        let publicURL = try pinnedAddress(folder: folder, publicURL: configured)
         func key(_ file: String) throws -> Curve25519.Signing.PrivateKey {
             guard let folder else { return Curve25519.Signing.PrivateKey() }
             let path = (folder as NSString).appendingPathComponent(file)

@@ -95,6 +95,39 @@ public struct SQLJobQueue: Sendable {
         }
     }
 
+    /// Gives back, due at once, the jobs an earlier run of this instance still held when it died
+    /// (SIGKILL, a crash, power loss), instead of letting them wait out their leases (up to an hour
+    /// for a package build). Only leases whose owner starts with `instance` and not with
+    /// `currentRun` are touched: another instance on the same database may be alive and working.
+    /// A package build given back also releases its build claim, so the build starts again now.
+    /// Returns the jobs given back.
+    @discardableResult
+    public func reclaimLeases(kinds: [String], instance: String, currentRun: String, at time: Date) async throws -> [LeasedJob] {
+        try await store.database.transaction { tx in
+            // Owners are compared in Swift, not with LIKE, so `_` or `%` in a host name match only themselves.
+            let held = try await OutboxRow.query(on: tx).filter(\.$status == JobStatus.leased.rawValue).filter(\.$kind ~~ kinds).all()
+                .filter { ($0.leaseOwner ?? "").hasPrefix(instance) && !($0.leaseOwner ?? "").hasPrefix(currentRun) }
+            var reclaimed: [LeasedJob] = []
+            for row in held {
+                row.status = JobStatus.pending.rawValue
+                row.runAt = time
+                row.leaseOwner = nil
+                row.leaseUntil = nil
+                row.lastError = "the run that held it stopped without finishing (reclaimed at restart)"
+                try await row.update(on: tx)
+                if row.kind == PackageStore.buildJob, let target = PackageStore.buildTarget(ofPayload: row.payload) {
+                    try await PackageRow.query(on: tx).filter(\.$caseID == target.caseID).filter(\.$purpose == target.purpose.rawValue)
+                        .filter(\.$status == PackageRecord.Status.building.rawValue)
+                        .set(\.$status, to: PackageRecord.Status.queued.rawValue).set(\.$updatedAt, to: time).update()
+                }
+                reclaimed.append(LeasedJob(
+                    id: row.id!, kind: row.kind, caseID: row.caseID, recipient: row.recipient, payload: row.payload, attempt: row.attempts,
+                    dedupeKey: row.dedupeKey))
+            }
+            return reclaimed
+        }
+    }
+
     /// Marks a job done, if `owner` still holds its lease. Returns false when the lease was lost.
     @discardableResult
     public func complete(_ id: UUID, owner: String, at time: Date) async throws -> Bool {
