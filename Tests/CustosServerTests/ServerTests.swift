@@ -113,17 +113,56 @@ import Testing
             ?? Bundle.allBundles.compactMap { $0.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources") }.first)
         var documented: Set<String> = []
         var currentPath = ""
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            // a top-level key (paths:, webhooks:, tags:) ends the previous path
-            if !line.hasPrefix(" ") { currentPath = "" }
-            if line.hasPrefix("  /"), line.hasSuffix(":") { currentPath = String(line.dropFirst(2).dropLast()) }
+        var inPaths = false
+        let document = try String(contentsOf: url, encoding: .utf8)
+        for line in document.split(separator: "\n") {
+            // a top-level key (paths:, webhooks:, tags:) ends the previous path; only `paths:` holds routes
+            if !line.hasPrefix(" ") {
+                currentPath = ""
+                inPaths = line == "paths:"
+            }
+            if inPaths, line.hasPrefix("  /"), line.hasSuffix(":") { currentPath = String(line.dropFirst(2).dropLast()) }
             else if let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }), !currentPath.isEmpty {
                 documented.insert("\(method.uppercased()) \(currentPath)")
             }
         }
         let apiRoutes = Set(routes.filter { $0.contains(" /api/") || $0.contains(" /.well-known/") || $0.hasSuffix(" /health") || $0.hasSuffix(" /openapi.yaml") })
         #expect(apiRoutes == documented)
+        // The case list's country filter documents exactly the codes the server takes.
+        let countryLine = try #require(document.split(separator: "\n").first { $0.contains("{name: country, in: query") })
+        let listed = try #require(countryLine.split(separator: "[").last?.split(separator: "]").first)
+        let codes = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != #""""# })
+        #expect(codes == Jurisdiction.countryCodes)
         await services.shutdown()
+    }
+
+    /// A path served with other methods answers 405 with `Allow`; an unknown path 404; both as
+    /// problem bodies (schemathesis checks the 405; the router alone answered an empty 404).
+    @Test func anUnservedMethodGets405WithAllowAndAnUnknownPathAProblem404() async throws {
+        try await Self.withApp { client, tokens, _ in
+            try await client.execute(uri: "/health", method: .init("TRACE")!) { response throws in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[HTTPField.Name("Allow")!] == "GET")
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            try await client.execute(uri: "/api/v1/cases/\(UUID())/events", method: .delete, headers: Self.headers(tokens.reviewer)) { response throws in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[HTTPField.Name("Allow")!] == "POST")
+            }
+            try await client.execute(uri: "/log/legal-process/tile/0/000", method: .put) { response throws in
+                #expect(response.status == .methodNotAllowed)
+            }
+            try await client.execute(uri: "/api/v1/nothing-here", method: .get, headers: Self.headers(tokens.reviewer)) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try Self.json(response.body)["detail"] as? String == "nothing is served at /api/v1/nothing-here")
+            }
+            // a handler's own 404 is left as it is
+            let missing = UUID()
+            try await client.execute(uri: "/api/v1/cases/\(missing)", method: .get, headers: Self.headers(tokens.reviewer)) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try Self.json(response.body)["detail"] as? String == "case \(missing) was not found")
+            }
+        }
     }
 
     @Test func agencySubmitsDemandAndStaffWorkTheCase() async throws {

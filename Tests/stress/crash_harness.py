@@ -109,7 +109,7 @@ class Harness:
         self.receiver = Receiver(secret)
         self.env = dict(os.environ, CUSTOS_DATA_DIR=self.data, CUSTOS_NOTICE_WEBHOOK_URL=self.receiver.url,
                         CUSTOS_NOTICE_WEBHOOK_SECRET=secret, CUSTOS_NOTICE_INTERVAL_SECONDS="1",
-                        CUSTOS_AUDIT_CHECKPOINT_SECONDS="2", CUSTOS_LOG_LEVEL="warning")
+                        CUSTOS_AUDIT_CHECKPOINT_SECONDS="2", CUSTOS_LOG_LEVEL="notice")
         if args.database_url:
             self.env["CUSTOS_DATABASE_URL"] = args.database_url
         self.server = None

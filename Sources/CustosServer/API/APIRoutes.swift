@@ -119,8 +119,8 @@ struct APIRoutes {
             filter.state = state
         }
         if let raw = query.get("country"), !raw.isEmpty {
-            guard Jurisdiction.countryCodes.contains(raw.uppercased()) else { throw Problem.invalid(field: "country", "must be an ISO 3166-1 alpha-2 code") }
-            filter.country = raw.uppercased()
+            guard Jurisdiction.countryCodes.contains(raw) else { throw Problem.invalid(field: "country", "must be an ISO 3166-1 alpha-2 code in capitals (US, DE)") }
+            filter.country = raw
         }
         if let raw = query.get("instrument"), !raw.isEmpty {
             guard let instrument = LegalInstrument(rawValue: raw) else { throw Problem.invalid(field: "instrument", "unknown instrument \"\(raw)\"") }

@@ -79,6 +79,8 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
 public func buildRouter(services: CustosServices) -> SecuredRouter {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware(strictTransport: services.configuration.publicURL.lowercased().hasPrefix("https://")))
+    let known = KnownRoutes()
+    router.add(middleware: UnmatchedRouteMiddleware(routes: known))
     router.add(middleware: AuthenticationMiddleware(identity: services.identity, now: services.now))
     var secured = SecuredRouter(router: router)
     APIRoutes(services: services).register(on: &secured)
@@ -86,5 +88,6 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     TransparencyRoutes(services: services).register(on: &secured)
     ReportRoutes(services: services).register(on: &secured)
     CopyrightRoutes(services: services, limiter: RateLimiter(limit: services.configuration.publicFormsPerHour, window: 3600)).register(on: &secured)
+    known.record(secured.policies.keys)
     return secured
 }
