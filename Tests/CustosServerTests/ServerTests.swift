@@ -128,11 +128,15 @@ import Testing
         }
         let apiRoutes = Set(routes.filter { $0.contains(" /api/") || $0.contains(" /.well-known/") || $0.hasSuffix(" /health") || $0.hasSuffix(" /openapi.yaml") })
         #expect(apiRoutes == documented)
-        // The case list's country filter documents exactly the codes the server takes.
-        let countryLine = try #require(document.split(separator: "\n").first { $0.contains("{name: country, in: query") })
-        let listed = try #require(countryLine.split(separator: "[").last?.split(separator: "]").first)
-        let codes = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != #""""# })
-        #expect(codes == Jurisdiction.countryCodes)
+        // The case list's country filter and the CountryCode schema list exactly the codes the server takes.
+        let lines = document.split(separator: "\n")
+        let queryLine = try #require(lines.first { $0.contains("{name: country, in: query") })
+        let schemaLine = try #require(lines.drop { !$0.hasPrefix("    CountryCode:") }.first { $0.hasPrefix("      enum: [") })
+        for line in [queryLine, schemaLine] {
+            let listed = try #require(line.split(separator: "[").last?.split(separator: "]").first)
+            let codes = Set(listed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != #""""# })
+            #expect(codes == Jurisdiction.countryCodes)
+        }
         await services.shutdown()
     }
 

@@ -16,6 +16,14 @@ public struct CopyrightWork: Codable, Equatable, Sendable {
         self.copyrightedURLs = copyrightedURLs
         self.infringingURLs = infringingURLs
     }
+
+    /// The original's URLs may be left out (§ 512(c)(3)(A)(ii) asks to identify the work, not to link it).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        description = try container.decode(String.self, forKey: .description)
+        copyrightedURLs = try container.decodeIfPresent([String].self, forKey: .copyrightedURLs) ?? []
+        infringingURLs = try container.decode([String].self, forKey: .infringingURLs)
+    }
 }
 
 /// The person who sends a notice: the owner of the right or its agent.

@@ -28,11 +28,15 @@ extension CustosServices {
     /// confirmation) and stores it, awaiting the sender's confirmation by mail.
     public func fileCopyrightNotice(_ text: CopyrightNoticeText) async throws -> (CopyrightCase, token: String) {
         var issues: [ValidationIssue] = []
+        let complainant = text.complainant
         let email = text.complainant.email.trimmingCharacters(in: .whitespaces)
         if !SMTPAddress.isPlausible(email) { issues.append(ValidationIssue(field: "complainant.email", message: "must be an e-mail address we can confirm")) }
+        if let country = complainant.country, !Jurisdiction.countryCodes.contains(country) {
+            issues.append(ValidationIssue(field: "complainant.country", message: "must be an ISO 3166-1 alpha-2 code in capitals (US, DE)"))
+        }
         if text.works.count > 50 { issues.append(ValidationIssue(field: "works", message: "at most 50 works per notice")) }
         if text.infringingURLs.count > 500 { issues.append(ValidationIssue(field: "works[].infringingURLs", message: "at most 500 URLs per notice")) }
-        let long = [text.complainant.name, text.complainant.address ?? "", text.signature, text.rightsOwner ?? ""]
+        let long = [complainant.name, complainant.address ?? "", complainant.organisation ?? "", complainant.phone ?? "", complainant.country ?? "", text.signature, text.rightsOwner ?? ""]
             + text.works.flatMap { [$0.description] + $0.infringingURLs + $0.copyrightedURLs }
         if long.contains(where: { $0.count > 4000 }) { issues.append(ValidationIssue(field: "notice", message: "a field is longer than 4,000 characters")) }
         guard issues.isEmpty else { throw Problem.invalid(issues) }

@@ -26,26 +26,27 @@ enum RequestReading {
 
     /// `decodeJSON`, refusing fields the type does not know: a misspelt `nonDisclosureOrder`
     /// silently dropped would lose a gag order. The decoded value is encoded again; any key of the
-    /// request (with a value other than null) that does not come back is unknown.
+    /// request that does not come back is unknown; a null is refused too.
     static func decodeStrictJSON<T: Codable>(_ type: T.Type, from data: Data) throws -> T {
         let value = try decodeJSON(type, from: data)
         guard let sent = try? JSONSerialization.jsonObject(with: data),
             let known = try? JSONSerialization.jsonObject(with: CustosJSON.makeEncoder().encode(value))
         else { return value }
         let unknown = unknownKeys(sent, known, path: "")
-        guard unknown.isEmpty else {
-            throw Problem.invalid(unknown.prefix(20).map { ValidationIssue(field: $0, message: "is not a field of this request") })
-        }
+        guard unknown.isEmpty else { throw Problem.invalid(Array(unknown.prefix(20))) }
         return value
     }
 
-    static func unknownKeys(_ sent: Any, _ known: Any, path: String) -> [String] {
+    /// The keys of `sent` that `known` (the decoded value encoded again) lacks, and the nulls:
+    /// /openapi.yaml says an absent field is left out, so null is refused rather than read as absent.
+    static func unknownKeys(_ sent: Any, _ known: Any, path: String) -> [ValidationIssue] {
         if let object = sent as? [String: Any] {
             let knownObject = known as? [String: Any] ?? [:]
-            return object.keys.sorted().flatMap { key -> [String] in
+            return object.keys.sorted().flatMap { key -> [ValidationIssue] in
                 let field = path.isEmpty ? key : "\(path).\(key)"
-                guard let inner = object[key], !(inner is NSNull) else { return [] }
-                guard let knownInner = knownObject[key] else { return [field] }
+                guard let inner = object[key] else { return [] }
+                if inner is NSNull { return [ValidationIssue(field: field, message: "must not be null; leave an absent field out")] }
+                guard let knownInner = knownObject[key] else { return [ValidationIssue(field: field, message: "is not a field of this request")] }
                 return unknownKeys(inner, knownInner, path: field)
             }
         }

@@ -94,7 +94,8 @@ enum SMTPAddress {
     /// Enough of RFC 5321's mailbox syntax to refuse what would break the envelope.
     static func isPlausible(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
+        // RFC 5321 § 4.5.3.1: a path holds at most 256 octets, its brackets included
+        return address.utf8.count <= 254 && parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
             && !address.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0.asciiValue.map { $0 < 32 } ?? false })
     }
 }
