@@ -75,8 +75,9 @@ public enum Tiles {
     /// 256; the last has `floor(size / 256^level) mod 256`, and an empty tile does not exist.
     public static func availableWidth(level: Int, index: UInt64, size: UInt64) -> Int? {
         let count = nodeCount(level: level, size: size)
-        let first = index * width
-        guard first < count else { return nil }
+        // An index from a URL can be as large as 10^18 − 1: beyond the tree, never a trap.
+        let (first, overflow) = index.multipliedReportingOverflow(by: width)
+        guard !overflow, first < count else { return nil }
         return Int(min(width, count - first))
     }
 

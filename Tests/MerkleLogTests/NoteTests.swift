@@ -214,7 +214,7 @@ import Testing
         #expect(throws: WitnessPolicy.ParseError.self) { try WitnessPolicy(parsing: "witness X1 \(w[0])\n") }
     }
 
-    @Test func tilePathsFollowTheSpec() {
+    @Test func tilePathsFollowTheSpec() throws {
         #expect(Tiles.encode(index: 1_234_067) == "x001/x234/067")
         #expect(Tiles.encode(index: 1000) == "x001/000")
         #expect(Tiles.encode(index: 5) == "005")
@@ -233,6 +233,11 @@ import Testing
         #expect(Tiles.availableWidth(level: 1, index: 1, size: 70_000) == 17)
         #expect(Tiles.availableWidth(level: 2, index: 0, size: 70_000) == 1)
         #expect(Tiles.availableWidth(level: 3, index: 0, size: 70_000) == nil)
+        // The largest index a path can spell (found by the hostile-request corpus: it trapped the server)
+        let largest = try #require(Tiles.parse("0/x999/x999/x999/x999/x999/999")).index
+        #expect(largest == 999_999_999_999_999_999)
+        #expect(Tiles.availableWidth(level: 0, index: largest, size: .max) == nil)
+        #expect(Tiles.availableWidth(level: 0, index: .max, size: .max) == nil)
         let entries = [Data("a".utf8), Data(), Data(repeating: 7, count: 300)]
         #expect(Tiles.unbundle(Tiles.bundle(entries)) == entries)
         #expect(Tiles.unbundle(Data([0, 5, 1])) == nil)

@@ -71,8 +71,9 @@ struct APIRoutes {
             throw Problem(.unsupportedMediaType, detail: "send application/json (documents as base64) or multipart/form-data")
         }
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]
-        if let key, key.isEmpty || key.count > 200 {
-            throw Problem.invalid(field: "Idempotency-Key", "must be 1 to 200 characters")
+        // Visible ASCII only: the key is echoed in logs and compared byte for byte.
+        if let key, key.isEmpty || key.utf8.count > 200 || !key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            throw Problem.invalid(field: "Idempotency-Key", "must be 1 to 200 visible ASCII characters")
         }
         let hash = Hex.encode(SHA256.hash(data: body))
         let submission = try await services.submitDemand(draft, uploads: uploads, by: principal, credential: context.credential, idempotencyKey: key, requestHash: hash)
@@ -104,7 +105,7 @@ struct APIRoutes {
         let (demand, caseRecord) = try await ownDemand(context)
         try RequestReading.requireJSON(request)
         let body = try await RequestReading.body(request, limit: 64 * 1024)
-        let event = try RequestReading.decodeJSON(EventRequest.self, from: body)
+        let event = try RequestReading.decodeStrictJSON(EventRequest.self, from: body)
         let updated = try await services.apply(event, toCase: caseRecord.id, by: context.principal!)
         return try .json(DemandSummary(demand, updated))
     }
@@ -168,9 +169,9 @@ struct APIRoutes {
     /// Ends the requester's access to a released package at once (C3), with the reason on record.
     @Sendable func revokeProduction(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try Self.uuid(context, "case")
-        struct Body: Decodable { var reason: String }
+        struct Body: Codable { var reason: String }
         try RequestReading.requireJSON(request)
-        let body = try RequestReading.decodeJSON(Body.self, from: try await RequestReading.body(request, limit: 16 * 1024))
+        let body = try RequestReading.decodeStrictJSON(Body.self, from: try await RequestReading.body(request, limit: 16 * 1024))
         guard !body.reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw Problem.invalid(field: "reason", "say why the download is revoked") }
         guard try await services.packageLinks.revoke(caseID: id, at: services.now(), by: context.principal!.actor.auditName, reason: body.reason) else {
             throw Problem(.conflict, title: "Nothing to revoke", detail: "case \(id) has no open package download")
@@ -182,7 +183,7 @@ struct APIRoutes {
         let id = try Self.uuid(context, "case")
         try RequestReading.requireJSON(request)
         let body = try await RequestReading.body(request, limit: 64 * 1024)
-        let event = try RequestReading.decodeJSON(EventRequest.self, from: body)
+        let event = try RequestReading.decodeStrictJSON(EventRequest.self, from: body)
         return try .json(try await services.apply(event, toCase: id, by: context.principal!))
     }
 }

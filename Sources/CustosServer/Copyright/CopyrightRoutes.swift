@@ -115,7 +115,8 @@ struct CopyrightRoutes {
     /// The API's notice: the domain's `CopyrightNoticeText` as JSON.
     @Sendable func apiSubmit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try RequestReading.requireJSON(request)
-        let body = try await RequestReading.body(request, limit: 256 * 1024)
+        // A notice is text: 256 KiB is plenty, and never more than the installation's request limit.
+        let body = try await RequestReading.body(request, limit: min(256 * 1024, services.configuration.maxRequestBytes))
         try await admit(context)
         let text = try RequestReading.decodeStrictJSON(CopyrightNoticeText.self, from: body)
         let (notice, _) = try await services.fileCopyrightNotice(text)
