@@ -148,6 +148,9 @@ import Testing
                 #expect(response.status == .methodNotAllowed)
                 #expect(response.headers[HTTPField.Name("Allow")!] == "GET")
                 #expect(response.headers[.contentType] == "application/problem+json")
+                // problems carry the security headers too
+                #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                #expect(response.headers[HTTPField.Name("Content-Security-Policy")!]?.hasPrefix("default-src 'none'") == true)
             }
             try await client.execute(uri: "/api/v1/cases/\(UUID())/events", method: .delete, headers: Self.headers(tokens.reviewer)) { response throws in
                 #expect(response.status == .methodNotAllowed)
