@@ -28,24 +28,20 @@ final class KnownRoutes: Sendable {
         return Set(found).sorted()
     }
 
+    /// A route pattern (as `RouterPath` prints it) against a path: `{name}` (or `{name}.ext`, the
+    /// literal ending then must match), `:name` and `*` take one segment, `**` the rest.
     static func matches(_ pattern: [Substring], _ segments: [Substring]) -> Bool {
-        var index = 0
-        for (position, part) in pattern.enumerated() {
+        for (index, part) in pattern.enumerated() {
             if part == "**" { return true }
             guard index < segments.count else { return false }
-            if part.hasPrefix(":") || part == "*" || part == segments[index] {
-                index += 1
-                continue
+            let segment = segments[index]
+            if part.hasPrefix("{"), let close = part.firstIndex(of: "}") {
+                guard segment.hasSuffix(part[part.index(after: close)...]) else { return false }
+            } else if !(part.hasPrefix(":") || part == "*" || part == segment) {
+                return false
             }
-            // a `{name}.ext`-style segment is matched by its literal ending only
-            if part.hasPrefix("{"), let close = part.firstIndex(of: "}"), segments[index].hasSuffix(part[part.index(after: close)...]) {
-                index += 1
-                continue
-            }
-            _ = position
-            return false
         }
-        return index == segments.count
+        return pattern.count == segments.count
     }
 }
 
