@@ -37,6 +37,12 @@ extension CustosServices {
     public func verifyLog(_ log: TransparencyLog) async throws -> LogVerification {
         var result = LogVerification(log: log)
         let checkpoints = try await logs.checkpoints(log)
+        // The head as the walk starts. A running server may append while the walk reads (the crash
+        // harness verifies beside a live server): entries up to this head must hash to its root,
+        // and at the end no entry may stand beyond the head as it is then. Read after the
+        // checkpoints, so none of them can be newer than it.
+        let headBefore = try await logs.head(log)
+        var rootAtHeadBefore: Data? = headBefore.size == 0 ? MerkleRootBuilder().root : nil
         let auditCheckpoints = log == .legalProcess ? Dictionary(uniqueKeysWithValues: try await logs.checkpoints(.audit).map { ($0.size, $0.root) }) : [:]
         let verifier = transparencyKeys.signer(for: log).verifier
         var nextCheckpoint = checkpoints.startIndex
@@ -110,6 +116,7 @@ extension CustosServices {
                 }
                 tree.append(leafHash: leafHash)
                 count += 1
+                if count == headBefore.size { rootAtHeadBefore = tree.root }
                 checkCheckpoints(upTo: count)
             }
         }
@@ -121,12 +128,17 @@ extension CustosServices {
             if let beyond = checkpoints.last, beyond.size > count {
                 result.problems.append(.init(index: count, message: "a checkpoint of size \(beyond.size) was signed but only \(count) entries are stored: the log was rewound"))
             }
-            let head = try await logs.head(log)
-            if head.size != count || head.root != tree.root {
-                result.problems.append(.init(index: min(head.size, count), message: "the log head (size \(head.size)) does not match the \(count) stored entries"))
+            let witnessed = await witnessSizes(log)
+            let headAfter = try await logs.head(log)
+            if count < headBefore.size || rootAtHeadBefore != headBefore.root {
+                result.problems.append(.init(index: min(headBefore.size, count), message: "the log head (size \(headBefore.size)) does not match the \(count) stored entries"))
+            } else if count > headAfter.size {
+                result.problems.append(.init(index: headAfter.size, message: "\(count) entries are stored but the log head says \(headAfter.size): entries were added outside the log"))
+            } else if count == headAfter.size, tree.root != headAfter.root {
+                result.problems.append(.init(index: count, message: "the log head (size \(headAfter.size)) does not match the \(count) stored entries"))
             }
-            for (name, size) in await witnessSizes(log) where size > count {
-                result.problems.append(.init(index: count, message: "witness \(name) cosigned size \(size), but only \(count) entries are stored: the log was rewound"))
+            for (name, size) in witnessed where size > headAfter.size {
+                result.problems.append(.init(index: count, message: "witness \(name) cosigned size \(size), but only \(headAfter.size) entries are in the log: the log was rewound"))
             }
         }
         return result
