@@ -26,6 +26,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PDF = base64.b64encode(b"%PDF-1.4 hostile").decode()
 
 
+def changed(body, changes):
+    """The valid body with each change applied (DROP removes the field), as JSON bytes."""
+    for key, value in changes.items():
+        if value is DROP:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return json.dumps(body).encode()
+
+
 def demand(**changes):
     body = {
         "instrument": "us.search_warrant", "jurisdiction": "US",
@@ -35,12 +45,7 @@ def demand(**changes):
         "categories": ["subscriber_info"], "emergency": False, "preservation": False,
         "documents": [{"filename": "w.pdf", "mediaType": "application/pdf", "base64": PDF}],
     }
-    for key, value in changes.items():
-        if value is DROP:
-            body.pop(key, None)
-        else:
-            body[key] = value
-    return json.dumps(body).encode()
+    return changed(body, changes)
 
 
 def notice(**changes):
@@ -49,12 +54,7 @@ def notice(**changes):
         "works": [{"description": "A photo", "infringingURLs": ["https://northwind.example/a.jpg"]}],
         "signature": "/s/ Jane Roe", "goodFaithStatement": True, "accuracyUnderPenaltyOfPerjury": True,
     }
-    for key, value in changes.items():
-        if value is DROP:
-            body.pop(key, None)
-        else:
-            body[key] = value
-    return json.dumps(body).encode()
+    return changed(body, changes)
 
 
 DROP = object()
@@ -261,7 +261,8 @@ def zip_bomb():
     import zipfile
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("zeros.bin", b"\0" * (10 * 1024 * 1024))
+        # a fixed date keeps the file the same on every run of this script
+        archive.writestr(zipfile.ZipInfo("zeros.bin", date_time=(2026, 1, 1, 0, 0, 0)), b"\0" * (10 * 1024 * 1024), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
