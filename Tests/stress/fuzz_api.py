@@ -82,7 +82,8 @@ def main():
                        base + "/openapi.yaml", "--max-examples", str(args.examples), "--workers", "2"]
             if email:
                 command += ["-H", f"Authorization: Bearer {tokens[name]}"]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+            # run in the work folder: schemathesis keeps a cache (.schemathesis/) where it runs
+            done = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=args.work)
             found = re.search(r"(\d+) generated", done.stdout)
             generated = int(found.group(1)) if found else 0
             total += generated
