@@ -33,6 +33,7 @@ let package = Package(
                 .product(name: "CustosDomain", package: custos),
                 .product(name: "CustosWeb", package: custos),
                 .product(name: "CustosServer", package: custos),
+                .product(name: "CustosStorage", package: custos),
             ],
             path: "Benchmarks/PackageBuild"
         ),

@@ -34,6 +34,9 @@ struct Serve: AsyncParsableCommand {
         if let host { overrides["custos.host"] = .init(.string(host), isSecret: false) }
         if let port { overrides["custos.port"] = .init(.int(port), isSecret: false) }
         let reader = makeReader(overrides: overrides)
+        let preliminary = AppConfiguration(reader: reader)
+        // Held while serving, so `custos keys rotate` cannot retire the key this server seals with.
+        let folderLock = preliminary.inMemoryDatabase ? nil : try DataFolderLock(folder: preliminary.dataDirectory, mode: .shared)
         var services = try await buildServices(reader: reader)
         if demo {
             let loaded = try await DemoData.load(into: services)
@@ -57,6 +60,7 @@ struct Serve: AsyncParsableCommand {
         say("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")
         say("API:            http://\(configuration.host):\(configuration.port)/openapi.yaml")
         try await app.runService()
+        withExtendedLifetime(folderLock) {}
     }
 }
 

@@ -1,10 +1,24 @@
 import ArgumentParser
+import CustosDomain
 import CustosServer
+import CustosStorage
 import Foundation
 
-/// `custos package verify FILE.zip`: checks a production package as its recipient would.
+/// `custos package verify FILE`: checks a production package as its recipient would; a package
+/// sealed at rest is opened with the data folder's storage keys. `custos package unseal` writes the
+/// plain ZIP of a stored package, on the record.
 struct PackageCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "package", abstract: "Production packages.", subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(commandName: "package", abstract: "Production packages.", subcommands: [Verify.self, Unseal.self])
+
+    /// The data folder's storage keys, for reading a sealed package; never creates a key.
+    static func storageKeys() throws -> StorageSealer {
+        let configuration = AppConfiguration(reader: makeReader())
+        let folder = (configuration.dataDirectory as NSString).appendingPathComponent("storage-keys")
+        guard FileManager.default.fileExists(atPath: folder) || !(configuration.storageKey?.isEmpty ?? true) else {
+            throw PackageError("the package is sealed, and \(configuration.dataDirectory) holds no storage keys (set CUSTOS_DATA_DIR to the server's data folder)")
+        }
+        return try StorageSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
+    }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -14,7 +28,7 @@ struct PackageCommand: AsyncParsableCommand {
                 Exits 0 when the package is intact, 1 when it is not, 2 when it cannot be checked.
                 """)
 
-        @Argument(help: "The package ZIP.") var file: String
+        @Argument(help: "The package: a ZIP, or a stored `<case id>.zip.sealed` (opened with the data folder's storage keys).") var file: String
         @Option(help: "The signer's public key (PEM).") var key: String?
 
         func run() throws {
@@ -34,13 +48,79 @@ struct PackageCommand: AsyncParsableCommand {
                 complain("\(error)")
                 throw ExitCode(2)
             }
-            let report = PackageVerifier.verify(URL(fileURLWithPath: file), publicKey: publicKey)
+            let url = URL(fileURLWithPath: file)
+            var sealer = StorageSealer.none
+            if SealedFileReader.isSealed(url) {
+                do {
+                    sealer = try PackageCommand.storageKeys()
+                } catch {
+                    complain("\(error)")
+                    throw ExitCode(2)
+                }
+            }
+            let report = PackageVerifier.verify(url, publicKey: publicKey, sealer: sealer)
             guard report.isValid, let manifest = report.manifest else {
                 complain("\(file): NOT VALID")
                 for problem in report.problems { complain("  \(problem)") }
                 throw ExitCode(1)
             }
             say("\(file): valid package for case \(manifest.caseNumber): \(manifest.files.count) record file(s), \(manifest.cutTotal) record(s) cut, Merkle root \(manifest.merkleRoot), signed by key \(manifest.signingKeyID)")
+        }
+    }
+
+    struct Unseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the plain ZIP of a stored package to a file, for the provider's own records.",
+            discussion: """
+                Packages are sealed at rest under the storage key; the agency downloads the plain ZIP from its portal. This \
+                writes the plain ZIP to --out (mode 0600, never over an existing file) and records who did it in the audit log. \
+                Every chunk is authenticated: an altered package stops the command and leaves no output.
+                """)
+
+        @Argument(help: "The stored package (`<data dir>/packages/<case id>.zip.sealed`).") var file: String
+        @Option(help: "Where to write the plain ZIP.") var out: String
+        @Option(name: .customLong("as"), help: "The custodian's e-mail, recorded as who unsealed it.") var custodian: String
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: file)
+            let target = URL(fileURLWithPath: out)
+            guard !FileManager.default.fileExists(atPath: target.path) else {
+                complain("\(out) exists; choose a new file")
+                throw ExitCode(2)
+            }
+            try await withServices { services in
+                guard let principal = try await services.identity.findPrincipal(email: custodian), principal.has(.custodian) else {
+                    complain("\(custodian) is not a custodian")
+                    throw ExitCode(2)
+                }
+                let reader: SealedFileReader
+                do {
+                    reader = try SealedFileReader(url: url, sealer: services.database.sealer, context: nil)
+                } catch {
+                    complain("\(file) cannot be opened: \(error)")
+                    throw ExitCode(1)
+                }
+                let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
+                do {
+                    let writer = try SealedFileWriter(creating: partial, sealer: .none, context: "")
+                    try reader.forEach { try writer.write($0) }
+                    try writer.finish()
+                    guard rename(partial.path, target.path) == 0 else { throw PackageError("cannot move the ZIP to \(out)") }
+                } catch {
+                    try? FileManager.default.removeItem(at: partial)
+                    complain("\(file) NOT unsealed: \(error)")
+                    throw ExitCode(1)
+                }
+                let caseID = reader.header.flatMap { header -> UUID? in
+                    let parts = header.context.split(separator: ":")
+                    return parts.count == 3 ? UUID(uuidString: String(parts[1])) : nil
+                }
+                try await services.cases.record(AuditRecord(
+                    caseID: caseID, subject: caseID.map { "case:\($0.uuidString.lowercased())" } ?? "storage", action: "package.unsealed",
+                    actor: principal.actor.auditName, at: services.now(),
+                    details: ["file": url.lastPathComponent, "bytes": String(reader.plainSize), "via": "cli"]))
+                say("Wrote \(reader.plainSize) bytes to \(out)")
+            }
         }
     }
 }

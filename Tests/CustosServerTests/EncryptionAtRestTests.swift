@@ -14,7 +14,7 @@ import Testing
 /// new key and removes the old one; an altered value never reads back as something else.
 @Suite struct EncryptionAtRestTests {
     @Test func theSealerRoundTripsRefusesAlteredValuesAndReadsOldPlaintext() throws {
-        let sealer = DocumentSealer.ephemeral()
+        let sealer = StorageSealer.ephemeral()
         let plain = Data("%PDF-1.4 secret warrant".utf8)
         let sealed = try sealer.seal(plain)
         #expect(sealed != plain && !String(decoding: sealed, as: UTF8.self).contains("secret warrant"))
@@ -22,8 +22,8 @@ import Testing
         #expect(try sealer.seal(plain) != sealed, "a fresh nonce every time")
         var altered = sealed
         altered[altered.count - 20] ^= 0x01
-        #expect(throws: DocumentSealer.SealError.self) { try sealer.open(altered) }
-        #expect(throws: DocumentSealer.SealError.self) { try DocumentSealer.ephemeral().open(sealed) }
+        #expect(throws: StorageSealer.SealError.self) { try sealer.open(altered) }
+        #expect(throws: StorageSealer.SealError.self) { try StorageSealer.ephemeral().open(sealed) }
         #expect(try sealer.open(plain) == plain, "a value stored before encryption reads as it is")
         #expect(!sealer.isCurrent(plain))
     }
@@ -56,7 +56,7 @@ import Testing
             #expect(try await services.secondFactors.status(principalID: person.id)?.secret == secret)
 
             // What `custos keys rotate` does: a new key, everything resealed, the old key removed.
-            let rotated = try DocumentSealer.rotate(folder: folder)
+            let rotated = try StorageSealer.rotate(folder: folder)
             #expect(rotated.currentID != firstKey)
             let reopened = try CustosDatabase(location: services.database.location, logger: services.logger, sealer: rotated)
             let result = try await StorageKeyRotation.reseal(reopened, actor: "test", at: services.now())
@@ -70,8 +70,89 @@ import Testing
             // A second run finds nothing left to reseal.
             let again = try await StorageKeyRotation.reseal(reopened, actor: "test", at: services.now())
             #expect(again.documents == 0 && again.attachments == 0 && again.secondFactorKeys == 0)
-            #expect(try DocumentSealer.load(folder: folder, environmentKey: nil).currentID == rotated.currentID)
+            #expect(try StorageSealer.load(folder: folder, environmentKey: nil).currentID == rotated.currentID)
             await reopened.shutdown()
+        }
+    }
+
+    /// Builds the production package of a new case through the API and the package runner.
+    static func builtCase(_ reference: String, _ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices, custodian: String) async throws -> Case {
+        let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: reference)
+        try await services.demoRecords.add([CustomerRecord(
+            account: "acct-\(reference)", category: .subscriberInfo, timestamp: Timestamp.parse("2026-01-15T12:00:00Z")!, mediaType: "application/json",
+            bytes: Data(#"{"name":"secret subscriber \#(reference)"}"#.utf8), sourceID: "in-\(reference)")])
+        let events = "/api/v1/cases/\(subject.id.uuidString.lowercased())/events"
+        for (token, body) in [(tokens.approver1, #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#), (tokens.approver2, #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#), (custodian, #"{"type": "start_collection"}"#)] {
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: body)) { response throws in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try await PackageRunner(services: services).tick(at: services.now()).built == 1)
+        return subject
+    }
+
+    @Test func packagesAreSealedBoundToTheirCaseAndARotationResealsThem() async throws {
+        let folder = NSTemporaryDirectory() + "custos-sealed-pkg-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let reader = ConfigReader(providers: [InMemoryProvider(values: [
+            "custos.data.dir": .init(.string(folder), isSecret: false), "custos.log.level": "error",
+        ])])
+        try await ServerTests.withApp(reader: reader) { client, tokens, services in
+            let custodian = Principal(id: UUID(), email: "cu@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
+            try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
+            let token = try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+            let a = try await Self.builtCase("S-A", client, tokens, services, custodian: token)
+            let b = try await Self.builtCase("S-B", client, tokens, services, custodian: token)
+            let fileA = services.packageURL(caseID: a.id), fileB = services.packageURL(caseID: b.id)
+            #expect(fileA.path.hasPrefix(folder + "/packages/") && fileA.lastPathComponent.hasSuffix(".zip.sealed"))
+            for file in [fileA, fileB] {
+                let bytes = try Data(contentsOf: file)
+                #expect(bytes.range(of: Data("secret subscriber".utf8)) == nil && bytes.range(of: Data("PK".utf8) + Data([3, 4])) == nil)
+            }
+            #expect(services.verifyStoredPackage(caseID: a.id).isValid && services.verifyStoredPackage(caseID: b.id).isValid)
+
+            // A's package in B's place does not open there, so B cannot be released with it.
+            let savedB = try Data(contentsOf: fileB)
+            try FileManager.default.removeItem(at: fileB)
+            try FileManager.default.copyItem(at: fileA, to: fileB)
+            let swapped = services.verifyStoredPackage(caseID: b.id)
+            #expect(!swapped.isValid && swapped.problems.contains { $0.contains("belongs to package:\(a.id.uuidString.lowercased())") }, "\(swapped.problems)")
+            for approver in [tokens.approver1, tokens.approver2] {
+                try await client.execute(uri: "/api/v1/cases/\(b.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(approver), body: ByteBuffer(string: #"{"type": "approve_release"}"#)) { response throws in
+                    #expect(response.status == .ok)
+                }
+            }
+            try await client.execute(uri: "/api/v1/cases/\(b.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "release"}"#)) { response throws in
+                #expect(response.status == .conflict && String(buffer: response.body).contains("does not verify"))
+            }
+            try savedB.write(to: fileB)
+
+            // A plain package left by a version before sealing is still found and read...
+            var plainA = Data()
+            try services.openPackage(caseID: a.id).forEach { plainA.append($0) }
+            try plainA.write(to: fileA.deletingPathExtension())
+            try FileManager.default.removeItem(at: fileA)
+            #expect(services.packageURL(caseID: a.id) == fileA.deletingPathExtension() && services.verifyStoredPackage(caseID: a.id).isValid)
+
+            // ...and `custos keys rotate` seals it, reseals B under the new key, and the old key can go.
+            let firstKey = try #require(services.database.sealer.currentID)
+            let rotated = try StorageSealer.rotate(folder: folder)
+            let after = try await buildServices(reader: reader)
+            #expect(after.database.sealer.currentID == rotated.currentID && rotated.currentID != firstKey)
+            #expect(try after.resealPackages() == 2)
+            #expect(try after.resealPackages() == 0, "a second run finds nothing to do")
+            let result = try await StorageKeyRotation.reseal(after.database, actor: "test", at: after.now(), packagesResealed: 2)
+            #expect(result.packages == 2)
+            #expect(try rotated.retireOldKeys(folder: folder) == 1)
+            #expect(!FileManager.default.fileExists(atPath: fileA.deletingPathExtension().path))
+            for subject in [a, b] {
+                let url = after.packageURL(caseID: subject.id)
+                let header = try #require(try SealedFileReader(url: url, sealer: after.database.sealer, context: nil).header)
+                #expect(header.keyID == rotated.currentID && header.context == PackageBuilder.sealContext(caseID: subject.id, purpose: .production))
+                #expect(after.verifyStoredPackage(caseID: subject.id).isValid)
+            }
+            #expect(try await after.cases.auditTrail().contains { $0.record.action == "storage.keys_rotated" && $0.record.details["packages"] == "2" })
+            await after.shutdown()
         }
     }
 }

@@ -50,7 +50,8 @@ import Testing
             // the runner freezes the snapshot: content only, key material cut, kept apart from productions
             #expect(try await PackageRunner(services: services).tick(at: services.now()).built == 1)
             let snapshot = services.packageURL(caseID: subject.id, purpose: .preservation)
-            let report = PackageVerifier.verify(snapshot, publicKey: services.signingKey.publicKey)
+            #expect(SealedFileReader.isSealed(snapshot), "snapshots are sealed at rest like productions")
+            let report = services.verifyStoredPackage(caseID: subject.id, purpose: .preservation)
             #expect(report.isValid, "\(report.problems)")
             #expect(report.manifest?.purpose == .preservation && report.manifest?.files.map(\.sourceID) == ["m-1"])
             #expect(report.manifest?.cut["key_material"] == 1 && report.manifest?.cut["wrong_category"] == 1)

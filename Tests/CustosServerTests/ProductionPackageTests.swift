@@ -2,6 +2,7 @@ import Crypto
 import CustosDomain
 @testable import CustosServer
 import CustosWeb
+import CustosStorage
 import Foundation
 import Testing
 import ZIPFoundation
@@ -48,9 +49,10 @@ struct SplitMix64: RandomNumberGenerator {
         instrument: "us.court_order_2703d", jurisdiction: "US", issuingAuthority: "U.S. District Court, W.D. Wash.",
         requesterReference: "2:26-mj-00412", legalBasis: ["18 U.S.C. § 2703(d)"], rulebookVersion: "test")
 
-    static func builder() async throws -> (PackageBuilder, PackageSigningKey) {
+    /// A builder that writes plain ZIPs unless given a sealer.
+    static func builder(sealer: StorageSealer = .none) async throws -> (PackageBuilder, PackageSigningKey) {
         let key = PackageSigningKey(privateKey: Curve25519.Signing.PrivateKey())
-        return (PackageBuilder(key: key, renderer: try await PageRenderer()), key)
+        return (PackageBuilder(key: key, renderer: try await PageRenderer(), sealer: sealer), key)
     }
 
     static func folder() throws -> URL {

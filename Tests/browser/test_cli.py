@@ -217,12 +217,36 @@ def test_production_build_and_package_verify(data, tmp_path):
     assert built.returncode == 0, built.stderr
     assert "record file(s)" in built.stdout and "key_material 1" in built.stdout
     assert "100%" in built.stderr
-    package = os.path.join(data, "packages", str(case_id).lower() + ".zip")
-    assert os.path.exists(package)
+    sealed = os.path.join(data, "packages", str(case_id).lower() + ".zip.sealed")
+    assert os.path.exists(sealed)
+    # issue 10: sealed at rest; no ZIP structure, file name or record byte in the clear
+    stored = open(sealed, "rb").read()
+    assert stored.startswith(b"CSF1") and b"PK\x03\x04" not in stored and b"manifest.json" not in stored and b"Alice" not in stored
 
-    ok = custos(data, "package", "verify", package)
+    ok = custos(data, "package", "verify", sealed)
     assert ok.returncode == 0, ok.stderr
     assert "valid package for case " + number in ok.stdout
+
+    # the provider's own plain copy: custodians only, on the record, never over a file
+    package = str(tmp_path / "package.zip")
+    assert custos(data, "package", "unseal", sealed, "--out", package, "--as", "reviewer@provider.example").returncode != 0
+    assert not os.path.exists(package)
+    unsealed = custos(data, "package", "unseal", sealed, "--out", package, "--as", "custodian@provider.example")
+    assert unsealed.returncode == 0, unsealed.stderr
+    assert zipfile.is_zipfile(package)
+    assert custos(data, "package", "unseal", sealed, "--out", package, "--as", "custodian@provider.example").returncode != 0
+    db = sqlite3.connect(os.path.join(data, "custos.sqlite"))
+    logged = db.execute("SELECT actor FROM audit_entries WHERE action = 'package.unsealed'").fetchall()
+    db.close()
+    assert len(logged) == 1 and "custodian@provider.example" in logged[0][0]
+
+    # a sealed package with one byte changed does not verify, and does not unseal
+    broken = tmp_path / "broken.zip.sealed"
+    broken.write_bytes(stored[:2000] + bytes([stored[2000] ^ 1]) + stored[2001:])
+    bad_seal = custos(data, "package", "verify", str(broken))
+    assert bad_seal.returncode == 1 and "does not authenticate" in bad_seal.stderr, bad_seal.stderr
+    assert custos(data, "package", "unseal", str(broken), "--out", str(tmp_path / "x.zip"), "--as", "custodian@provider.example").returncode == 1
+    assert not os.path.exists(tmp_path / "x.zip")
 
     # stock OpenSSL, with the public key as the server publishes it
     server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
@@ -370,9 +394,33 @@ def test_keys_rotate_reseals_and_retires_the_old_key(data):
     folder = os.path.join(data, "storage-keys")
     before = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
     assert len(before) == 1
+    # beside a running server on the same folder it refuses: that server would keep sealing with the old key
+    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        refused = custos(data, "keys", "rotate")
+        assert refused.returncode == 2 and "a server is running" in refused.stderr, refused.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert sorted(f for f in os.listdir(folder) if f.endswith(".key")) == before
     rotated = custos(data, "keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
     assert "resealed" in rotated.stdout and "1 old key(s) removed" in rotated.stdout
+    # the demo's built packages are resealed too, and still verify with only the new key left
+    import re
+    packages = [os.path.join(data, kind, f) for kind in ("packages", "preservations")
+                for f in os.listdir(os.path.join(data, kind)) if f.endswith(".zip.sealed")]
+    assert packages and re.search(r"(\d+) package\(s\)", rotated.stdout).group(1) == str(len(packages)), rotated.stdout
+    for path in packages:
+        checked = custos(data, "package", "verify", path)
+        assert checked.returncode == 0, checked.stderr
     after = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
     assert len(after) == 1 and after != before
     assert open(os.path.join(folder, "current")).read().strip() + ".key" == after[0]

@@ -329,12 +329,12 @@ class Harness:
 
     def verify_packages(self):
         folder = os.path.join(self.data, "packages")
-        files = sorted(f for f in os.listdir(folder) if f.endswith(".zip") and not f.startswith("."))
+        files = sorted(f for f in os.listdir(folder) if f.endswith(".zip.sealed") and not f.startswith("."))
         for name in files:
             done = self.cli("package", "verify", os.path.join(folder, name), check=False)
             if done.returncode != 0:
                 raise Failure(f"package {name} does not verify:\n{done.stdout}\n{done.stderr}")
-        built_ids = {f[:-4] for f in files}
+        built_ids = {f[:-len(".zip.sealed")] for f in files}
         missing = [c for c in self.collecting if c.lower() not in built_ids]
         if missing:
             raise Failure(f"built packages without a file: {missing}")

@@ -1,5 +1,6 @@
 import CustosDomain
 import CustosServer
+import CustosStorage
 import CustosWeb
 import Foundation
 
@@ -60,7 +61,7 @@ func stringOption(_ name: String) -> String? {
 
 let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
 let plan = CollectionPlan(
-    caseID: UUID(), caseNumber: "C-BENCH", accounts: ["acct-bench-001"], categories: [.nonContent],
+    caseID: UUID(uuidString: "0bec0000-0000-4000-8000-000000000001")!, caseNumber: "C-BENCH", accounts: ["acct-bench-001"], categories: [.nonContent],
     window: DateWindow(from: start, to: start.addingTimeInterval(10_000_000)), asked: [.nonContent], allowed: [.nonContent], approved: [.nonContent])
 let facts = PackageBuilder.CaseFacts(
     instrument: "us.court_order_2703d", jurisdiction: "US", issuingAuthority: "bench", requesterReference: "bench", legalBasis: ["18 U.S.C. § 2703(d)"],
@@ -68,7 +69,9 @@ let facts = PackageBuilder.CaseFacts(
 
 // The child: build the package from the input file and report what it took, as one JSON line.
 if let input = stringOption("--build-from"), let output = stringOption("--to"), let keyFolder = stringOption("--key-folder") {
-    let builder = PackageBuilder(key: try PackageSigningKey.loadOrCreate(in: keyFolder), renderer: try await PageRenderer())
+    // Sealed at rest as the server does it (issue 10), unless --plain; the key folder's storage key.
+    let sealer = CommandLine.arguments.contains("--plain") ? StorageSealer.none : try StorageSealer.load(folder: keyFolder, environmentKey: nil)
+    let builder = PackageBuilder(key: try PackageSigningKey.loadOrCreate(in: keyFolder), renderer: try await PageRenderer(), sealer: sealer)
     let clock = ContinuousClock()
     let begin = clock.now
     let result = try await builder.build(
@@ -126,10 +129,12 @@ let shaSeconds = (clock.now - shaStart) / .seconds(1)
 
 // 3. The package, built by a child process of this program.
 let key = try PackageSigningKey.loadOrCreate(in: folder.path)
-let packageURL = folder.appendingPathComponent("package.zip")
+let plain = CommandLine.arguments.contains("--plain")
+let sealer = plain ? StorageSealer.none : try StorageSealer.load(folder: folder.path, environmentKey: nil)
+let packageURL = folder.appendingPathComponent(plain ? "package.zip" : "package.zip.sealed")
 let child = Process()
 child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-child.arguments = ["--build-from", raw.path, "--to", packageURL.path, "--key-folder", folder.path, "--record-kib", String(recordBytes / 1024)]
+child.arguments = ["--build-from", raw.path, "--to", packageURL.path, "--key-folder", folder.path, "--record-kib", String(recordBytes / 1024)] + (plain ? ["--plain"] : [])
 let childOutput = Pipe()
 child.standardOutput = childOutput
 try child.run()
@@ -139,12 +144,13 @@ guard child.terminationStatus == 0, let built = try JSONSerialization.jsonObject
     let buildSeconds = built["seconds"] as? Double
 else { fatalError("the build child failed: \(String(decoding: childJSON, as: UTF8.self))") }
 let verifyStart = clock.now
-let verified = PackageVerifier.verify(packageURL, publicKey: key.publicKey).isValid
+let verified = PackageVerifier.verify(
+    packageURL, publicKey: key.publicKey, sealer: sealer, context: PackageBuilder.sealContext(caseID: plan.caseID, purpose: .production)).isValid
 let verifySeconds = (clock.now - verifyStart) / .seconds(1)
 
 let mib = Double(total) / Double(1 << 20)
 let report: [String: Any] = [
-    "gib": gib, "recordKiB": recordBytes / 1024, "records": built["records"] ?? 0, "packageBytes": built["packageBytes"] ?? 0,
+    "gib": gib, "recordKiB": recordBytes / 1024, "sealed": !plain, "records": built["records"] ?? 0, "packageBytes": built["packageBytes"] ?? 0,
     "sha256sumMiBps": (mib / shaSeconds).rounded(), "buildMiBps": (mib / buildSeconds).rounded(),
     "ratio": ((shaSeconds / buildSeconds) * 100).rounded() / 100, "verifyMiBps": (mib / verifySeconds).rounded(), "verified": verified,
     "buildPeakRSSMiB": ((built["peakRSSMiB"] as? Double) ?? -1).rounded(), "inputGenerationPeakRSSMiB": parentPeakMiB.rounded(),

@@ -51,7 +51,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     // Uploaded documents and second-factor keys are sealed with the data folder's storage key
     // (issue 10); an in-memory database (tests) gets a key that lives as long as the process.
     let sealer = configuration.inMemoryDatabase
-        ? DocumentSealer.ephemeral() : try DocumentSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
+        ? StorageSealer.ephemeral() : try StorageSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger, sealer: sealer)
     let rulebook = try configuration.loadRulebook()
     _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here

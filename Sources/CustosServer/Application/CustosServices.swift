@@ -219,7 +219,7 @@ public struct CustosServices: Sendable {
         if case .release = event {
             // workflow.md: release needs a verifying package. The workflow cannot read files, so
             // the package is checked here, against this installation's key, before the event.
-            let report = PackageVerifier.verify(packageURL(caseID: id), publicKey: signingKey.publicKey)
+            let report = verifyStoredPackage(caseID: id)
             guard report.isValid, report.manifest?.caseID == id else {
                 let problems = report.isValid ? ["it belongs to another case"] : Array(report.problems.prefix(3))
                 throw Problem(.conflict, title: "No verifying package", detail: "the package does not verify: \(problems.joined(separator: "; "))")

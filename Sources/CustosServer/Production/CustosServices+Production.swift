@@ -19,9 +19,70 @@ extension CustosServices {
         packagesFolder.deletingLastPathComponent().appendingPathComponent(configuration.inMemoryDatabase ? "custos-preservations-\(ProcessInfo.processInfo.processIdentifier)" : "preservations")
     }
 
+    /// Where a case's package is stored: `<case id>.zip.sealed`, the ZIP sealed under the storage
+    /// key (issue 10). A plain `<case id>.zip` left by a version before sealing is used while no
+    /// sealed one exists; `custos keys rotate` seals it.
     public func packageURL(caseID: UUID, purpose: PackagePurpose = .production) -> URL {
+        let sealed = sealedPackageURL(caseID: caseID, purpose: purpose)
+        let plain = sealed.deletingPathExtension()
+        if !FileManager.default.fileExists(atPath: sealed.path), FileManager.default.fileExists(atPath: plain.path) { return plain }
+        return sealed
+    }
+
+    func sealedPackageURL(caseID: UUID, purpose: PackagePurpose) -> URL {
         let folder = purpose == .production ? packagesFolder : preservationsFolder
-        return folder.appendingPathComponent("\(caseID.uuidString.lowercased()).zip")
+        return folder.appendingPathComponent("\(caseID.uuidString.lowercased()).zip.sealed")
+    }
+
+    /// Opens a stored package for reading its plain ZIP in order, each piece authenticated.
+    public func openPackage(caseID: UUID, purpose: PackagePurpose = .production) throws -> SealedFileReader {
+        try SealedFileReader(
+            url: packageURL(caseID: caseID, purpose: purpose), sealer: database.sealer,
+            context: PackageBuilder.sealContext(caseID: caseID, purpose: purpose))
+    }
+
+    /// Checks a stored package with this installation's signing key (and its storage keys).
+    public func verifyStoredPackage(caseID: UUID, purpose: PackagePurpose = .production) -> PackageVerifier.Report {
+        PackageVerifier.verify(
+            packageURL(caseID: caseID, purpose: purpose), publicKey: signingKey.publicKey, sealer: database.sealer,
+            context: PackageBuilder.sealContext(caseID: caseID, purpose: purpose))
+    }
+
+    /// Reseals every stored package and preservation snapshot with the current storage key
+    /// (`custos keys rotate`, issue 10), and seals plain ones left from before sealing existed.
+    /// Each is written beside itself, synced and renamed into place, so a rotation that stops
+    /// halfway leaves every package readable (the old keys stay until it finishes).
+    /// - Returns: how many packages were resealed.
+    public func resealPackages() throws -> Int {
+        let sealer = database.sealer
+        var resealed = 0
+        for purpose in PackagePurpose.allCases {
+            let folder = purpose == .production ? packagesFolder : preservationsFolder
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let stem = name.hasSuffix(".zip.sealed") ? String(name.dropLast(11)) : name.hasSuffix(".zip") ? String(name.dropLast(4)) : ""
+                guard let caseID = UUID(uuidString: stem) else { continue }
+                let url = folder.appendingPathComponent(name)
+                let context = PackageBuilder.sealContext(caseID: caseID, purpose: purpose)
+                let reader = try SealedFileReader(url: url, sealer: sealer, context: name.hasSuffix(".sealed") ? context : nil)
+                if let header = reader.header, sealer.isCurrent(header) { continue }
+                let target = sealedPackageURL(caseID: caseID, purpose: purpose)
+                let partial = folder.appendingPathComponent(".\(target.lastPathComponent).resealing")
+                try? FileManager.default.removeItem(at: partial)
+                do {
+                    let writer = try SealedFileWriter(creating: partial, sealer: sealer, context: context)
+                    try reader.forEach { try writer.write($0) }
+                    try writer.finish()
+                } catch {
+                    try? FileManager.default.removeItem(at: partial)
+                    throw PackageError("\(name) cannot be resealed: \(error)")
+                }
+                guard rename(partial.path, target.path) == 0 else { throw PackageError("cannot move the resealed \(name) into place (errno \(errno))") }
+                if url != target { try FileManager.default.removeItem(at: url) }
+                resealed += 1
+            }
+        }
+        return resealed
     }
 
     /// Builds a package of a case (C2, C3, C6, C9): for a production, the case must be
@@ -65,7 +126,7 @@ extension CustosServices {
         guard try await packages.claim(caseID: caseID, purpose: purpose, requestedBy: actor.auditName, expected: expectedCount, at: now()) else {
             throw PackageBuildRefusal.alreadyBuilding("the \(purpose.rawValue) package of case \(subject.number) is being built")
         }
-        let destination = packageURL(caseID: caseID, purpose: purpose)
+        let destination = sealedPackageURL(caseID: caseID, purpose: purpose)
         let result: PackageBuilder.Result
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -73,7 +134,7 @@ extension CustosServices {
             let lastStored = Mutex(Date.distantPast)
             let store = packages
             let clock = now
-            result = try await PackageBuilder(key: signingKey, renderer: renderer).build(
+            result = try await PackageBuilder(key: signingKey, renderer: renderer, sealer: database.sealer).build(
                 plan: plan, facts: facts, source: source, at: now(), destination: destination, purpose: purpose
             ) { read in
                 progress(read)
@@ -89,6 +150,8 @@ extension CustosServices {
             try? await packages.failed(caseID: caseID, purpose: purpose, error: "\(error)", at: now())
             throw error
         }
+        // A plain package from before sealing existed is replaced by the sealed one.
+        try? FileManager.default.removeItem(at: destination.deletingPathExtension())
 
         let manifest = result.summary
         var details: [String: String] = [

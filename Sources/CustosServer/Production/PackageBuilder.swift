@@ -1,5 +1,6 @@
 import Crypto
 import CustosDomain
+import CustosStorage
 import CustosWeb
 import Foundation
 import MerkleLog
@@ -8,7 +9,8 @@ import MerkleLog
 /// each against the collection plan again, writes the ones in scope into a ZIP (one file per
 /// record, stored uncompressed, by `StoredZipWriter`), then adds the cover letter, `manifest.json` and its Ed25519
 /// signature `manifest.sig`. Records are written as they arrive, so memory stays flat whatever the
-/// package size. The ZIP is written beside its destination and moved into place only when complete.
+/// package size. The ZIP is sealed under the storage key as it is written (`SealedStream`, issue 10)
+/// beside its destination, and moved into place only when complete.
 public struct PackageBuilder: Sendable {
     /// The facts of the case the manifest states.
     public struct CaseFacts: Sendable {
@@ -56,15 +58,23 @@ public struct PackageBuilder: Sendable {
 
     let key: PackageSigningKey
     let renderer: PageRenderer
+    /// Seals the package at rest; `.none` writes a plain ZIP (tests that read it with ZIPFoundation).
+    let sealer: StorageSealer
     /// The ZIP format's classic limits; tests lower them to force the ZIP64 records.
     var zipLimits = StoredZipWriter.Limits()
 
     /// The key packages are checked against.
     public var signingPublicKey: PackageSigningKey.PublicKey { key.publicKey }
 
-    public init(key: PackageSigningKey, renderer: PageRenderer) {
+    public init(key: PackageSigningKey, renderer: PageRenderer, sealer: StorageSealer) {
         self.key = key
         self.renderer = renderer
+        self.sealer = sealer
+    }
+
+    /// What a sealed package is bound to: a package moved into another case's place does not open.
+    public static func sealContext(caseID: UUID, purpose: PackagePurpose) -> String {
+        "package:\(caseID.uuidString.lowercased()):\(purpose.rawValue)"
     }
 
     /// Builds the package for `plan` from `source` at `destination`.
@@ -76,7 +86,8 @@ public struct PackageBuilder: Sendable {
         let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
         try? FileManager.default.removeItem(at: partial)
         defer { try? FileManager.default.removeItem(at: partial) }
-        let archive = try StoredZipWriter(creating: partial, limits: zipLimits)
+        let archive = try StoredZipWriter(
+            creating: partial, sealer: sealer, context: Self.sealContext(caseID: plan.caseID, purpose: purpose), limits: zipLimits)
 
         // The manifest's file list goes to a spool file as compact JSON while the records stream,
         // and the Merkle root is computed as they come: memory holds neither list.
@@ -139,10 +150,9 @@ public struct PackageBuilder: Sendable {
             try archive.add(path: path, bytes: bytes, modified: Self.zipDate(time))
         }
         try archive.finish()
-        try? FileManager.default.removeItem(at: destination)
-        try FileManager.default.moveItem(at: partial, to: destination)
-        let size = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int) ?? 0
-        return Result(summary: manifest, fileCount: fileCount, manifestBytes: manifestBytes, packageBytes: size, cutNotes: cutNotes)
+        // rename(2) replaces an older package in one step.
+        guard rename(partial.path, destination.path) == 0 else { throw PackageError("cannot move the package into \(destination.path) (errno \(errno))") }
+        return Result(summary: manifest, fileCount: fileCount, manifestBytes: manifestBytes, packageBytes: Int(archive.size), cutNotes: cutNotes)
     }
 
     /// Compact JSON with sorted keys: the signature covers these exact bytes (`jq .` shows them readably).
@@ -214,41 +224,27 @@ public struct PackageBuilder: Sendable {
     static func hex(_ bytes: some Sequence<UInt8>) -> String { Hex.encode(bytes) }
 }
 
-/// An append-only scratch file beside the package, written through a 1 MiB buffer.
+/// An append-only scratch file beside the package: the manifest's file list while records stream.
+/// It names accounts and hashes, so it is sealed under a key that lives only as long as the build.
 final class Spool {
-    let url: URL
-    private let handle: FileHandle
-    private var buffer = Data()
-    private(set) var size: UInt64 = 0
+    private let sealer = StorageSealer.ephemeral()
+    private let writer: SealedFileWriter
+    var size: UInt64 { writer.plainSize }
 
     init(creating url: URL) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw PackageError("cannot create \(url.path)")
-        }
-        self.url = url
-        handle = try FileHandle(forUpdating: url)
+        try? FileManager.default.removeItem(at: url)
+        writer = try SealedFileWriter(creating: url, sealer: sealer, context: "scratch")
     }
 
-    func append(_ data: Data) throws {
-        buffer.append(data)
-        size += UInt64(data.count)
-        if buffer.count >= 1 << 20 { try flush() }
-    }
+    func append(_ data: Data) throws { try writer.write(data) }
 
-    private func flush() throws {
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// Hands the whole content to `consume`, a chunk at a time.
+    /// Hands the whole content to `consume`, a piece at a time. Call once, after the last append.
     func copy(_ consume: (Data) -> Void) throws {
-        try flush()
-        try handle.seek(toOffset: 0)
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { consume(chunk) }
+        try writer.finish(durable: false)
+        try SealedFileReader(url: writer.url, sealer: sealer, context: "scratch").forEach(consume)
     }
 
     func discard() {
-        try? handle.close()
-        try? FileManager.default.removeItem(at: url)
+        try? FileManager.default.removeItem(at: writer.url)
     }
 }

@@ -103,8 +103,10 @@ public struct PackageRunner: Service {
         let retention = TimeInterval(services.configuration.packageRetentionDays) * 86_400
         var deleted = 0
         for record in try await services.packages.dueForDeletion(productionRetention: retention, at: time) {
-            let url = services.packageURL(caseID: record.caseID, purpose: record.purpose)
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            let sealed = services.sealedPackageURL(caseID: record.caseID, purpose: record.purpose)
+            for url in [sealed, sealed.deletingPathExtension()] where FileManager.default.fileExists(atPath: url.path) {
+                try FileManager.default.removeItem(at: url)
+            }
             let reason = record.purpose == .production
                 ? "retention: \(services.configuration.packageRetentionDays) days after the build (CUSTOS_PACKAGE_RETENTION_DAYS)"
                 : "the preservation ended"

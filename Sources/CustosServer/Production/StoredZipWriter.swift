@@ -1,4 +1,5 @@
 import CustosZlib
+import CustosStorage
 import Foundation
 
 /// Writes a ZIP archive of stored (uncompressed) entries as a stream: each entry's local header
@@ -10,7 +11,8 @@ import Foundation
 /// Hand-written on purpose: ZIPFoundation (which still reads and verifies packages) computes every
 /// entry's CRC-32 itself, on Linux byte by byte in Swift, and cannot take one computed elsewhere.
 /// That loop was half of the package build's time (BENCHMARKS.md). Here the CRC comes from zlib's
-/// `crc32`, and small entries are gathered into one buffer so a record costs one copy, not three.
+/// `crc32`. ZIPFoundation also needs a seekable plain file, and the archive is sealed as it is
+/// written (`SealedFileWriter`), so the ZIP never exists unsealed on disk.
 final class StoredZipWriter {
     /// The classic format's field limits; tests lower them to exercise the ZIP64 records.
     struct Limits {
@@ -18,37 +20,32 @@ final class StoredZipWriter {
         var maxClassicEntries: Int = 0xFFFF
     }
 
-    private let handle: FileHandle
+    /// The archive, sealed under the storage key as it is written (issue 10): no plain byte of a
+    /// package reaches the disk.
+    private let output: SealedFileWriter
     private let limits: Limits
     private var offset: UInt64 = 0
+    /// The ZIP's size in bytes so far (unsealed).
+    var size: UInt64 { offset }
     private var entryCount = 0
-    private var buffer = Data()
-    /// The central directory, written to a file beside the archive as entries are added and
-    /// copied to its end by `finish()`, so memory does not grow with the number of entries.
-    private let directoryURL: URL
-    private let directory: FileHandle
+    /// The central directory, written to a scratch file beside the archive as entries are added
+    /// and copied to its end by `finish()`, so memory does not grow with the number of entries. It
+    /// names every record's account, so it is sealed too, under a key that dies with the build.
+    private let directory: SealedFileWriter
+    private let scratchSealer = StorageSealer.ephemeral()
     private var directoryBuffer = Data()
-    /// Writes smaller than this are gathered; larger ones go to the file directly.
     private static let bufferLimit = 1 << 20
 
-    init(creating url: URL, limits: Limits = Limits()) throws {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
-        }
-        handle = try FileHandle(forWritingTo: url)
-        directoryURL = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).directory")
-        guard FileManager.default.createFile(atPath: directoryURL.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: directoryURL.path])
-        }
-        directory = try FileHandle(forUpdating: directoryURL)
+    init(creating url: URL, sealer: StorageSealer, context: String, limits: Limits = Limits()) throws {
+        output = try SealedFileWriter(creating: url, sealer: sealer, context: context)
+        let directoryURL = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).directory")
+        try? FileManager.default.removeItem(at: directoryURL)
+        directory = try SealedFileWriter(creating: directoryURL, sealer: scratchSealer, context: "scratch")
         self.limits = limits
-        buffer.reserveCapacity(Self.bufferLimit)
     }
 
     deinit {
-        try? handle.close()
-        try? directory.close()
-        try? FileManager.default.removeItem(at: directoryURL)
+        try? FileManager.default.removeItem(at: directory.url)
     }
 
     /// zlib's CRC-32 (the ZIP checksum, ISO 3309) of `bytes`.
@@ -139,7 +136,7 @@ final class StoredZipWriter {
         directoryBuffer.append(record)
         entryCount += 1
         if directoryBuffer.count >= Self.bufferLimit {
-            try directory.write(contentsOf: directoryBuffer)
+            try directory.write(directoryBuffer)
             directoryBuffer.removeAll(keepingCapacity: true)
         }
     }
@@ -147,12 +144,10 @@ final class StoredZipWriter {
     /// Writes the central directory and the end records, then closes the file.
     func finish() throws {
         let directoryStart = offset
-        try directory.write(contentsOf: directoryBuffer)
+        try directory.write(directoryBuffer)
         directoryBuffer = Data()
-        try directory.seek(toOffset: 0)
-        while let chunk = try directory.read(upToCount: Self.bufferLimit), !chunk.isEmpty {
-            try write(chunk)
-        }
+        try directory.finish(durable: false)
+        try SealedFileReader(url: directory.url, sealer: scratchSealer, context: "scratch").forEach { try write($0) }
         let directorySize = offset - directoryStart
         let count = UInt64(entryCount)
         let needs64 = entryCount >= limits.maxClassicEntries || directoryStart >= limits.maxClassicValue
@@ -184,26 +179,12 @@ final class StoredZipWriter {
         end.append32(needs64 ? 0xFFFF_FFFF : UInt32(directoryStart))
         end.append16(0)  // comment length
         try write(end)
-        try flush()
-        try handle.synchronize()
-        try handle.close()
+        try output.finish()
     }
 
     private func write(_ data: Data) throws {
         offset += UInt64(data.count)
-        if data.count >= Self.bufferLimit {
-            try flush()
-            try handle.write(contentsOf: data)
-            return
-        }
-        if buffer.count + data.count > Self.bufferLimit { try flush() }
-        buffer.append(data)
-    }
-
-    private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
+        try output.write(data)
     }
 
     /// MS-DOS date and time (§4.4.6) in UTC, so a package's bytes do not depend on the server's

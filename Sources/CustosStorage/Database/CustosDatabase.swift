@@ -14,7 +14,7 @@ import ServiceLifecycle
 public final class CustosDatabase: Service, Sendable {
     public let location: DatabaseLocation
     /// Encryption at rest for uploaded documents and second-factor keys (issue 10).
-    public let sealer: DocumentSealer
+    public let sealer: StorageSealer
     let databases: Databases
     let eventLoopGroup: any EventLoopGroup
     let threadPool: NIOThreadPool
@@ -33,7 +33,7 @@ public final class CustosDatabase: Service, Sendable {
     let schema: [any Migration]
 
     public init(
-        location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: DocumentSealer = .none
+        location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: StorageSealer = .none
     ) throws {
         self.sealer = sealer
         self.schema = migrations

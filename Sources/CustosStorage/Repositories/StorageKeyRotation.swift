@@ -3,7 +3,8 @@ import FluentKit
 import Foundation
 
 /// Reseals every stored document, objection attachment and second-factor key with the sealer's
-/// current key (issue 10, `custos keys rotate`). Each row is its own small update, so a rotation
+/// current key (issue 10, `custos keys rotate`); the packages on disk are resealed by the server
+/// module first, and their count goes into the same audit entry. Each row is its own small update, so a rotation
 /// that stops halfway leaves every row readable (the old keys stay until it finishes) and running
 /// it again finishes the job.
 public enum StorageKeyRotation {
@@ -11,11 +12,13 @@ public enum StorageKeyRotation {
         public var documents = 0
         public var attachments = 0
         public var secondFactorKeys = 0
+        public var packages = 0
     }
 
-    public static func reseal(_ store: CustosDatabase, actor: String, at time: Date) async throws -> Result {
+    public static func reseal(_ store: CustosDatabase, actor: String, at time: Date, packagesResealed: Int = 0) async throws -> Result {
         let sealer = store.sealer
         var result = Result()
+        result.packages = packagesResealed
         for row in try await DocumentRow.query(on: store.database).all() where !sealer.isCurrent(row.content) {
             row.content = try sealer.seal(try sealer.open(row.content))
             try await row.update(on: store.database)
@@ -39,7 +42,7 @@ public enum StorageKeyRotation {
             caseID: nil, subject: "storage", action: "storage.keys_rotated", actor: actor, at: time,
             details: [
                 "key": sealer.currentID ?? "", "documents": String(result.documents), "attachments": String(result.attachments),
-                "secondFactorKeys": String(result.secondFactorKeys),
+                "secondFactorKeys": String(result.secondFactorKeys), "packages": String(result.packages),
             ])], on: store.database, isPostgres: store.location.isPostgres)
         return result
     }

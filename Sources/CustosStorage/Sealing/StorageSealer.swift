@@ -7,13 +7,13 @@ import Foundation
 /// value is `CSE1` + the key's 8-byte id + nonce, ciphertext and tag, so a value names the key it
 /// needs and keys can be rotated (`custos keys rotate`). Values stored before encryption existed
 /// carry no marker and are read as they are until a rotation seals them.
-public struct DocumentSealer: Sendable {
+public struct StorageSealer: Sendable {
     static let magic = Data("CSE1".utf8)
     public let currentID: String?
     let keys: [String: SymmetricKey]
 
     /// No encryption: for tools that open a database without its data folder (benchmarks).
-    public static let none = DocumentSealer(currentID: nil, keys: [:])
+    public static let none = StorageSealer(currentID: nil, keys: [:])
 
     init(currentID: String?, keys: [String: SymmetricKey]) {
         self.currentID = currentID
@@ -25,9 +25,9 @@ public struct DocumentSealer: Sendable {
     }
 
     /// A sealer with one random key that lives as long as the process (in-memory test databases).
-    public static func ephemeral() -> DocumentSealer {
+    public static func ephemeral() -> StorageSealer {
         let key = SymmetricKey(size: .bits256)
-        return DocumentSealer(currentID: keyID(key), keys: [keyID(key): key])
+        return StorageSealer(currentID: keyID(key), keys: [keyID(key): key])
     }
 
     public struct SealError: Error, CustomStringConvertible {
@@ -74,7 +74,7 @@ public struct DocumentSealer: Sendable {
     /// `<data dir>/storage-keys/`: one `<id>.key` file per key (base64, mode 0600) and `current`
     /// naming the key new values are sealed with. `CUSTOS_STORAGE_KEY` (base64 of 32 bytes), when
     /// set, is the current key instead, and the folder keeps only older ones.
-    public static func load(folder: String, environmentKey: String?) throws -> DocumentSealer {
+    public static func load(folder: String, environmentKey: String?) throws -> StorageSealer {
         let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var keys: [String: SymmetricKey] = [:]
@@ -90,23 +90,23 @@ public struct DocumentSealer: Sendable {
             }
             let key = SymmetricKey(data: bytes)
             keys[keyID(key)] = key
-            return DocumentSealer(currentID: keyID(key), keys: keys)
+            return StorageSealer(currentID: keyID(key), keys: keys)
         }
         let pointer = directory.appendingPathComponent("current")
         if let current = try? String(contentsOf: pointer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), keys[current] != nil {
-            return DocumentSealer(currentID: current, keys: keys)
+            return StorageSealer(currentID: current, keys: keys)
         }
         return try addKey(in: directory, to: keys)
     }
 
     /// A new key becomes current; the older ones stay until nothing needs them.
-    public static func rotate(folder: String) throws -> DocumentSealer {
+    public static func rotate(folder: String) throws -> StorageSealer {
         let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
         let existing = try load(folder: folder, environmentKey: nil)
         return try addKey(in: directory, to: existing.keys)
     }
 
-    static func addKey(in directory: URL, to keys: [String: SymmetricKey]) throws -> DocumentSealer {
+    static func addKey(in directory: URL, to keys: [String: SymmetricKey]) throws -> StorageSealer {
         let key = SymmetricKey(size: .bits256)
         let id = keyID(key)
         let file = directory.appendingPathComponent("\(id).key")
@@ -115,7 +115,7 @@ public struct DocumentSealer: Sendable {
         try Data(id.utf8).write(to: directory.appendingPathComponent("current"), options: [.atomic])
         var all = keys
         all[id] = key
-        return DocumentSealer(currentID: id, keys: all)
+        return StorageSealer(currentID: id, keys: all)
     }
 
     /// Removes every key file but the current one (after a rotation has resealed everything).
