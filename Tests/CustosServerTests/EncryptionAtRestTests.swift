@@ -134,6 +134,11 @@ import Testing
             try FileManager.default.removeItem(at: fileA)
             #expect(services.packageURL(caseID: a.id) == fileA.deletingPathExtension() && services.verifyStoredPackage(caseID: a.id).isValid)
 
+            // A stale plain copy beside a sealed package (a crash between a rebuild's rename and its
+            // clean-up) is never taken for the package, and the rotation removes it.
+            try Data("stale".utf8).write(to: fileB.deletingPathExtension())
+            #expect(services.packageURL(caseID: b.id) == fileB)
+
             // ...and `custos keys rotate` seals it, reseals B under the new key, and the old key can go.
             let firstKey = try #require(services.database.sealer.currentID)
             let rotated = try StorageSealer.rotate(folder: folder)
@@ -145,6 +150,7 @@ import Testing
             #expect(result.packages == 2)
             #expect(try rotated.retireOldKeys(folder: folder) == 1)
             #expect(!FileManager.default.fileExists(atPath: fileA.deletingPathExtension().path))
+            #expect(!FileManager.default.fileExists(atPath: fileB.deletingPathExtension().path))
             for subject in [a, b] {
                 let url = after.packageURL(caseID: subject.id)
                 let header = try #require(try SealedFileReader(url: url, sealer: after.database.sealer, context: nil).header)

@@ -63,10 +63,15 @@ extension CustosServices {
                 let stem = name.hasSuffix(".zip.sealed") ? String(name.dropLast(11)) : name.hasSuffix(".zip") ? String(name.dropLast(4)) : ""
                 guard let caseID = UUID(uuidString: stem) else { continue }
                 let url = folder.appendingPathComponent(name)
+                let target = sealedPackageURL(caseID: caseID, purpose: purpose)
+                if url != target, FileManager.default.fileExists(atPath: target.path) {
+                    // A plain copy a crash left beside its rebuilt, sealed package: the sealed one is the package.
+                    try FileManager.default.removeItem(at: url)
+                    continue
+                }
                 let context = PackageBuilder.sealContext(caseID: caseID, purpose: purpose)
                 let reader = try SealedFileReader(url: url, sealer: sealer, context: name.hasSuffix(".sealed") ? context : nil)
                 if let header = reader.header, sealer.isCurrent(header) { continue }
-                let target = sealedPackageURL(caseID: caseID, purpose: purpose)
                 let partial = folder.appendingPathComponent(".\(target.lastPathComponent).resealing")
                 try? FileManager.default.removeItem(at: partial)
                 do {

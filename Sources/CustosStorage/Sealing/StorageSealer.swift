@@ -3,7 +3,8 @@ import CustosDomain
 import Foundation
 
 /// Encryption at rest for what requesters and customers upload (demand documents, objection
-/// attachments) and for second-factor keys (issue 10): AES-256-GCM from swift-crypto. A sealed
+/// attachments) and for second-factor keys (issue 10): AES-256-GCM from swift-crypto. Production
+/// packages, too large to seal in one piece, use the same keys through `SealedStream`. A sealed
 /// value is `CSE1` + the key's 8-byte id + nonce, ciphertext and tag, so a value names the key it
 /// needs and keys can be rotated (`custos keys rotate`). Values stored before encryption existed
 /// carry no marker and are read as they are until a rotation seals them.
