@@ -11,15 +11,24 @@ import Testing
 /// from the table itself, so a route added later is covered without touching this test. Each
 /// request must get exactly what the route's declared policy says (refused with the policy's 403,
 /// 401 or sign-in redirect, or let through to its handler), never a server error, and no caller
-/// from another agency or tenant ever receives a byte of the seeded case.
+/// from another agency or tenant ever receives a byte of the seeded cases: one just received (with
+/// a gag order, of an enterprise customer) and one released (a consumer's, customer notice planned,
+/// package built and offered to agency A). Customers are outsiders to every tenant's case but their own.
 @Suite struct AccessMatrixTests {
     struct Caller: CustomStringConvertible {
         var name: String
         var principal: Principal?
         var token: String?
-        /// Someone who must never see the seeded case (another agency, another tenant).
+        /// Anonymous callers and the other agency never see either seeded case.
         var isOutsider: Bool
         var description: String { name }
+
+        /// Whether this caller must never see `subject`: customers see only their own tenant's cases.
+        func isOutsider(to subject: Case) -> Bool {
+            if isOutsider { return true }
+            guard let principal, principal.kind == .customer else { return false }
+            return principal.tenantID != subject.customer?.tenantID
+        }
     }
 
     /// A concrete URL for a route pattern: the seeded case or demand for `{id}` where the route is
@@ -47,6 +56,7 @@ import Testing
             let other = Tenant(id: UUID(), name: "Other Co", kind: .enterprise, country: "US", dataLocation: "US")
             try await services.directory.createTenant(other)
             let reference = "MATRIX-SECRET-REF-42"
+            let releasedReference = "MATRIX-RELEASED-REF-7"
             let demandText = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: ServerTests.demandJSON(reference: reference))) { response in
                 #expect(response.status == .created)
                 return try #require(try ServerTests.json(response.body)["id"] as? String)
@@ -70,44 +80,91 @@ import Testing
             callers.append(Caller(name: "agency (other)", principal: agencyB, token: tokens.otherOfficer, isOutsider: true))
             try await add("customer (own)", Principal(id: UUID(), email: "matrix-own@alice.example", displayName: "Own", kind: .customer, tenantID: tenant.id), outsider: false)
             try await add("customer (other)", Principal(id: UUID(), email: "matrix-other@other.example", displayName: "Other", kind: .customer, tenantID: other.id), outsider: true)
+            // A second case, of a consumer customer, carried to the end: reviewed (the customer's
+            // notice is planned), collected, packaged and released to agency A, so the matrix also
+            // asks for notices, packages and download links that exist.
+            let released = try await Self.releasedCase(client, tokens, services, reference: releasedReference)
+            try await add("customer (released case's)", Principal(id: UUID(), email: "matrix-released@consumer.example", displayName: "Consumer", kind: .customer, tenantID: released.customer?.tenantID), outsider: false)
+
 
             let table = buildRouter(services: services).policies
             #expect(table.count > 80, "the route table is read, not a hand-written list")
             var checked = 0
-            for (key, policy) in table.sorted(by: { $0.key < $1.key }) {
-                let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
-                let method = HTTPRequest.Method(parts[0])!
-                let uri = Self.concrete(parts[1], caseID: seeded.id, demandID: demandID)
-                let isPage = !(uri.hasPrefix("/api/") || uri.hasPrefix("/log/") || uri.hasPrefix("/.well-known/") || uri == "/health" || uri == "/openapi.yaml" || uri.hasPrefix("/transparency/"))
-                for caller in callers {
-                    var headers: HTTPFields = [:]
-                    if let token = caller.token { headers[.authorization] = "Bearer \(token)" }
-                    let allowed = policy.allows(caller.principal)
-                    try await client.execute(uri: uri, method: method, headers: headers) { response throws in
-                        let body = String(buffer: response.body)
-                        let what = "\(key) as \(caller) [\(policy)] → \(response.status.code)"
-                        #expect(response.status.code < 500, "server error: \(what): \(body.prefix(200))")
-                        let refusedByPolicy = response.status == .forbidden && body.contains("may not use")
-                        // The policy's own answers, told apart from a handler's (a sign-in page may answer 401 itself).
-                        let askedToSignIn = (response.status == .unauthorized && body.contains("sign in or send an API token"))
-                            || (response.status == .seeOther && response.headers[.location]?.contains("/login?next=") == true)
-                        if allowed {
-                            #expect(!refusedByPolicy && !(askedToSignIn && caller.principal != nil), "refused although the policy allows it: \(what)")
-                        } else if caller.principal == nil {
-                            #expect(askedToSignIn && (isPage ? response.status == .seeOther : response.status == .unauthorized), "anonymous not sent to sign in: \(what)")
-                        } else {
-                            #expect(refusedByPolicy, "let through although the policy refuses it: \(what)")
+            for (subject, demandID, secrets) in [
+                (seeded, demandID, [reference, seeded.number, "acct-alice-77", "alice@example.com"]),
+                (released, released.demandID, [releasedReference, released.number, "acct-\(releasedReference)", "\(releasedReference.lowercased())@example.com"]),
+            ] {
+                for (key, policy) in table.sorted(by: { $0.key < $1.key }) {
+                    let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
+                    let method = HTTPRequest.Method(parts[0])!
+                    let uri = Self.concrete(parts[1], caseID: subject.id, demandID: demandID)
+                    let isPage = !(uri.hasPrefix("/api/") || uri.hasPrefix("/log/") || uri.hasPrefix("/.well-known/") || uri == "/health" || uri == "/openapi.yaml" || uri.hasPrefix("/transparency/"))
+                    for caller in callers {
+                        var headers: HTTPFields = [:]
+                        if let token = caller.token { headers[.authorization] = "Bearer \(token)" }
+                        let allowed = policy.allows(caller.principal)
+                        try await client.execute(uri: uri, method: method, headers: headers) { response throws in
+                            let body = String(decoding: response.body.readableBytesView, as: UTF8.self)
+                            let what = "\(key) for case \(subject.number) as \(caller) [\(policy)] → \(response.status.code)"
+                            #expect(response.status.code < 500, "server error: \(what): \(body.prefix(200))")
+                            let refusedByPolicy = response.status == .forbidden && body.contains("may not use")
+                            // The policy's own answers, told apart from a handler's (a sign-in page may answer 401 itself).
+                            let askedToSignIn = (response.status == .unauthorized && body.contains("sign in or send an API token"))
+                                || (response.status == .seeOther && response.headers[.location]?.contains("/login?next=") == true)
+                            if allowed {
+                                #expect(!refusedByPolicy && !(askedToSignIn && caller.principal != nil), "refused although the policy allows it: \(what)")
+                            } else if caller.principal == nil {
+                                #expect(askedToSignIn && (isPage ? response.status == .seeOther : response.status == .unauthorized), "anonymous not sent to sign in: \(what)")
+                            } else {
+                                #expect(refusedByPolicy, "let through although the policy refuses it: \(what)")
+                            }
+                            if caller.isOutsider(to: subject) {
+                                for secret in secrets {
+                                    #expect(!body.contains(secret), "\(secret) leaked: \(what)")
+                                }
+                                // The released package's bytes: a ZIP, or its records' content.
+                                #expect(!body.hasPrefix("PK") && !body.contains(Self.recordContent), "package content leaked: \(what)")
+                            }
                         }
-                        if caller.isOutsider {
-                            #expect(!body.contains(reference) && !body.contains(seeded.number) && !body.contains("acct-alice-77"), "seeded case leaked: \(what)")
-                        }
+                        checked += 1
                     }
-                    checked += 1
                 }
             }
-            #expect(checked == table.count * callers.count)
+            #expect(checked == 2 * table.count * callers.count)
+            // The own agency does get the released package, so the check above is not vacuous.
+            try await client.execute(uri: "/agency/cases/\(released.id.uuidString.lowercased())/package", method: .get, headers: [.authorization: "Bearer \(tokens.officer)"]) { response throws in
+                #expect(response.status == .ok && Data(response.body.readableBytesView).starts(with: Data("PK".utf8)))
+            }
+            #expect(try await services.cases.findCase(id: released.id)?.state == .released)
             // The seeded case is untouched by hundreds of requests without valid forms.
             #expect(try await services.cases.findCase(id: seeded.id)?.state == .received)
         }
+    }
+
+    /// What the released case's only record holds: it must reach agency A's download and no one else.
+    static let recordContent = "matrix-subscriber-record-content"
+
+    /// A consumer customer's case without a gag order, reviewed, collected, packaged and released to agency A.
+    static func releasedCase(_ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices, reference: String) async throws -> Case {
+        let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: reference)
+        try await services.demoRecords.add([CustomerRecord(
+            account: "acct-\(reference)", category: .subscriberInfo, timestamp: Timestamp.parse("2026-01-15T12:00:00Z")!, mediaType: "text/plain",
+            bytes: Data(recordContent.utf8), sourceID: "matrix-1")])
+        let custodian = Principal(id: UUID(), email: "matrix-release-custodian@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
+        try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
+        let custodianToken = try await services.identity.issueToken(for: custodian.id, label: "matrix", at: services.now()).token
+        let events = "/api/v1/cases/\(subject.id.uuidString.lowercased())/events"
+        func send(_ token: String, _ event: String) async throws {
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: event)) { response throws in
+                #expect(response.status == .ok, "\(event): \(String(buffer: response.body))")
+            }
+        }
+        for token in [tokens.approver1, tokens.approver2] { try await send(token, #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#) }
+        try await send(custodianToken, #"{"type": "start_collection"}"#)
+        #expect(try await PackageRunner(services: services).tick(at: services.now()).built == 1)
+        for token in [tokens.approver1, tokens.approver2] { try await send(token, #"{"type": "approve_release"}"#) }
+        try await send(custodianToken, #"{"type": "release"}"#)
+        #expect(try await services.notices.notice(caseID: subject.id) != nil, "the customer's notice is planned")
+        return try #require(try await services.cases.findCase(id: subject.id))
     }
 }
