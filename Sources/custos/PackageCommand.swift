@@ -111,10 +111,7 @@ struct PackageCommand: AsyncParsableCommand {
                     complain("\(file) NOT unsealed: \(error)")
                     throw ExitCode(1)
                 }
-                let caseID = reader.header.flatMap { header -> UUID? in
-                    let parts = header.context.split(separator: ":")
-                    return parts.count == 3 ? UUID(uuidString: String(parts[1])) : nil
-                }
+                let caseID = reader.header.flatMap { PackageBuilder.caseID(fromSealContext: $0.context) }
                 try await services.cases.record(AuditRecord(
                     caseID: caseID, subject: caseID.map { "case:\($0.uuidString.lowercased())" } ?? "storage", action: "package.unsealed",
                     actor: principal.actor.auditName, at: services.now(),

@@ -84,6 +84,7 @@ import ZIPFoundation
         _ = try await sealedBuilder.build(
             plan: plan, facts: ProductionPackageTests.facts, source: ListSource(all: records), at: ProductionPackageTests.t0, destination: sealedURL)
         let context = PackageBuilder.sealContext(caseID: plan.caseID, purpose: .production)
+        #expect(PackageBuilder.caseID(fromSealContext: context) == plan.caseID && PackageBuilder.caseID(fromSealContext: "scratch") == nil)
         let sealedReport = PackageVerifier.verify(sealedURL, publicKey: key.publicKey, sealer: sealer, context: context)
         #expect(sealedReport.isValid && sealedReport.manifest?.merkleRoot == report.manifest?.merkleRoot, "\(sealedReport.problems)")
         var unsealed = Data()

@@ -236,9 +236,10 @@ def test_production_build_and_package_verify(data, tmp_path):
     assert zipfile.is_zipfile(package)
     assert custos(data, "package", "unseal", sealed, "--out", package, "--as", "custodian@provider.example").returncode != 0
     db = sqlite3.connect(os.path.join(data, "custos.sqlite"))
-    logged = db.execute("SELECT actor FROM audit_entries WHERE action = 'package.unsealed'").fetchall()
+    logged = db.execute("SELECT actor, subject FROM audit_entries WHERE action = 'package.unsealed'").fetchall()
     db.close()
-    assert len(logged) == 1 and "custodian@provider.example" in logged[0][0]
+    assert len(logged) == 1 and "custodian@provider.example" in logged[0][0], logged
+    assert logged[0][1] == "case:" + str(case_id).lower(), logged
 
     # a sealed package with one byte changed does not verify, and does not unseal
     broken = tmp_path / "broken.zip.sealed"

@@ -77,6 +77,13 @@ public struct PackageBuilder: Sendable {
         "package:\(caseID.uuidString.lowercased()):\(purpose.rawValue)"
     }
 
+    /// The case a sealed package was sealed for, read back from its context.
+    public static func caseID(fromSealContext context: String) -> UUID? {
+        let parts = context.split(separator: ":")
+        guard parts.count == 3, parts[0] == "package", PackagePurpose(rawValue: String(parts[2])) != nil else { return nil }
+        return UUID(uuidString: String(parts[1]))
+    }
+
     /// Builds the package for `plan` from `source` at `destination`.
     /// - Parameter progress: called after each record with the number of records read so far.
     public func build(
