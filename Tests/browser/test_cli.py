@@ -1,4 +1,5 @@
 """The CLI contract: migrate, demo load, user add (password on stdin), token add, and serve."""
+import contextlib
 import json
 import os
 import subprocess
@@ -17,6 +18,24 @@ def custos(data, *args, stdin=""):
     env = dict(os.environ, CUSTOS_DATA_DIR=data)
     env.pop("CUSTOS_DATABASE_URL", None)
     return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+
+@contextlib.contextmanager
+def serving(data):
+    """`custos serve` on the data folder, answering /health, until the block ends."""
+    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def get(path, token):
@@ -54,15 +73,7 @@ def test_migrate_demo_users_and_tokens(data):
     assert staff_token.startswith("cst_") and agency_token.startswith("cst_")
     assert custos(data, "token", "add", "--email", "nobody@p.example").returncode != 0
 
-    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
+    with serving(data):
         status, cases = get("/api/v1/cases?state=", staff_token)
         assert status == 200
         # The demo set: 20 demands over the workflow states, from 5 agencies in 4 countries.
@@ -76,9 +87,6 @@ def test_migrate_demo_users_and_tokens(data):
         assert all(case.get("assessment", {}).get("rulebookVersion") for case in cases)
         status, demands = get("/api/v1/demands", agency_token)
         assert status == 200 and demands == []
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_tenant_webhook_set_and_remove(data):
@@ -250,18 +258,8 @@ def test_production_build_and_package_verify(data, tmp_path):
     assert not os.path.exists(tmp_path / "x.zip")
 
     # stock OpenSSL, with the public key as the server publishes it
-    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(60):
-            try:
-                pem = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/.well-known/custos/signing-key.pem", timeout=1).read()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serving(data):
+        pem = urllib.request.urlopen(f"http://127.0.0.1:{PORT}/.well-known/custos/signing-key.pem", timeout=5).read()
     (tmp_path / "signing-key.pem").write_bytes(pem)
     with zipfile.ZipFile(package) as z:
         z.extract("manifest.json", tmp_path)
@@ -396,20 +394,9 @@ def test_keys_rotate_reseals_and_retires_the_old_key(data):
     before = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
     assert len(before) == 1
     # beside a running server on the same folder it refuses: that server would keep sealing with the old key
-    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
+    with serving(data):
         refused = custos(data, "keys", "rotate")
-        assert refused.returncode == 2 and "a server is running" in refused.stderr, refused.stderr
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    assert refused.returncode == 2 and "a server is running" in refused.stderr, refused.stderr
     assert sorted(f for f in os.listdir(folder) if f.endswith(".key")) == before
     rotated = custos(data, "keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
