@@ -62,6 +62,26 @@ import Testing
             limits: DemandLimits(), agencyID: officer.agencyID!, submittedBy: officer.id, now: t0, makeID: { UUID() })
     }
 
+    /// Intake reads only the directory's domains for the look-alike check, and a change to the
+    /// directory (here through another repository instance, as a CLI import in another process
+    /// would be) is seen at the next read.
+    @Test(arguments: locations)
+    func theLookAlikeCheckSeesEveryDirectoryDomainAndItsChanges(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let first = try await world.directory.domainDirectory()
+            #expect(first.imitated(by: "fbi-gov.com") == nil, "no FBI in the directory yet")
+            let fbi = Agency(id: UUID(), name: "FBI", country: "US", kind: .lawEnforcement, domains: ["fbi.gov", "ic.fbi.gov"])
+            try await SQLDirectoryRepository(store: world.database).createAgency(fbi)
+            let second = try await world.directory.domainDirectory()
+            #expect(second.imitated(by: "fbi-gov.com") == "fbi.gov" && second.imitated(by: "field.fbi.gov") == nil)
+            #expect(try await world.directory.domainDirectory() == second, "unchanged: the prepared form is reused")
+            var renamed = fbi
+            renamed.domains = ["fbi.example"]
+            try await SQLDirectoryRepository(store: world.database).updateAgency(renamed, by: "test", at: Self.t0)
+            #expect(try await world.directory.domainDirectory().imitated(by: "fbi-gov.com") == nil)
+        }
+    }
+
     @Test(arguments: locations)
     func theAssessmentAndTheCustomerFactsItRestsOnSurviveStorage(location: DatabaseLocation) async throws {
         try await Self.withWorld(location) { world in

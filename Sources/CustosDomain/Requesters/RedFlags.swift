@@ -61,7 +61,7 @@ public struct RequesterContext: Sendable {
     public var replyTo: String?
     public var agency: Agency
     /// Every agency domain in the directory, to recognise imitations of any of them.
-    public var directoryDomains: Set<String>
+    public var directoryDomains: DomainDirectory
     public var registeredAt: Date
     public var lastCredentialResetAt: Date?
     public var standing: RequesterStanding
@@ -69,7 +69,7 @@ public struct RequesterContext: Sendable {
     public var blocklist: [BlocklistEntry]
 
     public init(
-        senderEmail: String, replyTo: String? = nil, agency: Agency, directoryDomains: Set<String>, registeredAt: Date,
+        senderEmail: String, replyTo: String? = nil, agency: Agency, directoryDomains: DomainDirectory, registeredAt: Date,
         lastCredentialResetAt: Date? = nil, standing: RequesterStanding = .active, blocklist: [BlocklistEntry] = []
     ) {
         self.standing = standing
@@ -108,7 +108,7 @@ public enum RedFlags {
         let agencyDomains = Set(requester.agency.domains.map { $0.lowercased() })
         if freeMailDomains.contains(domain) {
             flags.append(RedFlag(.freeMailDomain, "\(domain) is a free-mail provider"))
-        } else if let imitated = imitatedDomain(domain, among: requester.directoryDomains) {
+        } else if let imitated = requester.directoryDomains.imitated(by: domain) {
             flags.append(RedFlag(.lookalikeDomain, "\(domain) imitates \(imitated)"))
         }
         if !agencyDomains.isEmpty && !agencyDomains.contains(where: { domain == $0 || domain.hasSuffix("." + $0) }) {
@@ -151,46 +151,32 @@ public enum RedFlags {
         String(email.lowercased().split(separator: "@").last ?? "")
     }
 
-    /// The directory domain `domain` imitates, if any: not the domain itself or one of its
-    /// subdomains, but equal once look-alike characters are folded, or at most two edits away
-    /// (on the folded form), or the directory domain with its dots turned into hyphens or padded.
+    /// The directory domain `domain` imitates, if any (see `DomainDirectory.imitated(by:)`).
     public static func imitatedDomain(_ domain: String, among directory: Set<String>) -> String? {
-        let folded = skeleton(domain)
-        for real in directory.sorted() {
-            let real = real.lowercased()
-            if domain == real || domain.hasSuffix("." + real) { return nil }
-        }
-        for real in directory.sorted() {
-            let real = real.lowercased()
-            let realSkeleton = skeleton(real)
-            if folded == realSkeleton { return real }
-            if real.count >= 6 && editDistance(folded, realSkeleton, limit: 2) <= 2 { return real }
-            // `fbi.gov` → `fbi-gov.com`, `fbigov.net`: the real name inside another registrable domain.
-            let flattened = realSkeleton.replacingOccurrences(of: ".", with: "")
-            if flattened.count >= 5 && folded.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ".", with: "").contains(flattened) {
-                return real
-            }
-        }
-        return nil
+        DomainDirectory(directory).imitated(by: domain)
     }
 
     /// Folds characters that look alike (Unicode's confusables idea, UTS #39, for the cases seen in
     /// phishing domains; written by hand because no package here carries the confusables table):
     /// Cyrillic and Greek look-alikes to Latin, digits to letters, `rn` to `m`, `vv` to `w`.
     public static func skeleton(_ text: String) -> String {
-        let map: [Character: Character] = [
-            "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ɡ": "g",
-            "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t", "ρ": "p",
-            "0": "o", "1": "l", "3": "e", "5": "s", "7": "t", "|": "l", "i": "l",
-        ]
-        var folded = String(text.lowercased().map { map[$0] ?? $0 })
+        var folded = String(text.lowercased().map { lookAlikes[$0] ?? $0 })
         folded = folded.replacingOccurrences(of: "rn", with: "m").replacingOccurrences(of: "vv", with: "w")
         return folded
     }
 
+    static let lookAlikes: [Character: Character] = [
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ɡ": "g",
+        "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t", "ρ": "p",
+        "0": "o", "1": "l", "3": "e", "5": "s", "7": "t", "|": "l", "i": "l",
+    ]
+
     /// Levenshtein distance, stopping early once it exceeds `limit`.
     static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
-        let a = Array(a), b = Array(b)
+        editDistance(Array(a), Array(b), limit: limit)
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character], limit: Int) -> Int {
         if abs(a.count - b.count) > limit { return limit + 1 }
         var previous = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {

@@ -178,7 +178,7 @@ public struct CustosServices: Sendable {
     /// account know when it arrives.
     func redFlags(of demand: Demand, from principal: Principal, standing: RequesterStanding, at time: Date) async throws -> [RedFlag] {
         guard let agency = try await directory.findAgency(id: demand.agencyID) else { return [] }
-        let directoryDomains = Set(try await directory.agencies().flatMap(\.domains))
+        let directoryDomains = try await directory.domainDirectory()
         let dates = try await identity.accountDates(principalID: principal.id)
         return RedFlags.assess(
             demand, statement: demand.emergencyStatement,

@@ -1,12 +1,36 @@
 import CustosDomain
 import FluentKit
 import Foundation
+import SQLKit
+import Synchronization
 
 /// Agencies, tenants, their accounts and services; resolves a demand's targets to a customer.
 public struct SQLDirectoryRepository: DirectoryRepository {
     let store: CustosDatabase
+    /// The last directory's domains, prepared for the look-alike check (`domainDirectory()`).
+    private let preparedDomains = PreparedDomains()
+
+    final class PreparedDomains: Sendable {
+        let last = Mutex<DomainDirectory?>(nil)
+    }
 
     public init(store: CustosDatabase) { self.store = store }
+
+    /// Every agency's e-mail domains, prepared for the look-alike check of an incoming demand.
+    /// Only the `domains` column is read (every intake asks, and the directory may hold thousands
+    /// of agencies); the prepared form is reused while the column reads the same, so an import
+    /// from another process is seen at the next demand.
+    public func domainDirectory() async throws -> DomainDirectory {
+        let rows = try await store.sql.raw("SELECT domains FROM \(ident: AgencyRow.schema) ORDER BY id").all()
+        var domains: [String] = []
+        for row in rows {
+            domains += try row.decode(column: "domains", as: String.self).split(separator: " ").map(String.init)
+        }
+        if let prepared = preparedDomains.last.withLock({ $0 }), prepared.source == domains { return prepared }
+        let prepared = DomainDirectory(domains)
+        preparedDomains.last.withLock { $0 = prepared }
+        return prepared
+    }
 
     public func agencies() async throws -> [Agency] {
         try await AgencyRow.query(on: store.database).sort(\.$name).all().map { try $0.domain() }
