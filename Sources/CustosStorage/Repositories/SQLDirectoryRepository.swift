@@ -7,29 +7,42 @@ import Synchronization
 /// Agencies, tenants, their accounts and services; resolves a demand's targets to a customer.
 public struct SQLDirectoryRepository: DirectoryRepository {
     let store: CustosDatabase
-    /// The last directory's domains, prepared for the look-alike check (`domainDirectory()`).
+    /// The directory's domains as last read, prepared for the look-alike check, with the
+    /// directory's version they were read at (`domainDirectory()`).
     private let preparedDomains = PreparedDomains()
 
     final class PreparedDomains: Sendable {
-        let last = Mutex<DomainDirectory?>(nil)
+        let last = Mutex<(version: Int, directory: DomainDirectory)?>(nil)
     }
+
+    /// The counter every write to the agency directory bumps in its own transaction.
+    static let directoryVersionCounter = "agency_directory"
 
     public init(store: CustosDatabase) { self.store = store }
 
     /// Every agency's e-mail domains, prepared for the look-alike check of an incoming demand.
-    /// Only the `domains` column is read (every intake asks, and the directory may hold thousands
-    /// of agencies); the prepared form is reused while the column reads the same, so an import
-    /// from another process is seen at the next demand.
+    /// Every intake asks and a directory may hold thousands of agencies, so the prepared form is
+    /// kept while the directory's version counter stays the same (one row read); a write through
+    /// `createAgency` or `updateAgency`, from this process or another (a CLI import), bumps it.
     public func domainDirectory() async throws -> DomainDirectory {
+        let version = try await store.sql.raw("SELECT value FROM counters WHERE name = \(bind: Self.directoryVersionCounter)").first()?
+            .decode(column: "value", as: Int.self) ?? 0
+        if let last = preparedDomains.last.withLock({ $0 }), last.version == version { return last.directory }
         let rows = try await store.sql.raw("SELECT domains FROM \(ident: AgencyRow.schema) ORDER BY id").all()
         var domains: [String] = []
         for row in rows {
             domains += try row.decode(column: "domains", as: String.self).split(separator: " ").map(String.init)
         }
-        if let prepared = preparedDomains.last.withLock({ $0 }), prepared.source == domains { return prepared }
         let prepared = DomainDirectory(domains)
-        preparedDomains.last.withLock { $0 = prepared }
+        preparedDomains.last.withLock { $0 = (version, prepared) }
         return prepared
+    }
+
+    /// Marks the directory changed, inside the writer's transaction.
+    static func bumpDirectoryVersion(on database: any Database, isPostgres: Bool) async throws {
+        let counter = try await Counters.lock(directoryVersionCounter, on: database, isPostgres: isPostgres)
+        counter.value += 1
+        try await counter.update(on: database)
     }
 
     public func agencies() async throws -> [Agency] {
@@ -165,10 +178,14 @@ public struct SQLDirectoryRepository: DirectoryRepository {
     // MARK: Writes used by the CLI and the demo set
 
     public func createAgency(_ agency: Agency) async throws {
-        let row = AgencyRow()
-        row.id = agency.id
-        try row.copy(from: agency)
-        try await row.create(on: store.database)
+        let isPostgres = store.location.isPostgres
+        try await store.database.transaction { tx in
+            let row = AgencyRow()
+            row.id = agency.id
+            try row.copy(from: agency)
+            try await row.create(on: tx)
+            try await Self.bumpDirectoryVersion(on: tx, isPostgres: isPostgres)
+        }
     }
 
     /// Replaces an agency's directory entry (domains and numbers) with an audit entry naming the
@@ -180,6 +197,7 @@ public struct SQLDirectoryRepository: DirectoryRepository {
             let before = try row.domain()
             try row.copy(from: agency)
             try await row.update(on: tx)
+            try await Self.bumpDirectoryVersion(on: tx, isPostgres: isPostgres)
             try await AuditWriter.append([AuditRecord(
                 caseID: nil, subject: "agency:\(agency.id.uuidString.lowercased())", action: "agency.directory_updated", actor: actor, at: time,
                 details: [
