@@ -62,6 +62,28 @@ import Testing
             limits: DemandLimits(), agencyID: officer.agencyID!, submittedBy: officer.id, now: t0, makeID: { UUID() })
     }
 
+    /// Intake looks up only the blocklist entries its sender could match; the verdict is the one
+    /// the whole list gives, for entries of this installation and of another's hashed feed.
+    @Test(arguments: locations)
+    func aSenderIsCheckedAgainstOnlyTheEntriesItCouldMatch(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let blocklist = BlocklistStore(store: world.database)
+            try await blocklist.add(BlocklistEntry(kind: .domain, value: "agency-example.com"), reason: "forged", by: "test", at: Self.t0)
+            try await blocklist.add(BlocklistEntry(kind: .address, value: "chief@police.example"), reason: "taken over", by: "test", at: Self.t0)
+            try await blocklist.replaceFeed(
+                source: "peer", entries: [BlocklistEntry(kind: .domain, value: "fbi-gov.net").hashed, BlocklistEntry(kind: .domain, value: "unrelated.org")],
+                issuedAt: Self.t0, by: "test", at: Self.t0)
+            let everything = try await blocklist.all()
+            #expect(everything.count == 4)
+            for sender in ["a@agency-example.com", "x@mail.agency-example.com", "chief@police.example", "deputy@police.example", "s@fbi-gov.net", "s@x.fbi-gov.net", "ok@fbi.gov", "a@unrelated.org.evil.example"] {
+                let found = try await blocklist.entries(matching: BlocklistFeed.candidates(for: sender))
+                #expect(found.count <= 2 && Set(found).isSubset(of: Set(everything)), "\(sender): \(found)")
+                #expect(BlocklistFeed.match(sender, in: found) == BlocklistFeed.match(sender, in: everything), "\(sender)")
+            }
+            #expect(BlocklistFeed.match("s@x.fbi-gov.net", in: try await blocklist.entries(matching: BlocklistFeed.candidates(for: "s@x.fbi-gov.net"))) != nil)
+        }
+    }
+
     /// Intake reads only the directory's domains for the look-alike check, and a change to the
     /// directory (here through another repository instance, as a CLI import in another process
     /// would be) is seen at the next read.

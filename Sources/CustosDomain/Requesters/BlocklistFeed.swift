@@ -88,13 +88,24 @@ public enum BlocklistFeed {
     /// The entry an e-mail address matches: the address itself, its domain, or a parent domain
     /// (a blocked `example-gov.com` also blocks `mail.example-gov.com`), plain or hashed.
     public static func match(_ email: String, in entries: some Sequence<BlocklistEntry>) -> BlocklistEntry? {
+        let listed = Set(entries)
+        return plainCandidates(for: email).first { listed.contains($0) || listed.contains($0.hashed) }
+    }
+
+    /// Every entry that would block `email`, plain and hashed: the only ones a store needs to look
+    /// up for it (`match` over them gives the same answer as over the whole list).
+    public static func candidates(for email: String) -> [BlocklistEntry] {
+        plainCandidates(for: email).flatMap { [$0, $0.hashed] }
+    }
+
+    /// The address, its domain and every parent domain with at least two labels.
+    static func plainCandidates(for email: String) -> [BlocklistEntry] {
         let address = email.lowercased()
         let labels = address.split(separator: "@").last.map { $0.split(separator: ".").map(String.init) } ?? []
         var candidates = [BlocklistEntry(kind: .address, value: address)]
         for start in 0..<max(0, labels.count - 1) {
             candidates.append(BlocklistEntry(kind: .domain, value: labels[start...].joined(separator: ".")))
         }
-        let listed = Set(entries)
-        return candidates.first { listed.contains($0) || listed.contains($0.hashed) }
+        return candidates
     }
 }

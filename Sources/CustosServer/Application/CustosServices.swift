@@ -185,7 +185,7 @@ public struct CustosServices: Sendable {
             requester: RequesterContext(
                 senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: dates?.registeredAt ?? time,
                 lastCredentialResetAt: dates?.credentialsResetAt, standing: standing,
-                blocklist: try await blocklist.all()),
+                blocklist: try await blocklist.entries(matching: BlocklistFeed.candidates(for: principal.email))),
             at: time)
     }
 

@@ -13,6 +13,15 @@ public struct BlocklistStore: Sendable {
         try await BlocklistRow.query(on: store.database).all().compactMap { $0.entry() }
     }
 
+    /// The entries among `candidates` (`BlocklistFeed.candidates(for:)`), whatever their source:
+    /// what an incoming demand's sender is checked against, through the value index (M026).
+    public func entries(matching candidates: [BlocklistEntry]) async throws -> [BlocklistEntry] {
+        guard !candidates.isEmpty else { return [] }
+        let wanted = Set(candidates)
+        return try await BlocklistRow.query(on: store.database).filter(\.$value ~~ Array(Set(candidates.map(\.value)))).all()
+            .compactMap { $0.entry() }.filter { wanted.contains($0) }
+    }
+
     /// This installation's own entries (what it shares).
     public func localEntries() async throws -> [BlocklistEntry] {
         try await BlocklistRow.query(on: store.database).filter(\.$source == Self.local).all().compactMap { $0.entry() }
