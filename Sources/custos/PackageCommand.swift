@@ -100,14 +100,9 @@ struct PackageCommand: AsyncParsableCommand {
                     complain("\(file) cannot be opened: \(error)")
                     throw ExitCode(1)
                 }
-                let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
                 do {
-                    let writer = try SealedFileWriter(creating: partial, sealer: .none, context: "")
-                    try reader.forEach { try writer.write($0) }
-                    try writer.finish()
-                    guard rename(partial.path, target.path) == 0 else { throw PackageError("cannot move the ZIP to \(out)") }
+                    try SealedFileWriter.copy(reader, to: target, sealer: .none, context: "")
                 } catch {
-                    try? FileManager.default.removeItem(at: partial)
                     complain("\(file) NOT unsealed: \(error)")
                     throw ExitCode(1)
                 }

@@ -72,17 +72,11 @@ extension CustosServices {
                 let context = PackageBuilder.sealContext(caseID: caseID, purpose: purpose)
                 let reader = try SealedFileReader(url: url, sealer: sealer, context: name.hasSuffix(".sealed") ? context : nil)
                 if let header = reader.header, sealer.isCurrent(header) { continue }
-                let partial = folder.appendingPathComponent(".\(target.lastPathComponent).resealing")
-                try? FileManager.default.removeItem(at: partial)
                 do {
-                    let writer = try SealedFileWriter(creating: partial, sealer: sealer, context: context)
-                    try reader.forEach { try writer.write($0) }
-                    try writer.finish()
+                    try SealedFileWriter.copy(reader, to: target, sealer: sealer, context: context)
                 } catch {
-                    try? FileManager.default.removeItem(at: partial)
                     throw PackageError("\(name) cannot be resealed: \(error)")
                 }
-                guard rename(partial.path, target.path) == 0 else { throw PackageError("cannot move the resealed \(name) into place (errno \(errno))") }
                 if url != target { try FileManager.default.removeItem(at: url) }
                 resealed += 1
             }

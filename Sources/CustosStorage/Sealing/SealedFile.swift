@@ -49,6 +49,24 @@ public final class SealedFileWriter {
         if durable { try handle.synchronize() }
         try handle.close()
     }
+
+    /// Writes what `reader` yields to `target`, sealed for `context` (plain under `.none`): to a
+    /// file beside it first, synced, then renamed over it, so `target` is either whole or as it was.
+    public static func copy(_ reader: SealedFileReader, to target: URL, sealer: StorageSealer, context: String) throws {
+        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
+        try? FileManager.default.removeItem(at: partial)
+        do {
+            let writer = try SealedFileWriter(creating: partial, sealer: sealer, context: context)
+            try reader.forEach { try writer.write($0) }
+            try writer.finish()
+            guard rename(partial.path, target.path) == 0 else {
+                throw SealedStream.Failure("cannot move \(partial.lastPathComponent) to \(target.path) (errno \(errno))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+    }
 }
 
 /// Reads a file written by `SealedFileWriter` from the start, one authenticated piece at a time.

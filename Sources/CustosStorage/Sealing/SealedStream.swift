@@ -104,6 +104,20 @@ public enum SealedStream {
         return try AES.GCM.Nonce(data: bytes)
     }
 
+    /// Takes every whole chunk of `pending` but the last and keeps the rest: only the end of the
+    /// stream tells whether a chunk is the last one (the encoder's and the decoder's shared step).
+    static func takeChunks(from pending: inout Data, size: Int) -> [Data] {
+        guard pending.count > size else { return [] }
+        var chunks: [Data] = []
+        var start = pending.startIndex
+        while pending.endIndex - start > size {
+            chunks.append(pending[start..<(start + size)])
+            start += size
+        }
+        pending = Data(pending[start...])
+        return chunks
+    }
+
     /// Seals a stream piece by piece: `seal` returns what is ready to be written, and `finish` the
     /// last chunk. One chunk is held back until the next bytes or the end show whether it is last.
     public struct Encoder: Sendable {
@@ -111,37 +125,24 @@ public enum SealedStream {
         private let key: SymmetricKey
         private var pending = Data()
         private var counter: UInt64 = 0
-        private var headerWritten = false
+        /// The header, until the first bytes are handed out.
+        private var unwritten: Data
         private var finished = false
 
         init(storageKey: SymmetricKey, keyID: String, context: String, chunkSize: Int = SealedStream.defaultChunkSize) {
-            var salt = Data(count: 16)
-            salt.withUnsafeMutableBytes { raw in
-                var generator = SystemRandomNumberGenerator()
-                for index in raw.indices { raw[index] = generator.next() }
-            }
+            let salt = SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }
             header = Header(keyID: keyID, chunkSize: chunkSize, salt: salt, context: context)
             key = SealedStream.fileKey(storageKey, header: header)
+            unwritten = header.bytes
         }
 
         /// The sealed bytes that `plain` completes (the header first, once).
         public mutating func seal(_ plain: Data) throws -> Data {
             precondition(!finished, "sealing after finish")
             pending.append(plain)
-            var out = Data()
-            if !headerWritten {
-                out.append(header.bytes)
-                headerWritten = true
-            }
-            let size = header.chunkSize
-            guard pending.count > size else { return out }
-            var start = pending.startIndex
-            // Strictly more than one chunk left: the one at `start` is not the last.
-            while pending.endIndex - start > size {
-                out.append(try sealChunk(pending[start..<(start + size)], last: false))
-                start += size
-            }
-            pending = Data(pending[start...])
+            var out = unwritten
+            unwritten = Data()
+            for chunk in SealedStream.takeChunks(from: &pending, size: header.chunkSize) { out.append(try sealChunk(chunk, last: false)) }
             return out
         }
 
@@ -149,11 +150,8 @@ public enum SealedStream {
         public mutating func finish() throws -> Data {
             precondition(!finished, "finish twice")
             finished = true
-            var out = Data()
-            if !headerWritten {
-                out.append(header.bytes)
-                headerWritten = true
-            }
+            var out = unwritten
+            unwritten = Data()
             out.append(try sealChunk(pending, last: true))
             pending = Data()
             return out
@@ -182,15 +180,8 @@ public enum SealedStream {
         /// The plain bytes that `sealed` (the bytes after the header) completes.
         public mutating func open(_ sealed: Data) throws -> Data {
             pending.append(sealed)
-            let size = header.chunkSize + SealedStream.tagSize
-            guard pending.count > size else { return Data() }
             var out = Data()
-            var start = pending.startIndex
-            while pending.endIndex - start > size {
-                out.append(try openChunk(pending[start..<(start + size)], last: false))
-                start += size
-            }
-            pending = Data(pending[start...])
+            for chunk in SealedStream.takeChunks(from: &pending, size: header.chunkSize + SealedStream.tagSize) { out.append(try openChunk(chunk, last: false)) }
             return out
         }
 
