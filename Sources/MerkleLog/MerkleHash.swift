@@ -42,7 +42,9 @@ public enum MerkleHash {
 /// result equals `MerkleHash.root(ofLeaves:)` without holding the leaves (a package build hashes
 /// one file at a time).
 public struct MerkleRootBuilder: Sendable {
-    private var subtrees: [(height: Int, hash: Data)] = []
+    /// The perfect subtrees' roots, largest first, held inline: verification folds a million
+    /// leaves, and a `Data` per node was a heap allocation per node.
+    private var subtrees: [(height: Int, hash: InlineHash)] = []
     public private(set) var count = 0
 
     public init() {}
@@ -53,21 +55,122 @@ public struct MerkleRootBuilder: Sendable {
 
     /// Appends a leaf whose hash is already known (verification streams stored leaf hashes).
     public mutating func append(leafHash: Data) {
-        var hash = leafHash
+        precondition(leafHash.count == 32, "a SHA-256 leaf hash")
+        leafHash.withUnsafeBytes { append(leafHash: $0) }
+    }
+
+    /// Appends a leaf hash given as its 32 bytes in memory.
+    public mutating func append(leafHash bytes: UnsafeRawBufferPointer) {
+        var hash = InlineHash(bytes)
         var height = 0
         while let last = subtrees.last, last.height == height {
             subtrees.removeLast()
-            hash = MerkleHash.node(last.hash, hash)
+            hash = InlineHash.node(last.hash, hash)
             height += 1
         }
         subtrees.append((height, hash))
         count += 1
     }
 
+    /// Appends the 2^`height` leaves of a perfect subtree at once, given its root: the leaves so
+    /// far must be a multiple of 2^`height`, so the subtree is exactly one of §2.1's left
+    /// subtrees and the result equals appending its leaves one by one.
+    public mutating func append(subtreeHash bytes: UnsafeRawBufferPointer, height: Int) {
+        precondition(count % (1 << height) == 0, "a perfect subtree must start at a multiple of its size")
+        var hash = InlineHash(bytes)
+        var height = height
+        let added = 1 << height
+        while let last = subtrees.last, last.height == height {
+            subtrees.removeLast()
+            hash = InlineHash.node(last.hash, hash)
+            height += 1
+        }
+        subtrees.append((height, hash))
+        count += added
+    }
+
     /// The tree hash of the leaves so far (SHA-256 of nothing for none).
     public var root: Data {
         guard var hash = subtrees.last?.hash else { return Data(SHA256.hash(data: Data())) }
-        for subtree in subtrees.dropLast().reversed() { hash = MerkleHash.node(subtree.hash, hash) }
-        return hash
+        for subtree in subtrees.dropLast().reversed() { hash = InlineHash.node(subtree.hash, hash) }
+        return hash.data
+    }
+}
+
+/// A SHA-256 value stored in the struct itself, and RFC 6962's interior node hash over two of them.
+struct InlineHash: Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a SHA-256 hash")
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+    }
+
+    var data: Data { withUnsafeBytes(of: words) { Data($0) } }
+
+    func write(to out: UnsafeMutableRawPointer) {
+        withUnsafeBytes(of: words) { out.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+    }
+
+    /// `MerkleHash.node`: SHA-256(0x01 ‖ left ‖ right), fed straight from the two values.
+    static func node(_ left: InlineHash, _ right: InlineHash) -> InlineHash {
+        var hasher = SHA256()
+        withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
+        withUnsafeBytes(of: left.words) { hasher.update(bufferPointer: $0) }
+        withUnsafeBytes(of: right.words) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().withUnsafeBytes { InlineHash($0) }
+    }
+}
+
+/// Every level of a perfect subtree over 2^k leaf hashes, computed at once. Verification hashes
+/// each page's subtrees on the cores beside the one that folds the log, and the levels give the
+/// root at any size inside the subtree (a checkpoint may fall there) without hashing again.
+public struct PerfectSubtree: Sendable {
+    /// `levels[h]` holds the 2^(k−h) node hashes of height h, 32 bytes each, back to back.
+    private let levels: [[UInt8]]
+
+    public var height: Int { levels.count - 1 }
+    public var leafCount: Int { 1 << height }
+
+    /// `leafHashes` holds a power-of-two number of 32-byte leaf hashes, back to back.
+    public init(leafHashes: [UInt8]) {
+        let count = leafHashes.count / 32
+        precondition(count > 0 && count & (count - 1) == 0 && leafHashes.count == count * 32, "a power of two of 32-byte hashes")
+        var levels = [leafHashes]
+        while levels.last!.count > 32 {
+            let below = levels.last!
+            let pairs = below.count / 64
+            levels.append([UInt8](unsafeUninitializedCapacity: pairs * 32) { out, initialized in
+                below.withUnsafeBytes { below in
+                    for pair in 0..<pairs {
+                        let left = InlineHash(UnsafeRawBufferPointer(rebasing: below[pair * 64..<pair * 64 + 32]))
+                        let right = InlineHash(UnsafeRawBufferPointer(rebasing: below[pair * 64 + 32..<pair * 64 + 64]))
+                        InlineHash.node(left, right).write(to: UnsafeMutableRawPointer(out.baseAddress! + pair * 32))
+                    }
+                }
+                initialized = pairs * 32
+            })
+        }
+        self.levels = levels
+    }
+
+    /// The subtree's root hash.
+    public var root: Data { Data(levels[height]) }
+
+    /// Appends the whole subtree to `builder`.
+    public func append(to builder: inout MerkleRootBuilder) {
+        levels[height].withUnsafeBytes { builder.append(subtreeHash: $0, height: height) }
+    }
+
+    /// Appends the subtree's first `leaves` leaves to `builder`, as the perfect subtrees their
+    /// count's binary digits name (largest first), so `builder.root` is the tree at that size.
+    public func appendPrefix(_ leaves: Int, to builder: inout MerkleRootBuilder) {
+        precondition(leaves >= 0 && leaves <= leafCount, "a prefix of the subtree")
+        var offset = 0
+        for level in stride(from: height, through: 0, by: -1) where leaves & (1 << level) != 0 {
+            let index = offset >> level
+            levels[level].withUnsafeBytes { builder.append(subtreeHash: UnsafeRawBufferPointer(rebasing: $0[index * 32..<index * 32 + 32]), height: level) }
+            offset += 1 << level
+        }
     }
 }

@@ -238,6 +238,45 @@ import Testing
         }
     }
 
+    /// Verification folds each half of a page that is a whole perfect subtree at once, once its
+    /// root equals the node the log stored for it, and takes the roots of checkpoints signed
+    /// inside it from the subtree's levels. Every checkpoint must still be checked, and a changed
+    /// entry in such a half must still be named by its own index.
+    @Test(arguments: stores)
+    func wholeSubtreesAreFoldedAtOnceAndABadEntryIsStillNamed(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            var size = Int(try await services.logs.head(.audit).size)
+            var target = 512
+            while target < size + 100 { target *= 2 }
+            func grow(to end: Int) async throws {
+                let records = (size..<end).map { number in
+                    AuditRecord(caseID: nil, subject: "bulk:\(number)", action: "document.downloaded", outcome: .read, actor: "staff:reviewer@provider.example",
+                        at: Date(timeIntervalSince1970: 1_790_000_000 + Double(number)), details: ["number": "\(number)"])
+                }
+                try await services.cases.record(records)
+                size = end
+            }
+            // Checkpoints inside the second half, one short of the end, and at the end.
+            for end in [target / 2 + 37, target - 5, target] {
+                try await grow(to: end)
+                try await services.checkpoint(.audit)
+            }
+            let verified = try await services.verifyLog(.audit)
+            #expect(verified.holds, "\(verified.problems)")
+            #expect(verified.size == UInt64(target))
+            #expect(verified.checkpointsChecked == (try await services.logs.checkpoints(.audit)).count)
+
+            let sql = Self.sql(services)
+            for index in [target / 2 + 100, 7] {
+                try await sql.raw("UPDATE audit_entries SET body = REPLACE(body, '\"actor\":\"', '\"actor\":\"X') WHERE sequence = \(bind: index + 1)").run()
+                let result = try await services.verifyLog(.audit)
+                #expect(!result.holds)
+                #expect(result.firstBadIndex == UInt64(index), "\(result.problems)")
+            }
+        }
+    }
+
     /// Cuts the stored tree and head back to `size`, recomputing the frontier from the kept nodes.
     static func rewindTree(_ log: TransparencyLog, to size: UInt64, _ services: CustosServices) async throws {
         let sql = sql(services)

@@ -1,5 +1,5 @@
 import CustosDomain
-import CustosStorage
+@testable import CustosStorage
 import FluentSQL
 import Foundation
 import Logging
@@ -376,6 +376,53 @@ import Testing
         let head = try await logs.head(.audit)
         #expect(head.size == 6 && head.root == MerkleHash.root(ofLeaves: leaves.map(\.leaf)))
         await database.shutdown()
+    }
+
+    /// Verification reads the audit trail as packed pages (on SQLite one aggregated row per page):
+    /// they must hold exactly the stored entries, skip none at a gap, and read on after a gap
+    /// larger than a page. The stored leaf hashes come back as a run that stops at a missing one.
+    @Test(arguments: locations)
+    func packedAuditPagesHoldExactlyTheStoredEntries(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let records = (0..<40).map { number in
+                AuditRecord(caseID: nil, subject: "case:\(number)", action: "case.note", actor: "staff:a\(number)", at: Self.t0.addingTimeInterval(Double(number)),
+                    details: ["text": String(repeating: "é", count: number)])
+            }
+            try await world.cases.record(records)
+            let logs = MerkleLogStore(store: world.database)
+            let rows = try await logs.auditLeafInputs(afterSequence: 0, limit: 1000)
+            func leaves(_ page: AuditEntryPage) -> [Data] {
+                (0..<page.count).map { index in page.withEntry(index) { nonce, json in AuditLeaf.bytes(nonceBase64: String(decoding: nonce, as: UTF8.self), recordJSON: Data(json)) } }
+            }
+            let whole = try await logs.auditEntryPage(afterSequence: 0, limit: 1000)
+            #expect(whole.sequences == rows.map(\.sequence))
+            #expect(leaves(whole) == rows.map(\.leaf))
+            #expect(whole.leafHashes(0..<whole.count) == rows.flatMap { Array(MerkleHash.leaf($0.leaf)) })
+            let middle = try await logs.auditEntryPage(afterSequence: 10, limit: 5)
+            #expect(middle.sequences == [11, 12, 13, 14, 15])
+            #expect(try await logs.auditEntryPage(afterSequence: rows.last!.sequence, limit: 5).count == 0)
+
+            let stored = try await logs.leafHashRun(.audit, from: 0, count: rows.count)
+            #expect(stored == rows.flatMap { Array(MerkleHash.leaf($0.leaf)) })
+            // A gap: the page around it lacks the missing entries, and a page that starts inside
+            // a gap wider than itself starts at the next stored entry.
+            let sql = world.database.database as! any SQLDatabase
+            try await sql.raw("DELETE FROM audit_entries WHERE sequence BETWEEN 20 AND 30").run()
+            try await sql.raw("DELETE FROM log_nodes WHERE log = 1 AND node_key = 25").run()
+            let gapped = try await logs.auditEntryPage(afterSequence: 15, limit: 20)
+            #expect(gapped.sequences == [16, 17, 18, 19, 31, 32, 33, 34, 35])
+            #expect(try await logs.auditEntryPage(afterSequence: 20, limit: 3).sequences.first == 31)
+            #expect(try await logs.leafHashRun(.audit, from: 20, count: 10) == Array(stored[20 * 32..<25 * 32]))
+        }
+    }
+
+    @Test func packedListsOfNumbersAreReadStrictly() throws {
+        #expect(try AuditEntryPage.decimals("") == [])
+        #expect(try AuditEntryPage.decimals("7") == [7])
+        #expect(try AuditEntryPage.decimals("12,0,345") == [12, 0, 345])
+        for bad in [",", "1,", ",1", "1,,2", "1;2", "-1", "1 ", "9999999999999999999"] {
+            #expect(throws: StorageError.self, "\(bad)") { try AuditEntryPage.decimals(bad) }
+        }
     }
 
     @Test(arguments: locations)

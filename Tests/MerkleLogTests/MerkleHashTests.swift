@@ -55,3 +55,47 @@ import Testing
         }
     }
 }
+
+/// Verification folds whole perfect subtrees at once (`PerfectSubtree`, `append(subtreeHash:)`)
+/// and takes roots at sizes inside them from the subtree's levels; each must equal the tree of
+/// the same leaves appended one by one (RFC 6962 §2.1).
+@Suite struct PerfectSubtreeTests {
+    static func leaf(_ number: Int) -> Data { MerkleHash.leaf(Data("leaf \(number)".utf8)) }
+
+    @Test(arguments: [1, 2, 8, 64])
+    func aSubtreeAndEveryPrefixOfItEqualTheLeavesOneByOne(leaves: Int) {
+        // The subtree starts after a prefix of the log that is a multiple of its size.
+        let before = 3 * leaves
+        var base = MerkleRootBuilder()
+        for number in 0..<before { base.append(leafHash: Self.leaf(number)) }
+        let hashes = (before..<before + leaves).flatMap { Array(Self.leaf($0)) }
+        let subtree = PerfectSubtree(leafHashes: hashes)
+        #expect(subtree.leafCount == leaves)
+        #expect(subtree.root == MerkleHash.root(ofLeaves: (before..<before + leaves).map { Data("leaf \($0)".utf8) }))
+        var oneByOne = base
+        for prefix in 0...leaves {
+            var partial = base
+            subtree.appendPrefix(prefix, to: &partial)
+            #expect(partial.count == before + prefix)
+            #expect(partial.root == oneByOne.root, "prefix \(prefix)")
+            if prefix < leaves { oneByOne.append(leafHash: Self.leaf(before + prefix)) }
+        }
+        var whole = base
+        subtree.append(to: &whole)
+        #expect(whole.count == before + leaves && whole.root == oneByOne.root)
+        // And the builder goes on as if the leaves had come singly.
+        whole.append(leafHash: Self.leaf(0))
+        oneByOne.append(leafHash: Self.leaf(0))
+        #expect(whole.root == oneByOne.root)
+    }
+
+    @Test func theIncrementalRootMatchesTheRecursiveDefinitionForEverySize() {
+        var builder = MerkleRootBuilder()
+        var leaves: [Data] = []
+        for number in 0..<70 {
+            #expect(builder.root == MerkleHash.root(ofLeaves: leaves))
+            leaves.append(Data("entry \(number)".utf8))
+            builder.append(leaf: leaves.last!)
+        }
+    }
+}

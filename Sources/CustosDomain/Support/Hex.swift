@@ -18,7 +18,13 @@ public enum Hex {
 
     /// The bytes of `text`, or nil when it is not an even number of hex digits.
     public static func decode(_ text: String) -> Data? {
-        let utf8 = Array(text.utf8)
+        decode(utf8: Array(text.utf8)).map { Data($0) }
+    }
+
+    /// The bytes of hex digits given as UTF-8, or nil when they are not an even number of hex
+    /// digits. Filled as an array: appending to Data byte by byte cost more than the hashing it
+    /// feeds (log verification decodes every stored leaf hash).
+    public static func decode(utf8: [UInt8]) -> [UInt8]? {
         guard utf8.count.isMultiple(of: 2) else { return nil }
         func value(_ c: UInt8) -> UInt8? {
             switch c {
@@ -28,13 +34,11 @@ public enum Hex {
             default: nil
             }
         }
-        // Filled as an array and wrapped once: appending to Data byte by byte cost more than the
-        // hashing it feeds (log verification decodes every stored leaf hash).
         var bytes = [UInt8](repeating: 0, count: utf8.count / 2)
         for index in bytes.indices {
             guard let high = value(utf8[2 * index]), let low = value(utf8[2 * index + 1]) else { return nil }
             bytes[index] = high << 4 | low
         }
-        return Data(bytes)
+        return bytes
     }
 }

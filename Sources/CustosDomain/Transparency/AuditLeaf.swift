@@ -21,28 +21,51 @@ public enum AuditLeaf {
     /// the leaf through `String` and Foundation's base64 cost three times the hashing.
     public static func leafHash(nonceBase64: String, recordJSON: Data) -> Data {
         var nonce = nonceBase64
-        return nonce.withUTF8 { nonceBytes in
+        var digest = Data(count: 32)
+        nonce.withUTF8 { nonceBytes in
             recordJSON.withUnsafeBytes { json in
-                let encodedCount = Base64.encodedCount(json.count)
-                let total = 1 + leafPrefix.count + nonceBytes.count + recordLinePrefix.count + encodedCount + 1
-                let leaf = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-                    var cursor = out.baseAddress!
-                    func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                        cursor.initialize(from: bytes.baseAddress!, count: bytes.count)
-                        cursor += bytes.count
-                    }
-                    cursor.initialize(to: 0x00)  // RFC 6962 §2.1: the leaf's domain-separation byte
-                    cursor += 1
-                    leafPrefix.withUnsafeBufferPointer(put)
-                    if nonceBytes.count > 0 { put(nonceBytes) }
-                    recordLinePrefix.withUnsafeBufferPointer(put)
-                    Base64.encode(json, into: cursor)
-                    cursor += encodedCount
-                    cursor.initialize(to: UInt8(ascii: "\n"))
-                    initialized = total
+                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: leafSize(nonceCount: nonceBytes.count, recordCount: json.count), alignment: 8)
+                defer { scratch.deallocate() }
+                digest.withUnsafeMutableBytes { out in
+                    writeLeafHash(nonceBase64: UnsafeRawBufferPointer(nonceBytes), recordJSON: json, scratch: scratch, into: out.baseAddress!)
                 }
-                return leaf.withUnsafeBytes { Data(SHA256.hash(data: $0)) }
             }
+        }
+        return digest
+    }
+
+    /// The bytes a leaf takes with its RFC 6962 prefix byte: the size `writeLeafHash` needs.
+    public static func leafSize(nonceCount: Int, recordCount: Int) -> Int {
+        1 + leafPrefix.count + nonceCount + recordLinePrefix.count + Base64.encodedCount(recordCount) + 1
+    }
+
+    /// Writes the leaf hash's 32 bytes at `out`. The leaf is assembled in `scratch`, which must
+    /// hold `leafSize` bytes and is the caller's to reuse: verification hashes a million stored
+    /// entries straight from the page they were read into, without an allocation per entry.
+    public static func writeLeafHash(
+        nonceBase64 nonceBytes: UnsafeRawBufferPointer, recordJSON json: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
+        into out: UnsafeMutableRawPointer
+    ) {
+        let total = leafSize(nonceCount: nonceBytes.count, recordCount: json.count)
+        precondition(scratch.count >= total, "scratch space for the leaf")
+        var cursor = scratch.baseAddress!
+        func put(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            cursor.copyMemory(from: base, byteCount: bytes.count)
+            cursor += bytes.count
+        }
+        cursor.storeBytes(of: 0x00, as: UInt8.self)  // RFC 6962 §2.1: the leaf's domain-separation byte
+        cursor += 1
+        leafPrefix.withUnsafeBytes(put)
+        put(nonceBytes)
+        recordLinePrefix.withUnsafeBytes(put)
+        Base64.encode(json, into: cursor.assumingMemoryBound(to: UInt8.self))
+        cursor += Base64.encodedCount(json.count)
+        cursor.storeBytes(of: UInt8(ascii: "\n"), as: UInt8.self)
+        var hasher = SHA256()
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(start: scratch.baseAddress, count: total))
+        hasher.finalize().withUnsafeBytes { digest in
+            out.copyMemory(from: digest.baseAddress!, byteCount: digest.count)
         }
     }
 
@@ -52,33 +75,37 @@ public enum AuditLeaf {
 
 /// Standard base64 with padding (RFC 4648 §4), written straight into memory. Hand-written for the
 /// audit leaf's hot path (see `AuditLeaf.leafHash`); `AuditLeafHashTests` pin it to Foundation's.
+/// Each 12 bits of input become two output characters through one table lookup.
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// For every 12-bit value, its two characters as they lie in memory (first at the lower address).
+    private static let pairs: [UInt16] = (0..<4096).map { UInt16(littleEndian: UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 0x3F]) << 8) }
 
     static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
 
     /// Writes `encodedCount(bytes.count)` bytes at `out`.
     static func encode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
-        alphabet.withUnsafeBufferPointer { table in
+        pairs.withUnsafeBufferPointer { pairs in
             let count = bytes.count
             var index = 0
-            var write = out
+            let write = UnsafeMutableRawPointer(out)
+            var offset = 0
             while index + 3 <= count {
-                let triple = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-                write[0] = table[Int(triple >> 18)]
-                write[1] = table[Int(triple >> 12 & 0x3F)]
-                write[2] = table[Int(triple >> 6 & 0x3F)]
-                write[3] = table[Int(triple & 0x3F)]
-                write += 4
+                let triple = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
+                write.storeBytes(of: pairs[triple >> 12], toByteOffset: offset, as: UInt16.self)
+                write.storeBytes(of: pairs[triple & 0xFFF], toByteOffset: offset + 2, as: UInt16.self)
+                offset += 4
                 index += 3
             }
             let rest = count - index
             guard rest > 0 else { return }
-            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            write[0] = table[Int(value >> 18)]
-            write[1] = table[Int(value >> 12 & 0x3F)]
-            write[2] = rest == 2 ? table[Int(value >> 6 & 0x3F)] : UInt8(ascii: "=")
-            write[3] = UInt8(ascii: "=")
+            alphabet.withUnsafeBufferPointer { table in
+                let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+                out[offset] = table[Int(value >> 18)]
+                out[offset + 1] = table[Int(value >> 12 & 0x3F)]
+                out[offset + 2] = rest == 2 ? table[Int(value >> 6 & 0x3F)] : UInt8(ascii: "=")
+                out[offset + 3] = UInt8(ascii: "=")
+            }
         }
     }
 }

@@ -31,31 +31,47 @@ extension CustosServices {
         return results
     }
 
-    /// The page size for streaming entries; verification memory stays flat.
-    static let verificationPage = 20_000
+    /// The page size for streaming entries; verification memory stays flat. A power of two, so
+    /// that each half of a full page is a perfect subtree of the log (see `VerificationWalk`).
+    public static let verificationPage = 16_384
 
-    public func verifyLog(_ log: TransparencyLog) async throws -> LogVerification {
-        var result = LogVerification(log: log)
-        let checkpoints = try await logs.checkpoints(log)
-        // The head as the walk starts. A running server may append while the walk reads (the crash
-        // harness verifies beside a live server): entries up to this head must hash to its root,
-        // and at the end no entry may stand beyond the head as it is then. Read after the
-        // checkpoints, so none of them can be newer than it.
-        let headBefore = try await logs.head(log)
-        var rootAtHeadBefore: Data? = headBefore.size == 0 ? MerkleRootBuilder().root : nil
-        let auditCheckpoints = log == .legalProcess ? Dictionary(uniqueKeysWithValues: try await logs.checkpoints(.audit).map { ($0.size, $0.root) }) : [:]
-        let verifier = transparencyKeys.signer(for: log).verifier
-        var nextCheckpoint = checkpoints.startIndex
+    /// One page of a log as verification reads it: each entry's index, its leaf hash recomputed
+    /// from the stored entry, and the leaf hash stored when it was appended.
+    struct VerificationPage: Sendable {
+        var indices: [UInt64] = []
+        /// 32 bytes per entry, back to back.
+        var leafHashes: [UInt8] = []
+        /// The public log's entries, whose contents are checked too (empty for the audit log).
+        var entries: [Data] = []
+        /// The stored leaf hashes from the page's first index on (shorter when some are missing);
+        /// read only when some part of the page must be compared entry by entry.
+        var stored: [UInt8] = []
+        /// The page in consecutive parts. A part of 2^k entries comes with its subtree hashed, and
+        /// `matchesStored` when that subtree's root equals the node the log stored for it.
+        var chunks: [(offset: Int, count: Int, subtree: PerfectSubtree?, matchesStored: Bool)] = []
+    }
+
+    /// The walk's running state: the tree folded so far and the checkpoints still ahead.
+    struct VerificationWalk {
+        var result: LogVerification
+        let checkpoints: [MerkleLogStore.StoredCheckpoint]
+        let headSize: UInt64
+        var rootAtHead: Data?
+        var nextCheckpoint = 0
         var lastGoodCheckpoint: UInt64 = 0
         var tree = MerkleRootBuilder()
         var count: UInt64 = 0
-        var stop = false
+        var stopped = false
+        let checkpointProblem: (MerkleLogStore.StoredCheckpoint, Data) -> String?
+        let entryProblem: (Data, UInt64) -> String?
 
-        func checkCheckpoints(upTo size: UInt64) {
-            while nextCheckpoint < checkpoints.endIndex, checkpoints[nextCheckpoint].size == size {
+        /// Checks the checkpoints of sizes up to `size` (all past `count` and no further than
+        /// `size`); `root` gives the tree hash at each.
+        mutating func checkCheckpoints(upTo size: UInt64, root: (UInt64) -> Data) {
+            while nextCheckpoint < checkpoints.endIndex, checkpoints[nextCheckpoint].size <= size {
                 let checkpoint = checkpoints[nextCheckpoint]
                 result.checkpointsChecked += 1
-                if let problem = checkpointProblem(checkpoint, recomputedRoot: tree.root, verifier: verifier) {
+                if let problem = checkpointProblem(checkpoint, root(checkpoint.size)) {
                     result.problems.append(.init(index: lastGoodCheckpoint, message: "checkpoint \(checkpoint.size): \(problem)"))
                 } else {
                     lastGoodCheckpoint = checkpoint.size
@@ -63,78 +79,200 @@ extension CustosServices {
                 nextCheckpoint += 1
             }
         }
-        checkCheckpoints(upTo: 0)
-        // Pages are read one ahead: the next page comes out of the database while this one is
-        // hashed, so reading and hashing share the two cores instead of taking turns.
-        let logs = self.logs
-        /// A page item: the audit log's inputs are hashed piece by piece, the public log's entries
-        /// are kept whole (their contents are checked too).
-        enum Item: Sendable {
-            case audit(MerkleLogStore.AuditLeafInput)
-            case entry(Data)
+
+        mutating func checkCheckpoints() {
+            let root = tree.root
+            checkCheckpoints(upTo: count) { _ in root }
         }
-        @Sendable func fetch(after cursor: Int64, storedFrom first: UInt64) async throws -> (page: [(index: UInt64, item: Item)], stored: [Data]) {
-            let page: [(index: UInt64, item: Item)]
+
+        /// Folds a page into the tree, stopping at the first entry that is missing or does not
+        /// hash to its stored leaf.
+        mutating func fold(_ page: VerificationPage) {
+            for chunk in page.chunks where !stopped {
+                if let subtree = chunk.subtree, chunk.matchesStored, foldWhole(chunk.offset, subtree, page) { continue }
+                foldOneByOne(page, chunk.offset..<chunk.offset + chunk.count)
+            }
+        }
+
+        /// A part whose entries are all present and in place, and whose subtree root equals the
+        /// node the log stored for it, is added as one subtree (its leaves then equal the stored
+        /// ones); the roots at checkpoints inside it come from its levels. Returns false, changing
+        /// nothing, when the part must be walked entry by entry.
+        private mutating func foldWhole(_ offset: Int, _ subtree: PerfectSubtree, _ page: VerificationPage) -> Bool {
+            let leaves = subtree.leafCount
+            guard count % UInt64(leaves) == 0 else { return false }
+            for position in 0..<leaves where page.indices[offset + position] != count + UInt64(position) { return false }
+            let before = tree
+            let first = count
+            func root(at size: UInt64) -> Data {
+                var partial = before
+                subtree.appendPrefix(Int(size - first), to: &partial)
+                return partial.root
+            }
+            let end = first + UInt64(leaves)
+            if headSize > first, headSize <= end { rootAtHead = root(at: headSize) }
+            checkCheckpoints(upTo: end, root: root(at:))
+            subtree.append(to: &tree)
+            count = end
+            return true
+        }
+
+        private mutating func foldOneByOne(_ page: VerificationPage, _ range: Range<Int>) {
+            page.leafHashes.withUnsafeBytes { computed in
+                page.stored.withUnsafeBytes { stored in
+                    for offset in range {
+                        let index = page.indices[offset]
+                        guard index == count else {
+                            result.problems.append(.init(index: count, message: "entry \(count) is missing (the next stored entry is \(index)): deleted or reordered"))
+                            stopped = true
+                            return
+                        }
+                        let leafHash = UnsafeRawBufferPointer(rebasing: computed[offset * 32..<offset * 32 + 32])
+                        guard stored.count >= offset * 32 + 32, memcmp(leafHash.baseAddress!, stored.baseAddress! + offset * 32, 32) == 0 else {
+                            result.problems.append(.init(index: count, message: "the stored entry does not hash to the leaf recorded when it was appended"))
+                            stopped = true
+                            return
+                        }
+                        if offset < page.entries.count, let problem = entryProblem(page.entries[offset], count) {
+                            result.problems.append(.init(index: count, message: problem))
+                        }
+                        tree.append(leafHash: leafHash)
+                        count += 1
+                        if count == headSize { rootAtHead = tree.root }
+                        if nextCheckpoint < checkpoints.endIndex, checkpoints[nextCheckpoint].size == count { checkCheckpoints() }
+                    }
+                }
+            }
+        }
+    }
+
+    public func verifyLog(_ log: TransparencyLog) async throws -> LogVerification {
+        let checkpoints = try await logs.checkpoints(log)
+        // The head as the walk starts. A running server may append while the walk reads (the crash
+        // harness verifies beside a live server): entries up to this head must hash to its root,
+        // and at the end no entry may stand beyond the head as it is then. Read after the
+        // checkpoints, so none of them can be newer than it.
+        let headBefore = try await logs.head(log)
+        let auditCheckpoints = log == .legalProcess ? Dictionary(uniqueKeysWithValues: try await logs.checkpoints(.audit).map { ($0.size, $0.root) }) : [:]
+        let verifier = transparencyKeys.signer(for: log).verifier
+        var walk = VerificationWalk(
+            result: LogVerification(log: log), checkpoints: checkpoints, headSize: headBefore.size,
+            rootAtHead: headBefore.size == 0 ? MerkleRootBuilder().root : nil,
+            checkpointProblem: { self.checkpointProblem($0, recomputedRoot: $1, verifier: verifier) },
+            entryProblem: { self.legalProcessEntryProblem($0, index: $1, auditCheckpoints: auditCheckpoints) })
+        walk.checkCheckpoints()
+        // Pages are read and hashed ahead, several at a time, while earlier ones are folded into
+        // the tree: SQLite's thread always has the next page's query queued, and hashing (split
+        // between two tasks per page) fills the other core. Page k covers the indices from
+        // k·pageSize on, so the reads need not wait for one another.
+        let logs = self.logs
+        let pageSize = Self.verificationPage
+        /// What one read brings: the stored entries (audit) or entry bytes (public log).
+        struct StoredPage: Sendable {
+            var audit = AuditEntryPage()
+            var entries: [(index: UInt64, data: Data)] = []
+            var count: Int { audit.count + entries.count }
+        }
+        /// The entries from `index` on (at most a page; after a gap, from the next stored entry,
+        /// which the fold reports as missing ones).
+        @Sendable func read(from index: UInt64) async throws -> StoredPage {
+            var page = StoredPage()
+            switch log {
+            case .audit: page.audit = try await logs.auditEntryPage(afterSequence: Int(index), limit: pageSize)  // sequences are 1-based
+            case .legalProcess: page.entries = try await logs.entryPage(log, after: Int64(index) - 1, limit: pageSize)
+            }
+            return page
+        }
+        /// Hashes a page read from `start`, and holds it against what the log stored: a part that
+        /// is a whole perfect subtree against the one stored node for it, the rest (and any part
+        /// whose node differs) leaf by leaf, so a bad entry is still named by its index.
+        @Sendable func hash(_ stored: StoredPage, from start: UInt64) async throws -> VerificationPage {
+            var page = VerificationPage()
             switch log {
             case .audit:
-                page = try await logs.auditLeafInputRows(afterSequence: Int(cursor), limit: Self.verificationPage).map { (UInt64($0.sequence - 1), .audit($0)) }
+                // Each half is hashed in its own task; a half of 2^k entries (every half of a full
+                // page) has its subtree hashed there too, so folding it is one append.
+                let entries = stored.audit
+                @Sendable func part(_ range: Range<Int>) -> (hashes: [UInt8], subtree: PerfectSubtree?) {
+                    let hashes = entries.leafHashes(range)
+                    return (hashes, range.count > 0 && range.count & (range.count - 1) == 0 ? PerfectSubtree(leafHashes: hashes) : nil)
+                }
+                let half = entries.count / 2
+                async let firstHalf = part(0..<half)
+                let secondHalf = part(half..<entries.count)
+                let first = await firstHalf
+                page.indices = entries.sequences.map { UInt64($0 - 1) }
+                page.leafHashes = first.hashes + secondHalf.hashes
+                page.chunks = [(0, half, first.subtree, false), (half, entries.count - half, secondHalf.subtree, false)]
             case .legalProcess:
-                page = try await logs.entryPage(log, after: cursor, limit: Self.verificationPage).map { ($0.index, .entry($0.data)) }
+                page.indices = stored.entries.map(\.index)
+                page.entries = stored.entries.map(\.data)
+                page.leafHashes = stored.entries.flatMap { MerkleHash.leaf($0.data) }
+                page.chunks = [(0, stored.entries.count, nil, false)]
             }
-            guard !page.isEmpty else { return ([], []) }
-            return (page, try await logs.leafHashRun(log, from: first, count: page.count))
+            // The stored node of each whole, aligned subtree part.
+            var nodes: [Int: NodeID] = [:]
+            for (number, chunk) in page.chunks.enumerated() {
+                guard let subtree = chunk.subtree else { continue }
+                let first = start + UInt64(chunk.offset)
+                let leaves = UInt64(subtree.leafCount)
+                guard first % leaves == 0, page.indices[chunk.offset] == first, page.indices[chunk.offset + chunk.count - 1] == first + leaves - 1 else { continue }
+                nodes[number] = NodeID(height: subtree.height, index: first / leaves)
+            }
+            let storedNodes = nodes.isEmpty ? [:] : try await logs.nodes(log, Set(nodes.values))
+            for (number, node) in nodes where storedNodes[node] == page.chunks[number].subtree?.root {
+                page.chunks[number].matchesStored = true
+            }
+            if page.chunks.contains(where: { !$0.matchesStored && $0.count > 0 }) {
+                page.stored = try await logs.leafHashRun(log, from: start, count: page.indices.count)
+            }
+            return page
         }
-        /// The cursor after a page: audit sequences are 1-based, log indices 0-based.
-        func cursor(after page: [(index: UInt64, item: Item)]) -> Int64 {
-            Int64(page.last!.index) + (log == .audit ? 1 : 0)
-        }
-        var next = Task { try await fetch(after: log == .audit ? 0 : -1, storedFrom: 0) }
-        while !stop {
-            let (page, stored) = try await next.value
-            if page.isEmpty { break }
-            let after = cursor(after: page)
-            let storedFrom = count + UInt64(page.count)
-            next = Task { try await fetch(after: after, storedFrom: storedFrom) }
-            for (offset, item) in page.enumerated() {
-                guard item.index == count else {
-                    result.problems.append(.init(index: count, message: "entry \(count) is missing (the next stored entry is \(item.index)): deleted or reordered"))
-                    stop = true
-                    break
-                }
-                let leafHash: Data
-                switch item.item {
-                case .audit(let input): leafHash = input.leafHash
-                case .entry(let entry): leafHash = MerkleHash.leaf(entry)
-                }
-                if offset >= stored.count || stored[offset] != leafHash {
-                    result.problems.append(.init(index: count, message: "the stored entry does not hash to the leaf recorded when it was appended"))
-                    stop = true
-                    break
-                }
-                if case .entry(let entry) = item.item, let problem = legalProcessEntryProblem(entry, index: count, auditCheckpoints: auditCheckpoints) {
-                    result.problems.append(.init(index: count, message: problem))
-                }
-                tree.append(leafHash: leafHash)
-                count += 1
-                if count == headBefore.size { rootAtHeadBefore = tree.root }
-                checkCheckpoints(upTo: count)
+        /// Pages read (and hashed) ahead, oldest first, each with the index it starts at.
+        var ahead: [(start: UInt64, task: Task<VerificationPage?, any Error>)] = []
+        var nextStart: UInt64 = 0
+        let depth = 3
+        defer { for page in ahead { page.task.cancel() } }
+        while !walk.stopped {
+            while ahead.count < depth {
+                let start = nextStart
+                ahead.append((start, Task {
+                    let stored = try await read(from: start)
+                    return stored.count == 0 ? nil : try await hash(stored, from: start)
+                }))
+                nextStart += UInt64(pageSize)
+            }
+            let (start, task) = ahead.removeFirst()
+            guard let page = try await task.value else { break }  // nothing stored from here on
+            walk.fold(page)
+            if !walk.stopped, walk.count < start + UInt64(pageSize) {
+                // A short page: the end of the log as it was read, or entries a running server
+                // appended since. The pages read ahead may have missed those; read on from here.
+                for page in ahead { _ = try? await page.task.value }
+                ahead = []
+                nextStart = walk.count
             }
         }
-        // A page read ahead when a problem stopped the walk must finish before we return: the
-        // caller may close the database next.
-        _ = try? await next.value
+        // Pages read ahead must finish before we return: the caller may close the database next.
+        for page in ahead {
+            page.task.cancel()
+            _ = try? await page.task.value
+        }
+        ahead = []
+        var result = walk.result
+        let count = walk.count
         result.size = count
-        if !stop {
+        if !walk.stopped {
             if let beyond = checkpoints.last, beyond.size > count {
                 result.problems.append(.init(index: count, message: "a checkpoint of size \(beyond.size) was signed but only \(count) entries are stored: the log was rewound"))
             }
             let witnessed = await witnessSizes(log)
             let headAfter = try await logs.head(log)
-            if count < headBefore.size || rootAtHeadBefore != headBefore.root {
+            if count < headBefore.size || walk.rootAtHead != headBefore.root {
                 result.problems.append(.init(index: min(headBefore.size, count), message: "the log head (size \(headBefore.size)) does not match the \(count) stored entries"))
             } else if count > headAfter.size {
                 result.problems.append(.init(index: headAfter.size, message: "\(count) entries are stored but the log head says \(headAfter.size): entries were added outside the log"))
-            } else if count == headAfter.size, tree.root != headAfter.root {
+            } else if count == headAfter.size, walk.tree.root != headAfter.root {
                 result.problems.append(.init(index: count, message: "the log head (size \(headAfter.size)) does not match the \(count) stored entries"))
             }
             for (name, size) in witnessed where size > headAfter.size {

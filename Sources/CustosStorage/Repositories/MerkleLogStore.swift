@@ -280,17 +280,88 @@ extension MerkleLogStore {
         try await auditLeafInputRows(afterSequence: afterSequence, limit: limit).map { ($0.sequence, $0.leaf) }
     }
 
-    /// Stored leaf hashes from `index`, as one aggregated hex string (see `auditLeafInputs`).
-    public func leafHashRun(_ log: TransparencyLog, from index: UInt64, count: Int) async throws -> [Data] {
-        let aggregate = isPostgres ? "string_agg(encode(hash, 'hex'), '' ORDER BY node_key)" : "group_concat(hex(hash), '' ORDER BY node_key)"
+    /// The stored audit entries with sequences `afterSequence + 1 ... afterSequence + limit` (one
+    /// range scan of the rowid on SQLite), packed: fewer where entries are missing, which the
+    /// caller sees as a gap. A range with nothing in it yields the page from the next stored
+    /// entry on, and an empty page means nothing is stored after `afterSequence`.
+    public func auditEntryPage(afterSequence: Int, limit: Int) async throws -> AuditEntryPage {
+        let page = try await auditEntryRange(afterSequence: afterSequence, limit: limit)
+        guard page.count == 0 else { return page }
+        let next = try await store.sql.raw("SELECT min(sequence) AS next FROM audit_entries WHERE sequence > \(bind: afterSequence)").first()
+        guard let next = try next?.decode(column: "next", as: Int?.self) else { return page }
+        return try await auditEntryRange(afterSequence: next - 1, limit: limit)
+    }
+
+    private func auditEntryRange(afterSequence: Int, limit: Int) async throws -> AuditEntryPage {
+        if let sqlite = store.database as? any SQLiteDatabase {
+            // The row is only taken apart on SQLite's thread; it is parsed here, off it.
+            let rows = try await SQLiteDirect.rows(AuditEntryPage.packedSQL, [.integer(afterSequence), .integer(afterSequence + limit)], on: sqlite) { row in
+                (row.column("sequences")?.string, row.column("nonce_lengths")?.string, row.column("body_lengths")?.string,
+                 row.column("nonces")?.blob ?? ByteBuffer(), row.column("bodies")?.blob ?? ByteBuffer())
+            }
+            guard let (sequences, nonceLengths, bodyLengths, nonces, bodies) = rows.first, let sequences else { return AuditEntryPage() }
+            guard let nonceLengths, let bodyLengths else { throw StorageError.corrupted("unreadable audit page") }
+            return try AuditEntryPage(sequences: sequences, nonceLengths: nonceLengths, bodyLengths: bodyLengths, nonces: nonces, bodies: bodies)
+        }
+        var page = AuditEntryPage()
+        for row in try await store.sql.raw("""
+            SELECT sequence, nonce, body FROM audit_entries
+            WHERE sequence > \(bind: afterSequence) AND sequence <= \(bind: afterSequence + limit) ORDER BY sequence
+            """).all() {
+            page.append(
+                sequence: try row.decode(column: "sequence", as: Int.self), nonce: (try row.decode(column: "nonce", as: String?.self) ?? "").utf8,
+                body: try row.decode(column: "body", as: String.self).utf8)
+        }
+        return page
+    }
+
+    /// The stored leaf hashes from `index`, 32 bytes each, back to back, up to the first one that
+    /// is missing: read as one aggregated value rather than a row per leaf (verification reads
+    /// every leaf of the log). A run shorter than `count` means leaves are missing; the caller
+    /// compares hash by hash.
+    public func leafHashRun(_ log: TransparencyLog, from index: UInt64, count: Int) async throws -> [UInt8] {
         let low = Self.key(NodeID(height: 0, index: index))
-        guard let row = try await store.sql.raw("""
-            SELECT \(unsafeRaw: aggregate) AS hashes FROM log_nodes
-            WHERE log = \(bind: log.storageID) AND node_key >= \(bind: low) AND node_key < \(bind: low + Int64(count))
-            """).first(), let hex = try row.decode(column: "hashes", as: String?.self)
-        else { return [] }
-        guard let bytes = Hex.decode(hex) else { throw StorageError.corrupted("unreadable leaf hashes") }
-        return stride(from: 0, to: bytes.count, by: 32).map { Data(bytes[bytes.startIndex + $0..<min(bytes.startIndex + $0 + 32, bytes.endIndex)]) }
+        // The keys as a decimal list and the hashes run together, in the one order the aggregates
+        // share (on SQLite without an ORDER BY inside them, which made it sort the run again). A
+        // hash of the wrong length is left out, so it counts as missing.
+        let keyList: String
+        let hashes: [UInt8]
+        if let sqlite = store.database as? any SQLiteDatabase {
+            let rows = try await SQLiteDirect.rows(
+                """
+                SELECT group_concat(node_key) AS keys, CAST(group_concat(hash, '') AS BLOB) AS hashes FROM log_nodes
+                WHERE log = ? AND node_key >= ? AND node_key < ? AND length(hash) = 32
+                """,
+                [.integer(log.storageID), .integer(Int(low)), .integer(Int(low) + count)], on: sqlite
+            ) { row in (row.column("keys")?.string ?? "", row.column("hashes")?.blob.map { Array($0.readableBytesView) } ?? []) }
+            (keyList, hashes) = rows.first ?? ("", [])
+        } else {
+            let row = try await store.sql.raw("""
+                SELECT string_agg(node_key::text, ',' ORDER BY node_key) AS keys, string_agg(encode(hash, 'hex'), '' ORDER BY node_key) AS hashes
+                FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key >= \(bind: low) AND node_key < \(bind: low + Int64(count)) AND length(hash) = 32
+                """).first()
+            keyList = try row?.decode(column: "keys", as: String?.self) ?? ""
+            guard let decoded = Hex.decode(utf8: Array((try row?.decode(column: "hashes", as: String?.self) ?? "").utf8)) else {
+                throw StorageError.corrupted("unreadable leaf hashes")
+            }
+            hashes = decoded
+        }
+        let keys = try AuditEntryPage.decimals(keyList).map(Int64.init)
+        guard hashes.count == keys.count * 32 else { throw StorageError.corrupted("unreadable leaf hashes") }
+        var run = [UInt8](repeating: 0, count: count * 32)
+        var present = [Bool](repeating: false, count: count)
+        try run.withUnsafeMutableBytes { run in
+            try hashes.withUnsafeBytes { hashes in
+                for (item, key) in keys.enumerated() {
+                    guard key >= low, key < low + Int64(count) else { throw StorageError.corrupted("unreadable leaf hashes") }
+                    let slot = Int(key - low)
+                    run.baseAddress!.advanced(by: slot * 32).copyMemory(from: hashes.baseAddress! + item * 32, byteCount: 32)
+                    present[slot] = true
+                }
+            }
+        }
+        run.removeSubrange((present.firstIndex(of: false) ?? count) * 32..<run.count)
+        return run
     }
 
     /// A page of public-log entries after `index` (exclusive; nil from the start).

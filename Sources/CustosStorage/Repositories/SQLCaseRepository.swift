@@ -326,7 +326,6 @@ public struct SQLCaseRepository: CaseRepository {
     /// Several audit entries in one transaction (one durable commit for all of them).
     public func record(_ records: [AuditRecord]) async throws {
         let isPostgres = self.isPostgres
-        let sealer = store.sealer
         try await store.database.transaction { tx in
             _ = try await AuditWriter.append(records, on: tx, isPostgres: isPostgres)
         }
