@@ -112,13 +112,17 @@ struct InlineHash: Sendable {
         withUnsafeBytes(of: words) { out.copyMemory(from: $0.baseAddress!, byteCount: 32) }
     }
 
-    /// `MerkleHash.node`: SHA-256(0x01 ‖ left ‖ right), fed straight from the two values.
+    /// `MerkleHash.node`: SHA-256(0x01 ‖ left ‖ right), fed to the hasher as one 65-byte block
+    /// assembled on the stack.
     static func node(_ left: InlineHash, _ right: InlineHash) -> InlineHash {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: left.words) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: right.words) { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().withUnsafeBytes { InlineHash($0) }
+        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { input in
+            input.storeBytes(of: 0x01, as: UInt8.self)
+            withUnsafeBytes(of: left.words) { input.baseAddress!.advanced(by: 1).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            withUnsafeBytes(of: right.words) { input.baseAddress!.advanced(by: 33).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(input))
+            return hasher.finalize().withUnsafeBytes { InlineHash($0) }
+        }
     }
 }
 

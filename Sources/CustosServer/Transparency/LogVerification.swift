@@ -147,6 +147,10 @@ extension CustosServices {
     }
 
     public func verifyLog(_ log: TransparencyLog) async throws -> LogVerification {
+        try await logs.withMappedReads { try await walkLog(log) }
+    }
+
+    private func walkLog(_ log: TransparencyLog) async throws -> LogVerification {
         let checkpoints = try await logs.checkpoints(log)
         // The head as the walk starts. A running server may append while the walk reads (the crash
         // harness verifies beside a live server): entries up to this head must hash to its root,
