@@ -234,35 +234,43 @@ extension CustosServices {
         }
         /// Pages read (and hashed) ahead, oldest first, each with the index it starts at.
         var ahead: [(start: UInt64, task: Task<VerificationPage?, any Error>)] = []
+        /// Pages read ahead must finish before the walk returns or throws: the caller may close
+        /// the database next.
+        func settleAhead() async {
+            for page in ahead {
+                page.task.cancel()
+                _ = try? await page.task.value
+            }
+            ahead = []
+        }
         var nextStart: UInt64 = 0
         let depth = 3
-        defer { for page in ahead { page.task.cancel() } }
-        while !walk.stopped {
-            while ahead.count < depth {
-                let start = nextStart
-                ahead.append((start, Task {
-                    let stored = try await read(from: start)
-                    return stored.count == 0 ? nil : try await hash(stored, from: start)
-                }))
-                nextStart += UInt64(pageSize)
+        do {
+            while !walk.stopped {
+                while ahead.count < depth {
+                    let start = nextStart
+                    ahead.append((start, Task {
+                        let stored = try await read(from: start)
+                        return stored.count == 0 ? nil : try await hash(stored, from: start)
+                    }))
+                    nextStart += UInt64(pageSize)
+                }
+                let (start, task) = ahead.removeFirst()
+                guard let page = try await task.value else { break }  // nothing stored from here on
+                walk.fold(page)
+                if !walk.stopped, walk.count < start + UInt64(pageSize) {
+                    // A short page: the end of the log as it was read, or entries a running server
+                    // appended since. The pages read ahead may have missed those; read on from here.
+                    for page in ahead { _ = try? await page.task.value }
+                    ahead = []
+                    nextStart = walk.count
+                }
             }
-            let (start, task) = ahead.removeFirst()
-            guard let page = try await task.value else { break }  // nothing stored from here on
-            walk.fold(page)
-            if !walk.stopped, walk.count < start + UInt64(pageSize) {
-                // A short page: the end of the log as it was read, or entries a running server
-                // appended since. The pages read ahead may have missed those; read on from here.
-                for page in ahead { _ = try? await page.task.value }
-                ahead = []
-                nextStart = walk.count
-            }
+        } catch {
+            await settleAhead()
+            throw error
         }
-        // Pages read ahead must finish before we return: the caller may close the database next.
-        for page in ahead {
-            page.task.cancel()
-            _ = try? await page.task.value
-        }
-        ahead = []
+        await settleAhead()
         var result = walk.result
         let count = walk.count
         result.size = count
