@@ -35,7 +35,7 @@ public struct AuditEntryPage: Sendable {
     /// two different runs of entries never pack alike. The sequence is the rowid, so the page is
     /// one range scan straight into the aggregates (a subquery with LIMIT copied every row once
     /// more), and there is no ORDER BY inside them (that made SQLite sort the page again);
-    /// `init(packed:)` orders the entries by sequence should they ever arrive otherwise.
+    /// the initializer orders the entries by sequence should they ever arrive otherwise.
     static let packedSQL = """
         SELECT group_concat(sequence) AS sequences,
             group_concat(octet_length(coalesce(nonce, ''))) AS nonce_lengths,
