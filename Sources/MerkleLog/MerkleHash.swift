@@ -59,17 +59,9 @@ public struct MerkleRootBuilder: Sendable {
         leafHash.withUnsafeBytes { append(leafHash: $0) }
     }
 
-    /// Appends a leaf hash given as its 32 bytes in memory.
+    /// Appends a leaf hash given as its 32 bytes in memory (a subtree of height 0).
     public mutating func append(leafHash bytes: UnsafeRawBufferPointer) {
-        var hash = InlineHash(bytes)
-        var height = 0
-        while let last = subtrees.last, last.height == height {
-            subtrees.removeLast()
-            hash = InlineHash.node(last.hash, hash)
-            height += 1
-        }
-        subtrees.append((height, hash))
-        count += 1
+        append(subtreeHash: bytes, height: 0)
     }
 
     /// Appends the 2^`height` leaves of a perfect subtree at once, given its root: the leaves so

@@ -390,20 +390,19 @@ import Testing
             }
             try await world.cases.record(records)
             let logs = MerkleLogStore(store: world.database)
-            let rows = try await logs.auditLeafInputs(afterSequence: 0, limit: 1000)
-            func leaves(_ page: AuditEntryPage) -> [Data] {
-                (0..<page.count).map { index in page.withEntry(index) { nonce, json in AuditLeaf.bytes(nonceBase64: String(decoding: nonce, as: UTF8.self), recordJSON: Data(json)) } }
-            }
+            // The page's leaves must give the root of the tree the append path stored.
             let whole = try await logs.auditEntryPage(afterSequence: 0, limit: 1000)
-            #expect(whole.sequences == rows.map(\.sequence))
-            #expect(leaves(whole) == rows.map(\.leaf))
-            #expect(whole.leafHashes(0..<whole.count) == rows.flatMap { Array(MerkleHash.leaf($0.leaf)) })
+            let leaves = (0..<whole.count).map { whole.leaf($0) }
+            #expect(whole.sequences == Array(1...whole.count) && whole.count >= records.count)
+            #expect(MerkleHash.root(ofLeaves: leaves) == (try await logs.head(.audit)).root)
+            #expect(whole.leafHashes(0..<whole.count) == leaves.flatMap { Array(MerkleHash.leaf($0)) })
             let middle = try await logs.auditEntryPage(afterSequence: 10, limit: 5)
             #expect(middle.sequences == [11, 12, 13, 14, 15])
-            #expect(try await logs.auditEntryPage(afterSequence: rows.last!.sequence, limit: 5).count == 0)
+            #expect((0..<5).map { middle.leaf($0) } == Array(leaves[10..<15]))
+            #expect(try await logs.auditEntryPage(afterSequence: whole.count, limit: 5).count == 0)
 
-            let stored = try await logs.leafHashRun(.audit, from: 0, count: rows.count)
-            #expect(stored == rows.flatMap { Array(MerkleHash.leaf($0.leaf)) })
+            let stored = try await logs.leafHashRun(.audit, from: 0, count: whole.count)
+            #expect(stored == leaves.flatMap { Array(MerkleHash.leaf($0)) })
             // A gap: the page around it lacks the missing entries, and a page that starts inside
             // a gap wider than itself starts at the next stored entry.
             let sql = world.database.database as! any SQLDatabase

@@ -39,7 +39,7 @@ struct LogBench {
                 let result = try await services.verifyLog(.audit)
                 let verifySeconds = (ContinuousClock.now - verifyStart).seconds
                 print("verifyLog(.audit): \(result.size) entries, holds \(result.holds), \(String(format: "%.2f", verifySeconds)) s")
-                if let (hashSeconds, sink) = raw {
+                if let (hashSeconds, sink, _) = raw {
                     print("raw SHA-256 \(String(format: "%.2f", hashSeconds)) s [\(sink)]; verify ÷ raw SHA-256 = \(String(format: "%.2f", hashSeconds / verifySeconds))×")
                 }
                 await services.shutdown()
@@ -100,8 +100,7 @@ struct LogBench {
                 appended += n
             }
             try await services.checkpoint(.audit)
-            let (hashSeconds, sink) = try await rawSHA256(services)
-            let totalBytes = try await leafBytes(services).reduce(0) { $0 + $1.count }
+            let (hashSeconds, sink, totalBytes) = try await rawSHA256(services)
             // Where verification's time goes: reading the entries back alone.
             let readStart = ContinuousClock.now
             let readCount = try await readAll(services)
@@ -162,13 +161,14 @@ func leafBytes(_ services: CustosServices) async throws -> [Data] {
 }
 
 /// Raw SHA-256 over exactly the bytes verification hashes (the leaves), held in memory.
-/// Returns the seconds and a byte folded from every digest, printed so the work cannot be dropped.
-func rawSHA256(_ services: CustosServices) async throws -> (seconds: Double, sink: UInt8) {
+/// Returns the seconds, a byte folded from every digest (printed, so the work cannot be dropped)
+/// and how many bytes were hashed.
+func rawSHA256(_ services: CustosServices) async throws -> (seconds: Double, sink: UInt8, bytes: Int) {
     let leaves = try await leafBytes(services)
     let start = ContinuousClock.now
     var sink: UInt8 = 0
     for bytes in leaves { sink ^= SHA256.hash(data: bytes).withUnsafeBytes { $0[0] } }
-    return ((ContinuousClock.now - start).seconds, sink)
+    return ((ContinuousClock.now - start).seconds, sink, leaves.reduce(0) { $0 + $1.count })
 }
 
 /// Reads every audit entry back the way verification does (without hashing); returns how many.

@@ -261,8 +261,7 @@ extension CustosServices {
                 if !walk.stopped, walk.count < start + UInt64(pageSize) {
                     // A short page: the end of the log as it was read, or entries a running server
                     // appended since. The pages read ahead may have missed those; read on from here.
-                    for page in ahead { _ = try? await page.task.value }
-                    ahead = []
+                    await settleAhead()
                     nextStart = walk.count
                 }
             }

@@ -1,4 +1,5 @@
 import CustosDomain
+import Foundation
 import NIOCore
 
 /// A page of stored audit entries, packed into two buffers for verification. `custos log verify`
@@ -105,6 +106,11 @@ public struct AuditEntryPage: Sendable {
                 try body(UnsafeRawBufferPointer(rebasing: nonces[nonceRanges[index]]), UnsafeRawBufferPointer(rebasing: bodies[bodyRanges[index]]))
             }
         }
+    }
+
+    /// The Merkle leaf of entry `index` of the page (`AuditLeaf.bytes`).
+    public func leaf(_ index: Int) -> Data {
+        withEntry(index) { nonce, json in AuditLeaf.bytes(nonceBase64: String(decoding: nonce, as: UTF8.self), recordJSON: Data(json)) }
     }
 
     /// The RFC 6962 leaf hashes of the entries in `range`, 32 bytes each, back to back. Pure and

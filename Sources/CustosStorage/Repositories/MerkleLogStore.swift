@@ -234,50 +234,10 @@ public struct MerkleLogStore: Sendable {
 }
 
 extension MerkleLogStore {
-    /// One stored audit entry as its Merkle leaf is computed from it.
-    public struct AuditLeafInput: Sendable {
-        public let sequence: Int
-        /// Base64 of the leaf's nonce, as stored.
-        public let nonce: String
-        /// The record's canonical JSON, as stored.
-        public let recordJSON: Data
-
-        /// The leaf's bytes (`AuditLeaf.bytes`).
-        public var leaf: Data { AuditLeaf.bytes(nonceBase64: nonce, recordJSON: recordJSON) }
-        /// The leaf's RFC 6962 hash, computed without assembling the bytes.
-        public var leafHash: Data { AuditLeaf.leafHash(nonceBase64: nonce, recordJSON: recordJSON) }
-    }
-
-    /// The inputs of audit leaves in sequence order, a page at a time (verification streams the
-    /// whole trail without holding it). Gaps in the sequence are skipped, not filled: the caller
-    /// sees them as missing entries.
-    public func auditLeafInputRows(afterSequence: Int, limit: Int) async throws -> [AuditLeafInput] {
-        if let sqlite = store.database as? any SQLiteDatabase {
-            // The sequence is the rowid, so the page is one range scan; the body comes as a blob
-            // to skip a UTF-8 re-validation of text that was validated when written.
-            return try await SQLiteDirect.rows(
-                "SELECT sequence, nonce, CAST(body AS BLOB) AS body FROM audit_entries WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                [.integer(afterSequence), .integer(limit)], on: sqlite
-            ) { row in
-                guard let sequence = row.column("sequence")?.integer, var body = row.column("body")?.blob else {
-                    throw StorageError.corrupted("unreadable audit entry")
-                }
-                return AuditLeafInput(
-                    sequence: Int(sequence), nonce: row.column("nonce")?.string ?? "", recordJSON: body.readData(length: body.readableBytes) ?? Data())
-            }
-        }
-        return try await store.sql.raw("""
-            SELECT sequence, nonce, body FROM audit_entries WHERE sequence > \(bind: afterSequence) ORDER BY sequence LIMIT \(bind: limit)
-            """).all().map {
-            AuditLeafInput(
-                sequence: try $0.decode(column: "sequence", as: Int.self), nonce: try $0.decode(column: "nonce", as: String?.self) ?? "",
-                recordJSON: Data(try $0.decode(column: "body", as: String.self).utf8))
-        }
-    }
-
-    /// The same page as sequence and leaf bytes.
+    /// The leaf bytes of the stored audit entries `auditEntryPage` returns, with their sequences.
     public func auditLeafInputs(afterSequence: Int, limit: Int) async throws -> [(sequence: Int, leaf: Data)] {
-        try await auditLeafInputRows(afterSequence: afterSequence, limit: limit).map { ($0.sequence, $0.leaf) }
+        let page = try await auditEntryPage(afterSequence: afterSequence, limit: limit)
+        return (0..<page.count).map { (page.sequences[$0], page.leaf($0)) }
     }
 
     /// Runs `body` with SQLite reading the database file through a memory map rather than one
