@@ -98,7 +98,7 @@ import ZIPFoundation
     /// The stream reader refuses what Custos never writes and what a tamperer would: a changed
     /// byte (CRC), a cut-off end, bytes after the end, and a central directory that disagrees.
     @Test func theStreamReaderRefusesDamagedArchives() async throws {
-        let (builder, key) = try await ProductionPackageTests.builder()
+        let (builder, _) = try await ProductionPackageTests.builder()
         var rng = SplitMix64(state: 7)
         let records = ProductionPackageTests.randomRecords(12, using: &rng)
         let folder = try ProductionPackageTests.folder()

@@ -4,6 +4,7 @@ import FluentSQL
 import Foundation
 import Logging
 import MerkleLog
+import NIOConcurrencyHelpers
 import Testing
 
 /// One contract suite for the storage layer, run on SQLite always and on PostgreSQL whenever
@@ -422,6 +423,48 @@ import Testing
         for bad in [",", "1,", ",1", "1,,2", "1;2", "-1", "1 ", "9999999999999999999"] {
             #expect(throws: StorageError.self, "\(bad)") { try AuditEntryPage.decimals(bad) }
         }
+    }
+
+    /// On a SQLite file, proofs read the log's nodes on a second, read-only connection: one asked
+    /// for while a write transaction holds the main connection is answered before that transaction
+    /// ends, from committed nodes only, and the reader is closed with the database.
+    @Test func proofsAreReadBesideAnOpenWriteTransaction() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-reader-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try CustosDatabase(location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"))
+        try await database.migrate()
+        let logs = MerkleLogStore(store: database)
+        let entries = (0..<100).map { Data("entry \($0)\n".utf8) }
+        _ = try await logs.appendEntries(entries, to: .legalProcess)
+        let head = try await logs.head(.legalProcess)
+        let firstUncommitted = NodeID(height: 0, index: head.size)
+
+        // The transaction appends a leaf and then holds the connection until the proof is answered
+        // (or ten seconds pass); `open` says whether it was still running at that moment.
+        let started = AsyncStream<Void>.makeStream()
+        let answered = NIOLockedValueBox(false)
+        let open = NIOLockedValueBox(true)
+        let holder = Task {
+            try await database.database.transaction { tx in
+                try await MerkleLogStore.append(.legalProcess, leafHashes: [MerkleHash.leaf(Data("late\n".utf8))], entries: [Data("late\n".utf8)], on: tx, isPostgres: false)
+                started.continuation.yield()
+                for _ in 0..<1000 where !answered.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            open.withLockedValue { $0 = false }
+        }
+        for await _ in started.stream { break }
+        let proof = try await logs.inclusionProof(.legalProcess, index: 5, size: head.size)
+        let uncommitted = try await logs.nodes(.legalProcess, [firstUncommitted])
+        let answeredWhileOpen = open.withLockedValue { $0 }
+        answered.withLockedValue { $0 = true }
+        try await holder.value
+        #expect(answeredWhileOpen)
+        try ProofVerification.verifyInclusion(index: 5, size: head.size, leafHash: MerkleHash.leaf(entries[5]), proof: proof, root: head.root)
+        #expect(uncommitted.isEmpty)
+        #expect(try await logs.nodes(.legalProcess, [firstUncommitted]).count == 1)  // once committed, it is read
+
+        await database.shutdown()
+        #expect(try await database.logReader?.connection() == nil)
     }
 
     @Test(arguments: locations)

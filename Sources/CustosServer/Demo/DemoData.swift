@@ -39,8 +39,6 @@ public enum DemoData {
         try await services.identity.findPrincipal(email: logins[0].email) != nil
     }
 
-    /// Loads the demo set; returns false when it was already loaded.
-    @discardableResult
     /// Sets up the shared demo secret as the account's second factor (no recovery codes: the account
     /// page offers to make some).
     static func enrolDemoSecondFactor(_ principal: Principal, services: CustosServices, at time: Date) async throws {
@@ -48,6 +46,8 @@ public enum DemoData {
         try await services.secondFactors.enrol(principalID: principal.id, step: 0, recoveryCodeHashes: [], by: "demo", at: time)
     }
 
+    /// Loads the demo set; returns false when it was already loaded.
+    @discardableResult
     public static func load(into services: CustosServices) async throws -> Bool {
         // The demo record store is its own file; fill it whenever it is empty.
         if try await services.demoRecords.count() == 0 {

@@ -553,7 +553,7 @@ struct WebRoutes {
         } catch let problem as Problem where problem.status == .forbidden {
             // Issue 8: a requester's standing or missing emergency permission, said on the form.
             return try newDemandPage(
-                context, issues: [ValidationIssue(field: "account", message: problem.detail ?? "may not submit this demand")], values: values, status: .forbidden)
+                context, issues: [ValidationIssue(field: "account", message: problem.detail.isEmpty ? "may not submit this demand" : problem.detail)], values: values, status: .forbidden)
         }
     }
 }

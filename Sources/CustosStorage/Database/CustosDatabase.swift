@@ -22,6 +22,8 @@ public final class CustosDatabase: Service, Sendable {
     /// SQLite runs on a single event loop so every query shares one connection: SQLite allows one
     /// writer at a time, and one connection serialises transactions instead of failing with BUSY.
     let sqliteLoop: (any EventLoop)?
+    /// Reads of committed log nodes, beside the one read-write connection (SQLite files only).
+    let logReader: SQLiteLogReader?
 
     public static let migrations: [any Migration] = [
         M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(), M006_CreateNoticesAndJobs(),
@@ -47,14 +49,18 @@ public final class CustosDatabase: Service, Sendable {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
             databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
-            sqliteLoop = eventLoopGroup.next()
+            let loop = eventLoopGroup.next()
+            sqliteLoop = loop
+            logReader = SQLiteLogReader(path: path, threadPool: threadPool, eventLoop: loop, logger: logger)
         case .sqliteInMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
             sqliteLoop = eventLoopGroup.next()
+            logReader = nil  // another connection would open another, empty, database
         case .postgres(let url):
             let configuration = try SQLPostgresConfiguration(url: url)
             databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
             sqliteLoop = nil
+            logReader = nil
         }
     }
 
@@ -109,6 +115,7 @@ public final class CustosDatabase: Service, Sendable {
     }
 
     public func shutdown() async {
+        await logReader?.close()
         await databases.shutdownAsync()
     }
 }

@@ -77,9 +77,13 @@ public struct MerkleLogStore: Sendable {
         return (UInt64(try row.decode(column: "size", as: Int64.self)), root)
     }
 
+    /// Stored nodes by id. Read on the log reader where there is one, so only committed nodes are
+    /// seen: this is never called inside a transaction (it would wait for its own connection).
     public func nodes(_ log: TransparencyLog, _ ids: Set<NodeID>) async throws -> [NodeID: Data] {
         guard !ids.isEmpty else { return [:] }
-        if let sqlite = store.database as? any SQLiteDatabase {
+        if let pooled = store.database as? any SQLiteDatabase {
+            // Nodes are never changed once committed, and callers read them outside transactions.
+            let sqlite: any SQLiteDatabase = try await store.logReader?.connection() ?? pooled
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
             let rows = try await SQLiteDirect.rows(
                 "SELECT node_key, hash FROM log_nodes WHERE log = ? AND node_key IN (\(placeholders))",
