@@ -130,22 +130,34 @@ struct LogBench {
         }
         print("built a \(size)-leaf log in \(String(format: "%.0f", (ContinuousClock.now - fillStart).seconds)) s")
         let head = try await logs.head(.legalProcess)
-        var generator = SystemRandomNumberGenerator()
-        var timings: [Double] = []
-        for sample in 0..<2_100 {
-            let index = UInt64.random(in: 0..<head.size, using: &generator)
-            let start = ContinuousClock.now
-            let proof = try await logs.inclusionProof(.legalProcess, index: index, size: head.size)
-            let elapsed = (ContinuousClock.now - start).seconds
-            if sample >= 100 { timings.append(elapsed * 1000) }  // the first 100 warm the cache
-            try ProofVerification.verifyInclusion(
-                index: index, size: head.size, leafHash: MerkleHash.leaf(Data("entry \(index)\n".utf8)), proof: proof, root: head.root)
-        }
-        timings.sort()
-        func pct(_ p: Double) -> String { String(format: "%.3f", timings[min(timings.count - 1, Int(Double(timings.count) * p))]) }
-        print("inclusion proof at \(head.size) leaves (\(timings.count) random indices, verified): p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(pct(1.0)) ms")
+        // This VM drops a file's cached pages within seconds even with memory free (BENCHMARKS.md),
+        // so proofs are timed twice: on the file as the page cache holds it, then after reading it
+        // through once, as on a server whose log is in memory.
+        try await timeProofs(logs, head: head, label: "file pages as cached")
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: folder + "/proofs.sqlite"))
+        while let chunk = try file.read(upToCount: 1 << 24), !chunk.isEmpty {}
+        try file.close()
+        try await timeProofs(logs, head: head, label: "file read through first")
         await database.shutdown()
     }
+}
+
+/// Times 2,000 inclusion proofs at random indices (after 100 that warm SQLite's cache), each verified.
+func timeProofs(_ logs: MerkleLogStore, head: (size: UInt64, root: Data), label: String) async throws {
+    var generator = SystemRandomNumberGenerator()
+    var timings: [Double] = []
+    for sample in 0..<2_100 {
+        let index = UInt64.random(in: 0..<head.size, using: &generator)
+        let start = ContinuousClock.now
+        let proof = try await logs.inclusionProof(.legalProcess, index: index, size: head.size)
+        let elapsed = (ContinuousClock.now - start).seconds
+        if sample >= 100 { timings.append(elapsed * 1000) }
+        try ProofVerification.verifyInclusion(
+            index: index, size: head.size, leafHash: MerkleHash.leaf(Data("entry \(index)\n".utf8)), proof: proof, root: head.root)
+    }
+    timings.sort()
+    func pct(_ p: Double) -> String { String(format: "%.3f", timings[min(timings.count - 1, Int(Double(timings.count) * p))]) }
+    print("inclusion proof at \(head.size) leaves (\(timings.count) random indices, verified; \(label)): p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(pct(1.0)) ms")
 }
 
 /// Every audit leaf's bytes, in memory.
