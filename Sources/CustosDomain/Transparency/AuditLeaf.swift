@@ -36,7 +36,7 @@ public enum AuditLeaf {
 
     /// The bytes a leaf takes with its RFC 6962 prefix byte: the size `writeLeafHash` needs.
     public static func leafSize(nonceCount: Int, recordCount: Int) -> Int {
-        1 + leafPrefix.count + nonceCount + recordLinePrefix.count + Base64.encodedCount(recordCount) + 1
+        1 + leafPrefix.utf8CodeUnitCount + nonceCount + recordLinePrefix.utf8CodeUnitCount + Base64.encodedCount(recordCount) + 1
     }
 
     /// Writes the leaf hash's 32 bytes at `out`. The leaf is assembled in `scratch`, which must
@@ -48,17 +48,14 @@ public enum AuditLeaf {
     ) {
         let total = leafSize(nonceCount: nonceBytes.count, recordCount: json.count)
         precondition(scratch.count >= total, "scratch space for the leaf")
+        // Straight-line copies: a nested function capturing the cursor would box it and check
+        // exclusive access on every use (a few per cent of verification's time).
         var cursor = scratch.baseAddress!
-        func put(_ bytes: UnsafeRawBufferPointer) {
-            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-            cursor.copyMemory(from: base, byteCount: bytes.count)
-            cursor += bytes.count
-        }
         cursor.storeBytes(of: 0x00, as: UInt8.self)  // RFC 6962 §2.1: the leaf's domain-separation byte
         cursor += 1
-        leafPrefix.withUnsafeBytes(put)
-        put(nonceBytes)
-        recordLinePrefix.withUnsafeBytes(put)
+        cursor = leafPrefix.withUTF8Buffer { cursor.copying($0) }
+        cursor = cursor.copying(nonceBytes)
+        cursor = recordLinePrefix.withUTF8Buffer { cursor.copying($0) }
         Base64.encode(json, into: cursor.assumingMemoryBound(to: UInt8.self))
         cursor += Base64.encodedCount(json.count)
         cursor.storeBytes(of: UInt8(ascii: "\n"), as: UInt8.self)
@@ -69,8 +66,19 @@ public enum AuditLeaf {
         }
     }
 
-    private static let leafPrefix = Array("custos-audit/v1 entry\nnonce ".utf8)
-    private static let recordLinePrefix = Array("\nrecord ".utf8)
+    private static let leafPrefix: StaticString = "custos-audit/v1 entry\nnonce "
+    private static let recordLinePrefix: StaticString = "\nrecord "
+}
+
+extension UnsafeMutableRawPointer {
+    /// Copies `bytes` here and returns the address just past them.
+    fileprivate func copying(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return self }
+        copyMemory(from: base, byteCount: bytes.count)
+        return self + bytes.count
+    }
+
+    fileprivate func copying(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeMutableRawPointer { copying(UnsafeRawBufferPointer(bytes)) }
 }
 
 /// Standard base64 with padding (RFC 4648 §4), written straight into memory. Hand-written for the
@@ -90,6 +98,17 @@ enum Base64 {
             var index = 0
             let write = UnsafeMutableRawPointer(out)
             var offset = 0
+            // Six input bytes at a time, from one 8-byte load (the last two bytes are not used, so
+            // the loop stops while 8 remain), into eight characters in one store.
+            while index + 8 <= count {
+                let word = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let characters =
+                    UInt64(pairs[Int(word >> 52)]) | UInt64(pairs[Int(word >> 40 & 0xFFF)]) << 16
+                    | UInt64(pairs[Int(word >> 28 & 0xFFF)]) << 32 | UInt64(pairs[Int(word >> 16 & 0xFFF)]) << 48
+                write.storeBytes(of: UInt64(littleEndian: characters), toByteOffset: offset, as: UInt64.self)
+                offset += 8
+                index += 6
+            }
             while index + 3 <= count {
                 let triple = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
                 write.storeBytes(of: pairs[triple >> 12], toByteOffset: offset, as: UInt16.self)
