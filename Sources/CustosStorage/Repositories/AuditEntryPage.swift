@@ -37,10 +37,12 @@ public struct AuditEntryPage: Sendable {
     /// one range scan straight into the aggregates (a subquery with LIMIT copied every row once
     /// more), and there is no ORDER BY inside them (that made SQLite sort the page again);
     /// the initializer orders the entries by sequence should they ever arrive otherwise.
+    /// `octet_length` takes the column itself (the NULL case is handled outside it): SQLite then
+    /// reads the length from the record header instead of copying the value out a second time.
     static let packedSQL = """
         SELECT group_concat(sequence) AS sequences,
-            group_concat(octet_length(coalesce(nonce, ''))) AS nonce_lengths,
-            group_concat(octet_length(coalesce(body, ''))) AS body_lengths,
+            group_concat(coalesce(octet_length(nonce), 0)) AS nonce_lengths,
+            group_concat(coalesce(octet_length(body), 0)) AS body_lengths,
             CAST(group_concat(coalesce(nonce, ''), '') AS BLOB) AS nonces,
             CAST(group_concat(coalesce(body, ''), '') AS BLOB) AS bodies
         FROM audit_entries WHERE sequence > ? AND sequence <= ?
