@@ -425,9 +425,9 @@ import Testing
         }
     }
 
-    /// On a SQLite file, proofs read the log's nodes on a second, read-only connection: one asked
-    /// for while a write transaction holds the main connection is answered before that transaction
-    /// ends, from committed nodes only, and the reader is closed with the database.
+    /// On a SQLite file, proofs and tiles read the log on a second, read-only connection: what is
+    /// asked for while a write transaction holds the main connection is answered before that
+    /// transaction ends, from committed rows only, and the reader is closed with the database.
     @Test func proofsAreReadBesideAnOpenWriteTransaction() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-reader-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -455,12 +455,17 @@ import Testing
         for await _ in started.stream { break }
         let proof = try await logs.inclusionProof(.legalProcess, index: 5, size: head.size)
         let uncommitted = try await logs.nodes(.legalProcess, [firstUncommitted])
+        // Tiles come from the same reader: the committed entries and leaf hashes, not the new one.
+        let tileEntries = try await logs.entries(.legalProcess, from: head.size - 2, count: 3)
+        let tileHashes = try await logs.nodeRun(.legalProcess, height: 0, from: head.size - 2, count: 3)
         let answeredWhileOpen = open.withLockedValue { $0 }
         answered.withLockedValue { $0 = true }
         try await holder.value
         #expect(answeredWhileOpen)
         try ProofVerification.verifyInclusion(index: 5, size: head.size, leafHash: MerkleHash.leaf(entries[5]), proof: proof, root: head.root)
         #expect(uncommitted.isEmpty)
+        #expect(tileEntries == Array(entries.suffix(2)))
+        #expect(tileHashes == entries.suffix(2).map { MerkleHash.leaf($0) })
         #expect(try await logs.nodes(.legalProcess, [firstUncommitted]).count == 1)  // once committed, it is read
 
         await database.shutdown()

@@ -5,10 +5,10 @@ import NIOPosix
 import SQLiteNIO
 
 /// A second SQLite connection that only reads, and only what the logs never change once it is
-/// committed: the stored nodes that proofs and roots are made of.
+/// committed: the stored nodes that proofs, roots and tiles are made of, and the public entries.
 ///
 /// Every other query shares the one read-write connection (`CustosDatabase.sqliteLoop`), which
-/// serialises transactions; a proof asked for while a transaction runs would wait for it, and
+/// serialises transactions; a proof or tile asked for while a transaction runs would wait for it, and
 /// each trip through fluent's pool hands the work between threads several times. With WAL a
 /// reader needs neither: it sees every committed write and never blocks the writer. Because it
 /// cannot see a transaction's uncommitted rows, only reads made outside a transaction come here.

@@ -77,13 +77,19 @@ public struct MerkleLogStore: Sendable {
         return (UInt64(try row.decode(column: "size", as: Int64.self)), root)
     }
 
-    /// Stored nodes by id. Read on the log reader where there is one, so only committed nodes are
-    /// seen: this is never called inside a transaction (it would wait for its own connection).
+    /// Where committed log data (nodes, public entries) is read on SQLite: the log reader of a
+    /// SQLite file, else the one pooled connection; nil on PostgreSQL. What is read there never
+    /// changes once committed, and these reads are never made inside a transaction (on SQLite one
+    /// would wait for its own connection), so the reader sees exactly what the pool would.
+    private func committedReads() async throws -> (any SQLiteDatabase)? {
+        guard let pooled = store.database as? any SQLiteDatabase else { return nil }
+        return try await store.logReader?.connection() ?? pooled
+    }
+
+    /// Stored nodes by id (committed ones only; see `committedReads`).
     public func nodes(_ log: TransparencyLog, _ ids: Set<NodeID>) async throws -> [NodeID: Data] {
         guard !ids.isEmpty else { return [:] }
-        if let pooled = store.database as? any SQLiteDatabase {
-            // Nodes are never changed once committed, and callers read them outside transactions.
-            let sqlite: any SQLiteDatabase = try await store.logReader?.connection() ?? pooled
+        if let sqlite = try await committedReads() {
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
             let rows = try await SQLiteDirect.rows(
                 "SELECT node_key, hash FROM log_nodes WHERE log = ? AND node_key IN (\(placeholders))",
@@ -132,6 +138,11 @@ public struct MerkleLogStore: Sendable {
     /// Stored hashes of consecutive nodes at one height (a tile's contents).
     public func nodeRun(_ log: TransparencyLog, height: Int, from index: UInt64, count: Int) async throws -> [Data] {
         let low = Self.key(NodeID(height: height, index: index))
+        if let sqlite = try await committedReads() {
+            return try await SQLiteDirect.rows(
+                "SELECT hash FROM log_nodes WHERE log = ? AND node_key >= ? AND node_key < ? ORDER BY node_key",
+                [.integer(log.storageID), .integer(Int(low)), .integer(Int(low) + count)], on: sqlite, Self.blob("hash"))
+        }
         let rows = try await store.sql.raw("""
             SELECT hash FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key >= \(bind: low) AND node_key < \(bind: low + Int64(count))
             ORDER BY node_key
@@ -140,11 +151,26 @@ public struct MerkleLogStore: Sendable {
     }
 
     public func entries(_ log: TransparencyLog, from index: UInt64, count: Int) async throws -> [Data] {
+        if let sqlite = try await committedReads() {
+            return try await SQLiteDirect.rows(
+                "SELECT data FROM log_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                [.integer(log.storageID), .integer(Int(index)), .integer(Int(index) + count)], on: sqlite, Self.blob("data"))
+        }
         let rows = try await store.sql.raw("""
             SELECT data FROM log_entries WHERE log = \(bind: log.storageID) AND idx >= \(bind: Int64(index)) AND idx < \(bind: Int64(index) + Int64(count))
             ORDER BY idx
             """).all()
         return try rows.map { try $0.decode(column: "data", as: Data.self) }
+    }
+
+    /// Reads one blob column of a row as `Data`.
+    private static func blob(_ column: String) -> @Sendable (SQLiteRow) throws -> Data {
+        { row in
+            guard var value = row.column(column)?.blob, let bytes = value.readData(length: value.readableBytes) else {
+                throw StorageError.corrupted("unreadable log \(column)")
+            }
+            return bytes
+        }
     }
 
     /// Every stored entry with its index, in order, for recomputation (`custos log verify`).
