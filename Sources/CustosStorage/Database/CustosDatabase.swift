@@ -22,7 +22,8 @@ public final class CustosDatabase: Service, Sendable {
     /// SQLite runs on a single event loop so every query shares one connection: SQLite allows one
     /// writer at a time, and one connection serialises transactions instead of failing with BUSY.
     let sqliteLoop: (any EventLoop)?
-    /// Reads of committed log nodes, beside the one read-write connection (SQLite files only).
+    /// Reads of committed log data (nodes, public entries), beside the one read-write connection
+    /// (SQLite files only).
     let logReader: SQLiteLogReader?
 
     public static let migrations: [any Migration] = [

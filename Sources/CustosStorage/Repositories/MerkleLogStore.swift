@@ -95,10 +95,8 @@ public struct MerkleLogStore: Sendable {
                 "SELECT node_key, hash FROM log_nodes WHERE log = ? AND node_key IN (\(placeholders))",
                 [.integer(log.storageID)] + ids.map { .integer(Int(Self.key($0))) }, on: sqlite
             ) { row -> (NodeID, Data) in
-                guard let key = row.column("node_key")?.integer, var hash = row.column("hash")?.blob,
-                    let bytes = hash.readData(length: hash.readableBytes)
-                else { throw StorageError.corrupted("unreadable \(log.rawValue) log node") }
-                return (Self.node(fromKey: Int64(key)), bytes)
+                guard let key = row.column("node_key")?.integer else { throw StorageError.corrupted("unreadable \(log.rawValue) log node") }
+                return (Self.node(fromKey: Int64(key)), try Self.blob(row, "hash"))
             }
             return Dictionary(rows, uniquingKeysWith: { first, _ in first })
         }
@@ -141,7 +139,7 @@ public struct MerkleLogStore: Sendable {
         if let sqlite = try await committedReads() {
             return try await SQLiteDirect.rows(
                 "SELECT hash FROM log_nodes WHERE log = ? AND node_key >= ? AND node_key < ? ORDER BY node_key",
-                [.integer(log.storageID), .integer(Int(low)), .integer(Int(low) + count)], on: sqlite, Self.blob("hash"))
+                [.integer(log.storageID), .integer(Int(low)), .integer(Int(low) + count)], on: sqlite) { try Self.blob($0, "hash") }
         }
         let rows = try await store.sql.raw("""
             SELECT hash FROM log_nodes WHERE log = \(bind: log.storageID) AND node_key >= \(bind: low) AND node_key < \(bind: low + Int64(count))
@@ -154,7 +152,7 @@ public struct MerkleLogStore: Sendable {
         if let sqlite = try await committedReads() {
             return try await SQLiteDirect.rows(
                 "SELECT data FROM log_entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                [.integer(log.storageID), .integer(Int(index)), .integer(Int(index) + count)], on: sqlite, Self.blob("data"))
+                [.integer(log.storageID), .integer(Int(index)), .integer(Int(index) + count)], on: sqlite) { try Self.blob($0, "data") }
         }
         let rows = try await store.sql.raw("""
             SELECT data FROM log_entries WHERE log = \(bind: log.storageID) AND idx >= \(bind: Int64(index)) AND idx < \(bind: Int64(index) + Int64(count))
@@ -163,14 +161,12 @@ public struct MerkleLogStore: Sendable {
         return try rows.map { try $0.decode(column: "data", as: Data.self) }
     }
 
-    /// Reads one blob column of a row as `Data`.
-    private static func blob(_ column: String) -> @Sendable (SQLiteRow) throws -> Data {
-        { row in
-            guard var value = row.column(column)?.blob, let bytes = value.readData(length: value.readableBytes) else {
-                throw StorageError.corrupted("unreadable log \(column)")
-            }
-            return bytes
+    /// One blob column of a row read on SQLite's thread, as `Data`.
+    private static func blob(_ row: SQLiteRow, _ column: String) throws -> Data {
+        guard var value = row.column(column)?.blob, let bytes = value.readData(length: value.readableBytes) else {
+            throw StorageError.corrupted("unreadable log \(column)")
         }
+        return bytes
     }
 
     /// Every stored entry with its index, in order, for recomputation (`custos log verify`).
