@@ -19,8 +19,9 @@ public final class CustosDatabase: Service, Sendable {
     let eventLoopGroup: any EventLoopGroup
     let threadPool: NIOThreadPool
     let logger: Logger
-    /// SQLite runs on a single event loop so every query shares one connection: SQLite allows one
-    /// writer at a time, and one connection serialises transactions instead of failing with BUSY.
+    /// SQLite runs on a single event loop so every query but the log reader's shares one
+    /// connection: SQLite allows one writer at a time, and one connection serialises transactions
+    /// instead of failing with BUSY.
     let sqliteLoop: (any EventLoop)?
     /// Reads of committed log data (nodes, public entries), beside the one read-write connection
     /// (SQLite files only).

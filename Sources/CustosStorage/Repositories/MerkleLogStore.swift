@@ -81,6 +81,7 @@ public struct MerkleLogStore: Sendable {
     /// SQLite file, else the one pooled connection; nil on PostgreSQL. What is read there never
     /// changes once committed, and these reads are never made inside a transaction (on SQLite one
     /// would wait for its own connection), so the reader sees exactly what the pool would.
+    /// Verification's page and leaf-hash reads stay on the pool, under `withMappedReads`.
     private func committedReads() async throws -> (any SQLiteDatabase)? {
         guard let pooled = store.database as? any SQLiteDatabase else { return nil }
         return try await store.logReader?.connection() ?? pooled
@@ -269,8 +270,9 @@ extension MerkleLogStore {
     /// Runs `body` with SQLite reading the database file through a memory map rather than one
     /// `pread` per page; a walk over the whole log spent a third of SQLite's time in those calls.
     /// The map goes again when `body` ends, so the file's pages count as the process's memory only
-    /// while the walk runs (SQLite keeps one connection, so the setting reaches every read). A
-    /// no-op on PostgreSQL.
+    /// while the walk runs. The setting is the read-write connection's: the walk's pages and leaf
+    /// hashes are read there, and only its few node lookups go to the log reader. A no-op on
+    /// PostgreSQL.
     public func withMappedReads<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
         guard !isPostgres else { return try await body() }
         // SQLite caps the map at its compile-time maximum (2 GiB by default); beyond it, it reads.
