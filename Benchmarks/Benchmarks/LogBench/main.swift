@@ -11,7 +11,7 @@ import MerkleLog
 ///    at batch sizes 1, 100 and 1000;
 /// 2. inclusion proof generation at 10,000,000 leaves (one indexed query, fold), p50/p99 of 2,000 proofs;
 /// 3. `custos log verify` over 1,000,000 audit entries against raw SHA-256 over the same leaf bytes.
-/// Usage: LogBench [--rounds N] [--read-only DIR | --verify-only DIR] [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N] [--proofs-only]
+/// Usage: LogBench [--rounds N] [--read-only DIR | --verify-only DIR | --verify-alone DIR] [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N] [--proofs-only]
 @main
 struct LogBench {
     static func main() async throws {
@@ -40,6 +40,19 @@ struct LogBench {
                     let verifyStart = ContinuousClock.now
                     let result = try await services.verifyLog(.audit)
                     print("verifyLog(.audit): \(result.size) entries, holds \(result.holds), \(String(format: "%.2f", (ContinuousClock.now - verifyStart).seconds)) s")
+                }
+                await services.shutdown()
+                return
+            case "--verify-alone":
+                // verifyLog alone, `--rounds` times, with the CPU time it used (for profiling).
+                let services = try await buildServices(settings: ["custos.data.dir": arguments.popFirst()!, "custos.log.level": "error"])
+                for _ in 0..<rounds {
+                    let cpuBefore = cpuSeconds()
+                    let start = ContinuousClock.now
+                    let result = try await services.verifyLog(.audit)
+                    let wall = (ContinuousClock.now - start).seconds
+                    let cpu = cpuSeconds()
+                    print(String(format: "verifyLog(.audit): %d entries, holds %@, %.2f s wall, %.2f s user + %.2f s system CPU", Int(result.size), "\(result.holds)", wall, cpu.user - cpuBefore.user, cpu.system - cpuBefore.system))
                 }
                 await services.shutdown()
                 return
@@ -200,6 +213,14 @@ func readAll(_ services: CustosServices) async throws -> Int {
         count += page.count
         after = last
     }
+}
+
+/// The process's user and system CPU seconds so far.
+func cpuSeconds() -> (user: Double, system: Double) {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return (seconds(usage.ru_utime), seconds(usage.ru_stime))
 }
 
 extension Duration {
