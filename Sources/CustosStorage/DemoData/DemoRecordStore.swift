@@ -97,6 +97,8 @@ final class DemoRecordRow: Model, @unchecked Sendable {
     @Field(key: "media_type") var mediaType: String
     @Field(key: "content") var content: Data
     @Field(key: "source_id") var sourceID: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $account, $category, $timestamp, $mediaType, $content, $sourceID] }
     init() {}
 }
 

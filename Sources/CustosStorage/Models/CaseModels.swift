@@ -13,6 +13,8 @@ final class DemandRow: Model, @unchecked Sendable {
     @OptionalField(key: "idempotency_key") var idempotencyKey: String?
     /// SHA-256 of the request that created it, to tell a retry from a different request under the same key.
     @Field(key: "request_hash") var requestHash: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $agencyID, $submittedBy, $receivedAt, $body, $idempotencyKey, $requestHash] }
     init() {}
 }
 
@@ -25,6 +27,8 @@ final class DocumentRow: Model, @unchecked Sendable {
     @Field(key: "byte_count") var byteCount: Int
     @Field(key: "sha256") var sha256: String
     @Field(key: "content") var content: Data
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $demandID, $filename, $mediaType, $byteCount, $sha256, $content] }
     init() {}
 }
 
@@ -40,6 +44,8 @@ final class AttachmentRow: Model, @unchecked Sendable {
     @Field(key: "sha256") var sha256: String
     @Field(key: "content") var content: Data
     @Field(key: "created_at") var createdAt: Date
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $caseID, $uploadedBy, $filename, $mediaType, $byteCount, $sha256, $content, $createdAt] }
     init() {}
 }
 
@@ -61,6 +67,13 @@ final class CaseRow: Model, @unchecked Sendable {
     @Field(key: "version") var version: Int
     /// Canonical JSON of the domain `Case`; the columns above are copies for filtering and sorting.
     @Field(key: "body") var body: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] {
+        [
+            $id, $number, $demandID, $agencyID, $tenantID, $state, $outcome, $isEmergency, $dueAt, $country, $instrument, $openedAt,
+            $updatedAt, $version, $body
+        ]
+    }
     init() {}
 }
 
@@ -80,6 +93,8 @@ final class AuditRow: Model, @unchecked Sendable {
     @Field(key: "hash") var hash: String
     /// Base64 of 32 random bytes hashed into the entry's Merkle leaf (see `AuditLeaf`).
     @OptionalField(key: "nonce") var nonce: String?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $caseID, $subject, $action, $outcome, $actor, $at, $body, $previousHash, $hash, $nonce] }
     init() {}
 }
 
@@ -90,6 +105,8 @@ final class CounterRow: Model, @unchecked Sendable {
     @ID(custom: "name", generatedBy: .user) var id: String?
     @Field(key: "value") var value: Int
     @Field(key: "text_value") var textValue: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $value, $textValue] }
     init() {}
 }
 
@@ -111,6 +128,13 @@ final class OutboxRow: Model, @unchecked Sendable {
     @OptionalField(key: "last_error") var lastError: String?
     /// Unique: the same job is never queued twice (for a notice: its delivery id).
     @OptionalField(key: "dedupe_key") var dedupeKey: String?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] {
+        [
+            $id, $kind, $caseID, $recipient, $payload, $createdAt, $deliveredAt, $attempts, $status, $runAt, $leaseUntil, $leaseOwner,
+            $lastError, $dedupeKey
+        ]
+    }
     init() {}
 }
 
@@ -127,6 +151,8 @@ final class NoticeRow: Model, @unchecked Sendable {
     @Field(key: "updated_at") var updatedAt: Date
     /// Canonical JSON of the domain `CustomerNotice`; the columns above are copies for queries.
     @Field(key: "body") var body: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $caseID, $tenantID, $state, $holdUntil, $reminderAt, $bar, $createdAt, $updatedAt, $body] }
     init() {}
 
     convenience init(_ notice: CustomerNotice) throws {

@@ -16,6 +16,12 @@ final class CopyrightNoticeRow: Model, @unchecked Sendable {
     /// SHA-256 of the complainant's link token (confirmation, status, court action).
     @Field(key: "token_hash") var tokenHash: String
     @Field(key: "body") var body: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] {
+        [
+            $id, $number, $state, $tenantID, $receivedAt, $updatedAt, $responseDueAt, $version, $complainantEmail, $tokenHash, $body
+        ]
+    }
     init() {}
 }
 
@@ -27,6 +33,8 @@ final class CopyrightStrikeRow: Model, @unchecked Sendable {
     @Field(key: "notice_id") var noticeID: UUID
     @Field(key: "at") var at: Date
     @OptionalField(key: "withdrawn_at") var withdrawnAt: Date?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $noticeID, $at, $withdrawnAt] }
     init() {}
 }
 
@@ -43,6 +51,8 @@ final class SuspensionCaseRow: Model, @unchecked Sendable {
     @OptionalField(key: "decided_at") var decidedAt: Date?
     @OptionalField(key: "decided_by") var decidedBy: String?
     @OptionalField(key: "note") var note: String?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $openedAt, $state, $notices, $decidedAt, $decidedBy, $note] }
     init() {}
 }
 
@@ -52,5 +62,7 @@ final class TenantHostRow: Model, @unchecked Sendable {
     @ID(key: .id) var id: UUID?
     @Field(key: "tenant_id") var tenantID: UUID
     @Field(key: "host") var host: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $host] }
     init() {}
 }

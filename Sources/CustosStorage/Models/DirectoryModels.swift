@@ -14,6 +14,8 @@ final class AgencyRow: Model, @unchecked Sendable {
     @Field(key: "domains") var domains: String
     /// JSON array of `AgencyPhone`.
     @Field(key: "phones") var phones: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $name, $country, $kind, $domains, $phones] }
     init() {}
 }
 
@@ -25,6 +27,8 @@ final class TenantRow: Model, @unchecked Sendable {
     @OptionalField(key: "country") var country: String?
     @OptionalField(key: "residence") var residence: String?
     @OptionalField(key: "data_location") var dataLocation: String?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $name, $kind, $country, $residence, $dataLocation] }
     init() {}
 }
 
@@ -36,6 +40,8 @@ final class AccountRow: Model, @unchecked Sendable {
     @OptionalField(key: "email") var email: String?
     @OptionalField(key: "username") var username: String?
     @OptionalField(key: "service_id") var serviceID: UUID?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $accountID, $email, $username, $serviceID] }
     init() {}
 }
 
@@ -45,6 +51,8 @@ final class ContactRow: Model, @unchecked Sendable {
     @Field(key: "tenant_id") var tenantID: UUID
     @Field(key: "name") var name: String
     @Field(key: "email") var email: String
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $name, $email] }
     init() {}
 }
 
@@ -54,6 +62,8 @@ final class ServiceRow: Model, @unchecked Sendable {
     @Field(key: "tenant_id") var tenantID: UUID
     @Field(key: "name") var name: String
     @Field(key: "is_unlinked") var isUnlinked: Bool
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $name, $isUnlinked] }
     init() {}
 }
 
@@ -85,6 +95,13 @@ final class PrincipalRow: Model, @unchecked Sendable {
     /// Wrong passwords in a row, and the lock they caused (`LoginThrottle`).
     @Field(key: "failed_logins") var failedLogins: Int
     @OptionalField(key: "locked_until") var lockedUntil: Date?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] {
+        [
+            $id, $email, $displayName, $kind, $roles, $agencyID, $tenantID, $passwordHash, $isDisabled, $createdAt, $standing,
+            $mayRequestEmergency, $credentialsResetAt, $totpSecret, $totpEnrolledAt, $totpLastStep, $totpClaim, $failedLogins, $lockedUntil
+        ]
+    }
     init() {}
 }
 
@@ -97,6 +114,8 @@ final class RecoveryCodeRow: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "used_at") var usedAt: Date?
     @OptionalField(key: "used_claim") var usedClaim: UUID?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $principalID, $codeHash, $createdAt, $usedAt, $usedClaim] }
     init() {}
 }
 
@@ -114,6 +133,8 @@ final class LoginChallengeRow: Model, @unchecked Sendable {
     @Field(key: "attempts") var attempts: Int
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "expires_at") var expiresAt: Date
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tokenHash, $principalID, $stage, $csrfToken, $nextPath, $attempts, $createdAt, $expiresAt] }
     init() {}
 }
 
@@ -127,6 +148,8 @@ final class StandingChangeRow: Model, @unchecked Sendable {
     @Field(key: "reason") var reason: String
     @Field(key: "actor") var actor: String
     @Field(key: "at") var at: Date
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $principalID, $standing, $mayRequestEmergency, $reason, $actor, $at] }
     init() {}
 }
 
@@ -141,6 +164,8 @@ final class SessionRow: Model, @unchecked Sendable {
     @Field(key: "expires_at") var expiresAt: Date
     /// The session began with a second factor (issue 8).
     @Field(key: "second_factor") var secondFactor: Bool
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tokenHash, $principalID, $csrfToken, $createdAt, $expiresAt, $secondFactor] }
     init() {}
 }
 
@@ -153,6 +178,8 @@ final class APITokenRow: Model, @unchecked Sendable {
     @Field(key: "label") var label: String
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "revoked_at") var revokedAt: Date?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $principalID, $tokenHash, $label, $createdAt, $revokedAt] }
     init() {}
 }
 
@@ -164,6 +191,8 @@ final class TenantWebhookRow: Model, @unchecked Sendable {
     @Field(key: "url") var url: String
     @Field(key: "secret") var secret: String
     @Field(key: "created_at") var createdAt: Date
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $tenantID, $url, $secret, $createdAt] }
     init() {}
 }
 
@@ -178,6 +207,8 @@ final class BlocklistRow: Model, @unchecked Sendable {
     @Field(key: "reason") var reason: String
     @Field(key: "added_by") var addedBy: String
     @Field(key: "added_at") var addedAt: Date
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $source, $kind, $value, $hashed, $reason, $addedBy, $addedAt] }
     init() {}
 }
 
@@ -192,5 +223,7 @@ final class AgencyRegistrationRow: Model, @unchecked Sendable {
     @Field(key: "expires_at") var expiresAt: Date
     @OptionalField(key: "confirmed_at") var confirmedAt: Date?
     @OptionalField(key: "remote_address") var remoteAddress: String?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $principalID, $tokenHash, $requestedAt, $expiresAt, $confirmedAt, $remoteAddress] }
     init() {}
 }

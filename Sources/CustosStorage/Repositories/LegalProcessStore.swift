@@ -128,6 +128,13 @@ final class LegalProcessRecordRow: Model, @unchecked Sendable {
     @OptionalField(key: "disposition_index") var dispositionIndex: Int64?
     @OptionalField(key: "opening_index") var openingIndex: Int64?
     @Field(key: "created_at") var createdAt: Date
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] {
+        [
+            $id, $ref, $recordKey, $fields, $recordRoot, $classPath, $reviewBy, $period, $intakeIndex, $demandIndex, $dispositionIndex,
+            $openingIndex, $createdAt
+        ]
+    }
     init() {}
 
     func domain() throws -> LegalProcessStore.Record {

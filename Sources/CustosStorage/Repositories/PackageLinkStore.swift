@@ -67,6 +67,8 @@ final class PackageLinkRow: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "expires_at") var expiresAt: Date
     @OptionalField(key: "revoked_at") var revokedAt: Date?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] { [$id, $caseID, $agencyID, $createdAt, $expiresAt, $revokedAt] }
     init() {}
 
     func domain() -> PackageLink {

@@ -186,6 +186,13 @@ final class PackageRow: Model, @unchecked Sendable {
     @OptionalField(key: "error") var error: String?
     @OptionalField(key: "deleted_at") var deletedAt: Date?
     @OptionalField(key: "deletion_reason") var deletionReason: String?
+    // By hand, not by reflection (see ModelProperties.swift).
+    var properties: [any AnyProperty] {
+        [
+            $id, $caseID, $purpose, $status, $recordsRead, $recordsExpected, $requestedBy, $queuedAt, $updatedAt, $builtAt, $files, $bytes,
+            $manifestSHA256, $merkleRoot, $error, $deletedAt, $deletionReason
+        ]
+    }
     init() {}
 
     func reset(status: PackageRecord.Status, requestedBy: String, at time: Date) {
