@@ -192,9 +192,35 @@ import Testing
             #expect(try await world.identity.session(cookie: cookie, at: Self.t0.addingTimeInterval(30))?.csrfToken == csrf)
             #expect(try await world.identity.session(cookie: cookie, at: Self.t0.addingTimeInterval(61)) == nil)
             let (tokenID, token) = try await world.identity.issueToken(for: world.officer.id, label: "t", at: Self.t0)
-            #expect(try await world.identity.principal(forToken: token)?.id == world.officer.id)
+            // The token's principal is read whole (one joined query): every field as created.
+            #expect(try await world.identity.principal(forToken: token) == world.officer)
+            #expect(try await world.identity.principal(forToken: token + "x") == nil)
+            let (_, staffToken) = try await world.identity.issueToken(for: world.reviewer.id, label: "s", at: Self.t0)
+            let staff = try #require(try await world.identity.principal(forToken: staffToken))
+            #expect(staff == world.reviewer && staff.roles == [.reviewer])
             try await world.identity.revokeToken(id: tokenID, at: Self.t0)
             #expect(try await world.identity.principal(forToken: token) == nil)
+            // A disabled principal's tokens no longer let anyone in.
+            try await world.database.sql.raw("UPDATE principals SET is_disabled = \(bind: true) WHERE id = \(bind: world.reviewer.id)").run()
+            #expect(try await world.identity.principal(forToken: staffToken) == nil)
+        }
+    }
+
+    @Test(arguments: locations)
+    func intakeReadsARequestersStandingAndAccountDatesInOneGo(location: DatabaseLocation) async throws {
+        try await Self.withWorld(location) { world in
+            let officer = world.officer.id
+            #expect(try await world.identity.requesterFacts(principalID: officer) == .init(standing: .active, mayRequestEmergency: false, registeredAt: Self.t0))
+            #expect(try await world.identity.requesterFacts(principalID: UUID()) == nil)
+            let reset = Self.t0.addingTimeInterval(3_600)
+            try await world.identity.resetPassword(principalID: officer, passwordHash: "y", by: "staff:admin", at: reset)
+            try await world.identity.setStanding(principalID: officer, .suspended, mayRequestEmergency: true, reason: "test", by: "staff:admin", at: reset)
+            let facts = try #require(try await world.identity.requesterFacts(principalID: officer))
+            #expect(facts == .init(standing: .suspended, mayRequestEmergency: true, registeredAt: Self.t0, credentialsResetAt: reset))
+            #expect(try await world.identity.accountDates(principalID: officer)?.credentialsResetAt == reset)
+            // The same standing as the full status, which also carries the history.
+            let status = try #require(try await world.identity.requesterStatus(principalID: officer))
+            #expect(status.standing == facts.standing && status.mayRequestEmergency == facts.mayRequestEmergency && status.history.count == 1)
         }
     }
 

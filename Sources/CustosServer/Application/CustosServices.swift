@@ -114,8 +114,10 @@ public struct CustosServices: Sendable {
         guard let agencyID = principal.agencyID else { throw Problem(.forbidden, detail: "only agency users submit demands") }
         let time = now()
         // Issue 8: only a requester in good standing submits; emergencies need the permission too.
-        let status = try await identity.requesterStatus(principalID: principal.id)
-        if let refusal = (status?.standing ?? .suspended).refusal(emergency: draft.emergency ?? false, mayRequestEmergency: status?.mayRequestEmergency ?? false) {
+        let requester = try await identity.requesterFacts(principalID: principal.id)
+        if let refusal = (requester?.standing ?? .suspended).refusal(
+            emergency: draft.emergency ?? false, mayRequestEmergency: requester?.mayRequestEmergency ?? false)
+        {
             throw Problem(.forbidden, detail: refusal)
         }
         var accepted: AcceptedDemand
@@ -126,7 +128,7 @@ public struct CustosServices: Sendable {
             throw Problem.invalid(error.issues)
         }
         accepted.demand.credential = credential
-        accepted.demand.redFlags = try await redFlags(of: accepted.demand, from: principal, standing: status?.standing ?? .active, at: time)
+        accepted.demand.redFlags = try await redFlags(of: accepted.demand, from: principal, requester: requester, at: time)
         let customer = try await directory.resolveCustomer(for: accepted.demand.targets)
         let assessment = rulebook.assess(accepted.demand, customer: CustomerFacts(customer), at: time)
         do {
@@ -176,15 +178,14 @@ public struct CustosServices: Sendable {
 
     /// The red flags of a demand from `principal` (issue 8), from what the directory and the
     /// account know when it arrives.
-    func redFlags(of demand: Demand, from principal: Principal, standing: RequesterStanding, at time: Date) async throws -> [RedFlag] {
+    func redFlags(of demand: Demand, from principal: Principal, requester: SQLIdentityRepository.RequesterFacts?, at time: Date) async throws -> [RedFlag] {
         guard let agency = try await directory.findAgency(id: demand.agencyID) else { return [] }
         let directoryDomains = try await directory.domainDirectory()
-        let dates = try await identity.accountDates(principalID: principal.id)
         return RedFlags.assess(
             demand, statement: demand.emergencyStatement,
             requester: RequesterContext(
-                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: dates?.registeredAt ?? time,
-                lastCredentialResetAt: dates?.credentialsResetAt, standing: standing,
+                senderEmail: principal.email, agency: agency, directoryDomains: directoryDomains, registeredAt: requester?.registeredAt ?? time,
+                lastCredentialResetAt: requester?.credentialsResetAt, standing: requester?.standing ?? .active,
                 blocklist: try await blocklist.entries(matching: BlocklistFeed.candidates(for: principal.email))),
             at: time)
     }

@@ -80,18 +80,35 @@ enum AuditWriter {
     }
 }
 
-/// Named counters, locked for the length of the caller's transaction.
+/// Named counters, locked for the length of the caller's transaction. Hand-written SQL: every
+/// audited change reads and writes the chain head, and intake its case number too.
 enum Counters {
-    static func lock(_ name: String, on database: any Database, isPostgres: Bool) async throws -> CounterRow {
-        if isPostgres {
-            try await (database as! any SQLDatabase).raw("SELECT name FROM counters WHERE name = \(bind: name) FOR UPDATE").run()
+    /// A counter as read under its lock; `update(on:)` writes it back in the same transaction.
+    final class Locked {
+        let name: String
+        var value: Int
+        var textValue: String
+
+        init(name: String, value: Int, textValue: String) {
+            (self.name, self.value, self.textValue) = (name, value, textValue)
         }
-        if let row = try await CounterRow.find(name, on: database) { return row }
-        let row = CounterRow()
-        row.id = name
-        row.value = 0
-        row.textValue = ""
-        try await row.create(on: database)
-        return row
+
+        func update(on database: any Database) async throws {
+            try await (database as! any SQLDatabase).raw(
+                "UPDATE counters SET value = \(bind: value), text_value = \(bind: textValue) WHERE name = \(bind: name)"
+            ).run()
+        }
+    }
+
+    /// Reads the counter, locking its row on PostgreSQL (`FOR UPDATE`; SQLite has one writer at a
+    /// time anyway); a counter not yet stored starts at zero.
+    static func lock(_ name: String, on database: any Database, isPostgres: Bool) async throws -> Locked {
+        let sql = database as! any SQLDatabase
+        let lock: SQLQueryString = isPostgres ? " FOR UPDATE" : ""
+        if let row = try await sql.raw("SELECT value, text_value FROM counters WHERE name = \(bind: name)\(lock)").first() {
+            return Locked(name: name, value: try row.decode(column: "value", as: Int.self), textValue: try row.decode(column: "text_value", as: String.self))
+        }
+        try await sql.raw("INSERT INTO counters (name, value, text_value) VALUES (\(bind: name), 0, '')").run()
+        return Locked(name: name, value: 0, textValue: "")
     }
 }

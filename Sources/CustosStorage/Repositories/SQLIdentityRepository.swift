@@ -1,6 +1,7 @@
 import Crypto
 import CustosDomain
 import FluentKit
+import SQLKit
 import Foundation
 
 /// Principals, cookie sessions and API tokens. Session cookies and API tokens are stored only as
@@ -133,7 +134,31 @@ public struct SQLIdentityRepository: Sendable {
     /// When the principal's account was created and when its password was last reset (red flags
     /// while recent, issue 8).
     public func accountDates(principalID: UUID) async throws -> (registeredAt: Date, credentialsResetAt: Date?)? {
-        try await PrincipalRow.find(principalID, on: store.database).map { ($0.createdAt, $0.credentialsResetAt) }
+        try await requesterFacts(principalID: principalID).map { ($0.registeredAt, $0.credentialsResetAt) }
+    }
+
+    /// What intake needs to know of a requester (issue 8): its standing and emergency permission,
+    /// and the account dates its red flags look at; one query, where `requesterStatus` also reads
+    /// the history of standing changes.
+    public struct RequesterFacts: Sendable, Equatable {
+        public var standing: RequesterStanding
+        public var mayRequestEmergency: Bool
+        public var registeredAt: Date
+        public var credentialsResetAt: Date?
+    }
+
+    public func requesterFacts(principalID: UUID) async throws -> RequesterFacts? {
+        guard
+            let row = try await store.sql.raw("""
+                SELECT standing, may_request_emergency, created_at, credentials_reset_at FROM principals WHERE id = \(bind: principalID)
+                """).first()
+        else { return nil }
+        return RequesterFacts(
+            // An unreadable standing bars the requester rather than trusting it.
+            standing: RequesterStanding(rawValue: try row.decode(column: "standing", as: String.self)) ?? .suspended,
+            mayRequestEmergency: try row.decode(column: "may_request_emergency", as: Bool.self),
+            registeredAt: try row.decode(column: "created_at", as: Date.self),
+            credentialsResetAt: try row.decode(column: "credentials_reset_at", as: Date?.self))
     }
 
     /// Sets a new password: every session of the principal ends, the reset time is kept (a red flag
@@ -231,12 +256,25 @@ public struct SQLIdentityRepository: Sendable {
         return (row.id!, token)
     }
 
+    /// The principal of an unrevoked API token, unless disabled. Every API request asks, so it is
+    /// one hand-written query (the token joined to its principal) rather than two through fluent.
     public func principal(forToken token: String) async throws -> Principal? {
         guard
-            let row = try await APITokenRow.query(on: store.database).filter(\.$tokenHash == Self.digest(token))
-                .filter(\.$revokedAt == nil).first()
+            let row = try await store.sql.raw("""
+                SELECT p.id, p.email, p.display_name, p.kind, p.roles, p.agency_id, p.tenant_id
+                FROM api_tokens t JOIN principals p ON p.id = t.principal_id
+                WHERE t.token_hash = \(bind: Self.digest(token)) AND t.revoked_at IS NULL AND p.is_disabled = \(bind: false)
+                LIMIT 1
+                """).first()
         else { return nil }
-        return try await findPrincipal(id: row.principalID)
+        let email = try row.decode(column: "email", as: String.self)
+        guard let kind = PrincipalKind(rawValue: try row.decode(column: "kind", as: String.self)) else {
+            throw StorageError.corrupted("principal row \(email)")
+        }
+        return Principal(
+            id: try row.decode(column: "id", as: UUID.self), email: email, displayName: try row.decode(column: "display_name", as: String.self),
+            kind: kind, roles: PrincipalRow.roles(try row.decode(column: "roles", as: String.self)),
+            agencyID: try row.decode(column: "agency_id", as: UUID?.self), tenantID: try row.decode(column: "tenant_id", as: UUID?.self))
     }
 
     public func revokeToken(id: UUID, at time: Date) async throws {
