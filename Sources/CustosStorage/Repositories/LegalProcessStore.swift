@@ -56,7 +56,7 @@ public struct LegalProcessStore: Sendable {
         row.period = String(Timestamp.formatDay(demand.receivedAt).prefix(7))
         row.intakeIndex = Int64(intakeIndex)
         row.createdAt = time
-        try await row.create(on: database)
+        try await ModelStatements.insert(row, on: database)
     }
 
     public func record(caseID: UUID) async throws -> Record? {

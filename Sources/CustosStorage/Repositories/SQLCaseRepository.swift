@@ -50,8 +50,8 @@ public struct SQLCaseRepository: CaseRepository {
                 demandRow.body = try CustosJSON.string(demand)
                 demandRow.idempotencyKey = idempotencyKey
                 demandRow.requestHash = requestHash
-                try await demandRow.create(on: tx)
-                for document in demand.documents {
+                try await ModelStatements.insert(demandRow, on: tx)
+                try await ModelStatements.insert(try demand.documents.map { document in
                     let row = DocumentRow()
                     row.id = document.id
                     row.demandID = demand.id
@@ -60,20 +60,21 @@ public struct SQLCaseRepository: CaseRepository {
                     row.byteCount = document.byteCount
                     row.sha256 = document.sha256
                     row.content = try sealer.seal(accepted.documentBytes[document.id] ?? Data())
-                    try await row.create(on: tx)
-                }
+                    return row
+                }, on: tx)
                 let number = try await Self.nextCaseNumber(at: time, on: tx, isPostgres: isPostgres)
                 let (opened, intakeEffects) = CaseIntake.open(
                     demand, customer: customer, assessment: assessment, caseID: UUID(), number: number, at: time,
                     by: submitter.actor)
-                try await CaseRow(opened).create(on: tx)
+                try await ModelStatements.insert(try CaseRow(opened), on: tx)
                 // The demand's commitment for the public legal-process log (tlog.md §6.4), made at
                 // intake and named in the intake's audit entry; national-security process is never
                 // logged per item (§6.7).
                 var effects = intakeEffects
                 var intake: LegalProcessStore.Intake?
                 if LegalProcessLog.isLogged(demand) {
-                    let requester = try await AgencyRow.find(demand.agencyID, on: tx)?.name ?? "agency:\(demand.agencyID.uuidString.lowercased())"
+                    let requester = try await ModelStatements.find(AgencyRow.self, id: demand.agencyID, on: tx)?.name
+                        ?? "agency:\(demand.agencyID.uuidString.lowercased())"
                     let prepared = LegalProcessStore.prepareIntake(
                         demand, requester: requester, legalBasis: Self.legalBasis(assessment) ?? demand.instrument.rawValue)
                     effects = effects.map { effect in
@@ -112,8 +113,8 @@ public struct SQLCaseRepository: CaseRepository {
 
     private func replay(_ key: String, agencyID: UUID, requestHash: String) async throws -> DemandSubmission? {
         guard
-            let existing = try await DemandRow.query(on: store.database)
-                .filter(\.$agencyID == agencyID).filter(\.$idempotencyKey == key).first()
+            let existing = try await ModelStatements.first(
+                DemandRow.self, where: [(DemandRow.column(\.$agencyID), .uuid(agencyID)), (DemandRow.column(\.$idempotencyKey), .text(key))], on: store.database)
         else { return nil }
         guard existing.requestHash == requestHash else { throw StorageError.idempotencyMismatch }
         let demand = try existing.domain()

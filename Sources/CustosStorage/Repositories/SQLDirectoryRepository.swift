@@ -54,7 +54,7 @@ public struct SQLDirectoryRepository: DirectoryRepository {
     }
 
     public func findAgency(id: UUID) async throws -> Agency? {
-        try await AgencyRow.find(id, on: store.database)?.domain()
+        try await ModelStatements.find(AgencyRow.self, id: id, on: store.database)?.domain()
     }
 
     public func findAgency(named name: String) async throws -> Agency? {
@@ -150,22 +150,23 @@ public struct SQLDirectoryRepository: DirectoryRepository {
             var tenantID: UUID?
             var account: AccountRow?
             switch target.type {
+            // Plain statements (`ModelStatements`): every demand resolves its customer.
             case .tenantID:
-                if let id = UUID(uuidString: target.value), try await TenantRow.find(id, on: db) != nil { tenantID = id }
-                else { tenantID = try await TenantRow.query(on: db).filter(\.$name == target.value).first()?.id }
+                if let id = UUID(uuidString: target.value), try await ModelStatements.find(TenantRow.self, id: id, on: db) != nil { tenantID = id }
+                else { tenantID = try await ModelStatements.first(TenantRow.self, where: [(TenantRow.column(\.$name), .text(target.value))], on: db)?.id }
             case .accountID:
-                account = try await AccountRow.query(on: db).filter(\.$accountID == target.value).first()
+                account = try await ModelStatements.first(AccountRow.self, where: [(AccountRow.column(\.$accountID), .text(target.value))], on: db)
             case .email:
-                account = try await AccountRow.query(on: db).filter(\.$email == target.value.lowercased()).first()
+                account = try await ModelStatements.first(AccountRow.self, where: [(AccountRow.column(\.$email), .text(target.value.lowercased()))], on: db)
             case .username:
-                account = try await AccountRow.query(on: db).filter(\.$username == target.value).first()
+                account = try await ModelStatements.first(AccountRow.self, where: [(AccountRow.column(\.$username), .text(target.value))], on: db)
             case .phone, .ipAddress, .other:
                 continue
             }
             if let account { tenantID = account.tenantID }
-            guard let tenantID, let tenant = try await TenantRow.find(tenantID, on: db)?.domain() else { continue }
+            guard let tenantID, let tenant = try await ModelStatements.find(TenantRow.self, id: tenantID, on: db)?.domain() else { continue }
             var isUnlinked = false
-            if let serviceID = account?.serviceID, let service = try await ServiceRow.find(serviceID, on: db) {
+            if let serviceID = account?.serviceID, let service = try await ModelStatements.find(ServiceRow.self, id: serviceID, on: db) {
                 isUnlinked = service.isUnlinked
             }
             return CustomerLink(
