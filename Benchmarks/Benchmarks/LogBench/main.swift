@@ -11,7 +11,7 @@ import MerkleLog
 ///    at batch sizes 1, 100 and 1000;
 /// 2. inclusion proof generation at 10,000,000 leaves (one indexed query, fold), p50/p99 of 2,000 proofs;
 /// 3. `custos log verify` over 1,000,000 audit entries against raw SHA-256 over the same leaf bytes.
-/// Usage: LogBench [--rounds N] [--read-only DIR | --verify-only DIR | --verify-alone DIR] [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N] [--proofs-only]
+/// Usage: LogBench [--rounds N] [--read-only DIR | --verify-only DIR | --verify-alone DIR | --query-cost DIR] [--folder DIR] [--proof-leaves N] [--verify-leaves N] [--appends-only] [--cases N] [--proofs-only]
 @main
 struct LogBench {
     static func main() async throws {
@@ -53,6 +53,24 @@ struct LogBench {
                     let wall = (ContinuousClock.now - start).seconds
                     let cpu = cpuSeconds()
                     print(String(format: "verifyLog(.audit): %d entries, holds %@, %.2f s wall, %.2f s user + %.2f s system CPU", Int(result.size), "\(result.holds)", wall, cpu.user - cpuBefore.user, cpu.system - cpuBefore.system))
+                }
+                await services.shutdown()
+                return
+            case "--query-cost":
+                // What one read costs through fluent-kit's query builder and as a plain statement
+                // (`ModelStatements`' reason): 5,000 lookups of a principal by id each way, on any
+                // migrated data folder (the id is random, so no row is decoded either way).
+                let services = try await buildServices(settings: ["custos.data.dir": arguments.popFirst()!, "custos.log.level": "error"])
+                for (label, plain) in [("plain statement", true), ("fluent-kit query", false)] {
+                    let cpuBefore = cpuSeconds()
+                    let start = ContinuousClock.now
+                    for _ in 0..<5_000 {
+                        if plain { _ = try await services.identity.requesterFacts(principalID: UUID()) } else { _ = try await services.identity.findPrincipal(id: UUID()) }
+                    }
+                    let cpu = cpuSeconds()
+                    let perQuery = { (seconds: Double) in seconds / 5_000 * 1e6 }
+                    print(String(format: "%@: %.0f µs wall, %.0f µs CPU per read", label, perQuery((ContinuousClock.now - start).seconds),
+                        perQuery(cpu.user + cpu.system - cpuBefore.user - cpuBefore.system)))
                 }
                 await services.shutdown()
                 return

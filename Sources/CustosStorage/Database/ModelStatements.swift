@@ -5,8 +5,8 @@ import SQLKit
 /// Inserts and simple reads of fluent models, written as plain statements.
 ///
 /// fluent-kit's query builder costs about 0.4 ms of CPU per statement before the database sees
-/// it (measured with `LogBench --query-cost`: a find by id 0.50–0.55 ms, the same read as a plain
-/// statement 0.13–0.18 ms): SQLKit escapes every identifier, and a select names every column
+/// it (measured with `LogBench --query-cost`: a find by id 0.50–0.74 ms, the same read as a plain
+/// statement 0.13–0.20 ms): SQLKit escapes every identifier, and a select names every column
 /// three times, through a generic string search. A demand's intake makes a dozen such statements.
 /// These helpers keep the models as the one description of each table (columns and values come
 /// from the model's own `input(to:)` and `output(from:)`), and only assemble the statement by hand.
@@ -63,7 +63,9 @@ enum ModelStatements {
         }
     }
 
-    static func first<M: Model>(_ type: M.Type, where conditions: [(column: String, equals: BulkValue)], on database: any Database) async throws -> M? {
+    static func first<M: Model>(
+        _ type: M.Type, where conditions: [(column: String, equals: BulkValue)], on database: any Database
+    ) async throws -> M? {
         try await rows(type, where: conditions, limit: 1, on: database).first
     }
 

@@ -106,7 +106,8 @@ enum Counters {
         let sql = database as! any SQLDatabase
         let lock: SQLQueryString = isPostgres ? " FOR UPDATE" : ""
         if let row = try await sql.raw("SELECT value, text_value FROM counters WHERE name = \(bind: name)\(lock)").first() {
-            return Locked(name: name, value: try row.decode(column: "value", as: Int.self), textValue: try row.decode(column: "text_value", as: String.self))
+            return Locked(
+                name: name, value: try row.decode(column: "value", as: Int.self), textValue: try row.decode(column: "text_value", as: String.self))
         }
         try await sql.raw("INSERT INTO counters (name, value, text_value) VALUES (\(bind: name), 0, '')").run()
         return Locked(name: name, value: 0, textValue: "")
