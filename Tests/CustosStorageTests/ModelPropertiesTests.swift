@@ -28,3 +28,19 @@ import Testing
         var testDescription: String { "\(type)" }
     }
 }
+
+extension Fields {
+    /// The properties as fluent-kit's default finds them (by reflection).
+    var reflectedProperties: [any AnyProperty] {
+        Mirror(reflecting: self).children.compactMap { $0.value as? any AnyProperty }
+    }
+}
+
+/// Every model of the schema.
+let allModels: [any Model.Type] = [
+    DemandRow.self, DocumentRow.self, AttachmentRow.self, CaseRow.self, AuditRow.self, CounterRow.self, OutboxRow.self, NoticeRow.self,
+    AgencyRow.self, TenantRow.self, AccountRow.self, ContactRow.self, ServiceRow.self, PrincipalRow.self, RecoveryCodeRow.self,
+    LoginChallengeRow.self, StandingChangeRow.self, SessionRow.self, APITokenRow.self, TenantWebhookRow.self, BlocklistRow.self,
+    AgencyRegistrationRow.self, CopyrightNoticeRow.self, CopyrightStrikeRow.self, SuspensionCaseRow.self, TenantHostRow.self,
+    PackageLinkRow.self, LegalProcessRecordRow.self, PackageRow.self, DemoRecordRow.self,
+]

@@ -217,7 +217,6 @@ import Testing
             try await world.identity.setStanding(principalID: officer, .suspended, mayRequestEmergency: true, reason: "test", by: "staff:admin", at: reset)
             let facts = try #require(try await world.identity.requesterFacts(principalID: officer))
             #expect(facts == .init(standing: .suspended, mayRequestEmergency: true, registeredAt: Self.t0, credentialsResetAt: reset))
-            #expect(try await world.identity.accountDates(principalID: officer)?.credentialsResetAt == reset)
             // The same standing as the full status, which also carries the history.
             let status = try #require(try await world.identity.requesterStatus(principalID: officer))
             #expect(status.standing == facts.standing && status.mayRequestEmergency == facts.mayRequestEmergency && status.history.count == 1)

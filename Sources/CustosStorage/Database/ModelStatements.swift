@@ -41,7 +41,6 @@ enum ModelStatements {
         _ type: M.Type, where conditions: [(column: String, equals: BulkValue)], orderBy: String? = nil, limit: Int? = nil,
         on database: any Database
     ) async throws -> [M] {
-        let sql = database as! any SQLDatabase
         var query = SQLQueryString("SELECT ")
         query.appendLiteral(M.keys.map { "\"\($0.description)\"" }.joined(separator: ", "))
         query.appendLiteral(" FROM \"\(M.schema)\"")
@@ -56,7 +55,13 @@ enum ModelStatements {
         }
         if let orderBy { query.appendLiteral(" ORDER BY \"\(orderBy)\"") }
         if let limit { query.appendLiteral(" LIMIT \(limit)") }
-        return try await sql.raw(query).all().map { row in
+        return try await rows(M.self, selectedBy: query, on: database)
+    }
+
+    /// The models a hand-written query selects (a join, say); it must select `M`'s columns under
+    /// their own names (`p.*` for `principals p`).
+    static func rows<M: Model>(_ type: M.Type, selectedBy query: SQLQueryString, on database: any Database) async throws -> [M] {
+        try await (database as! any SQLDatabase).raw(query).all().map { row in
             let model = M()
             try model.output(from: RowOutput(row: row))
             return model

@@ -44,13 +44,9 @@ extension AuditRow {
 extension PrincipalRow {
     func domain() throws -> Principal {
         guard let id, let kind = PrincipalKind(rawValue: kind) else { throw StorageError.corrupted("principal row \(email)") }
+        let roles = Set(roles.split(separator: ",").compactMap { StaffRole(rawValue: String($0)) })
         return Principal(
-            id: id, email: email, displayName: displayName, kind: kind, roles: Self.roles(roles), agencyID: agencyID, tenantID: tenantID)
-    }
-
-    /// The stored comma-separated roles; unknown names grant nothing.
-    static func roles(_ stored: String) -> Set<StaffRole> {
-        Set(stored.split(separator: ",").compactMap { StaffRole(rawValue: String($0)) })
+            id: id, email: email, displayName: displayName, kind: kind, roles: roles, agencyID: agencyID, tenantID: tenantID)
     }
 }
 

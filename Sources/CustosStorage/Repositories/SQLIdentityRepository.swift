@@ -133,10 +133,6 @@ public struct SQLIdentityRepository: Sendable {
 
     /// When the principal's account was created and when its password was last reset (red flags
     /// while recent, issue 8).
-    public func accountDates(principalID: UUID) async throws -> (registeredAt: Date, credentialsResetAt: Date?)? {
-        try await requesterFacts(principalID: principalID).map { ($0.registeredAt, $0.credentialsResetAt) }
-    }
-
     /// What intake needs to know of a requester (issue 8): its standing and emergency permission,
     /// and the account dates its red flags look at; one query, where `requesterStatus` also reads
     /// the history of standing changes.
@@ -257,24 +253,13 @@ public struct SQLIdentityRepository: Sendable {
     }
 
     /// The principal of an unrevoked API token, unless disabled. Every API request asks, so it is
-    /// one hand-written query (the token joined to its principal) rather than two through fluent.
+    /// one plain statement (the token joined to its principal) rather than two fluent-kit queries.
     public func principal(forToken token: String) async throws -> Principal? {
-        guard
-            let row = try await store.sql.raw("""
-                SELECT p.id, p.email, p.display_name, p.kind, p.roles, p.agency_id, p.tenant_id
-                FROM api_tokens t JOIN principals p ON p.id = t.principal_id
-                WHERE t.token_hash = \(bind: Self.digest(token)) AND t.revoked_at IS NULL AND p.is_disabled = \(bind: false)
-                LIMIT 1
-                """).first()
-        else { return nil }
-        let email = try row.decode(column: "email", as: String.self)
-        guard let kind = PrincipalKind(rawValue: try row.decode(column: "kind", as: String.self)) else {
-            throw StorageError.corrupted("principal row \(email)")
-        }
-        return Principal(
-            id: try row.decode(column: "id", as: UUID.self), email: email, displayName: try row.decode(column: "display_name", as: String.self),
-            kind: kind, roles: PrincipalRow.roles(try row.decode(column: "roles", as: String.self)),
-            agencyID: try row.decode(column: "agency_id", as: UUID?.self), tenantID: try row.decode(column: "tenant_id", as: UUID?.self))
+        try await ModelStatements.rows(PrincipalRow.self, selectedBy: """
+            SELECT p.* FROM api_tokens t JOIN principals p ON p.id = t.principal_id
+            WHERE t.token_hash = \(bind: Self.digest(token)) AND t.revoked_at IS NULL AND p.is_disabled = \(bind: false)
+            LIMIT 1
+            """, on: store.database).first?.domain()
     }
 
     public func revokeToken(id: UUID, at time: Date) async throws {
