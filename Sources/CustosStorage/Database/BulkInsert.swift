@@ -21,7 +21,8 @@ enum BulkValue: Sendable {
 ///
 /// On SQLite the values go straight to SQLiteNIO as `SQLiteData`: SQLKit's generic path serialises
 /// an expression tree per bind and sends every value through `Encodable` and dynamic casts, which
-/// cost more than SQLite's own work for an audit append. PostgreSQL keeps SQLKit's binds.
+/// cost more than SQLite's own work for an audit append. PostgreSQL keeps SQLKit's binds in a
+/// statement whose text is written here.
 enum BulkInsert {
     /// At most this many rows per statement (12 columns × 1,000 rows stays within both databases'
     /// bind limits: SQLite 32,766, PostgreSQL 65,535).
@@ -40,14 +41,21 @@ enum BulkInsert {
             if let sqlite = database as? any SQLiteDatabase {
                 try await sqlite.query(statement(table, columns, rows: count), slice.map(\.sqliteData)) { _ in }
             } else {
-                let sql = database as! any SQLDatabase
-                var insert = sql.insert(into: table).columns(columns)
+                // The statement's text by hand here too (SQLKit's insert builder escapes every
+                // identifier through a generic string search); the values stay SQLKit binds.
+                var query = SQLQueryString("")
+                query.appendLiteral(statement(table, columns, rows: 0))
                 var offset = slice.startIndex
-                for _ in 0..<count {
-                    insert = insert.values(slice[offset..<offset + width].map(\.sqlBind))
+                for index in 0..<count {
+                    query.appendLiteral(index == 0 ? "(" : ",(")
+                    for (position, value) in slice[offset..<offset + width].enumerated() {
+                        if position > 0 { query.appendLiteral(",") }
+                        query.appendInterpolation(value.sqlBind)
+                    }
+                    query.appendLiteral(")")
                     offset += width
                 }
-                try await insert.run()
+                try await (database as! any SQLDatabase).raw(query).run()
             }
             row += count
         }
