@@ -1,5 +1,6 @@
 import CustosDomain
 import FluentKit
+import SQLKit
 import Foundation
 
 /// The requester blocklist (issue 8): this installation's own entries and the feeds it accepted.
@@ -18,8 +19,15 @@ public struct BlocklistStore: Sendable {
     public func entries(matching candidates: [BlocklistEntry]) async throws -> [BlocklistEntry] {
         guard !candidates.isEmpty else { return [] }
         let wanted = Set(candidates)
-        return try await BlocklistRow.query(on: store.database).filter(\.$value ~~ Array(Set(candidates.map(\.value)))).all()
-            .compactMap { $0.entry() }.filter { wanted.contains($0) }
+        // A plain statement (`ModelStatements`): every demand's red flags ask.
+        var query = SQLQueryString("SELECT * FROM \(unsafeRaw: BlocklistRow.schema) WHERE \(unsafeRaw: BlocklistRow.column(\.$value)) IN (")
+        for (offset, value) in Set(candidates.map(\.value)).enumerated() {
+            query.appendLiteral(offset == 0 ? "" : ", ")
+            query.appendInterpolation(bind: value)
+        }
+        query.appendLiteral(")")
+        return try await ModelStatements.rows(BlocklistRow.self, selectedBy: query, on: store.database).compactMap { $0.entry() }
+            .filter { wanted.contains($0) }
     }
 
     /// This installation's own entries (what it shares).
