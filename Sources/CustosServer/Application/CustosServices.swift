@@ -178,7 +178,9 @@ public struct CustosServices: Sendable {
 
     /// The red flags of a demand from `principal` (issue 8), from what the directory and the
     /// account know when it arrives.
-    func redFlags(of demand: Demand, from principal: Principal, requester: SQLIdentityRepository.RequesterFacts?, at time: Date) async throws -> [RedFlag] {
+    func redFlags(
+        of demand: Demand, from principal: Principal, requester: SQLIdentityRepository.RequesterFacts?, at time: Date
+    ) async throws -> [RedFlag] {
         guard let agency = try await directory.findAgency(id: demand.agencyID) else { return [] }
         let directoryDomains = try await directory.domainDirectory()
         return RedFlags.assess(

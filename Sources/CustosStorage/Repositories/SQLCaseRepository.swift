@@ -114,7 +114,8 @@ public struct SQLCaseRepository: CaseRepository {
     private func replay(_ key: String, agencyID: UUID, requestHash: String) async throws -> DemandSubmission? {
         guard
             let existing = try await ModelStatements.first(
-                DemandRow.self, where: [(DemandRow.column(\.$agencyID), .uuid(agencyID)), (DemandRow.column(\.$idempotencyKey), .text(key))], on: store.database)
+                DemandRow.self, where: [(DemandRow.column(\.$agencyID), .uuid(agencyID)), (DemandRow.column(\.$idempotencyKey), .text(key))],
+                on: store.database)
         else { return nil }
         guard existing.requestHash == requestHash else { throw StorageError.idempotencyMismatch }
         let demand = try existing.domain()

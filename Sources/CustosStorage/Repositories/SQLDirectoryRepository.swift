@@ -152,12 +152,16 @@ public struct SQLDirectoryRepository: DirectoryRepository {
             switch target.type {
             // Plain statements (`ModelStatements`): every demand resolves its customer.
             case .tenantID:
-                if let id = UUID(uuidString: target.value), try await ModelStatements.find(TenantRow.self, id: id, on: db) != nil { tenantID = id }
-                else { tenantID = try await ModelStatements.first(TenantRow.self, where: [(TenantRow.column(\.$name), .text(target.value))], on: db)?.id }
+                if let id = UUID(uuidString: target.value), try await ModelStatements.find(TenantRow.self, id: id, on: db) != nil {
+                    tenantID = id
+                } else {
+                    tenantID = try await ModelStatements.first(TenantRow.self, where: [(TenantRow.column(\.$name), .text(target.value))], on: db)?.id
+                }
             case .accountID:
                 account = try await ModelStatements.first(AccountRow.self, where: [(AccountRow.column(\.$accountID), .text(target.value))], on: db)
             case .email:
-                account = try await ModelStatements.first(AccountRow.self, where: [(AccountRow.column(\.$email), .text(target.value.lowercased()))], on: db)
+                account = try await ModelStatements.first(
+                    AccountRow.self, where: [(AccountRow.column(\.$email), .text(target.value.lowercased()))], on: db)
             case .username:
                 account = try await ModelStatements.first(AccountRow.self, where: [(AccountRow.column(\.$username), .text(target.value))], on: db)
             case .phone, .ipAddress, .other:

@@ -1,7 +1,6 @@
 import Crypto
 import CustosDomain
 import FluentKit
-import SQLKit
 import Foundation
 
 /// Principals, cookie sessions and API tokens. Session cookies and API tokens are stored only as
@@ -134,8 +133,8 @@ public struct SQLIdentityRepository: Sendable {
     /// When the principal's account was created and when its password was last reset (red flags
     /// while recent, issue 8).
     /// What intake needs to know of a requester (issue 8): its standing and emergency permission,
-    /// and the account dates its red flags look at; one query, where `requesterStatus` also reads
-    /// the history of standing changes.
+    /// and the account dates its red flags look at; one plain statement, where `requesterStatus`
+    /// also reads the history of standing changes.
     public struct RequesterFacts: Sendable, Equatable {
         public var standing: RequesterStanding
         public var mayRequestEmergency: Bool
@@ -144,17 +143,11 @@ public struct SQLIdentityRepository: Sendable {
     }
 
     public func requesterFacts(principalID: UUID) async throws -> RequesterFacts? {
-        guard
-            let row = try await store.sql.raw("""
-                SELECT standing, may_request_emergency, created_at, credentials_reset_at FROM principals WHERE id = \(bind: principalID)
-                """).first()
-        else { return nil }
+        guard let row = try await ModelStatements.find(PrincipalRow.self, id: principalID, on: store.database) else { return nil }
         return RequesterFacts(
             // An unreadable standing bars the requester rather than trusting it.
-            standing: RequesterStanding(rawValue: try row.decode(column: "standing", as: String.self)) ?? .suspended,
-            mayRequestEmergency: try row.decode(column: "may_request_emergency", as: Bool.self),
-            registeredAt: try row.decode(column: "created_at", as: Date.self),
-            credentialsResetAt: try row.decode(column: "credentials_reset_at", as: Date?.self))
+            standing: RequesterStanding(rawValue: row.standing) ?? .suspended, mayRequestEmergency: row.mayRequestEmergency,
+            registeredAt: row.createdAt, credentialsResetAt: row.credentialsResetAt)
     }
 
     /// Sets a new password: every session of the principal ends, the reset time is kept (a red flag
