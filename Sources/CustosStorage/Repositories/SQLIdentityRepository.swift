@@ -83,15 +83,13 @@ public struct SQLIdentityRepository: Sendable {
 
     /// A requester's standing, emergency permission and their history (issue 8).
     public func requesterStatus(principalID: UUID) async throws -> RequesterStatus? {
-        guard let row = try await PrincipalRow.find(principalID, on: store.database) else { return nil }
+        guard let facts = try await requesterFacts(principalID: principalID) else { return nil }
         let history = try await StandingChangeRow.query(on: store.database).filter(\.$principalID == principalID).sort(\.$at).all().map { change in
             StandingChange(
                 standing: RequesterStanding(rawValue: change.standing) ?? .suspended, mayRequestEmergency: change.mayRequestEmergency,
                 reason: change.reason, by: change.actor, at: change.at)
         }
-        // An unreadable standing bars the requester rather than trusting it.
-        return RequesterStatus(
-            standing: RequesterStanding(rawValue: row.standing) ?? .suspended, mayRequestEmergency: row.mayRequestEmergency, history: history)
+        return RequesterStatus(standing: facts.standing, mayRequestEmergency: facts.mayRequestEmergency, history: history)
     }
 
     /// Sets a requester's standing and emergency permission, keeping the change with its reason
