@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], swiftSettings: swiftSettings),
         .testTarget(name: "CustosDomainTests", dependencies: ["CustosDomain", "MerkleLog"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "CustosStorageTests", dependencies: ["CustosStorage", "MerkleLog", .product(name: "FluentSQL", package: "fluent-kit"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")], swiftSettings: swiftSettings),
+        .testTarget(name: "CustosStorageTests", dependencies: ["CustosStorage", "MerkleLog", .product(name: "FluentSQL", package: "fluent-kit"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "SQLiteNIO", package: "sqlite-nio")], swiftSettings: swiftSettings),
         .testTarget(name: "CustosWebTests", dependencies: ["CustosWeb"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosServerTests",

@@ -52,7 +52,9 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     // (issue 10); an in-memory database (tests) gets a key that lives as long as the process.
     let sealer = configuration.inMemoryDatabase
         ? StorageSealer.ephemeral() : try StorageSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
-    let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: logger, sealer: sealer)
+    let database = try CustosDatabase(
+        location: try configuration.databaseLocation(), logger: logger, sealer: sealer,
+        checkpointInterval: configuration.sqliteCheckpointSeconds > 0 ? .seconds(configuration.sqliteCheckpointSeconds) : nil)
     let rulebook = try configuration.loadRulebook()
     _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
     if let problem = configuration.settingProblem { throw ConfigurationProblem(problem) }

@@ -26,6 +26,11 @@ public final class CustosDatabase: Service, Sendable {
     /// Reads of committed log data (nodes, public entries), beside the one read-write connection
     /// (SQLite files only).
     let logReader: SQLiteLogReader?
+    /// Keeps the WAL copied into the database file while the database runs as a service (SQLite
+    /// files only); without it (the CLI) SQLite checkpoints inside commits, as it does by default.
+    let checkpointer: SQLiteCheckpointer?
+    /// How often the running service checkpoints the WAL; nil leaves it to SQLite's commits.
+    let checkpointInterval: Duration?
 
     public static let migrations: [any Migration] = [
         M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(), M006_CreateNoticesAndJobs(),
@@ -37,8 +42,10 @@ public final class CustosDatabase: Service, Sendable {
     let schema: [any Migration]
 
     public init(
-        location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: StorageSealer = .none
+        location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: StorageSealer = .none,
+        checkpointInterval: Duration? = .seconds(1)
     ) throws {
+        self.checkpointInterval = checkpointInterval
         self.sealer = sealer
         self.schema = migrations
         self.location = location
@@ -54,15 +61,18 @@ public final class CustosDatabase: Service, Sendable {
             let loop = eventLoopGroup.next()
             sqliteLoop = loop
             logReader = SQLiteLogReader(path: path, threadPool: threadPool, eventLoop: loop, logger: logger)
+            checkpointer = checkpointInterval == nil ? nil : SQLiteCheckpointer(path: path, eventLoop: loop, logger: logger)
         case .sqliteInMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
             sqliteLoop = eventLoopGroup.next()
             logReader = nil  // another connection would open another, empty, database
+            checkpointer = nil
         case .postgres(let url):
             let configuration = try SQLPostgresConfiguration(url: url)
             databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
             sqliteLoop = nil
             logReader = nil
+            checkpointer = nil
         }
     }
 
@@ -86,7 +96,8 @@ public final class CustosDatabase: Service, Sendable {
             // Checkpoint the WAL every 10,000 pages (about 40 MiB) instead of every 1,000: a page that
             // many commits touch (an index's hot leaf) is copied into the database once per
             // checkpoint, and a checkpoint runs inside the commit that triggers it. The file is cut
-            // back to 64 MiB afterwards.
+            // back to 64 MiB afterwards. A server copies the log in the background well before
+            // that (`keepCheckpointing`); this is what the CLI and the safety net use.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint=10000").all()
             _ = try await sql.raw("PRAGMA journal_size_limit=67108864").all()
         }
@@ -111,12 +122,46 @@ public final class CustosDatabase: Service, Sendable {
         return Migrator(databases: databases, migrations: migrations, logger: logger, on: sqliteLoop ?? eventLoopGroup.any(), migrationLogLevel: .debug)
     }
 
+    /// While the server runs: checkpoints the WAL in the background (SQLite files), until the
+    /// service group shuts down.
     public func run() async throws {
-        try? await gracefulShutdown()
+        if checkpointer != nil {
+            await cancelWhenGracefulShutdown { await self.keepCheckpointing() }
+        } else {
+            try? await gracefulShutdown()
+        }
         await shutdown()
     }
 
+    /// Copies the WAL into the file every `checkpointInterval` (`SQLiteCheckpointer`), so that the
+    /// log starts over long before the writer's own threshold (`wal_autocheckpoint`, 10,000
+    /// pages) makes a commit checkpoint it. That threshold stays as the safety net: should the
+    /// background fall behind, the writer's checkpoint copies only the frames not copied yet. A
+    /// failed round is logged and tried again on the next tick.
+    private func keepCheckpointing() async {
+        guard let checkpointer, let checkpointInterval else { return }
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: checkpointInterval)
+                _ = try await checkpointer.checkpoint()
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.warning("background WAL checkpoint failed: \(error)")
+            }
+        }
+    }
+
+    /// Whether `run()` copies the WAL in the background (a SQLite file with an interval set).
+    public var checkpointsInBackground: Bool { checkpointer != nil }
+
+    /// One background checkpoint now (tests); nil when this database has no WAL of its own.
+    func checkpointWAL() async throws -> SQLiteCheckpointer.Outcome? {
+        try await checkpointer?.checkpoint()
+    }
+
     public func shutdown() async {
+        await checkpointer?.close()
         await logReader?.close()
         await databases.shutdownAsync()
     }

@@ -1,0 +1,82 @@
+@testable import CustosStorage
+import Foundation
+import Logging
+import NIOPosix
+import SQLiteNIO
+import Testing
+
+/// The background WAL checkpoints a serving SQLite database runs (`SQLiteCheckpointer`): they
+/// copy the log into the file and start it over, and never hold the writer while they wait.
+@Suite(.timeLimit(.minutes(1))) struct WALCheckpointTests {
+    /// A migrated database in a folder of its own, with the legal-process log holding `entries`.
+    static func database(entries: Int) async throws -> (CustosDatabase, MerkleLogStore, URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-wal-\(UUID())")
+        let database = try CustosDatabase(location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"))
+        try await database.migrate()
+        let logs = MerkleLogStore(store: database)
+        _ = try await logs.appendEntries((0..<entries).map { Data("entry \($0)\n".utf8) }, to: .legalProcess)
+        return (database, logs, folder)
+    }
+
+    /// A round copies every committed frame, and the log then starts over: the second round
+    /// finds only the one append after it. (Under steady writes a passive checkpoint alone never
+    /// lets the log start over, because a commit lands while it runs; that race is what the
+    /// restart step closes, measured in RELIABILITY.md §6 rather than reproduced here.)
+    @Test func aRoundCopiesTheLogAndStartsItOver() async throws {
+        let (database, logs, folder) = try await Self.database(entries: 2_000)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try #require(try await database.checkpointWAL())
+        #expect(!first.busy)
+        #expect(first.logFrames > 0)
+        #expect(first.checkpointedFrames == first.logFrames)
+
+        _ = try await logs.appendEntries([Data("one more\n".utf8)], to: .legalProcess)
+        let second = try #require(try await database.checkpointWAL())
+        #expect(!second.busy)
+        #expect(second.logFrames > 0)
+        #expect(second.logFrames < first.logFrames / 10)  // only the one append's pages
+        #expect(second.checkpointedFrames == second.logFrames)
+        #expect(try await logs.head(.legalProcess).size == 2_001)
+        await database.shutdown()
+    }
+
+    /// A reader holding an old snapshot keeps the log from starting over. The round says so at
+    /// once instead of waiting with the writer's lock held, the writer commits meanwhile, and
+    /// the next round after the reader is done starts the log over.
+    @Test func aRoundNeverHoldsTheWriterForAReader() async throws {
+        let (database, logs, folder) = try await Self.database(entries: 100)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let reader = try await SQLiteConnection.open(
+            storage: .file(path: folder.appendingPathComponent("custos.sqlite").path), threadPool: NIOThreadPool.singleton, logger: Logger(label: "test"),
+            on: MultiThreadedEventLoopGroup.singleton.any())
+        _ = try await reader.query("BEGIN")
+        _ = try await reader.query("SELECT count(*) FROM log_nodes")  // the read snapshot starts here
+        _ = try await logs.appendEntries([Data("after the snapshot\n".utf8)], to: .legalProcess)
+
+        let blocked = try #require(try await database.checkpointWAL())
+        #expect(blocked.busy)
+        _ = try await logs.appendEntries([Data("while the reader still reads\n".utf8)], to: .legalProcess)
+        #expect(try await logs.head(.legalProcess).size == 102)
+
+        _ = try await reader.query("COMMIT")
+        try await reader.close()
+        let freed = try #require(try await database.checkpointWAL())
+        #expect(!freed.busy)
+        #expect(freed.checkpointedFrames == freed.logFrames)
+        await database.shutdown()
+        #expect(try await database.checkpointWAL() == nil)  // closed with the database
+    }
+
+    /// Only a SQLite file has a log of its own to copy.
+    @Test func onlyASQLiteFileIsCheckpointed() async throws {
+        let memory = try CustosDatabase(location: .sqliteInMemory, logger: Logger(label: "test"))
+        #expect(try await memory.checkpointWAL() == nil)
+        await memory.shutdown()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-wal-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let unserved = try CustosDatabase(
+            location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"), checkpointInterval: nil)
+        #expect(try await unserved.checkpointWAL() == nil)
+        await unserved.shutdown()
+    }
+}
