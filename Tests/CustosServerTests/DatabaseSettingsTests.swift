@@ -5,16 +5,16 @@ import Testing
 
 /// The database settings a server starts with.
 struct DatabaseSettingsTests {
-    /// `CUSTOS_SQLITE_CHECKPOINT_SECONDS`: a server on a SQLite file copies its WAL in the
+    /// `CUSTOS_SQLITE_CHECKPOINT_MILLISECONDS`: a server on a SQLite file copies its WAL in the
     /// background by default, 0 leaves it to SQLite's commits, and a negative value stops startup.
     @Test func sqliteCheckpointsRunInTheBackgroundUnlessTurnedOff() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-settings-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        func reader(_ seconds: Int?) -> ConfigReader {
+        func reader(_ milliseconds: Int?) -> ConfigReader {
             var values: [AbsoluteConfigKey: ConfigValue] = [
                 "custos.log.level": "error", "custos.data.dir": .init(.string(folder.path), isSecret: false),
             ]
-            if let seconds { values["custos.sqlite.checkpoint.seconds"] = .init(.int(seconds), isSecret: false) }
+            if let milliseconds { values["custos.sqlite.checkpoint.milliseconds"] = .init(.int(milliseconds), isSecret: false) }
             return ConfigReader(providers: [InMemoryProvider(values: values)])
         }
         let byDefault = try await buildServices(reader: reader(nil))

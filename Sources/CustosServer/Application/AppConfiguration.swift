@@ -56,7 +56,7 @@ public struct AppConfiguration: Sendable {
     public var auditCheckpointSeconds: Int
     /// How often a serving SQLite database copies its WAL into the file in the background; 0
     /// leaves it to SQLite, inside the commit that fills the WAL.
-    public var sqliteCheckpointSeconds: Int
+    public var sqliteCheckpointMilliseconds: Int
     /// How often pending legal-process entries are published as one batch (tlog.md §6.1: batches,
     /// so single demands are not exposed in real time).
     public var legalProcessBatchHours: Int
@@ -164,9 +164,9 @@ public struct AppConfiguration: Sendable {
         trustForwardedFor = reader.bool(forKey: "custos.trust.forwarded.for", default: false)
         witnessPolicyPath = reader.string(forKey: "custos.witness.policy")
         auditCheckpointSeconds = reader.int(forKey: "custos.audit.checkpoint.seconds", default: 300)
-        sqliteCheckpointSeconds = reader.int(forKey: "custos.sqlite.checkpoint.seconds", default: 1)
-        if sqliteCheckpointSeconds < 0 {
-            settingProblem = "CUSTOS_SQLITE_CHECKPOINT_SECONDS must be 0 (SQLite checkpoints inside commits) or more, not \(sqliteCheckpointSeconds)"
+        sqliteCheckpointMilliseconds = reader.int(forKey: "custos.sqlite.checkpoint.milliseconds", default: 1000)
+        if sqliteCheckpointMilliseconds < 0 {
+            settingProblem = "CUSTOS_SQLITE_CHECKPOINT_MILLISECONDS must be 0 (SQLite checkpoints inside commits) or more, not \(sqliteCheckpointMilliseconds)"
         }
         legalProcessBatchHours = reader.int(forKey: "custos.legal.process.batch.hours", default: 24)
         canaryNationalSecurity = reader.bool(forKey: "custos.canary.national.security", default: false)

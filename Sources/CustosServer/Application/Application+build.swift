@@ -54,7 +54,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
         ? StorageSealer.ephemeral() : try StorageSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
     let database = try CustosDatabase(
         location: try configuration.databaseLocation(), logger: logger, sealer: sealer,
-        checkpointInterval: configuration.sqliteCheckpointSeconds > 0 ? .seconds(configuration.sqliteCheckpointSeconds) : nil)
+        checkpointInterval: configuration.sqliteCheckpointMilliseconds > 0 ? .milliseconds(configuration.sqliteCheckpointMilliseconds) : nil)
     let rulebook = try configuration.loadRulebook()
     _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
     if let problem = configuration.settingProblem { throw ConfigurationProblem(problem) }

@@ -97,7 +97,7 @@ public final class CustosDatabase: Service, Sendable {
             // many commits touch (an index's hot leaf) is copied into the database once per
             // checkpoint, and a checkpoint runs inside the commit that triggers it. The file is cut
             // back to 64 MiB afterwards. A server copies the log in the background well before
-            // that (`keepCheckpointing`); this is what the CLI and the safety net use.
+            // that (`checkpointWALUntilCancelled`); this is what the CLI and the safety net use.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint=10000").all()
             _ = try await sql.raw("PRAGMA journal_size_limit=67108864").all()
         }
@@ -126,19 +126,20 @@ public final class CustosDatabase: Service, Sendable {
     /// service group shuts down.
     public func run() async throws {
         if checkpointer != nil {
-            await cancelWhenGracefulShutdown { await self.keepCheckpointing() }
+            await cancelWhenGracefulShutdown { await self.checkpointWALUntilCancelled() }
         } else {
             try? await gracefulShutdown()
         }
         await shutdown()
     }
 
-    /// Copies the WAL into the file every `checkpointInterval` (`SQLiteCheckpointer`), so that the
+    /// Copies the WAL into the file every `checkpointInterval` (`SQLiteCheckpointer`) until the
+    /// task is cancelled (`run()` while serving; the benchmarks around their appends), so that the
     /// log starts over long before the writer's own threshold (`wal_autocheckpoint`, 10,000
     /// pages) makes a commit checkpoint it. That threshold stays as the safety net: should the
     /// background fall behind, the writer's checkpoint copies only the frames not copied yet. A
     /// failed round is logged and tried again on the next tick.
-    private func keepCheckpointing() async {
+    public func checkpointWALUntilCancelled() async {
         guard let checkpointer, let checkpointInterval else { return }
         while !Task.isCancelled {
             do {
