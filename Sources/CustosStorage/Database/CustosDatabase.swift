@@ -96,8 +96,8 @@ public final class CustosDatabase: Service, Sendable {
             // Checkpoint the WAL every 10,000 pages (about 40 MiB) instead of every 1,000: a page that
             // many commits touch (an index's hot leaf) is copied into the database once per
             // checkpoint, and a checkpoint runs inside the commit that triggers it. The file is cut
-            // back to 64 MiB afterwards. A server copies the log in the background well before
-            // that (`checkpointWALUntilCancelled`); this is what the CLI and the safety net use.
+            // back to 64 MiB afterwards. A server copies the log in the background meanwhile
+            // (`checkpointWALUntilCancelled`), so that checkpoint then has little left to copy.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint=10000").all()
             _ = try await sql.raw("PRAGMA journal_size_limit=67108864").all()
         }
@@ -134,11 +134,11 @@ public final class CustosDatabase: Service, Sendable {
     }
 
     /// Copies the WAL into the file every `checkpointInterval` (`SQLiteCheckpointer`) until the
-    /// task is cancelled (`run()` while serving; the benchmarks around their appends), so that the
-    /// log starts over long before the writer's own threshold (`wal_autocheckpoint`, 10,000
-    /// pages) makes a commit checkpoint it. That threshold stays as the safety net: should the
-    /// background fall behind, the writer's checkpoint copies only the frames not copied yet. A
-    /// failed round is logged and tried again on the next tick.
+    /// task is cancelled (`run()` while serving; the benchmarks around their appends). The
+    /// writer's own threshold (`wal_autocheckpoint`, 10,000 pages) stays: when the log reaches it,
+    /// the writer's checkpoint finds all but the last interval's frames copied already, and the
+    /// log starts over (sooner whenever the writer finds it fully copied). A failed round is
+    /// logged and tried again on the next tick.
     public func checkpointWALUntilCancelled() async {
         guard let checkpointer, let checkpointInterval else { return }
         while !Task.isCancelled {
