@@ -25,7 +25,7 @@ public final class CustosDatabase: Service, Sendable {
     let sqliteLoop: (any EventLoop)?
     /// Reads of committed log data (nodes, public entries), beside the one read-write connection
     /// (SQLite files only).
-    let logReader: SQLiteLogReader?
+    let logReader: SQLiteSideConnection?
     /// Keeps the WAL copied into the database file while the database runs as a service (SQLite
     /// files only); without it (the CLI) SQLite checkpoints inside commits, as it does by default.
     let checkpointer: SQLiteCheckpointer?
@@ -60,7 +60,7 @@ public final class CustosDatabase: Service, Sendable {
             databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
             let loop = eventLoopGroup.next()
             sqliteLoop = loop
-            logReader = SQLiteLogReader(path: path, threadPool: threadPool, eventLoop: loop, logger: logger)
+            logReader = .reader(path: path, threadPool: threadPool, eventLoop: loop, logger: logger)
             checkpointer = checkpointInterval == nil ? nil : SQLiteCheckpointer(path: path, eventLoop: loop, logger: logger)
         case .sqliteInMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)

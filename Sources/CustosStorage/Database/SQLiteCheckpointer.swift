@@ -1,7 +1,5 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import SQLiteNIO
 
 /// Copies the write-ahead log back into the database file in the background while a server runs.
@@ -17,8 +15,7 @@ import SQLiteNIO
 /// Only passive: a stronger mode takes the writer's lock, and a transaction that read before
 /// it writes (every fluent transaction) is then refused with BUSY at once, because SQLite does
 /// not let a connection holding a snapshot wait for that lock (`transactionsNeverFailBesideRounds`).
-/// The connection has a thread of its own, so a checkpoint's disk waits never hold up the
-/// queries of the shared thread pool.
+/// The connection has a thread of its own (`SQLiteSideConnection.ownThread`).
 final class SQLiteCheckpointer: Sendable {
     /// What one round reported.
     struct Outcome: Equatable, Sendable {
@@ -30,50 +27,17 @@ final class SQLiteCheckpointer: Sendable {
         var checkpointedFrames: Int
     }
 
-    private enum State {
-        case idle(threadStarted: Bool)
-        case open(EventLoopFuture<SQLiteConnection>)
-        case closed
-    }
-
-    private let path: String
-    private let threadPool: NIOThreadPool
-    private let eventLoop: any EventLoop
-    private let logger: Logger
-    private let state = NIOLockedValueBox(State.idle(threadStarted: false))
+    private let side: SQLiteSideConnection
 
     init(path: String, eventLoop: any EventLoop, logger: Logger) {
-        self.path = path
-        self.threadPool = NIOThreadPool(numberOfThreads: 1)
-        self.eventLoop = eventLoop
-        self.logger = logger
+        side = .ownThread(path: path, eventLoop: eventLoop, logger: logger)
     }
 
     /// One round: copies what it can of the log into the database file, waiting for no other
     /// connection (a reader's older snapshot keeps the frames after it for a later round); nil
     /// once the database is shut down.
     func checkpoint() async throws -> Outcome? {
-        let opening = state.withLockedValue { state -> EventLoopFuture<SQLiteConnection>? in
-            switch state {
-            case .closed: return nil
-            case .open(let connection): return connection
-            case .idle(let threadStarted):
-                if !threadStarted { threadPool.start() }  // its thread only once a server checkpoints
-                let connection = SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
-                state = .open(connection)
-                return connection
-            }
-        }
-        guard let opening else { return nil }
-        let connection: SQLiteConnection
-        do {
-            connection = try await opening.get()
-        } catch {
-            state.withLockedValue { state in
-                if case .open(let failed) = state, failed === opening { state = .idle(threadStarted: true) }
-            }
-            throw error
-        }
+        guard let connection = try await side.connection() else { return nil }
         return try await Self.passive(on: connection)
     }
 
@@ -86,16 +50,5 @@ final class SQLiteCheckpointer: Sendable {
         return Outcome(busy: busy != 0, logFrames: Int(log), checkpointedFrames: Int(copied))
     }
 
-    func close() async {
-        let (opened, threadStarted) = state.withLockedValue { state -> (EventLoopFuture<SQLiteConnection>?, Bool) in
-            defer { state = .closed }
-            switch state {
-            case .open(let connection): return (connection, true)
-            case .idle(let threadStarted): return (nil, threadStarted)
-            case .closed: return (nil, false)
-            }
-        }
-        if let connection = try? await opened?.get() { try? await connection.close() }
-        if threadStarted { try? await threadPool.shutdownGracefully() }
-    }
+    func close() async { await side.close() }
 }
