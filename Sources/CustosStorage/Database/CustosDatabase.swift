@@ -27,10 +27,8 @@ public final class CustosDatabase: Service, Sendable {
     /// (SQLite files only).
     let logReader: SQLiteSideConnection?
     /// Keeps the WAL copied into the database file while the database runs as a service (SQLite
-    /// files only); without it (the CLI) SQLite checkpoints inside commits, as it does by default.
+    /// files with an interval set); without it SQLite checkpoints inside commits, as the CLI does.
     let checkpointer: SQLiteCheckpointer?
-    /// How often the running service checkpoints the WAL; nil leaves it to SQLite's commits.
-    let checkpointInterval: Duration?
 
     public static let migrations: [any Migration] = [
         M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(), M006_CreateNoticesAndJobs(),
@@ -45,7 +43,6 @@ public final class CustosDatabase: Service, Sendable {
         location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: StorageSealer = .none,
         checkpointInterval: Duration? = .seconds(1)
     ) throws {
-        self.checkpointInterval = checkpointInterval
         self.sealer = sealer
         self.schema = migrations
         self.location = location
@@ -61,7 +58,7 @@ public final class CustosDatabase: Service, Sendable {
             let loop = eventLoopGroup.next()
             sqliteLoop = loop
             logReader = .reader(path: path, threadPool: threadPool, eventLoop: loop, logger: logger)
-            checkpointer = checkpointInterval == nil ? nil : SQLiteCheckpointer(path: path, eventLoop: loop, logger: logger)
+            checkpointer = checkpointInterval.map { SQLiteCheckpointer(path: path, interval: $0, eventLoop: loop, logger: logger) }
         case .sqliteInMemory:
             databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
             sqliteLoop = eventLoopGroup.next()
@@ -97,7 +94,7 @@ public final class CustosDatabase: Service, Sendable {
             // many commits touch (an index's hot leaf) is copied into the database once per
             // checkpoint, and a checkpoint runs inside the commit that triggers it. The file is cut
             // back to 64 MiB afterwards. A server copies the log in the background meanwhile
-            // (`checkpointWALUntilCancelled`), so that checkpoint then has little left to copy.
+            // (`SQLiteCheckpointer`), so that checkpoint then has little left to copy.
             _ = try await sql.raw("PRAGMA wal_autocheckpoint=10000").all()
             _ = try await sql.raw("PRAGMA journal_size_limit=67108864").all()
         }
@@ -125,32 +122,18 @@ public final class CustosDatabase: Service, Sendable {
     /// While the server runs: checkpoints the WAL in the background (SQLite files), until the
     /// service group shuts down.
     public func run() async throws {
-        if checkpointer != nil {
-            await cancelWhenGracefulShutdown { await self.checkpointWALUntilCancelled() }
+        if let checkpointer {
+            await cancelWhenGracefulShutdown { await checkpointer.runUntilCancelled() }
         } else {
             try? await gracefulShutdown()
         }
         await shutdown()
     }
 
-    /// Copies the WAL into the file every `checkpointInterval` (`SQLiteCheckpointer`) until the
-    /// task is cancelled (`run()` while serving; the benchmarks around their appends). The
-    /// writer's own threshold (`wal_autocheckpoint`, 10,000 pages) stays: when the log reaches it,
-    /// the writer's checkpoint finds all but the last interval's frames copied already, and the
-    /// log starts over (sooner whenever the writer finds it fully copied). A failed round is
-    /// logged and tried again on the next tick.
+    /// The background checkpoints of `run()` without the service group, until the task is
+    /// cancelled (the benchmarks run them around their appends, as a server does).
     public func checkpointWALUntilCancelled() async {
-        guard let checkpointer, let checkpointInterval else { return }
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: checkpointInterval)
-                _ = try await checkpointer.checkpoint()
-            } catch is CancellationError {
-                break
-            } catch {
-                logger.warning("background WAL checkpoint failed: \(error)")
-            }
-        }
+        await checkpointer?.runUntilCancelled()
     }
 
     /// Whether `run()` copies the WAL in the background (a SQLite file with an interval set).

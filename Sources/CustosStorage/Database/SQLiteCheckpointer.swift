@@ -28,9 +28,32 @@ final class SQLiteCheckpointer: Sendable {
     }
 
     private let side: SQLiteSideConnection
+    /// How often a round runs.
+    let interval: Duration
+    private let logger: Logger
 
-    init(path: String, eventLoop: any EventLoop, logger: Logger) {
+    init(path: String, interval: Duration, eventLoop: any EventLoop, logger: Logger) {
         side = .ownThread(path: path, eventLoop: eventLoop, logger: logger)
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// A round every `interval` until the task is cancelled. The writer's own threshold
+    /// (`wal_autocheckpoint`, 10,000 pages) stays: when the log reaches it, the writer's checkpoint
+    /// finds all but the last interval's frames copied already, and the log starts over (sooner
+    /// whenever the writer finds it fully copied). A failed round is logged and tried again on
+    /// the next tick.
+    func runUntilCancelled() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+                _ = try await checkpoint()
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.warning("background WAL checkpoint failed: \(error)")
+            }
+        }
     }
 
     /// One round: copies what it can of the log into the database file, waiting for no other
