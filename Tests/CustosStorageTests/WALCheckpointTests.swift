@@ -11,7 +11,8 @@ import Testing
     /// A migrated database in a folder of its own, with the legal-process log holding `entries`.
     static func database(entries: Int) async throws -> (CustosDatabase, MerkleLogStore, URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-wal-\(UUID())")
-        let database = try CustosDatabase(location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"))
+        let database = try CustosDatabase(
+            location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"), checkpointInterval: .seconds(1))
         try await database.migrate()
         let logs = MerkleLogStore(store: database)
         _ = try await logs.appendEntries((0..<entries).map { Data("entry \($0)\n".utf8) }, to: .legalProcess)
@@ -67,15 +68,14 @@ import Testing
         #expect(try await database.checkpointWAL() == nil)  // closed with the database
     }
 
-    /// Only a SQLite file has a log of its own to copy.
+    /// Only a SQLite file given an interval has rounds: not an in-memory one, not one opened without (the CLI).
     @Test func onlyASQLiteFileIsCheckpointed() async throws {
-        let memory = try CustosDatabase(location: .sqliteInMemory, logger: Logger(label: "test"))
+        let memory = try CustosDatabase(location: .sqliteInMemory, logger: Logger(label: "test"), checkpointInterval: .seconds(1))
         #expect(try await memory.checkpointWAL() == nil)
         await memory.shutdown()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("custos-wal-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let unserved = try CustosDatabase(
-            location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"), checkpointInterval: nil)
+        let unserved = try CustosDatabase(location: .sqliteFile(path: folder.appendingPathComponent("custos.sqlite").path), logger: Logger(label: "test"))
         #expect(try await unserved.checkpointWAL() == nil)
         await unserved.shutdown()
     }

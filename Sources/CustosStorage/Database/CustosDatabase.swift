@@ -27,7 +27,8 @@ public final class CustosDatabase: Service, Sendable {
     /// (SQLite files only).
     let logReader: SQLiteSideConnection?
     /// Keeps the WAL copied into the database file while the database runs as a service (SQLite
-    /// files with an interval set); without it SQLite checkpoints inside commits, as the CLI does.
+    /// files given an interval: the server's database); without it SQLite checkpoints inside
+    /// commits, as the CLI and the small demo record store do.
     let checkpointer: SQLiteCheckpointer?
 
     public static let migrations: [any Migration] = [
@@ -41,7 +42,7 @@ public final class CustosDatabase: Service, Sendable {
 
     public init(
         location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: StorageSealer = .none,
-        checkpointInterval: Duration? = .seconds(1)
+        checkpointInterval: Duration? = nil
     ) throws {
         self.sealer = sealer
         self.schema = migrations

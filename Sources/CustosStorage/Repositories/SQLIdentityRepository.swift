@@ -128,18 +128,19 @@ public struct SQLIdentityRepository: Sendable {
         }
     }
 
-    /// When the principal's account was created and when its password was last reset (red flags
-    /// while recent, issue 8).
     /// What intake needs to know of a requester (issue 8): its standing and emergency permission,
-    /// and the account dates its red flags look at; one plain statement, where `requesterStatus`
-    /// also reads the history of standing changes.
+    /// and the account dates its red flags look at.
     public struct RequesterFacts: Sendable, Equatable {
         public var standing: RequesterStanding
         public var mayRequestEmergency: Bool
+        /// When the account was created (a red flag while recent).
         public var registeredAt: Date
+        /// When its password was last reset (a red flag while recent).
         public var credentialsResetAt: Date?
     }
 
+    /// A requester's facts in one plain statement, where `requesterStatus` also reads the history
+    /// of standing changes.
     public func requesterFacts(principalID: UUID) async throws -> RequesterFacts? {
         guard let row = try await ModelStatements.find(PrincipalRow.self, id: principalID, on: store.database) else { return nil }
         return RequesterFacts(
