@@ -428,6 +428,80 @@ import Testing
         }
     }
 
+    /// A batch is read and published a few records at a time, each piece in its own transaction
+    /// (a busy hour's batch once held the writer for seconds); the log it leaves is the one a
+    /// single piece would: every stage in intake order, each record pointing at its own entry,
+    /// each intake proof the audit log's own, and nothing left pending or published twice.
+    @Test(arguments: stores)
+    func aBatchIsPublishedInPiecesInIntakeOrder(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            for number in 1...5 {
+                try await client.execute(
+                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-10\(number)"))) { #expect($0.status == .created) }
+            }
+            // A sixth case goes through to the end, so its disposition and opening follow in the same batch.
+            let tenancy = try await CustomerPortalTests.tenant("Contoso", services)
+            let answered = try await CustomerPortalTests.caseInReview(for: tenancy, reference: "P-9", gag: false, client, tokens, services)
+            _ = try await services.notices.releaseLapsed(at: services.now())
+            let (session, csrf) = try await CustomerPortalTests.signIn(tenancy.tenant, client, services)
+            var post = session
+            post[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(
+                uri: "/customer/cases/\(answered.id.uuidString.lowercased())/answer", method: .post, headers: post,
+                body: ByteBuffer(string: "_csrf=\(csrf)&answer=answer_directly")) { #expect($0.status == .seeOther) }
+            #expect(try await services.cases.findCase(id: answered.id)?.state == .closed)
+
+            let report = try await services.publishLegalProcessBatch(piece: 2)
+            #expect(report.demands == 6 && report.dispositions == 1 && report.openings == 1, "\(report)")
+            let entries = try await services.logs.allEntries(.legalProcess)
+            #expect(entries.count == 8 && report.size == 8)
+            let records = try await services.legalProcess.all()
+            #expect(records.map(\.demandIndex) == (0..<6).map { Optional(UInt64($0)) })
+            let audit = try #require(try await services.logs.latestCheckpoint(.audit, publishedOnly: true))
+            for (record, entry) in zip(records, entries) {
+                let parsed = try LegalProcessLog.parse(entry.data)
+                #expect(parsed.value("record") == record.commitment.root.base64EncodedString())
+                let intake = try #require(parsed.value("intake")?.split(separator: " "))
+                #expect(UInt64(intake[0]) == record.intakeIndex)
+                let proof = try #require(parsed.value("intake-proof")?.split(separator: " ")).dropFirst().map { Data(base64Encoded: String($0))! }
+                // The proofs read together for the piece are the ones the log gives one by one.
+                #expect(proof == (try await services.logs.inclusionProof(.audit, index: record.intakeIndex, size: audit.size)))
+                try ProofVerification.verifyInclusion(
+                    index: record.intakeIndex, size: audit.size, leafHash: Data(base64Encoded: String(intake[1]))!, proof: proof, root: audit.root)
+            }
+            let closed = try #require(records.first { $0.caseID == answered.id })
+            #expect(closed.dispositionIndex == 6 && closed.openingIndex == 7)
+            #expect(try LegalProcessLog.parse(entries[6].data).value("demand") == closed.demandIndex.map(String.init))
+            #expect(try LegalProcessLog.parse(entries[7].data).value("demand") == closed.demandIndex.map(String.init))
+
+            let again = try await services.publishLegalProcessBatch(piece: 2)
+            #expect(again == CustosServices.BatchReport(size: 8))
+            #expect(try await services.verifyLogs().allSatisfy(\.holds))
+        }
+    }
+
+    /// A piece that finds one of its records already published (another publisher got there
+    /// first) is refused whole and changes nothing.
+    @Test(arguments: stores)
+    func aPieceWithARecordAlreadyPublishedChangesNothing(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            for number in 1...2 {
+                try await client.execute(
+                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-20\(number)"))) { #expect($0.status == .created) }
+            }
+            let records = try await services.legalProcess.unpublished(.demand)
+            #expect(records.count == 2)
+            _ = try await services.legalProcess.publish(.demand, entries: [(records[1].caseID, Data("first".utf8))])
+            await #expect(throws: LegalProcessStore.PublishError.self) {
+                _ = try await services.legalProcess.publish(.demand, entries: [(records[0].caseID, Data("a".utf8)), (records[1].caseID, Data("b".utf8))])
+            }
+            #expect(try await services.logs.head(.legalProcess).size == 1)
+            #expect(try await services.legalProcess.unpublished(.demand).map(\.caseID) == [records[0].caseID])
+        }
+    }
+
     /// The canary is a signed note of statements computed from state; one that stops being true
     /// is dropped and never returns.
     @Test func theCanaryDropsAStatementThatStopsBeingTrueForGood() async throws {

@@ -70,13 +70,17 @@ public struct LegalProcessStore: Sendable {
         case opening = "opening_index"
     }
 
-    public func unpublished(_ stage: Stage) async throws -> [Record] {
+    /// Records whose `stage` entry is not yet in the log, in intake order; with `limit`, one page
+    /// of them after intake index `after` (keyset paging, so a batch of any size is read in pieces).
+    public func unpublished(_ stage: Stage, after: UInt64? = nil, limit: Int? = nil) async throws -> [Record] {
         var query = LegalProcessRecordRow.query(on: store.database)
         switch stage {
         case .demand: query = query.filter(\.$demandIndex == nil)
         case .disposition: query = query.filter(\.$demandIndex != nil).filter(\.$dispositionIndex == nil)
         case .opening: query = query.filter(\.$dispositionIndex != nil).filter(\.$openingIndex == nil)
         }
+        if let after { query = query.filter(\.$intakeIndex > Int64(after)) }
+        if let limit { query = query.limit(limit) }
         return try await query.sort(\.$intakeIndex).all().map { try $0.domain() }
     }
 
@@ -91,21 +95,25 @@ public struct LegalProcessStore: Sendable {
         }
     }
 
-    /// Appends one batch of entries of one stage to the legal-process log and records each index,
-    /// atomically; a record another publisher got to first aborts the whole batch.
+    /// Appends one piece of a batch (entries of one stage) to the legal-process log and records
+    /// each index, atomically; a record another publisher got to first aborts the piece. The
+    /// indices are set by one statement, not one per record, so the piece holds the writer briefly.
     public func publish(_ stage: Stage, entries: [(caseID: UUID, bytes: Data)]) async throws -> [UInt64] {
         guard !entries.isEmpty else { return [] }
         let isPostgres = store.location.isPostgres
         return try await store.database.transaction { tx in
             let first = try await MerkleLogStore.append(
                 .legalProcess, leafHashes: entries.map { MerkleHash.leaf($0.bytes) }, entries: entries.map(\.bytes), on: tx, isPostgres: isPostgres)
-            let sql = tx as! any SQLDatabase
-            for (offset, entry) in entries.enumerated() {
-                let updated = try await sql.raw("""
-                    UPDATE lp_records SET \(unsafeRaw: stage.rawValue) = \(bind: Int64(first) + Int64(offset))
-                    WHERE case_id = \(bind: entry.caseID) AND \(unsafeRaw: stage.rawValue) IS NULL RETURNING case_id
-                    """).all()
-                guard updated.count == 1 else { throw PublishError.alreadyPublished(entry.caseID) }
+            let indices: [SQLQueryString] = entries.enumerated().map { offset, entry in
+                "WHEN \(bind: entry.caseID) THEN \(bind: Int64(first) + Int64(offset))"
+            }
+            let updated = try await (tx as! any SQLDatabase).raw("""
+                UPDATE lp_records SET \(unsafeRaw: stage.rawValue) = CASE case_id \(indices.joined(separator: " ")) END
+                WHERE case_id IN (\(binds: entries.map(\.caseID))) AND \(unsafeRaw: stage.rawValue) IS NULL RETURNING case_id
+                """).all().map { try $0.decode(column: "case_id", as: UUID.self) }
+            if updated.count != entries.count {
+                let done = Set(updated)
+                throw PublishError.alreadyPublished(entries.first { !done.contains($0.caseID) }?.caseID ?? entries[0].caseID)
             }
             return (0..<UInt64(entries.count)).map { first + $0 }
         }

@@ -128,6 +128,20 @@ public struct MerkleLogStore: Sendable {
         return try await hashes(log, of: TreeShape.inclusionRanges(index: index, size: size))
     }
 
+    /// Each leaf's hash and inclusion proof at one size, from a single read of every node they
+    /// need (a batch's intake proofs share most of their upper nodes); nil for a leaf not stored.
+    public func inclusionProofs(_ log: TransparencyLog, indices: [UInt64], size: UInt64) async throws -> [(leafHash: Data, path: [Data])?] {
+        if let index = indices.first(where: { $0 >= size }) { throw MerkleError.indexOutOfRange(index: index, size: size) }
+        let ranges = indices.map { TreeShape.inclusionRanges(index: $0, size: size) }
+        var wanted = Set(indices.map { NodeID(height: 0, index: $0) })
+        for proof in ranges { wanted.formUnion(TreeShape.nodes(for: proof)) }
+        let nodes = try await nodes(log, wanted)
+        return try zip(indices, ranges).map { index, proof in
+            guard let leafHash = nodes[NodeID(height: 0, index: index)] else { return nil }
+            return (leafHash, try proof.map { try $0.hash(from: nodes) })
+        }
+    }
+
     public func consistencyProof(_ log: TransparencyLog, from oldSize: UInt64, to newSize: UInt64) async throws -> [Data] {
         guard oldSize <= newSize else { throw MerkleError.badSizes(old: oldSize, new: newSize) }
         guard oldSize > 0, oldSize < newSize else { return [] }
