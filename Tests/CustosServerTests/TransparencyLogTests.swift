@@ -502,6 +502,26 @@ import Testing
         }
     }
 
+    /// The canary reads only the cases that can change a statement (disclosures, national-security
+    /// process), found by their columns; its statements over them are those over every case.
+    @Test(arguments: stores)
+    func theCanaryReadsOnlyTheCasesItsStatementsDependOn(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)  // two warrants in review, one NSL
+            let released = try await AccessMatrixTests.releasedCase(client, tokens, services, reference: "CANARY-1")
+            let all = try await services.cases.listCases(CaseFilter(limit: Int.max))
+            #expect(all.count == 4)
+            let bearing = try await services.cases.casesBearingOnCanary()
+            let nationalSecurity = try #require(all.first { $0.instrument.isNationalSecurity })
+            #expect(Set(bearing.map(\.id)) == [released.id, nationalSecurity.id])
+            #expect(Set(bearing.map(\.id)) == Set(all.filter(Canary.bearsOnStatements).map(\.id)))
+            for includeNationalSecurity in [false, true] {
+                #expect(Canary.statements(cases: bearing, checkpointsConsistent: true, includeNationalSecurity: includeNationalSecurity)
+                    == Canary.statements(cases: all, checkpointsConsistent: true, includeNationalSecurity: includeNationalSecurity))
+            }
+        }
+    }
+
     /// The canary is a signed note of statements computed from state; one that stops being true
     /// is dropped and never returns.
     @Test func theCanaryDropsAStatementThatStopsBeingTrueForGood() async throws {

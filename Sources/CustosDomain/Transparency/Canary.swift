@@ -10,9 +10,21 @@ public enum Canary {
         public var holds: Bool
     }
 
-    /// Cases whose data went to a requester: released, or closed after a disclosure.
-    static func disclosed(_ cases: [Case]) -> [Case] {
-        cases.filter { $0.state == .released || ($0.state == .closed && [.content, .nonContent].contains($0.outcome)) }
+    /// The outcomes of a closed case that disclosed data.
+    public static let disclosingOutcomes: [CaseOutcome] = [.content, .nonContent]
+
+    /// Whether a case's data went to a requester: released, or closed after a disclosure.
+    static func isDisclosure(_ subject: Case) -> Bool {
+        subject.state == .released || (subject.state == .closed && subject.outcome.map(disclosingOutcomes.contains) == true)
+    }
+
+    static func disclosed(_ cases: [Case]) -> [Case] { cases.filter(isDisclosure) }
+
+    /// Whether a case can change any statement: a disclosure, or national-security process. The
+    /// statements over these cases alone are the statements over all, so storage reads only
+    /// these, not every case the installation ever had.
+    public static func bearsOnStatements(_ subject: Case) -> Bool {
+        isDisclosure(subject) || subject.instrument.isNationalSecurity
     }
 
     public static func statements(cases: [Case], checkpointsConsistent: Bool, includeNationalSecurity: Bool) -> [Statement] {

@@ -114,7 +114,7 @@ extension CustosServices {
     public func publishCanary() async throws -> String {
         let time = now()
         let truths = Canary.statements(
-            cases: try await cases.listCases(CaseFilter(limit: Int.max)), checkpointsConsistent: try await checkpointsAreConsistent(),
+            cases: try await cases.casesBearingOnCanary(), checkpointsConsistent: try await checkpointsAreConsistent(),
             includeNationalSecurity: configuration.canaryNationalSecurity)
         let (standing, changes) = try await canaries.update(truths: truths.map { ($0.id, $0.text, $0.holds) }, at: time)
         let day = Timestamp.formatDay(time)

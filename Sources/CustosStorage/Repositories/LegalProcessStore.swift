@@ -70,13 +70,18 @@ public struct LegalProcessStore: Sendable {
         case opening = "opening_index"
     }
 
-    /// Records whose `stage` entry is not yet in the log, in intake order; with `limit`, one page
-    /// of them after intake index `after` (keyset paging, so a batch of any size is read in pieces).
+    /// Records whose `stage` entry is not yet in the log (dispositions: of closed cases only), in
+    /// intake order; with `limit`, one page of them after intake index `after` (keyset paging, so
+    /// a batch of any size is read in pieces).
     public func unpublished(_ stage: Stage, after: UInt64? = nil, limit: Int? = nil) async throws -> [Record] {
         var query = LegalProcessRecordRow.query(on: store.database)
         switch stage {
         case .demand: query = query.filter(\.$demandIndex == nil)
-        case .disposition: query = query.filter(\.$demandIndex != nil).filter(\.$dispositionIndex == nil)
+        case .disposition:
+            // Only closed cases have a disposition: every open case is pending here, and reading
+            // them all each batch grew with the installation's history.
+            query = query.filter(\.$demandIndex != nil).filter(\.$dispositionIndex == nil)
+                .join(CaseRow.self, on: \LegalProcessRecordRow.$id == \CaseRow.$id).filter(CaseRow.self, \.$state == CaseState.closed.rawValue)
         case .opening: query = query.filter(\.$dispositionIndex != nil).filter(\.$openingIndex == nil)
         }
         if let after { query = query.filter(\.$intakeIndex > Int64(after)) }

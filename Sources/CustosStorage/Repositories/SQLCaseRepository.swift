@@ -283,6 +283,20 @@ public struct SQLCaseRepository: CaseRepository {
         return CaseQueue.sorted(try rows.map { try $0.domain() })
     }
 
+    /// The cases the canary's statements depend on (`Canary.bearsOnStatements`), found through
+    /// the state, outcome and instrument columns instead of by reading every case.
+    public func casesBearingOnCanary() async throws -> [Case] {
+        let nationalSecurity = LegalInstrument.allCases.filter(\.isNationalSecurity).map(\.rawValue)
+        let rows = try await CaseRow.query(on: store.database).group(.or) { either in
+            either.filter(\.$state == CaseState.released.rawValue)
+            either.group(.and) { closed in
+                closed.filter(\.$state == CaseState.closed.rawValue).filter(\.$outcome ~~ Canary.disclosingOutcomes.map(\.rawValue))
+            }
+            either.filter(\.$instrument ~~ nationalSecurity)
+        }.all()
+        return try rows.map { try $0.domain() }.filter(Canary.bearsOnStatements)
+    }
+
     public func findDemand(id: UUID) async throws -> Demand? {
         try await DemandRow.find(id, on: store.database)?.domain()
     }
