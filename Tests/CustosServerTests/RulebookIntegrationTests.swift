@@ -127,8 +127,10 @@ import Testing
 }
 
 extension RulebookIntegrationTests {
-    @Test func casesFromBeforeTheRulebookAreAssessedOnceBySystem() async throws {
-        try await ServerTests.withApp { client, tokens, services in
+    /// On both databases: the cases are picked out by their stored JSON, which each reads its own way.
+    @Test(arguments: TransparencyLogTests.stores)
+    func casesFromBeforeTheRulebookAreAssessedOnceBySystem(store: TransparencyLogTests.Store) async throws {
+        try await ServerTests.withApp(reader: try await TransparencyLogTests.reader(store)) { client, tokens, services in
             // setup: a case stored the way the foundation stored it, without an assessment
             let agency = try #require(try await services.directory.findAgency(named: "Agency A"))
             let officer = Principal(id: UUID(), email: "legacy@agency.example", displayName: "Legacy", kind: .agency, agencyID: agency.id)

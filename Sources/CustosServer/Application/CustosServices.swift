@@ -205,7 +205,7 @@ public struct CustosServices: Sendable {
     public func assessCasesWithoutAssessment() async throws -> Int {
         let reassessable = CaseWorkflow.sourceStates(of: .reassess)
         var count = 0
-        for stored in try await cases.listCases(CaseFilter(openOnly: true, limit: 100_000))
+        for stored in try await cases.casesWithoutAssessment(in: CaseState.allCases.filter(reassessable.contains))
         where stored.assessment == nil && reassessable.contains(stored.state) {
             guard let demand = try await cases.findDemand(id: stored.demandID) else { continue }
             let assessment = rulebook.assess(demand, customer: CustomerFacts(stored.customer), at: now())
