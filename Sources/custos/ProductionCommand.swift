@@ -35,9 +35,9 @@ struct ProductionCommand: AsyncParsableCommand {
             if let id = UUID(uuidString: caseRef) {
                 subject = try await services.cases.findCase(id: id)
             } else {
-                subject = try await services.cases.listCases(CaseFilter(openOnly: true, limit: 100_000)).first { $0.number == caseRef }
+                subject = try await services.cases.findCase(number: caseRef)
             }
-            guard var subject else { throw ValidationError("no open case \(caseRef)") }
+            guard var subject, subject.state != .closed else { throw ValidationError("no open case \(caseRef)") }
             if subject.state == .scopeApproved {
                 subject = try await services.cases.apply(.startCollection, toCase: subject.id, at: services.now(), by: person.actor)
             }

@@ -221,6 +221,8 @@ def test_production_build_and_package_verify(data, tmp_path):
     db.close()
     refused = custos(data, "production", "build", number, "--as", "reviewer@provider.example")
     assert refused.returncode != 0 and "not a custodian" in refused.stderr
+    unknown = custos(data, "production", "build", "2099-999999", "--as", "custodian@provider.example")
+    assert unknown.returncode != 0 and "no open case 2099-999999" in unknown.stderr
     built = custos(data, "production", "build", number, "--as", "custodian@provider.example")
     assert built.returncode == 0, built.stderr
     assert "record file(s)" in built.stdout and "key_material 1" in built.stdout

@@ -264,6 +264,11 @@ public struct SQLCaseRepository: CaseRepository {
         try await CaseRow.find(id, on: store.database)?.domain()
     }
 
+    /// A case by its number (`2026-000123`), through the number's unique index.
+    public func findCase(number: String) async throws -> Case? {
+        try await CaseRow.query(on: store.database).filter(\.$number == number).first()?.domain()
+    }
+
     public func findCase(demandID: UUID) async throws -> Case? {
         try await CaseRow.query(on: store.database).filter(\.$demandID == demandID).first()?.domain()
     }
