@@ -15,9 +15,9 @@ extension CustosServices {
     }
 
     /// How many records a batch reads and publishes at a time, each piece in a transaction of its
-    /// own. After a busy hour a batch holds hundreds of thousands of records; as one transaction it
-    /// held SQLite's one writer, and every demand filed meanwhile, for seconds (14,382 demands:
-    /// intake's p99 1.9 s while it ran), and read every pending record into memory at once.
+    /// own. After a busy day a batch holds many thousands of records; as one transaction it held
+    /// SQLite's one writer, and every demand filed meanwhile, for seconds (14,382 demands: intake's
+    /// p99 1.9 s while it ran), and read every pending record into memory at once.
     public static let batchPiece = 500
 
     /// Publishes everything pending as one batch: demand commitments whose intake is covered by a

@@ -294,9 +294,7 @@ public struct SQLCaseRepository: CaseRepository {
     public func casesWithoutAssessment(in states: [CaseState]) async throws -> [Case] {
         guard !states.isEmpty else { return [] }
         let missing = isPostgres ? "(body::jsonb -> 'assessment') IS NULL" : "json_extract(body, '$.assessment') IS NULL"
-        var query = SQLQueryString("SELECT ")
-        query.appendLiteral(CaseRow.keys.map { "\"\($0.description)\"" }.joined(separator: ", "))
-        query += " FROM cases WHERE state IN (\(binds: states.map(\.rawValue))) AND \(unsafeRaw: missing) ORDER BY opened_at"
+        let query: SQLQueryString = "SELECT * FROM cases WHERE state IN (\(binds: states.map(\.rawValue))) AND \(unsafeRaw: missing) ORDER BY opened_at"
         return try await ModelStatements.rows(CaseRow.self, selectedBy: query, on: store.database).map { try $0.domain() }
     }
 
