@@ -522,6 +522,28 @@ import Testing
         }
     }
 
+    /// Checkpoints are held to the tree a page at a time; a wrong root anywhere is found, whatever
+    /// page it falls on.
+    @Test(arguments: stores)
+    func everyCheckpointIsHeldToTheTreePageByPage(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            for number in 1...4 {
+                try await client.execute(
+                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
+                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-30\(number)"))) { #expect($0.status == .created) }
+                try await services.checkpoint(.audit)
+            }
+            let stored = try await services.logs.checkpoints(.audit)
+            #expect(stored.count >= 4)
+            for page in [1, 2, 256] { #expect(try await services.logs.checkpointsMatchTree(.audit, page: page)) }
+            let middle = stored[stored.count / 2]
+            let sql = Self.sql(services)
+            try await sql.raw("UPDATE log_checkpoints SET root = \(bind: Data(repeating: 7, count: 32)) WHERE log = 1 AND size = \(bind: Int64(middle.size))").run()
+            for page in [1, 2, 256] { #expect(try await services.logs.checkpointsMatchTree(.audit, page: page) == false, "page \(page)") }
+            #expect(try await services.checkpointsAreConsistent() == false)
+        }
+    }
+
     /// The canary is a signed note of statements computed from state; one that stops being true
     /// is dropped and never returns.
     @Test func theCanaryDropsAStatementThatStopsBeingTrueForGood() async throws {

@@ -266,6 +266,27 @@ public struct MerkleLogStore: Sendable {
             """).all().map(Self.checkpoint(from:))
     }
 
+    /// Whether every stored checkpoint's root is the root the stored tree gives at its size. Reads
+    /// `page` checkpoints at a time and their roots' nodes in one query per page: one query per
+    /// checkpoint grew with the log's age (a checkpoint every 300 s at most, about 105,000 a year).
+    public func checkpointsMatchTree(_ log: TransparencyLog, page: Int = 256) async throws -> Bool {
+        precondition(page > 0, "checkpoints are read in pages of at least one")
+        var after: Int64 = -1
+        while true {
+            let checkpoints = try await store.sql.raw("""
+                SELECT size, root FROM log_checkpoints WHERE log = \(bind: log.storageID) AND size > \(bind: after) ORDER BY size LIMIT \(bind: page)
+                """).all().map { row in (size: UInt64(try row.decode(column: "size", as: Int64.self)), root: try row.decode(column: "root", as: Data.self)) }
+            let trees = checkpoints.filter { $0.size > 0 }.map { LeafRange(0, $0.size) }
+            let nodes = try await nodes(log, TreeShape.nodes(for: trees))
+            for checkpoint in checkpoints {
+                let root = checkpoint.size == 0 ? MerkleHash.emptyRoot : try LeafRange(0, checkpoint.size).hash(from: nodes)
+                guard root == checkpoint.root else { return false }
+            }
+            guard checkpoints.count == page, let last = checkpoints.last else { return true }
+            after = Int64(last.size)
+        }
+    }
+
     static func checkpoint(from row: any SQLRow) throws -> StoredCheckpoint {
         StoredCheckpoint(
             size: UInt64(try row.decode(column: "size", as: Int64.self)), root: try row.decode(column: "root", as: Data.self),
