@@ -49,13 +49,18 @@ import Testing
 
     static func sql(_ services: CustosServices) -> any SQLDatabase { services.database.database as! any SQLDatabase }
 
-    /// Three demands (one sealed indefinitely, one a national-security letter), one batch.
-    static func populate(_ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices) async throws {
-        for reference in ["1:26-mj-001", "1:26-mj-002"] {
+    /// Files one warrant per reference through the API, as the demo officer.
+    static func file(_ references: [String], _ client: any TestClientProtocol, _ tokens: ServerTests.Tokens) async throws {
+        for reference in references {
             try await client.execute(
                 uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
                 body: ByteBuffer(string: ServerTests.demandJSON(reference: reference))) { #expect($0.status == .created) }
         }
+    }
+
+    /// Three demands (one sealed indefinitely, one a national-security letter), one batch.
+    static func populate(_ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices) async throws {
+        try await file(["1:26-mj-001", "1:26-mj-002"], client, tokens)
         let nsl = ServerTests.demandJSON(reference: "NSL-1").replacingOccurrences(of: "us.search_warrant", with: "us.nsl")
             .replacingOccurrences(of: #""role": "judge""#, with: #""role": "national_security""#)
             .replacingOccurrences(of: #""categories": ["subscriber_info", "content"]"#, with: #""categories": ["subscriber_info"]"#)
@@ -429,17 +434,13 @@ import Testing
     }
 
     /// A batch is read and published a few records at a time, each piece in its own transaction
-    /// (a busy hour's batch once held the writer for seconds); the log it leaves is the one a
+    /// (a busy day's batch once held the writer for seconds); the log it leaves is the one a
     /// single piece would: every stage in intake order, each record pointing at its own entry,
     /// each intake proof the audit log's own, and nothing left pending or published twice.
     @Test(arguments: stores)
     func aBatchIsPublishedInPiecesInIntakeOrder(store: Store) async throws {
         try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
-            for number in 1...5 {
-                try await client.execute(
-                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
-                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-10\(number)"))) { #expect($0.status == .created) }
-            }
+            try await Self.file((1...5).map { "1:26-mj-10\($0)" }, client, tokens)
             // A sixth case goes through to the end, so its disposition and opening follow in the same batch.
             let tenancy = try await CustomerPortalTests.tenant("Contoso", services)
             let answered = try await CustomerPortalTests.caseInReview(for: tenancy, reference: "P-9", gag: false, client, tokens, services)
@@ -486,11 +487,7 @@ import Testing
     @Test(arguments: stores)
     func aPieceWithARecordAlreadyPublishedChangesNothing(store: Store) async throws {
         try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
-            for number in 1...2 {
-                try await client.execute(
-                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
-                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-20\(number)"))) { #expect($0.status == .created) }
-            }
+            try await Self.file((1...2).map { "1:26-mj-20\($0)" }, client, tokens)
             let records = try await services.legalProcess.unpublished(.demand)
             #expect(records.count == 2)
             _ = try await services.legalProcess.publish(.demand, entries: [(records[1].caseID, Data("first".utf8))])
@@ -528,9 +525,7 @@ import Testing
     func everyCheckpointIsHeldToTheTreePageByPage(store: Store) async throws {
         try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
             for number in 1...4 {
-                try await client.execute(
-                    uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer),
-                    body: ByteBuffer(string: ServerTests.demandJSON(reference: "1:26-mj-30\(number)"))) { #expect($0.status == .created) }
+                try await Self.file(["1:26-mj-30\(number)"], client, tokens)
                 try await services.checkpoint(.audit)
             }
             let stored = try await services.logs.checkpoints(.audit)
