@@ -25,7 +25,7 @@ import Testing
         try await ServerTests.withApp(reader: reader) { client, tokens, services in
             let agencyID = try #require(try await services.directory.findAgency(named: "Agency A")).id
             func state() async throws -> (demands: Int, notices: Int, audit: Int) {
-                (try await services.cases.listDemands(agencyID: agencyID).count, try await services.copyright.list().count, try await services.cases.auditTrail().count)
+                (try await services.cases.listDemands(agencyID: agencyID, limit: 10_000, before: nil).demands.count, try await services.copyright.list().count, try await services.cases.auditTrail().count)
             }
             let before = try await state()
             var statuses: [Int: Int] = [:]

@@ -98,7 +98,7 @@ import Testing
                 let agency = try #require(try await services.directory.findAgency(named: "Agency A"))
                 let current = try #require(try await services.cases.findCase(id: subject.id))
                 return (
-                    try await services.cases.listDemands(agencyID: agency.id).count, try await services.copyright.list().count,
+                    try await services.cases.listDemands(agencyID: agency.id, limit: 10_000, before: nil).demands.count, try await services.copyright.list().count,
                     try await services.cases.auditTrail().count, current.version, current.state
                 )
             }

@@ -154,7 +154,7 @@ import Testing
             await #expect(throws: StorageError.idempotencyMismatch) {
                 try await world.cases.submit(try Self.accepted(for: world.officer), idempotencyKey: "k1", requestHash: "other", customer: nil, assessment: nil, at: Self.t0, by: world.officer)
             }
-            #expect(try await world.cases.listDemands(agencyID: world.officer.agencyID!).count == 1)
+            #expect(try await world.cases.listDemands(agencyID: world.officer.agencyID!, limit: 100, before: nil).demands.count == 1)
         }
     }
 
@@ -255,9 +255,14 @@ import Testing
             #expect(firstTwo.map(\.id) == Array(ids.prefix(2)))
             _ = try await world.cases.apply(.withdraw(reason: nil), toCase: ids[0], at: Self.t0.addingTimeInterval(10), by: world.officer.actor)
             #expect(try await world.cases.listCases(CaseFilter(openOnly: true)).map(\.id) == Array(ids.suffix(2)))
-            let listed = try await world.cases.listDemands(agencyID: world.officer.agencyID!)
-            #expect(listed.map(\.demand.caseReference) == ["R2", "R1", "R0"])
-            #expect(listed.last?.caseRecord.outcome == .withdrawn)
+            let listed = try await world.cases.listDemands(agencyID: world.officer.agencyID!, limit: 100, before: nil)
+            #expect(listed.demands.map(\.demand.caseReference) == ["R2", "R1", "R0"] && listed.next == nil)
+            #expect(listed.demands.last?.caseRecord.outcome == .withdrawn)
+            // A page of two, then the rest from where it ended.
+            let newest = try await world.cases.listDemands(agencyID: world.officer.agencyID!, limit: 2, before: nil)
+            #expect(newest.demands.map(\.demand.caseReference) == ["R2", "R1"])
+            let rest = try await world.cases.listDemands(agencyID: world.officer.agencyID!, limit: 2, before: try #require(newest.next))
+            #expect(rest.demands.map(\.demand.caseReference) == ["R0"] && rest.next == nil)
         }
     }
 

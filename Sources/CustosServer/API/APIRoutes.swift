@@ -82,9 +82,14 @@ struct APIRoutes {
         return try .json(DemandSummary(submission.demand, submission.caseRecord), status: .created, headers: headers)
     }
 
+    /// The calling agency's demands, newest first, a page at a time; a `Link` header (RFC 8288)
+    /// names the next page while there is one.
     @Sendable func listDemands(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let demands = try await services.cases.listDemands(agencyID: context.principal!.agencyID!)
-        return try .json(demands.map { DemandSummary($0.demand, $0.caseRecord) })
+        let (limit, before) = try RequestReading.agencyDemandPage(request)
+        let page = try await services.cases.listDemands(agencyID: context.principal!.agencyID!, limit: limit, before: before)
+        var headers: HTTPFields = [:]
+        if let next = page.next { headers[HTTPField.Name("Link")!] = "</api/v1/demands?limit=\(limit)&before=\(next.token)>; rel=\"next\"" }
+        return try .json(page.demands.map { DemandSummary($0.demand, $0.caseRecord) }, headers: headers)
     }
 
     /// Another agency's demand answers 404, so its existence does not leak.

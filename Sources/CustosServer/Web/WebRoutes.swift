@@ -498,8 +498,10 @@ struct WebRoutes {
         let agencyID = principal.agencyID!
         let agency = try await services.directory.findAgency(id: agencyID)
         let now = services.now()
+        let (limit, before) = try RequestReading.agencyDemandPage(request)
+        let page = try await services.cases.listDemands(agencyID: agencyID, limit: limit, before: before)
         var rows: [CaseRowModel] = []
-        for item in try await services.cases.listDemands(agencyID: agencyID) {
+        for item in page.demands {
             var row = CaseRowModel(item.caseRecord, reference: item.demand.caseReference, now: now)
             if item.caseRecord.state == .released || item.caseRecord.state == .closed,
                 let link = try await services.packageLinks.link(caseID: item.caseRecord.id), link.refusal(at: now) == nil
@@ -509,7 +511,10 @@ struct WebRoutes {
             }
             rows.append(row)
         }
-        return try render("agency_demands", "Your demands", context, AgencyDemandsModel(agencyName: agency?.name ?? "", rows: rows), flash: request.uri.queryParameters.get("flash"))
+        let model = AgencyDemandsModel(
+            agencyName: agency?.name ?? "", rows: rows, isFirstPage: before == nil,
+            olderPath: page.next.map { "/agency/demands?limit=\(limit)&before=\($0.token)" })
+        return try render("agency_demands", "Your demands", context, model, flash: request.uri.queryParameters.get("flash"))
     }
 
     func newDemandPage(_ context: AppRequestContext, issues: [ValidationIssue], values: [String: String], status: HTTPResponse.Status = .ok) throws -> Response {

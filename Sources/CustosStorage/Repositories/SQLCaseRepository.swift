@@ -316,16 +316,26 @@ public struct SQLCaseRepository: CaseRepository {
         try await DemandRow.find(id, on: store.database)?.domain()
     }
 
-    public func listDemands(agencyID: UUID) async throws -> [AgencyDemand] {
+    /// One page through the agency's cases by opening time (`cases_agency_opened_idx`), and the
+    /// page's demands by id: the work is the page's, whatever the agency filed before.
+    public func listDemands(agencyID: UUID, limit: Int, before: AgencyDemandPage.Cursor?) async throws -> AgencyDemandPage {
+        precondition(limit > 0, "a page holds at least one demand")
         let db = store.database
-        let cases = try await CaseRow.query(on: db).filter(\.$agencyID == agencyID).all()
-        let caseByDemand = Dictionary(try cases.map { ($0.demandID, try $0.domain()) }, uniquingKeysWith: { first, _ in first })
-        return try await DemandRow.query(on: db).filter(\.$agencyID == agencyID).all()
-            .compactMap { row in
-                let demand = try row.domain()
-                return caseByDemand[demand.id].map { AgencyDemand(demand: demand, caseRecord: $0) }
+        let query = CaseRow.query(on: db).filter(\.$agencyID == agencyID)
+        if let before {
+            query.group(.or) { older in
+                older.filter(\.$openedAt < before.openedAt)
+                older.group(.and) { same in same.filter(\.$openedAt == before.openedAt).filter(\.$id < before.caseID) }
             }
-            .sorted { $0.caseRecord.openedAt > $1.caseRecord.openedAt }
+        }
+        let rows = try await query.sort(\.$openedAt, .descending).sort(\.$id, .descending).limit(limit + 1).all()
+        let cases = try rows.prefix(limit).map { try $0.domain() }
+        let demands = Dictionary(
+            try await DemandRow.query(on: db).filter(\.$id ~~ cases.map(\.demandID)).all().map { row in let demand = try row.domain(); return (demand.id, demand) },
+            uniquingKeysWith: { first, _ in first })
+        let page = cases.compactMap { found in demands[found.demandID].map { AgencyDemand(demand: $0, caseRecord: found) } }
+        let next = rows.count > limit ? cases.last.map { AgencyDemandPage.Cursor(openedAt: $0.openedAt, caseID: $0.id) } : nil
+        return AgencyDemandPage(demands: page, next: next)
     }
 
     public func findDocument(id: UUID) async throws -> StoredDocument? {

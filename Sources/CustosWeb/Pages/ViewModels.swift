@@ -412,15 +412,22 @@ extension CaseModel {
     }
 }
 
-/// The agency portal's list of its own demands.
+/// The agency portal's list of its own demands, one page of them, newest first.
 public struct AgencyDemandsModel: Sendable {
     public var agencyName: String
     public var rows: [CaseRowModel]
+    /// No demand at all (an empty later page is not this).
     public var isEmpty: Bool
-    public init(agencyName: String, rows: [CaseRowModel]) {
+    /// Where the older demands continue; nil on the last page.
+    public var olderPath: String?
+    /// Back to the newest demands, from a later page.
+    public var newestPath: String?
+    public init(agencyName: String, rows: [CaseRowModel], isFirstPage: Bool = true, olderPath: String? = nil) {
         self.agencyName = agencyName
         self.rows = rows
-        self.isEmpty = rows.isEmpty
+        self.isEmpty = rows.isEmpty && isFirstPage
+        self.olderPath = olderPath
+        self.newestPath = isFirstPage ? nil : "/agency/demands"
     }
 }
 
