@@ -81,22 +81,12 @@ import Testing
     @Test func aBadPageRequestIsAProblemNamingTheParameter() async throws {
         try await ServerTests.withApp { client, tokens, _ in
             for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"), ("before=yesterday", "before"),
-                                   ("before=zzzzzzzzzzzzzzzz.\(UUID().uuidString)", "before")] {
+                                   ("before=\(UUID().uuidString)x", "before")] {
                 try await client.execute(uri: "/api/v1/demands?\(query)", method: .get, headers: ServerTests.headers(tokens.officer)) { response in
                     #expect(response.status == .badRequest, "\(query)")
                     #expect(String(buffer: response.body).contains("\"\(field)\""), "\(query): \(String(buffer: response.body))")
                 }
             }
-        }
-    }
-
-    /// The cursor's text form is exact, and nothing but that form parses.
-    @Test func aCursorRoundTripsExactlyAndRefusesAnythingElse() {
-        let cursor = AgencyDemandPage.Cursor(openedAt: Date(timeIntervalSinceReferenceDate: 817_000_000.123_456_7), caseID: UUID())
-        #expect(AgencyDemandPage.Cursor(token: cursor.token) == cursor)
-        #expect(cursor.token.count == 53)
-        for bad in ["", ".", cursor.token + "x", String(cursor.token.dropFirst()), "7ff0000000000000." + cursor.caseID.uuidString] {
-            #expect(AgencyDemandPage.Cursor(token: bad) == nil, "\(bad)")
         }
     }
 }

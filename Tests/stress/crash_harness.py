@@ -171,6 +171,19 @@ class Harness:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace")
 
+    def all_demands(self, token):
+        """Every demand of the token's agency: GET /api/v1/demands a page at a time, following each
+        page's `Link: <…>; rel="next"` as any client does."""
+        demands, path = [], "/api/v1/demands?limit=500"
+        while path:
+            request = urllib.request.Request(self.base + path)
+            request.add_header("Authorization", f"Bearer {token}")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                demands += json.loads(response.read())
+                link = response.headers.get("Link") or ""
+            path = link[1:link.index(">")] if link.startswith("<") and 'rel="next"' in link else None
+        return demands
+
     # -- the workload ------------------------------------------------------------------------------
     def intake(self, stop):
         while not stop.is_set():
@@ -276,7 +289,7 @@ class Harness:
             self.acked[reference] = body["id"]
             del self.unknown[reference]
             self.stats["demands_resent"] += 1
-        status, demands = self.call("GET", "/api/v1/demands", officer)
+        demands = self.all_demands(officer)
         references = [d["caseReference"] for d in demands if d["caseReference"].startswith("CRASH-")]
         twice = {r for r in references if references.count(r) > 1}
         if twice:

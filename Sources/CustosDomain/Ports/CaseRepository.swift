@@ -43,41 +43,13 @@ public struct DemandSubmission: Equatable, Sendable {
 /// listing them all at once took 30.8 s and 1.6 GB with 130,000.
 public struct AgencyDemandPage: Equatable, Sendable {
     public var demands: [AgencyDemand]
-    /// Where the next (older) page starts; nil on the last page.
-    public var next: Cursor?
+    /// The case the next (older) page starts after; nil on the last page. Storage reads its place
+    /// (opening time, then id) from the case itself, so no time makes a round trip through text.
+    public var next: UUID?
 
-    public init(demands: [AgencyDemand], next: Cursor?) {
+    public init(demands: [AgencyDemand], next: UUID?) {
         self.demands = demands
         self.next = next
-    }
-
-    /// The position after a case in newest-first order: when it opened, then its id (cases opened
-    /// in the same instant follow their ids). Its text form (`token`) is what the API and the
-    /// portal hand out; only a token this parses is accepted back.
-    public struct Cursor: Equatable, Sendable {
-        public var openedAt: Date
-        public var caseID: UUID
-
-        public init(openedAt: Date, caseID: UUID) {
-            self.openedAt = openedAt
-            self.caseID = caseID
-        }
-
-        /// The opening time's exact bits in hex, a dot, the case id.
-        public var token: String {
-            let bits = String(openedAt.timeIntervalSinceReferenceDate.bitPattern, radix: 16)
-            return String(repeating: "0", count: 16 - bits.count) + bits + "." + caseID.uuidString.lowercased()
-        }
-
-        public init?(token: String) {
-            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0].count == 16, parts[0].allSatisfy(\.isHexDigit), let bits = UInt64(parts[0], radix: 16),
-                let id = UUID(uuidString: String(parts[1]))
-            else { return nil }
-            let seconds = Double(bitPattern: bits)
-            guard seconds.isFinite else { return nil }
-            self.init(openedAt: Date(timeIntervalSinceReferenceDate: seconds), caseID: id)
-        }
     }
 }
 
@@ -122,8 +94,9 @@ public protocol CaseRepository: Sendable {
     func listCases(_ filter: CaseFilter) async throws -> [Case]
     func findDemand(id: UUID) async throws -> Demand?
     /// An agency's demands with their cases, newest case first.
-    /// One page of an agency's demands, newest first, `limit` of them after `before`.
-    func listDemands(agencyID: UUID, limit: Int, before: AgencyDemandPage.Cursor?) async throws -> AgencyDemandPage
+    /// One page of an agency's demands, newest first (cases opened in the same instant by id),
+    /// `limit` of them after the case `before`.
+    func listDemands(agencyID: UUID, limit: Int, before: UUID?) async throws -> AgencyDemandPage
     func findDocument(id: UUID) async throws -> StoredDocument?
     /// The case's audit entries, oldest first.
     func timeline(caseID: UUID) async throws -> [AuditEntry]

@@ -88,7 +88,7 @@ struct APIRoutes {
         let (limit, before) = try RequestReading.agencyDemandPage(request)
         let page = try await services.cases.listDemands(agencyID: context.principal!.agencyID!, limit: limit, before: before)
         var headers: HTTPFields = [:]
-        if let next = page.next { headers[HTTPField.Name("Link")!] = "</api/v1/demands?limit=\(limit)&before=\(next.token)>; rel=\"next\"" }
+        if let next = page.next { headers[HTTPField.Name("Link")!] = "</api/v1/demands?limit=\(limit)&before=\(next.uuidString.lowercased())>; rel=\"next\"" }
         return try .json(page.demands.map { DemandSummary($0.demand, $0.caseRecord) }, headers: headers)
     }
 

@@ -6,21 +6,21 @@ import MultipartKit
 
 /// Reads request bodies with a size limit and turns every failure into a problem naming the cause.
 enum RequestReading {
-    /// The page an agency asks for of its demands: `limit` (1–500, default 100) and `before`, a
-    /// cursor the server gave out with the previous page.
-    static func agencyDemandPage(_ request: Request) throws -> (limit: Int, before: AgencyDemandPage.Cursor?) {
+    /// The page an agency asks for of its demands: `limit` (1–500, default 100) and `before`, the
+    /// case id the previous page's link ends with.
+    static func agencyDemandPage(_ request: Request) throws -> (limit: Int, before: UUID?) {
         let query = request.uri.queryParameters
         var limit = 100
         if let raw = query.get("limit"), !raw.isEmpty {
             guard let asked = Int(raw), (1...500).contains(asked) else { throw Problem.invalid(field: "limit", "must be a whole number from 1 to 500") }
             limit = asked
         }
-        var before: AgencyDemandPage.Cursor?
+        var before: UUID?
         if let raw = query.get("before"), !raw.isEmpty {
-            guard let cursor = AgencyDemandPage.Cursor(token: raw) else {
-                throw Problem.invalid(field: "before", "is not a position this server gave out (use the link of the previous page)")
+            guard let id = UUID(uuidString: raw) else {
+                throw Problem.invalid(field: "before", "must be a case id, as the previous page's link gives it")
             }
-            before = cursor
+            before = id
         }
         return (limit, before)
     }

@@ -513,7 +513,7 @@ struct WebRoutes {
         }
         let model = AgencyDemandsModel(
             agencyName: agency?.name ?? "", rows: rows, isFirstPage: before == nil,
-            olderPath: page.next.map { "/agency/demands?limit=\(limit)&before=\($0.token)" })
+            olderPath: page.next.map { "/agency/demands?limit=\(limit)&before=\($0.uuidString.lowercased())" })
         return try render("agency_demands", "Your demands", context, model, flash: request.uri.queryParameters.get("flash"))
     }
 

@@ -317,25 +317,25 @@ public struct SQLCaseRepository: CaseRepository {
     }
 
     /// One page through the agency's cases by opening time (`cases_agency_opened_idx`), and the
-    /// page's demands by id: the work is the page's, whatever the agency filed before.
-    public func listDemands(agencyID: UUID, limit: Int, before: AgencyDemandPage.Cursor?) async throws -> AgencyDemandPage {
+    /// page's demands by id: the work is the page's, whatever the agency filed before. The place
+    /// after `before` is read from that case's own row: a time bound back from text would not
+    /// match PostgreSQL's microseconds exactly, and ties would be skipped or repeated.
+    public func listDemands(agencyID: UUID, limit: Int, before: UUID?) async throws -> AgencyDemandPage {
         precondition(limit > 0, "a page holds at least one demand")
         let db = store.database
-        let query = CaseRow.query(on: db).filter(\.$agencyID == agencyID)
+        var query: SQLQueryString = "SELECT * FROM cases WHERE agency_id = \(bind: agencyID)"
         if let before {
-            query.group(.or) { older in
-                older.filter(\.$openedAt < before.openedAt)
-                older.group(.and) { same in same.filter(\.$openedAt == before.openedAt).filter(\.$id < before.caseID) }
-            }
+            let at: SQLQueryString = "(SELECT opened_at FROM cases WHERE id = \(bind: before))"
+            query += " AND (opened_at < \(at) OR (opened_at = \(at) AND id < \(bind: before)))"
         }
-        let rows = try await query.sort(\.$openedAt, .descending).sort(\.$id, .descending).limit(limit + 1).all()
+        query += " ORDER BY opened_at DESC, id DESC LIMIT \(literal: limit + 1)"
+        let rows = try await ModelStatements.rows(CaseRow.self, selectedBy: query, on: db)
         let cases = try rows.prefix(limit).map { try $0.domain() }
         let demands = Dictionary(
             try await DemandRow.query(on: db).filter(\.$id ~~ cases.map(\.demandID)).all().map { row in let demand = try row.domain(); return (demand.id, demand) },
             uniquingKeysWith: { first, _ in first })
         let page = cases.compactMap { found in demands[found.demandID].map { AgencyDemand(demand: $0, caseRecord: found) } }
-        let next = rows.count > limit ? cases.last.map { AgencyDemandPage.Cursor(openedAt: $0.openedAt, caseID: $0.id) } : nil
-        return AgencyDemandPage(demands: page, next: next)
+        return AgencyDemandPage(demands: page, next: rows.count > limit ? cases.last?.id : nil)
     }
 
     public func findDocument(id: UUID) async throws -> StoredDocument? {
