@@ -81,7 +81,8 @@ import Testing
     @Test func aBadPageRequestIsAProblemNamingTheParameter() async throws {
         try await ServerTests.withApp { client, tokens, _ in
             for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("limit=ten", "limit"), ("before=yesterday", "before"),
-                                   ("before=\(UUID().uuidString)x", "before")] {
+                                   ("before=\(UUID().uuidString)x", "before"),
+                                   ("limit=", "limit"), ("before=", "before")] {
                 try await client.execute(uri: "/api/v1/demands?\(query)", method: .get, headers: ServerTests.headers(tokens.officer)) { response in
                     #expect(response.status == .badRequest, "\(query)")
                     #expect(String(buffer: response.body).contains("\"\(field)\""), "\(query): \(String(buffer: response.body))")

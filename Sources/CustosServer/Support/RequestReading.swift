@@ -11,12 +11,13 @@ enum RequestReading {
     static func agencyDemandPage(_ request: Request) throws -> (limit: Int, before: UUID?) {
         let query = request.uri.queryParameters
         var limit = 100
-        if let raw = query.get("limit"), !raw.isEmpty {
+        // A parameter given empty is a bad value, not an absent one (the API document's types say so).
+        if let raw = query.get("limit") {
             guard let asked = Int(raw), (1...500).contains(asked) else { throw Problem.invalid(field: "limit", "must be a whole number from 1 to 500") }
             limit = asked
         }
         var before: UUID?
-        if let raw = query.get("before"), !raw.isEmpty {
+        if let raw = query.get("before") {
             guard let id = UUID(uuidString: raw) else {
                 throw Problem.invalid(field: "before", "must be a case id, as the previous page's link gives it")
             }
