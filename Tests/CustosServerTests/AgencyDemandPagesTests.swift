@@ -66,6 +66,15 @@ import Testing
             // One page of everything is the same list; the other agency sees none of it.
             #expect(try await Self.page("/api/v1/demands", tokens.officer, client) == (ids, nil))
             #expect(try await Self.page("/api/v1/demands?limit=2", tokens.otherOfficer, client) == ([], nil))
+            // Another agency's case gives no position in this agency's list: an empty page, so its
+            // opening time cannot be narrowed down through one's own demands.
+            let foreign = try await client.execute(
+                uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.otherOfficer),
+                body: ByteBuffer(string: ServerTests.demandJSON(reference: "OTHER-1"))) { try #require(try ServerTests.json($0.body)["id"] as? String) }
+            let foreignDemand = try #require(UUID(uuidString: foreign))
+            let foreignCase = try #require(try await services.cases.findCase(demandID: foreignDemand))
+            #expect(foreignCase.openedAt > start.addingTimeInterval(60))  // newer than three of the five
+            #expect(try await Self.page("/api/v1/demands?before=\(foreignCase.id.uuidString.lowercased())", tokens.officer, client) == ([], nil))
 
             // The portal pages the same way, with a link to the older demands and back.
             let first = try await client.execute(uri: "/agency/demands?limit=2", method: .get, headers: ServerTests.headers(tokens.officer)) { String(buffer: $0.body) }

@@ -28,4 +28,9 @@ public enum CaseOutcome: String, Codable, CaseIterable, Sendable {
     case redirected
     case withdrawn
     case preserved
+
+    /// The outcomes that sent the customer's data to the requester (a production was released).
+    public static let disclosing: [CaseOutcome] = [.content, .nonContent]
+
+    public var disclosedData: Bool { Self.disclosing.contains(self) }
 }

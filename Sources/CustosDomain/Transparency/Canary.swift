@@ -10,12 +10,9 @@ public enum Canary {
         public var holds: Bool
     }
 
-    /// The outcomes of a closed case that disclosed data.
-    public static let disclosingOutcomes: [CaseOutcome] = [.content, .nonContent]
-
     /// Whether a case's data went to a requester: released, or closed after a disclosure.
     static func isDisclosure(_ subject: Case) -> Bool {
-        subject.state == .released || (subject.state == .closed && subject.outcome.map(disclosingOutcomes.contains) == true)
+        subject.state == .released || (subject.state == .closed && subject.outcome?.disclosedData == true)
     }
 
     static func disclosed(_ cases: [Case]) -> [Case] { cases.filter(isDisclosure) }

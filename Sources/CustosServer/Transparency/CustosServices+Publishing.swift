@@ -49,7 +49,7 @@ extension CustosServices {
             for record in records {
                 guard let demandIndex = record.demandIndex, let found = try await cases.findCase(id: record.caseID), found.state == .closed else { continue }
                 let package = try await packages.record(caseID: record.caseID, purpose: .production)
-                let produced = [.content, .nonContent].contains(found.outcome) ? package?.manifestSHA256.flatMap(Hex.decode) : nil
+                let produced = found.outcome?.disclosedData == true ? package?.manifestSHA256.flatMap(Hex.decode) : nil
                 entries.append((record.caseID, LegalProcessLog.dispositionEntry(
                     demandIndex: demandIndex, outcome: LegalProcessLog.outcome(of: found), producedPackage: produced).bytes))
             }

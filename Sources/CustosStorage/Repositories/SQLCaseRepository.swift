@@ -305,7 +305,7 @@ public struct SQLCaseRepository: CaseRepository {
         let rows = try await CaseRow.query(on: store.database).group(.or) { either in
             either.filter(\.$state == CaseState.released.rawValue)
             either.group(.and) { closed in
-                closed.filter(\.$state == CaseState.closed.rawValue).filter(\.$outcome ~~ Canary.disclosingOutcomes.map(\.rawValue))
+                closed.filter(\.$state == CaseState.closed.rawValue).filter(\.$outcome ~~ CaseOutcome.disclosing.map(\.rawValue))
             }
             either.filter(\.$instrument ~~ nationalSecurity)
         }.all()
@@ -325,7 +325,9 @@ public struct SQLCaseRepository: CaseRepository {
         let db = store.database
         var query: SQLQueryString = "SELECT * FROM cases WHERE agency_id = \(bind: agencyID)"
         if let before {
-            let at: SQLQueryString = "(SELECT opened_at FROM cases WHERE id = \(bind: before))"
+            // Only the agency's own case gives a position: another's id yields an empty page, so
+            // no agency learns when another's case opened.
+            let at: SQLQueryString = "(SELECT opened_at FROM cases WHERE id = \(bind: before) AND agency_id = \(bind: agencyID))"
             query += " AND (opened_at < \(at) OR (opened_at = \(at) AND id < \(bind: before)))"
         }
         query += " ORDER BY opened_at DESC, id DESC LIMIT \(literal: limit + 1)"
