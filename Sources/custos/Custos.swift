@@ -37,6 +37,7 @@ struct Serve: AsyncParsableCommand {
         let preliminary = AppConfiguration(reader: reader)
         // Held while serving, so `custos keys rotate` cannot retire the key this server seals with.
         let folderLock = preliminary.inMemoryDatabase ? nil : try DataFolderLock(folder: preliminary.dataDirectory, mode: .shared)
+        let instanceLock = preliminary.inMemoryDatabase ? nil : try DataFolderLock(folder: preliminary.dataDirectory, instance: preliminary.instanceName)
         var services = try await buildServices(reader: reader)
         if demo {
             let loaded = try await DemoData.load(into: services)
@@ -60,7 +61,7 @@ struct Serve: AsyncParsableCommand {
         say("Agency portal:  http://\(configuration.host):\(configuration.port)/agency/login")
         say("API:            http://\(configuration.host):\(configuration.port)/openapi.yaml")
         try await app.runService()
-        withExtendedLifetime(folderLock) {}
+        withExtendedLifetime((folderLock, instanceLock)) {}
     }
 }
 

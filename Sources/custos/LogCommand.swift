@@ -18,9 +18,8 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "audit or legal-process.") var log: TransparencyLog
 
         func run() async throws {
-            let configuration = AppConfiguration(reader: makeReader())
-            let keys = try TransparencyKeys.load(folder: configuration.dataDirectory, publicURL: configuration.publicURL)
-            say(keys.signer(for: log).verifierKey)
+            let keys = try await readInstallationKeys(reader: makeReader())
+            say(keys.transparency.signer(for: log).verifierKey)
         }
     }
 

@@ -10,53 +10,34 @@ import Foundation
 struct PackageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "package", abstract: "Production packages.", subcommands: [Verify.self, Unseal.self])
 
-    /// The data folder's storage keys, for reading a sealed package; never creates a key.
-    static func storageKeys() throws -> StorageSealer {
-        let configuration = AppConfiguration(reader: makeReader())
-        let folder = (configuration.dataDirectory as NSString).appendingPathComponent("storage-keys")
-        guard FileManager.default.fileExists(atPath: folder) || !(configuration.storageKey?.isEmpty ?? true) else {
-            throw PackageError("the package is sealed, and \(configuration.dataDirectory) holds no storage keys (set CUSTOS_DATA_DIR to the server's data folder)")
-        }
-        return try StorageSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
-    }
-
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify a production package: signature, every file's size and SHA-256, the Merkle root, nothing extra.",
             discussion: """
-                Uses --key (the PEM published at /.well-known/custos/signing-key.pem), else this installation's own key in the data folder. \
+                Uses --key (the PEM published at /.well-known/custos/signing-key.pem), else this installation's own key from its database. \
                 Exits 0 when the package is intact, 1 when it is not, 2 when it cannot be checked.
                 """)
 
-        @Argument(help: "The package: a ZIP, or a stored `<case id>.zip.sealed` (opened with the data folder's storage keys).") var file: String
+        @Argument(help: "The package: a ZIP, or a stored `<case id>.zip.sealed` (opened with the installation's storage keys).") var file: String
         @Option(help: "The signer's public key (PEM).") var key: String?
 
-        func run() throws {
+        func run() async throws {
+            let url = URL(fileURLWithPath: file)
             let publicKey: PackageSigningKey.PublicKey
+            var sealer = StorageSealer.none
             do {
+                // The installation's own keys are needed without --key, and to open a sealed package.
+                let installation = key == nil || SealedFileReader.isSealed(url) ? try await readInstallationKeys(reader: makeReader()) : nil
                 if let key {
                     guard let pem = try? String(contentsOfFile: key, encoding: .utf8) else { throw PackageError("\(key) cannot be read") }
                     publicKey = try PackageSigningKey.publicKey(fromPEM: pem)
                 } else {
-                    let folder = ProcessInfo.processInfo.environment["CUSTOS_DATA_DIR"] ?? "./custos-data"
-                    guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("package-signing.key")) else {
-                        throw PackageError("no --key given and no signing key in \(folder); pass the PEM from /.well-known/custos/signing-key.pem")
-                    }
-                    publicKey = try PackageSigningKey.loadOrCreate(in: folder).publicKey
+                    publicKey = installation!.signing.publicKey
                 }
+                if SealedFileReader.isSealed(url) { sealer = installation!.sealer }
             } catch {
-                complain("\(error)")
+                complain("\(error); pass the PEM from /.well-known/custos/signing-key.pem, or run with the server's settings (CUSTOS_DATA_DIR, CUSTOS_DATABASE_URL, CUSTOS_MASTER_KEY)")
                 throw ExitCode(2)
-            }
-            let url = URL(fileURLWithPath: file)
-            var sealer = StorageSealer.none
-            if SealedFileReader.isSealed(url) {
-                do {
-                    sealer = try PackageCommand.storageKeys()
-                } catch {
-                    complain("\(error)")
-                    throw ExitCode(2)
-                }
             }
             let report = PackageVerifier.verify(url, publicKey: publicKey, sealer: sealer)
             guard report.isValid, let manifest = report.manifest else {

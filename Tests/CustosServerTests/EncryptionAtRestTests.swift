@@ -10,8 +10,8 @@ import SQLKit
 import Testing
 
 /// Issue 10, item 5 (part): uploaded documents and second-factor keys are sealed at rest with
-/// AES-256-GCM under the data folder's storage key; `custos keys rotate` reseals everything with a
-/// new key and removes the old one; an altered value never reads back as something else.
+/// AES-256-GCM under the installation's storage key (in the keyring); `custos keys rotate` reseals
+/// everything with a new key and retires the old one; an altered value never reads back as something else.
 @Suite struct EncryptionAtRestTests {
     @Test func theSealerRoundTripsRefusesAlteredValuesAndReadsOldPlaintext() throws {
         let sealer = StorageSealer.ephemeral()
@@ -55,22 +55,21 @@ import Testing
             #expect(column.hasPrefix("sealed:") && !column.contains(Base32.encode(secret)))
             #expect(try await services.secondFactors.status(principalID: person.id)?.secret == secret)
 
-            // What `custos keys rotate` does: a new key, everything resealed, the old key removed.
-            let rotated = try StorageSealer.rotate(folder: folder)
-            #expect(rotated.currentID != firstKey)
-            let reopened = try CustosDatabase(location: services.database.location, logger: services.logger, sealer: rotated)
-            let result = try await StorageKeyRotation.reseal(reopened, actor: "test", at: services.now())
-            #expect(result.documents == 1 && result.secondFactorKeys == 1)
-            #expect(try rotated.retireOldKeys(folder: folder) == 1)
-            let keyFiles = try FileManager.default.contentsOfDirectory(atPath: folder + "/storage-keys").filter { $0.hasSuffix(".key") }
-            #expect(keyFiles == ["\(rotated.currentID!).key"])
-            #expect(rotated.isCurrent(try await stored()))
-            #expect(try await SQLCaseRepository(store: reopened).findDocument(id: documentID)?.bytes == Data("%PDF-1.4 test".utf8))
-            #expect(try await SecondFactorStore(store: reopened).status(principalID: person.id)?.secret == secret)
+            // What `custos keys rotate` does: a new key in the keyring, everything resealed, the old key retired.
+            let outcome = try await KeyRotation(services: services, wait: 5).rotateStorageKey(actor: "test")
+            #expect(outcome.key != firstKey && services.database.sealer.currentID == outcome.key)
+            #expect(outcome.resealed.documents == 1 && outcome.resealed.secondFactorKeys == 1)
+            #expect(outcome.retired == 1)
+            #expect(try await services.keys.keyring.entries().filter { $0.name.hasPrefix("storage/") }.map(\.name) == ["storage/\(outcome.key)"])
+            #expect(services.database.sealer.isCurrent(try await stored()))
+            // A server started now knows only the new key, and reads everything.
+            let reopened = try await buildServices(reader: reader)
+            #expect(reopened.database.sealer.keyIDs == [outcome.key])
+            #expect(try await reopened.cases.findDocument(id: documentID)?.bytes == Data("%PDF-1.4 test".utf8))
+            #expect(try await reopened.secondFactors.status(principalID: person.id)?.secret == secret)
             // A second run finds nothing left to reseal.
-            let again = try await StorageKeyRotation.reseal(reopened, actor: "test", at: services.now())
+            let again = try await StorageKeyRotation.reseal(reopened.database, actor: "test", at: services.now())
             #expect(again.documents == 0 && again.attachments == 0 && again.secondFactorKeys == 0)
-            #expect(try StorageSealer.load(folder: folder, environmentKey: nil).currentID == rotated.currentID)
             await reopened.shutdown()
         }
     }
@@ -139,22 +138,19 @@ import Testing
             try Data("stale".utf8).write(to: fileB.deletingPathExtension())
             #expect(services.packageURL(caseID: b.id) == fileB)
 
-            // ...and `custos keys rotate` seals it, reseals B under the new key, and the old key can go.
+            // ...and `custos keys rotate` seals it, reseals B under the new key, and the old key goes.
             let firstKey = try #require(services.database.sealer.currentID)
-            let rotated = try StorageSealer.rotate(folder: folder)
+            let outcome = try await KeyRotation(services: services, wait: 5).rotateStorageKey(actor: "test")
+            #expect(outcome.key != firstKey && outcome.resealed.packages == 2 && outcome.retired == 1)
+            #expect(try services.resealPackages() == 0, "a second run finds nothing to do")
             let after = try await buildServices(reader: reader)
-            #expect(after.database.sealer.currentID == rotated.currentID && rotated.currentID != firstKey)
-            #expect(try after.resealPackages() == 2)
-            #expect(try after.resealPackages() == 0, "a second run finds nothing to do")
-            let result = try await StorageKeyRotation.reseal(after.database, actor: "test", at: after.now(), packagesResealed: 2)
-            #expect(result.packages == 2)
-            #expect(try rotated.retireOldKeys(folder: folder) == 1)
+            #expect(after.database.sealer.currentID == outcome.key && after.database.sealer.keyIDs == [outcome.key])
             #expect(!FileManager.default.fileExists(atPath: fileA.deletingPathExtension().path))
             #expect(!FileManager.default.fileExists(atPath: fileB.deletingPathExtension().path))
             for subject in [a, b] {
                 let url = after.packageURL(caseID: subject.id)
                 let header = try #require(try SealedFileReader(url: url, sealer: after.database.sealer, context: nil).header)
-                #expect(header.keyID == rotated.currentID && header.context == PackageBuilder.sealContext(caseID: subject.id, purpose: .production))
+                #expect(header.keyID == outcome.key && header.context == PackageBuilder.sealContext(caseID: subject.id, purpose: .production))
                 #expect(after.verifyStoredPackage(caseID: subject.id).isValid)
             }
             #expect(try await after.cases.auditTrail().contains { $0.record.action == "storage.keys_rotated" && $0.record.details["packages"] == "2" })

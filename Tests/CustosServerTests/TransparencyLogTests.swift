@@ -28,6 +28,11 @@ import Testing
     /// A reader for a fresh database: in-memory SQLite, or a new PostgreSQL database of its own
     /// (so these tests never touch the storage suite's schema).
     static func reader(_ store: Store, extra: [AbsoluteConfigKey: ConfigValue] = [:]) async throws -> ConfigReader {
+        ConfigReader(providers: [InMemoryProvider(values: try await settings(store, extra: extra))])
+    }
+
+    /// The settings `reader` reads.
+    static func settings(_ store: Store, extra: [AbsoluteConfigKey: ConfigValue] = [:]) async throws -> [AbsoluteConfigKey: ConfigValue] {
         var values: [AbsoluteConfigKey: ConfigValue] = ["custos.log.level": "error", "custos.public.url": "https://custos.example"]
         switch store {
         case .sqlite:
@@ -42,9 +47,11 @@ import Testing
             components.path = "/" + name
             values["custos.database.url"] = .init(.string(components.string!), isSecret: false)
             values["custos.data.dir"] = .init(.string(NSTemporaryDirectory() + name), isSecret: false)
+            // Issue 28: on PostgreSQL every instance is given the installation's master key.
+            values["custos.master.key"] = .init(.string(MasterKey.generate().base64), isSecret: true)
         }
         for (key, value) in extra { values[key] = value }
-        return ConfigReader(providers: [InMemoryProvider(values: values)])
+        return values
     }
 
     static func sql(_ services: CustosServices) -> any SQLDatabase { services.database.database as! any SQLDatabase }
@@ -310,17 +317,26 @@ import Testing
     /// A log's origin is fixed when its key is made: serving later on another port or public URL
     /// (or running the CLI without the server's `--port`) must not rename it, or `log verify`
     /// and every witness would reject the checkpoints already signed.
-    @Test func theLogsKeepTheirOriginWhenThePublicAddressChanges() throws {
+    @Test func theLogsKeepTheirOriginWhenThePublicAddressChanges() async throws {
         let folder = NSTemporaryDirectory() + "origin-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let first = try TransparencyKeys.load(folder: folder, publicURL: "http://127.0.0.1:18401")
-        let later = try TransparencyKeys.load(folder: folder, publicURL: "http://127.0.0.1:8080")
-        #expect(first.audit.name == "127.0.0.1:18401/log/audit")
-        #expect(later.audit.name == first.audit.name && later.legalProcess.name == first.legalProcess.name)
-        #expect(later.canary.name == "127.0.0.1:18401/transparency/canary")
-        #expect(later.audit.verifierKey == first.audit.verifierKey)
+        func open(_ url: String) async throws -> CustosServices {
+            try await buildServices(settings: ["custos.data.dir": folder, "custos.public.url": url, "custos.log.level": "error"])
+        }
+        let first = try await open("http://127.0.0.1:18401")
+        let firstKeys = first.transparencyKeys
+        await first.shutdown()
+        let later = try await open("http://127.0.0.1:8080")
+        let laterKeys = later.transparencyKeys
+        await later.shutdown()
+        #expect(firstKeys.audit.name == "127.0.0.1:18401/log/audit")
+        #expect(laterKeys.audit.name == firstKeys.audit.name && laterKeys.legalProcess.name == firstKeys.legalProcess.name)
+        #expect(laterKeys.canary.name == "127.0.0.1:18401/transparency/canary")
+        #expect(laterKeys.audit.verifierKey == firstKeys.audit.verifierKey)
         // without a data folder (an in-memory test server) the configured address is used as it is
-        #expect(try TransparencyKeys.load(folder: nil, publicURL: "https://custos.example").audit.name == "custos.example/log/audit")
+        let memory = try await buildServices(settings: ["custos.database.memory": "true", "custos.public.url": "https://custos.example", "custos.log.level": "error"])
+        #expect(memory.transparencyKeys.audit.name == "custos.example/log/audit")
+        await memory.shutdown()
     }
 
     /// A witness cosigns consistent growth; publication waits for the policy's quorum; and a
@@ -328,7 +344,12 @@ import Testing
     @Test func witnessesCosignAndTheQuorumGatesPublication() async throws {
         let state = NSTemporaryDirectory() + "witness-\(UUID().uuidString)"
         let witnessSigner = CosignatureV1Signer(name: "witness.example/w1", privateKey: Curve25519.Signing.PrivateKey())
-        let keys = try TransparencyKeys.load(folder: state + "-keys", publicURL: "https://custos.example")
+        // The installation's keys, made by a first start, are what the witness is told to expect.
+        let first = try await buildServices(reader: try await Self.reader(.sqlite, extra: [
+            "custos.data.dir": .init(.string(state + "-keys"), isSecret: false), "custos.database.memory": false,
+        ]))
+        let keys = first.transparencyKeys
+        await first.shutdown()
         let witness = try Witness(signer: witnessSigner, logVerifierKeys: [keys.audit.verifierKey, keys.legalProcess.verifierKey], stateDirectory: state)
         let witnessApp = buildWitnessApplication(witness: witness, host: "127.0.0.1", port: 0)
         try await witnessApp.test(.live) { witnessClient in

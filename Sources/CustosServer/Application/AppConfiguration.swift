@@ -109,6 +109,13 @@ public struct AppConfiguration: Sendable {
     /// The key uploaded documents are sealed with, base64 of 32 bytes; unset: the data folder's
     /// `storage-keys/` (created on first start).
     public var storageKey: String?
+    /// The master key that seals every key in the database (issue 28): base64 of 32 bytes, or a
+    /// file holding it. Every instance of one installation is given the same one.
+    public var masterKey: String?
+    public var masterKeyFile: String?
+    /// How often a server reloads the storage keys and records that it is alive (`instance_runs`);
+    /// a run silent for three of these is taken for dead and its leases are taken back.
+    public var heartbeatSeconds: Int
     public var secureCookies: Bool
     public var logLevel: String
     /// Use an in-memory SQLite database (tests only).
@@ -128,6 +135,9 @@ public struct AppConfiguration: Sendable {
         lumenDelayDays = max(0, reader.int(forKey: "custos.lumen.delay.days", default: 0))
         publicFormsPerHour = max(1, reader.int(forKey: "custos.public.forms.per.hour", default: 10))
         storageKey = reader.string(forKey: "custos.storage.key", isSecret: true)
+        masterKey = reader.string(forKey: "custos.master.key", isSecret: true)
+        masterKeyFile = reader.string(forKey: "custos.master.key.file")
+        heartbeatSeconds = max(1, reader.int(forKey: "custos.heartbeat.seconds", default: 10))
         signInAttemptsPer10Minutes = max(1, reader.int(forKey: "custos.sign.in.attempts.per.10.minutes", default: 100))
         let staffSecondFactor = reader.string(forKey: "custos.staff.second.factor", default: SecondFactorPolicy.Requirement.required.rawValue)
         secondFactor = SecondFactorPolicy(staff: SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) ?? .required)

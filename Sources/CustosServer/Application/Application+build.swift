@@ -24,7 +24,9 @@ public func buildApplication(services: CustosServices) -> some ApplicationProtoc
     let interval = Duration.seconds(services.configuration.noticeIntervalSeconds)
     // Each runner leases jobs as this run of this instance, and at start takes back what an
     // earlier run of it left leased when it died (the crash harness, Tests/stress, kills it).
-    let run = RunIdentity(instance: services.configuration.instanceName)
+    let run = services.run
+    // Heartbeat, key refresh and taking back dead servers' leases (issue 28).
+    app.addServices(InstallationRunner(services: services))
     app.addServices(NoticeRunner(services: services, channels: channels, interval: interval, owner: run.owner("notices"), restartOf: run))
     if let url = services.configuration.emergencyPageURL, let secret = services.configuration.emergencyPageSecret {
         app.addServices(EmergencyPager(services: services, url: url, secret: secret, owner: run.owner("pager"), restartOf: run))
@@ -48,33 +50,31 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
     let configuration = AppConfiguration(reader: reader)
     var logger = Logger(label: "custos")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    // Uploaded documents and second-factor keys are sealed with the data folder's storage key
-    // (issue 10); an in-memory database (tests) gets a key that lives as long as the process.
-    let sealer = configuration.inMemoryDatabase
-        ? StorageSealer.ephemeral() : try StorageSealer.load(folder: configuration.dataDirectory, environmentKey: configuration.storageKey)
+    // Every key comes from the database's keyring, sealed with the master key (issue 28); the
+    // master key is read first, so a missing one stops startup before anything is opened.
+    let master = try InstallationKeys.masterKey(configuration: configuration)
     let database = try CustosDatabase(
-        location: try configuration.databaseLocation(), logger: logger, sealer: sealer,
+        location: try configuration.databaseLocation(), logger: logger,
         checkpointInterval: configuration.sqliteCheckpointMilliseconds > 0 ? .milliseconds(configuration.sqliteCheckpointMilliseconds) : nil)
-    let rulebook = try configuration.loadRulebook()
-    _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
-    if let problem = configuration.settingProblem { throw ConfigurationProblem(problem) }
-    logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
-    try await database.migrate()
-    // The package signing key lives in the data folder, created on first start; an in-memory
-    // database (tests) gets a key that lives as long as the process.
-    let signingKey = configuration.inMemoryDatabase
-        ? PackageSigningKey(privateKey: .init()) : try PackageSigningKey.loadOrCreate(in: configuration.dataDirectory)
-    let demoRecords = try await DemoRecordStore.open(
-        dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, logger: logger)
-    let transparencyKeys = try TransparencyKeys.load(
-        folder: configuration.inMemoryDatabase ? nil : configuration.dataDirectory, publicURL: configuration.publicURL)
-    if transparencyKeys.audit.name != TransparencyLog.audit.origin(publicURL: configuration.publicURL) {
-        logger.notice("the logs keep the name they were created with: \(transparencyKeys.audit.name) (pinned in \(TransparencyKeys.addressFile)), not \(configuration.publicURL)")
+    do {
+        let rulebook = try configuration.loadRulebook()
+        _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
+        if let problem = configuration.settingProblem { throw ConfigurationProblem(problem) }
+        logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
+        try await database.migrate()
+        let keys = try await InstallationKeys.open(
+            database: database, master: master, configuration: configuration, logger: logger, at: Timestamp.truncatedToMilliseconds(clock()))
+        database.use(keys.sealer)
+        let demoRecords = try await DemoRecordStore.open(
+            dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, logger: logger)
+        return CustosServices(
+            configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
+            keys: keys, demoRecords: demoRecords, witnessPolicy: try configuration.loadWitnessPolicy(), clock: clock)
+    } catch {
+        // A step that fails closes the pool, so startup ends with the message, not a crash.
+        await database.shutdown()
+        throw error
     }
-    return CustosServices(
-        configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
-        signingKey: signingKey, demoRecords: demoRecords, transparencyKeys: transparencyKeys,
-        witnessPolicy: try configuration.loadWitnessPolicy(), clock: clock)
 }
 
 /// Every route with its access policy.
@@ -89,7 +89,28 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     WebRoutes(services: services).register(on: &secured)
     TransparencyRoutes(services: services).register(on: &secured)
     ReportRoutes(services: services).register(on: &secured)
-    CopyrightRoutes(services: services, limiter: RateLimiter(limit: services.configuration.publicFormsPerHour, window: 3600)).register(on: &secured)
+    CopyrightRoutes(
+        services: services,
+        limiter: RateLimiter(counters: RateCounters(store: services.database), name: "public-form", limit: services.configuration.publicFormsPerHour, window: 3600)).register(on: &secured)
     known.record(secured.policies.keys)
     return secured
+}
+
+/// The installation's keys for a tool that only reads them (`custos log key`, `custos package
+/// verify`, `custos keys export-public`): opens the database, loads the keyring without making
+/// any key, and closes it again. Throws when the server never started on this database.
+public func readInstallationKeys(reader: ConfigReader) async throws -> InstallationKeys {
+    let configuration = AppConfiguration(reader: reader)
+    let master = try InstallationKeys.masterKey(configuration: configuration)
+    let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: Logger(label: "custos"))
+    do {
+        try await database.migrate()
+        let keys = try await InstallationKeys.open(
+            database: database, master: master, configuration: configuration, logger: Logger(label: "custos"), at: Date(), create: false)
+        await database.shutdown()
+        return keys
+    } catch {
+        await database.shutdown()
+        throw error
+    }
 }

@@ -49,22 +49,33 @@ public struct CustosServices: Sendable {
     public let reports: ReportFactStore
     public let blocklist: BlocklistStore
     public let transparencyKeys: TransparencyKeys
+    /// The installation's keyring and everything loaded from it (issue 28).
+    public let keys: InstallationKeys
+    /// This run of this server: who holds its job leases and its periodic jobs' leases.
+    public let run: RunIdentity
+    /// Who runs each periodic job now, across the installation, and which servers are alive.
+    public let leases: Leases
+    public let instanceRuns: InstanceRuns
     public let witnessPolicy: WitnessPolicy?
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
     public let now: @Sendable () -> Date
 
     public init(
         configuration: AppConfiguration, database: CustosDatabase, rulebook: Rulebook, renderer: PageRenderer, logger: Logger,
-        signingKey: PackageSigningKey, demoRecords: DemoRecordStore, transparencyKeys: TransparencyKeys, witnessPolicy: WitnessPolicy?,
+        keys: InstallationKeys, demoRecords: DemoRecordStore, witnessPolicy: WitnessPolicy?,
         clock: @escaping @Sendable () -> Date
     ) {
-        self.transparencyKeys = transparencyKeys
+        self.keys = keys
+        self.run = RunIdentity(instance: configuration.instanceName)
+        self.leases = Leases(store: database)
+        self.instanceRuns = InstanceRuns(store: database)
+        self.transparencyKeys = keys.transparency
         self.witnessPolicy = witnessPolicy
         self.logs = MerkleLogStore(store: database)
         self.legalProcess = LegalProcessStore(store: database)
         self.reports = ReportFactStore(store: database)
         self.blocklist = BlocklistStore(store: database)
-        self.signingKey = signingKey
+        self.signingKey = keys.signing
         self.demoRecords = demoRecords
         self.rulebook = rulebook
         self.configuration = configuration
@@ -81,12 +92,25 @@ public struct CustosServices: Sendable {
         self.identity = SQLIdentityRepository(store: database)
         self.secondFactors = SecondFactorStore(store: database)
         self.registrations = AgencyRegistrationStore(store: database)
-        self.signInLimiter = RateLimiter(limit: configuration.signInAttemptsPer10Minutes, window: 600)
+        self.signInLimiter = RateLimiter(
+            counters: RateCounters(store: database), name: "sign-in", limit: configuration.signInAttemptsPer10Minutes, window: 600)
         self.renderer = renderer
         self.limits = DemandLimits(maxDocumentBytes: configuration.maxDocumentBytes)
         self.logger = logger
         self.now = { Timestamp.truncatedToMilliseconds(clock()) }
     }
+
+    /// Runs `work` only where this run holds the lease `name` (taken or renewed now for
+    /// `duration`), so periodic work that must happen once per period (checkpoints, batches,
+    /// notice release, retention, copyright deadlines) runs on one instance at a time; nil
+    /// where another instance holds it. A holder that dies lets its lease run out and another takes over.
+    public func asLeader<T: Sendable>(_ job: LeaderJob, for duration: TimeInterval, at time: Date, _ work: () async throws -> T) async throws -> T? {
+        guard try await leases.acquire(job.rawValue, holder: run.runID, at: time, for: duration) else { return nil }
+        return try await work()
+    }
+
+    /// A run silent this long is taken for dead: three missed heartbeats.
+    public var staleAfter: TimeInterval { TimeInterval(configuration.heartbeatSeconds * 3) }
 
     /// Mail about people's own accounts: the SMTP relay, or `.eml` files in the data folder.
     public func accountMailer() throws -> AccountMailer {

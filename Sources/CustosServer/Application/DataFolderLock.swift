@@ -17,16 +17,32 @@ public final class DataFolderLock: Sendable {
     }
 
     /// Takes the lock without waiting; throws `Held` when a holder of the other kind has it.
-    public init(folder: String, mode: Mode) throws {
+    public convenience init(folder: String, mode: Mode) throws {
+        try self.init(folder: folder, file: "server.lock", mode: mode) { mode in
+            mode == .shared
+                ? "a key rotation (custos keys rotate) is running on \(folder); start the server when it has finished"
+                : "a server is running on \(folder); stop it before rotating the storage key, so that nothing is sealed with the key being retired"
+        }
+    }
+
+    /// The lock a serving run holds on its instance name (issue 28): two servers on one folder
+    /// under one `CUSTOS_INSTANCE` would take back each other's job leases at start, so the
+    /// second refuses to start; an earlier run of the name on this host is then proven dead.
+    public convenience init(folder: String, instance: String) throws {
+        let safe = String(instance.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+        try self.init(folder: folder, file: "instance-\(safe).lock", mode: .exclusive) { _ in
+            "another server runs as instance \(instance) on \(folder); give each server its own name (CUSTOS_INSTANCE)"
+        }
+    }
+
+    init(folder: String, file: String, mode: Mode, held: (Mode) -> String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = (folder as NSString).appendingPathComponent("server.lock")
+        let path = (folder as NSString).appendingPathComponent(file)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Held(description: "cannot open \(path) (errno \(errno))") }
         guard flock(descriptor, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             close(descriptor)
-            throw Held(description: mode == .shared
-                ? "a key rotation (custos keys rotate) is running on \(folder); start the server when it has finished"
-                : "a server is running on \(folder); stop it before rotating the storage key, so that nothing is sealed with the key being retired")
+            throw Held(description: held(mode))
         }
         self.descriptor = descriptor
     }

@@ -34,7 +34,7 @@ struct CopyrightRoutes {
 
     /// Public forms are limited per client address; over the limit is a 429 with Retry-After.
     func admit(_ context: AppRequestContext) async throws {
-        if let wait = await limiter.admit(context.remoteAddress ?? "unknown", at: services.now()) {
+        if let wait = try await limiter.admit(context.remoteAddress ?? "unknown", at: services.now()) {
             throw Problem(.tooManyRequests, detail: "too many notices from this address; try again in \(wait) seconds", extraHeaders: ["Retry-After": String(wait)])
         }
     }

@@ -39,7 +39,10 @@ public struct CopyrightRunner: Service {
     /// One round. Tests call it directly.
     public func tick() async throws -> Report {
         var report = Report()
-        report.unanswered = try await services.passCopyrightDeadlines()
+        // Deadlines pass on one instance at a time (issue 28); the mail is leased jobs.
+        report.unanswered = try await services.asLeader(.copyrightDeadlines, for: leaderSpan(interval), at: services.now()) {
+            try await services.passCopyrightDeadlines()
+        } ?? 0
         let mailer = try services.accountMailer()
         for job in try await services.jobs.lease(kinds: [CopyrightStore.mailJob], limit: 20, owner: owner, at: services.now(), leaseFor: 60) {
             do {

@@ -94,8 +94,13 @@ public struct NoticeRunner: Service {
     /// One round of scheduling and delivery. Tests call it with a chosen time.
     public func tick(at time: Date) async throws -> Report {
         var report = Report()
-        report.released = try await services.notices.releaseLapsed(at: time).count
-        report.reminded = try await services.notices.remindOfLapsingBars(at: time).count
+        // Releasing lapsed gag orders and reminders run on one instance at a time (issue 28).
+        if let (released, reminded) = try await services.asLeader(.noticeRelease, for: leaderSpan(interval), at: time, {
+            (try await services.notices.releaseLapsed(at: time).count, try await services.notices.remindOfLapsingBars(at: time).count)
+        }) {
+            report.released = released
+            report.reminded = reminded
+        }
         if channels.isEmpty, try await !services.directory.hasTenantWebhooks() { return report }
         let jobs = try await services.jobs.lease(kinds: [NoticeStore.deliveryJob], limit: batchSize, owner: owner, at: time, leaseFor: leaseFor)
         for job in jobs {

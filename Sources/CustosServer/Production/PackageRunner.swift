@@ -50,11 +50,13 @@ public struct PackageRunner: Service {
     /// One round. Tests call it with a chosen time.
     public func tick(at time: Date) async throws -> Report {
         var report = Report()
-        report.preservationsEnded = try await endLapsedPreservations(at: time)
+        // Preservation expiry and retention run on one instance at a time (issue 28); builds are leased jobs.
+        let housekeeping = try await services.leases.acquire(LeaderJob.packageHousekeeping.rawValue, holder: services.run.runID, at: time, for: leaderSpan(interval))
+        if housekeeping { report.preservationsEnded = try await endLapsedPreservations(at: time) }
         for job in try await services.jobs.lease(kinds: [PackageStore.buildJob], limit: 1, owner: owner, at: time, leaseFor: leaseFor) {
             if try await build(job) { report.built += 1 } else { report.failed += 1 }
         }
-        report.deleted = try await deleteExpiredPackages(at: time)
+        if housekeeping { report.deleted = try await deleteExpiredPackages(at: time) }
         return report
     }
 

@@ -1,29 +1,25 @@
+import CustosStorage
 import Foundation
 
-/// A sliding-window limit per key (the client's address) for public forms that need no account:
-/// copyright notices (issue 9). Kept in memory: it resets when the server restarts, which is
-/// acceptable for a limit against floods, not a security boundary. Written by hand: no rate-limit
-/// package is among those available to Custos.
-public actor RateLimiter {
+/// A limit per client address for what needs no account (sign-in attempts, public copyright
+/// forms), counted in the database so every instance of the installation counts against the
+/// same limit and a restart resets nothing (issue 28).
+public struct RateLimiter: Sendable {
+    let counters: RateCounters
+    /// Names the limit in its counters' keys (`sign-in`, `public-form`).
+    let name: String
     let limit: Int
     let window: TimeInterval
-    var hits: [String: [Date]] = [:]
 
-    public init(limit: Int, window: TimeInterval) {
+    public init(counters: RateCounters, name: String, limit: Int, window: TimeInterval) {
+        self.counters = counters
+        self.name = name
         self.limit = limit
         self.window = window
     }
 
     /// Counts a request; returns the seconds to wait when the key is over its limit, else nil.
-    public func admit(_ key: String, at time: Date) -> Int? {
-        var recent = (hits[key] ?? []).filter { time.timeIntervalSince($0) < window }
-        if recent.count >= limit {
-            hits[key] = recent
-            return max(1, Int((window - time.timeIntervalSince(recent[0])).rounded(.up)))
-        }
-        recent.append(time)
-        hits[key] = recent
-        if hits.count > 10_000 { hits = hits.filter { !$0.value.isEmpty && time.timeIntervalSince($0.value.last!) < window } }
-        return nil
+    public func admit(_ key: String, at time: Date) async throws -> Int? {
+        try await counters.admit("\(name):\(key)", limit: limit, window: window, at: time)
     }
 }

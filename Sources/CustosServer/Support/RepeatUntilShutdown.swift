@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 
@@ -20,4 +21,10 @@ func repeatUntilShutdown(every interval: Duration, logger: Logger, what: String,
     } catch is CancellationError {
         return
     }
+}
+
+/// How long a periodic job's lease lasts: three rounds, at least a minute, so a holder that dies
+/// hands its job to another instance within minutes while a live one renews it every round.
+func leaderSpan(_ interval: Duration) -> TimeInterval {
+    max(60, 3 * Double(interval.components.seconds))
 }

@@ -16,15 +16,19 @@ public struct TransparencyRunner: Service {
         let batchEvery = TimeInterval(max(1, services.configuration.legalProcessBatchHours) * 3600)
         do {
             try await cancelWhenGracefulShutdown {
-                var lastBatch: Date?
                 while true {
                     do {
-                        try await services.checkpoint(.audit)
-                        if lastBatch.map({ services.now().timeIntervalSince($0) >= batchEvery }) ?? true {
-                            let report = try await services.publishLegalProcessBatch()
-                            try await services.publishCanary()
-                            lastBatch = services.now()
-                            services.logger.info("legal-process batch: \(report.demands) demands, \(report.dispositions) dispositions, \(report.openings) openings; size \(report.size)")
+                        // One instance publishes at a time (issue 28); the schedule is the installation's,
+                        // read from the latest canary, so a new leader does not publish a batch early.
+                        let span = max(60, 2 * Double(checkpointEvery.components.seconds) + 30)
+                        _ = try await services.asLeader(.transparency, for: span, at: services.now()) {
+                            try await services.checkpoint(.audit)
+                            let lastBatch = try await services.canaries.latestTime()
+                            if lastBatch.map({ services.now().timeIntervalSince($0) >= batchEvery }) ?? true {
+                                let report = try await services.publishLegalProcessBatch()
+                                try await services.publishCanary()
+                                services.logger.info("legal-process batch: \(report.demands) demands, \(report.dispositions) dispositions, \(report.openings) openings; size \(report.size)")
+                            }
                         }
                     } catch is CancellationError {
                         throw CancellationError()

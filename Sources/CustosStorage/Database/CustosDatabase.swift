@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SQLKit
@@ -13,8 +14,15 @@ import ServiceLifecycle
 /// This is the small glue layer that Vapor would otherwise provide.
 public final class CustosDatabase: Service, Sendable {
     public let location: DatabaseLocation
-    /// Encryption at rest for uploaded documents and second-factor keys (issue 10).
-    public let sealer: StorageSealer
+    /// Encryption at rest for uploaded documents and second-factor keys (issue 10). The keys come
+    /// from the keyring after the migrations (issue 28) and are replaced when a rotation adds one.
+    public var sealer: StorageSealer { currentSealer.withLockedValue { $0 } }
+    private let currentSealer: NIOLockedValueBox<StorageSealer>
+
+    /// Seals with `sealer`'s keys from now on (the keyring loaded at start, or reloaded).
+    public func use(_ sealer: StorageSealer) {
+        currentSealer.withLockedValue { $0 = sealer }
+    }
     let databases: Databases
     let eventLoopGroup: any EventLoopGroup
     let threadPool: NIOThreadPool
@@ -35,6 +43,7 @@ public final class CustosDatabase: Service, Sendable {
         M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(), M006_CreateNoticesAndJobs(),
         M007_AddNoticeBarsAndAttachments(), M008_CreateTenantWebhooks(), M009_CreatePackageLinks(), M010_CreatePackages(),
         M011_CreateMerkleLogs(), M012_AuditSequenceKey(), M013_CreateReportFacts(), M014_CreateReportPeriods(), M015_AddReportFactTimes(), M016_ReportFactsByTime(), M017_AgencyDirectory(), M018_AddReportFactRedFlags(), M019_RequesterStanding(), M020_Blocklist(), M021_CredentialResets(), M022_SecondFactor(), M023_AgencyRegistrations(), M024_CopyrightNotices(), M025_LoginThrottle(), M026_BlocklistValueIndex(), M027_AgencyCasesNewestFirst(),
+        M028_OneInstallation(),
     ]
 
     /// The migrations this database runs: Custos's own schema, or the demo record store's.
@@ -44,7 +53,7 @@ public final class CustosDatabase: Service, Sendable {
         location: DatabaseLocation, logger: Logger, migrations: [any Migration] = CustosDatabase.migrations, sealer: StorageSealer = .none,
         checkpointInterval: Duration? = nil
     ) throws {
-        self.sealer = sealer
+        self.currentSealer = NIOLockedValueBox(sealer)
         self.schema = migrations
         self.location = location
         self.logger = logger
@@ -99,8 +108,37 @@ public final class CustosDatabase: Service, Sendable {
             _ = try await sql.raw("PRAGMA wal_autocheckpoint=10000").all()
             _ = try await sql.raw("PRAGMA journal_size_limit=67108864").all()
         }
+        if location.isPostgres {
+            // Instances starting at once on one empty database would each create the schema and
+            // all but one die on a duplicate key (issue 28): the first to take the advisory lock
+            // migrates, the others wait for it and then find nothing left to do. The lock is held
+            // by one pooled connection for the whole run; the migrator works on others.
+            let migrator = self.migrator
+            try await database.withConnection { connection in
+                let sql = connection as! any SQLDatabase
+                try await sql.raw("SELECT pg_advisory_lock(\(bind: Self.migrationLock))").run()
+                do {
+                    try await migrator.setupIfNeeded().get()
+                    try await migrator.prepareBatch().get()
+                } catch {
+                    try? await sql.raw("SELECT pg_advisory_unlock(\(bind: Self.migrationLock))").run()
+                    throw error
+                }
+                try await sql.raw("SELECT pg_advisory_unlock(\(bind: Self.migrationLock))").run()
+            }
+            return
+        }
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()
+    }
+
+    /// The advisory lock migrations run under on PostgreSQL ("custos" as a number).
+    static let migrationLock: Int64 = 0x6375_7374_6f73
+
+    /// Whether every migration of this database's schema has run (`GET /ready`).
+    public func migrationsCurrent() async throws -> Bool {
+        let applied = try await sql.raw("SELECT name FROM _fluent_migrations").all(decodingColumn: "name", as: String.self)
+        return Set(schema.map(\.name)).isSubset(of: Set(applied))
     }
 
     /// Reverts the last batch of migrations.

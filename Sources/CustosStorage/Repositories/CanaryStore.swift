@@ -40,18 +40,22 @@ public struct CanaryStore: Sendable {
         for truth in truths {
             switch (known[truth.id], truth.holds) {
             case (nil, true):
-                changes.made.append(Statement(id: truth.id, text: truth.text, since: stamp, droppedAt: nil))
-                try await store.sql.raw("""
+                // Two publishers at once (issue 28): only the one whose row goes in reports the statement as made.
+                let inserted = try await store.sql.raw("""
                     INSERT INTO canary_statements (id, text, since) VALUES (\(bind: truth.id), \(bind: truth.text), \(bind: stamp))
-                    """).run()
+                    ON CONFLICT (id) DO NOTHING RETURNING id
+                    """).all()
+                if !inserted.isEmpty { changes.made.append(Statement(id: truth.id, text: truth.text, since: stamp, droppedAt: nil)) }
             case (nil, false):
                 // Never true while we watched: it is never stated.
                 try await store.sql.raw("""
                     INSERT INTO canary_statements (id, text, since, dropped_at) VALUES (\(bind: truth.id), \(bind: truth.text), \(bind: stamp), \(bind: stamp))
+                    ON CONFLICT (id) DO NOTHING
                     """).run()
             case (let statement?, false) where statement.droppedAt == nil:
-                changes.dropped.append(statement)
-                try await store.sql.raw("UPDATE canary_statements SET dropped_at = \(bind: stamp) WHERE id = \(bind: truth.id)").run()
+                let updated = try await store.sql.raw(
+                    "UPDATE canary_statements SET dropped_at = \(bind: stamp) WHERE id = \(bind: truth.id) AND dropped_at IS NULL RETURNING id").all()
+                if !updated.isEmpty { changes.dropped.append(statement) }
             default:
                 break
             }
@@ -61,6 +65,13 @@ public struct CanaryStore: Sendable {
 
     public func save(note: String, at time: Date) async throws {
         try await store.sql.raw("INSERT INTO canary_notes (note, created_at) VALUES (\(bind: note), \(bind: Timestamp.format(time)))").run()
+    }
+
+    /// When the latest canary was published: a new leader of the periodic jobs continues the
+    /// installation's schedule instead of starting its own (issue 28).
+    public func latestTime() async throws -> Date? {
+        try await store.sql.raw("SELECT created_at FROM canary_notes ORDER BY id DESC LIMIT 1").first()
+            .flatMap { Timestamp.parse(try $0.decode(column: "created_at", as: String.self)) }
     }
 
     public func latest() async throws -> String? {

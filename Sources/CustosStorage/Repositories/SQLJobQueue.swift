@@ -103,17 +103,35 @@ public struct SQLJobQueue: Sendable {
     /// Returns the jobs given back.
     @discardableResult
     public func reclaimLeases(kinds: [String], instance: String, currentRun: String, at time: Date) async throws -> [LeasedJob] {
+        // Owners are compared in Swift, not with LIKE, so `_` or `%` in a host name match only themselves.
+        try await reclaim(kinds: kinds, at: time, reason: "the run that held it stopped without finishing (reclaimed at restart)") {
+            $0.hasPrefix(instance) && !$0.hasPrefix(currentRun)
+        }
+    }
+
+    /// Gives back the jobs held by runs that are no longer alive, whatever their instance's name
+    /// (issue 28: a pod replaced under a new host name left its package build leased for an hour).
+    /// An owner is `<instance>#<run>/<runner>` (`RunIdentity`); `live` holds the live runs'
+    /// `<instance>#<run>`. Owners of another shape (tests' runners) are left alone.
+    @discardableResult
+    public func reclaimLeasesOfDeadRuns(kinds: [String], live: Set<String>, at time: Date) async throws -> [LeasedJob] {
+        try await reclaim(kinds: kinds, at: time, reason: "the server that held it stopped answering (reclaimed by another)") { owner in
+            guard owner.contains("#"), let slash = owner.lastIndex(of: "/") else { return false }
+            return !live.contains(String(owner[..<slash]))
+        }
+    }
+
+    func reclaim(kinds: [String], at time: Date, reason: String, owner isReclaimable: @escaping @Sendable (String) -> Bool) async throws -> [LeasedJob] {
         try await store.database.transaction { tx in
-            // Owners are compared in Swift, not with LIKE, so `_` or `%` in a host name match only themselves.
             let held = try await OutboxRow.query(on: tx).filter(\.$status == JobStatus.leased.rawValue).filter(\.$kind ~~ kinds).all()
-                .filter { ($0.leaseOwner ?? "").hasPrefix(instance) && !($0.leaseOwner ?? "").hasPrefix(currentRun) }
+                .filter { isReclaimable($0.leaseOwner ?? "") }
             var reclaimed: [LeasedJob] = []
             for row in held {
                 row.status = JobStatus.pending.rawValue
                 row.runAt = time
                 row.leaseOwner = nil
                 row.leaseUntil = nil
-                row.lastError = "the run that held it stopped without finishing (reclaimed at restart)"
+                row.lastError = reason
                 try await row.update(on: tx)
                 if row.kind == PackageStore.buildJob, let target = PackageStore.buildTarget(ofPayload: row.payload) {
                     try await PackageRow.query(on: tx).filter(\.$caseID == target.caseID).filter(\.$purpose == target.purpose.rawValue)

@@ -130,3 +130,14 @@ public struct StorageSealer: Sendable {
         return removed
     }
 }
+
+extension StorageSealer {
+    /// The keys of both, sealing with `newer`'s current key: a server keeps every key it once
+    /// loaded until it stops, so a value sealed a moment before a rotation retired its key still opens.
+    public func merging(_ newer: StorageSealer) -> StorageSealer {
+        StorageSealer(currentID: newer.currentID, keys: keys.merging(newer.keys) { _, new in new })
+    }
+
+    /// The ids of every key this sealer opens.
+    public var keyIDs: [String] { keys.keys.sorted() }
+}
