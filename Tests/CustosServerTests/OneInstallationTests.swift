@@ -5,6 +5,9 @@ import CustosDomain
 @testable import CustosStorage
 import FluentSQL
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import Logging
 import MerkleLog
 import Testing
@@ -358,6 +361,27 @@ import Testing
             let restarted = try await buildServices(reader: Self.with(reader, ["custos.master.key": .init(.string(next.base64), isSecret: true)]).reader)
             Self.expectSameIdentity(a, restarted)
             await restarted.shutdown()
+        }
+    }
+
+    // MARK: Readiness
+
+    @Test func readyNamesWhatKeepsAServerFromServing() async throws {
+        try await ServerTests.withApp { client, _, services in
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try ServerTests.json(response.body)
+                #expect(body["status"] as? String == "ready" && body["instance"] as? String == services.run.runID)
+            }
+            // Another installation's key appears in the keyring (the master key was rotated elsewhere).
+            let stranger = Keyring(store: services.database, master: MasterKey.generate())
+            _ = try await stranger.secret("stranger", at: services.now()) { Data(repeating: 1, count: 32) }
+            try await client.execute(uri: "/ready", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let problems = try ServerTests.json(response.body)["problems"] as? [String] ?? []
+                #expect(problems.contains { $0.contains("do not open with this server's master key") }, "\(problems)")
+            }
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
         }
     }
 }

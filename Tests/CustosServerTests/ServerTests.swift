@@ -126,7 +126,7 @@ import Testing
                 documented.insert("\(method.uppercased()) \(currentPath)")
             }
         }
-        let apiRoutes = Set(routes.filter { $0.contains(" /api/") || $0.contains(" /.well-known/") || $0.hasSuffix(" /health") || $0.hasSuffix(" /openapi.yaml") })
+        let apiRoutes = Set(routes.filter { $0.contains(" /api/") || $0.contains(" /.well-known/") || $0.hasSuffix(" /health") || $0.hasSuffix(" /ready") || $0.hasSuffix(" /openapi.yaml") })
         #expect(apiRoutes == documented)
         // The case list's country filter and the CountryCode schema list exactly the codes the server takes.
         let lines = document.split(separator: "\n")

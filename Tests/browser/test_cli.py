@@ -389,20 +389,26 @@ def test_copyright_cli_hosts_stats_and_lumen(data):
     assert custos(data, "copyright", "lumen", "--from", "yesterday").returncode != 0
 
 
+def export_public(data):
+    """`custos keys export-public --json`, parsed."""
+    exported = custos(data, "keys", "export-public", "--json")
+    assert exported.returncode == 0, exported.stderr
+    return json.loads(exported.stdout)
+
+
 def test_keys_rotate_reseals_and_retires_the_old_key(data):
-    """Issue 10: `custos keys rotate` makes a new storage key, reseals, and leaves only the new key."""
+    """Issues 10 and 28: `custos keys rotate` makes a new storage key in the keyring, reseals, and retires the old one."""
     assert custos(data, "demo", "load").returncode == 0
-    folder = os.path.join(data, "storage-keys")
-    before = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
-    assert len(before) == 1
-    # beside a running server on the same folder it refuses: that server would keep sealing with the old key
+    before = export_public(data)["currentStorageKeyId"]
+    assert before
+    # on SQLite, beside a running server on the same folder it refuses: that server would keep sealing with the old key
     with serving(data):
         refused = custos(data, "keys", "rotate")
     assert refused.returncode == 2 and "a server is running" in refused.stderr, refused.stderr
-    assert sorted(f for f in os.listdir(folder) if f.endswith(".key")) == before
+    assert export_public(data)["currentStorageKeyId"] == before
     rotated = custos(data, "keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
-    assert "resealed" in rotated.stdout and "1 old key(s) removed" in rotated.stdout
+    assert "resealed" in rotated.stdout and "1 old key(s) retired" in rotated.stdout
     # the demo's built packages are resealed too, and still verify with only the new key left
     import re
     packages = [os.path.join(data, kind, f) for kind in ("packages", "preservations")
@@ -411,9 +417,60 @@ def test_keys_rotate_reseals_and_retires_the_old_key(data):
     for path in packages:
         checked = custos(data, "package", "verify", path)
         assert checked.returncode == 0, checked.stderr
-    after = sorted(f for f in os.listdir(folder) if f.endswith(".key"))
-    assert len(after) == 1 and after != before
-    assert open(os.path.join(folder, "current")).read().strip() + ".key" == after[0]
+    after = export_public(data)["currentStorageKeyId"]
+    assert after and after != before
     # A second rotation finds everything on the current key before resealing with the next one.
     again = custos(data, "keys", "rotate")
-    assert again.returncode == 0 and "1 old key(s) removed" in again.stdout
+    assert again.returncode == 0 and "1 old key(s) retired" in again.stdout
+
+
+def test_keys_export_public_prints_every_public_key(data):
+    """Issue 28: one command prints the installation's public keys, the same ones the server publishes."""
+    assert custos(data, "migrate").returncode == 0
+    keys = export_public(data)
+    for name in ("auditLog", "legalProcessLog", "canary", "report", "blocklist"):
+        assert keys[name].count("+") == 2, keys[name]
+    assert keys["packageSigningKey"]["pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    text = custos(data, "keys", "export-public")
+    assert text.returncode == 0 and keys["auditLog"] in text.stdout and keys["packageSigningKey"]["pem"].strip() in text.stdout
+    assert custos(data, "log", "key", "--log", "audit").stdout.strip() == keys["auditLog"]
+    with serving(data):
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/.well-known/custos/signing-key.pem", timeout=10) as response:
+            assert response.read().decode() == keys["packageSigningKey"]["pem"]
+
+
+def test_keys_import_folder_moves_an_old_folders_keys_in_once(tmp_path):
+    """Issue 28: a data folder from before the keyring (key files) moves into a database in one command, once."""
+    import base64
+    import hashlib
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    old = tmp_path / "old"
+    (old / "storage-keys").mkdir(parents=True)
+    raw = {}
+    for name in ("package-signing", "log-audit", "log-legal-process", "canary", "report", "blocklist", "ns-commitment"):
+        raw[name] = os.urandom(32)
+        (old / f"{name}.key").write_bytes(raw[name])
+    storage = os.urandom(32)
+    storage_id = hashlib.sha256(storage).hexdigest()[:16]
+    (old / "storage-keys" / f"{storage_id}.key").write_text(base64.b64encode(storage).decode())
+    (old / "storage-keys" / "current").write_text(storage_id)
+    (old / "transparency-address").write_text("https://old.example\n")
+    new = str(tmp_path / "new")
+    imported = custos(new, "keys", "import-folder", "--folder", str(old))
+    assert imported.returncode == 0, imported.stderr
+    assert "Imported 8 key(s)" in imported.stdout, imported.stdout
+    twice = custos(new, "keys", "import-folder", "--folder", str(old))
+    assert twice.returncode == 0 and "Imported 0 key(s)" in twice.stdout and "8 already there" in twice.stdout, twice.stdout
+    keys = export_public(new)
+    assert keys["currentStorageKeyId"] == storage_id
+    pem = Ed25519PrivateKey.from_private_bytes(raw["package-signing"]).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    assert keys["packageSigningKey"]["pem"] == pem
+    assert keys["auditLog"].startswith("old.example/log/audit+")
+    # Another installation's folder is refused, and nothing changes.
+    for name in raw:
+        (old / f"{name}.key").write_bytes(os.urandom(32))
+    refused = custos(new, "keys", "import-folder", "--folder", str(old))
+    assert refused.returncode == 2 and "already holds other keys" in refused.stderr, refused.stderr
+    assert export_public(new) == keys

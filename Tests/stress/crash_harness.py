@@ -112,6 +112,8 @@ class Harness:
                         CUSTOS_AUDIT_CHECKPOINT_SECONDS="2", CUSTOS_LOG_LEVEL="notice")
         if args.database_url:
             self.env["CUSTOS_DATABASE_URL"] = args.database_url
+            # Issue 28: on PostgreSQL the installation's keys are sealed with a master key given to it.
+            self.env["CUSTOS_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
         self.server = None
         self.lock = threading.Lock()
         self.acked = {}        # reference -> demand id

@@ -12,6 +12,7 @@ passes and at least --minimum requests were generated in all. Afterwards the aud
 legal-process logs must still verify (`custos log verify`).
 """
 import argparse
+import base64
 import os
 import re
 import subprocess
@@ -52,6 +53,7 @@ def main():
                CUSTOS_PUBLIC_FORMS_PER_HOUR="1000000")
     if args.database_url:
         env["CUSTOS_DATABASE_URL"] = args.database_url
+        env["CUSTOS_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
 
     def cli(*arguments, stdin=None):
         done = subprocess.run([args.bin, *arguments], env=env, input=stdin, capture_output=True, text=True, timeout=300)

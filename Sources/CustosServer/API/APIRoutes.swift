@@ -5,12 +5,25 @@ import CustosStorage
 import Foundation
 import Hummingbird
 
+/// `GET /ready`'s answer.
+struct Readiness: Encodable {
+    var status: String
+    var instance: String
+    var problems: [String]
+}
+
 /// The JSON API v1, described by `/openapi.yaml`.
 struct APIRoutes {
     let services: CustosServices
 
     func register(on router: inout SecuredRouter) {
         router.on(.get, "/health", .open, .api) { _, _ in try .json(["status": "ok"]) }
+        router.on(.get, "/ready", .open, .api) { [services] _, _ in
+            let problems = await services.readinessProblems()
+            return try .json(
+                Readiness(status: problems.isEmpty ? "ready" : "not_ready", instance: services.run.runID, problems: problems),
+                status: problems.isEmpty ? .ok : .serviceUnavailable)
+        }
         router.on(.get, "/openapi.yaml", .open, .api) { _, _ in
             guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Resources"),
                 let text = try? String(contentsOf: url, encoding: .utf8)

@@ -109,6 +109,21 @@ public struct CustosServices: Sendable {
         return try await work()
     }
 
+    /// Why this server should not get traffic now (`GET /ready`): the database does not answer, a
+    /// migration has not run (another version migrated, or is migrating), or the keyring holds
+    /// keys this server's master key cannot open (rotated meanwhile). Empty when ready.
+    public func readinessProblems() async -> [String] {
+        var problems: [String] = []
+        do {
+            if try await !database.migrationsCurrent() { problems.append("the database schema is not this version's: run the migrations") }
+            let unopenable = try await keys.keyring.unopenable()
+            if !unopenable.isEmpty { problems.append("\(unopenable.count) key(s) in the keyring do not open with this server's master key \(keys.keyring.master.id)") }
+        } catch {
+            problems.append("the database does not answer: \(error)")
+        }
+        return problems
+    }
+
     /// A run silent this long is taken for dead: three missed heartbeats.
     public var staleAfter: TimeInterval { TimeInterval(configuration.heartbeatSeconds * 3) }
 
