@@ -2,6 +2,7 @@ import CustosDomain
 import CustosStorage
 import CustosWeb
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Copyright notices on the web and the API (issue 9): the public form and API for rights holders
@@ -33,8 +34,11 @@ struct CopyrightRoutes {
     }
 
     /// Public forms are limited per client address; over the limit is a 429 with Retry-After.
-    func admit(_ context: AppRequestContext) async throws {
-        if let wait = try await limiter.admit(context.remoteAddress ?? "unknown", at: services.now()) {
+    func admit(_ request: Request, _ context: AppRequestContext) async throws {
+        let address = WebRoutes.clientAddress(
+            forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], peer: context.remoteAddress,
+            trustForwardedFor: services.configuration.trustForwardedFor)
+        if let wait = try await limiter.admit(address.isEmpty ? "unknown" : address, at: services.now()) {
             throw Problem(.tooManyRequests, detail: "too many notices from this address; try again in \(wait) seconds", extraHeaders: ["Retry-After": String(wait)])
         }
     }
@@ -54,7 +58,7 @@ struct CopyrightRoutes {
 
     @Sendable func submitForm(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await FormData.read(request, limit: 64 * 1024, expectedCSRF: request.cookies[WebRoutes.loginCSRFCookie]?.value)
-        try await admit(context)
+        try await admit(request, context)
         let text = CopyrightNoticeText(
             complainant: Complainant(
                 name: form.value("name") ?? "", organisation: form.value("organisation"), email: form.value("email") ?? "",
@@ -117,7 +121,7 @@ struct CopyrightRoutes {
         try RequestReading.requireJSON(request)
         // A notice is text: 256 KiB is plenty, and never more than the installation's request limit.
         let body = try await RequestReading.body(request, limit: min(256 * 1024, services.configuration.maxRequestBytes))
-        try await admit(context)
+        try await admit(request, context)
         let text = try RequestReading.decodeStrictJSON(CopyrightNoticeText.self, from: body)
         let (notice, _) = try await services.fileCopyrightNotice(text)
         return try .json(

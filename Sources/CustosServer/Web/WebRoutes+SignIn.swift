@@ -54,7 +54,9 @@ extension WebRoutes {
         let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
         let email = form.value("email") ?? ""
         // Issue 10: attempts per client address, then a lock per account after wrong passwords.
-        if let wait = try await services.signInLimiter.admit(context.remoteAddress ?? "unknown", at: services.now()) {
+        // Behind the balancer the client address comes from X-Forwarded-For (when trusted), or every
+        // client would share the balancer's limit.
+        if let wait = try await services.signInLimiter.admit(clientAddress(request, context), at: services.now()) {
             var page = try loginPage(kind, request, context, error: "Too many sign-in attempts from your address; try again in \(wait) seconds.", email: email)
             page.status = .tooManyRequests
             page.headers[HTTPField.Name("Retry-After")!] = String(wait)
