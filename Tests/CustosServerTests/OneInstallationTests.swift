@@ -71,6 +71,10 @@ import Testing
         let checkpoint = try await a.checkpoint(.audit)
         try SignedCheckpoint(parsing: checkpoint.note).verify(log: b.transparencyKeys.audit.verifier)
         #expect(try await b.keys.keyring.entries().count == InstallationKeys.names.count + 1)
+        // One demo record store for both: a build leased by B reads what was loaded through A.
+        try await a.demoRecords.add([CustomerRecord(
+            account: "acct-shared", category: .subscriberInfo, timestamp: a.now(), mediaType: "application/json", bytes: Data("{}".utf8), sourceID: "s-1")])
+        #expect(try await b.demoRecords.count() == 1)
         await a.shutdown()
         await b.shutdown()
     }

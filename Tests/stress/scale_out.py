@@ -16,9 +16,12 @@ What it does and checks:
     checked, whichever instance sent it;
   * `custos log verify` passes: every checkpoint, signed by whichever instance, verifies with the one key;
   * a sign-in started on one instance (password) finishes on another (code), and the session works on the third;
-  * the sign-in limit per address is counted once across the instances, not once per instance.
-Packages are not built here: until blob storage lands, a package lives in the data folder of the
-instance that built it (README, "Run several instances"). Standard library and pyotp only.
+  * the sign-in limit per address is counted once across the instances, not once per instance;
+  * every collection ends with a built package and no case closes for want of records.
+Every third case is approved and sent to collection: its package is built once, by whichever
+instance leases the build, from the one demo record store in the database. Downloading it through
+another instance is not checked: until blob storage lands, a package file lives in the data folder
+of the instance that built it (README, "Run several instances"). Standard library and pyotp only.
 """
 import argparse
 import base64
@@ -84,7 +87,7 @@ class Instance:
 class ScaleOut(Harness):
     def __init__(self, args):
         super().__init__(args)
-        self.collect_every = 0  # no package builds (see the docstring)
+        self.collect_every = 3  # every third case is approved and its package built, by whichever instance leases it
         self.base = f"http://127.0.0.1:{args.port}"
         self.env["CUSTOS_PUBLIC_URL"] = self.base
         self.env["CUSTOS_HEARTBEAT_SECONDS"] = "1"
@@ -275,12 +278,16 @@ backend instances
             raise errors[0]
         self.check_after_restart()
         reviewed, redelivered = self.settle()
+        status, cases = self.call("GET", "/api/v1/cases", self.tokens["reviewer"])
+        empty = [c["number"] for c in cases if c["id"] in self.collecting and c["state"] == "closed"]
+        if empty:
+            raise Failure(f"collections closed without data (an instance read an empty record store): {empty}")
         self.log_verify()
         session = self.sign_in_across()
         attempts = self.sign_in_limit_counted_once()
         print(f"scale-out passed: 3 instances on one PostgreSQL behind haproxy, one killed with SIGKILL and restarted; "
               f"{len(self.acked)} demands kept ({self.stats['demands_resent']} re-sent after a lost answer, none stored twice), "
-              f"{self.stats['events_acked']} acknowledged case events kept, {reviewed} notices delivered once each "
+              f"{self.stats['events_acked']} acknowledged case events kept, {len(self.collecting)} packages built, {reviewed} notices delivered once each "
               f"({redelivered} repeated under the same delivery id), one audit key {key.split('+')[0]}+{key.split('+')[1]}, "
               f"custos log verify passed, a sign-in across a/b/c reached {session}, "
               f"the sign-in limit let {attempts} of {2 * attempts} attempts through; in {time.time() - started:.0f} s", flush=True)

@@ -66,7 +66,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
             database: database, master: master, configuration: configuration, logger: logger, at: Timestamp.truncatedToMilliseconds(clock()))
         database.use(keys.sealer)
         let demoRecords = try await DemoRecordStore.open(
-            dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, logger: logger)
+            dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, beside: database.location, logger: logger)
         return CustosServices(
             configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
             keys: keys, demoRecords: demoRecords, witnessPolicy: try configuration.loadWitnessPolicy(), clock: clock)

@@ -19,9 +19,17 @@ public struct DemoRecordStore: CustomerDataSource {
 
     public init(store: CustosDatabase) { self.store = store }
 
-    /// Opens (creating and migrating) the store beside the main database.
-    public static func open(dataDirectory: String, inMemory: Bool, logger: Logger) async throws -> DemoRecordStore {
-        let location: DatabaseLocation = inMemory ? .sqliteInMemory : .sqliteFile(path: (dataDirectory as NSString).appendingPathComponent(fileName))
+    /// Opens (creating and migrating) the store beside the main database: its own SQLite file in the
+    /// data folder, or on PostgreSQL its own table in the installation's database, so that every
+    /// instance builds packages from the same records (issue 28: an instance with an empty store
+    /// of its own read 0 records and closed cases as having no data).
+    public static func open(dataDirectory: String, inMemory: Bool, beside main: DatabaseLocation? = nil, logger: Logger) async throws -> DemoRecordStore {
+        let location: DatabaseLocation
+        if case .postgres(let url)? = main {
+            location = .postgres(url: url)
+        } else {
+            location = inMemory ? .sqliteInMemory : .sqliteFile(path: (dataDirectory as NSString).appendingPathComponent(fileName))
+        }
         let database = try CustosDatabase(location: location, logger: logger, migrations: migrations)
         try await database.migrate()
         return DemoRecordStore(store: database)
