@@ -474,3 +474,27 @@ def test_keys_import_folder_moves_an_old_folders_keys_in_once(tmp_path):
     refused = custos(new, "keys", "import-folder", "--folder", str(old))
     assert refused.returncode == 2 and "already holds other keys" in refused.stderr, refused.stderr
     assert export_public(new) == keys
+
+
+def test_serve_writes_json_log_lines_when_asked(tmp_path):
+    """Issue 28: CUSTOS_LOG_FORMAT=json gives one JSON object per log line, for a log collector."""
+    data = str(tmp_path / "json-logs")
+    env = dict(os.environ, CUSTOS_DATA_DIR=data, CUSTOS_LOG_FORMAT="json")
+    env.pop("CUSTOS_DATABASE_URL", None)
+    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ready", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10) as response:
+            assert "custos_cases_open" in response.read().decode()
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert lines, stderr[:2000]
+    assert all({"time", "level", "label", "message"} <= set(line) for line in lines)
+    assert any(line["level"] in ("info", "notice") for line in lines)

@@ -118,6 +118,10 @@ public struct AppConfiguration: Sendable {
     public var heartbeatSeconds: Int
     public var secureCookies: Bool
     public var logLevel: String
+    /// `text` (swift-log's lines) or `json` (one JSON object per line, for a log collector).
+    public var logFormat: String
+    /// The bearer token `GET /metrics` wants; unset, only clients on this host (through no proxy) may scrape.
+    public var metricsToken: String?
     /// Use an in-memory SQLite database (tests only).
     public var inMemoryDatabase: Bool
 
@@ -143,6 +147,8 @@ public struct AppConfiguration: Sendable {
         secondFactor = SecondFactorPolicy(staff: SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) ?? .required)
         secureCookies = reader.bool(forKey: "custos.secure.cookies", default: false)
         logLevel = reader.string(forKey: "custos.log.level", default: "info")
+        logFormat = reader.string(forKey: "custos.log.format", default: "text")
+        metricsToken = reader.string(forKey: "custos.metrics.token", isSecret: true)
         inMemoryDatabase = reader.bool(forKey: "custos.database.memory", default: false)
         rulebookPath = reader.string(forKey: "custos.rulebook")
         noticeWebhookURL = reader.string(forKey: "custos.notice.webhook.url")
@@ -163,6 +169,9 @@ public struct AppConfiguration: Sendable {
         reportNationalSecurityStructure = NationalSecurityStructure(rawValue: structure) ?? .separateByFiveHundred
         if NationalSecurityStructure(rawValue: structure) == nil {
             settingProblem = "CUSTOS_REPORT_NS_STRUCTURE must be 1, 2, 3 or 4 (the options of 50 U.S.C. § 1874(a)), not \(structure)"
+        }
+        if !["text", "json"].contains(logFormat) {
+            settingProblem = "CUSTOS_LOG_FORMAT must be text or json, not \(logFormat)"
         }
         if SecondFactorPolicy.Requirement(rawValue: staffSecondFactor) == nil {
             settingProblem = "CUSTOS_STAFF_SECOND_FACTOR must be required or optional, not \(staffSecondFactor)"

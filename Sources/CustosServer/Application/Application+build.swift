@@ -48,7 +48,7 @@ public func buildServices(settings: [String: String]) async throws -> CustosServ
 /// Opens (and on first start creates and migrates) the database and loads the page templates.
 public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> CustosServices {
     let configuration = AppConfiguration(reader: reader)
-    var logger = Logger(label: "custos")
+    var logger = configuration.logFormat == "json" ? Logger(label: "custos", factory: { JSONLinesLogHandler(label: $0) }) : Logger(label: "custos")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
     // Every key comes from the database's keyring, sealed with the master key (issue 28); the
     // master key is read first, so a missing one stops startup before anything is opened.
@@ -80,6 +80,9 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
 /// Every route with its access policy.
 public func buildRouter(services: CustosServices) -> SecuredRouter {
     let router = Router(context: AppRequestContext.self)
+    // Requests per route and their latency, for GET /metrics (issue 28).
+    CustosMetrics.bootstrap()
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(strictTransport: services.configuration.publicURL.lowercased().hasPrefix("https://")))
     let known = KnownRoutes()
     router.add(middleware: UnmatchedRouteMiddleware(routes: known))
@@ -89,6 +92,7 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     WebRoutes(services: services).register(on: &secured)
     TransparencyRoutes(services: services).register(on: &secured)
     ReportRoutes(services: services).register(on: &secured)
+    MetricsRoutes(services: services).register(on: &secured)
     CopyrightRoutes(
         services: services,
         limiter: RateLimiter(counters: RateCounters(store: services.database), name: "public-form", limit: services.configuration.publicFormsPerHour, window: 3600)).register(on: &secured)

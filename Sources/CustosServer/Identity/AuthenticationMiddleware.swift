@@ -15,6 +15,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // The metrics scraper's bearer token is no API token: `/metrics` checks it itself.
+        if request.uri.path == MetricsRoutes.path { return try await next(request, context) }
         if let authorization = request.headers[.authorization] {
             guard authorization.lowercased().hasPrefix("bearer ") else {
                 throw Problem(.unauthorized, detail: "only Bearer tokens are accepted", extraHeaders: ["WWW-Authenticate": "Bearer"])
