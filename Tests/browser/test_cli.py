@@ -21,10 +21,11 @@ def custos(data, *args, stdin=""):
 
 
 @contextlib.contextmanager
-def serving(data):
-    """`custos serve` on the data folder, answering /health, until the block ends."""
-    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=dict(os.environ, CUSTOS_DATA_DIR=data),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def serving(data, stderr=subprocess.DEVNULL, **settings):
+    """`custos serve` on the data folder (with more settings given), answering /health, until the block ends."""
+    env = dict(os.environ, CUSTOS_DATA_DIR=data, **settings)
+    env.pop("CUSTOS_DATABASE_URL", None)
+    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
     try:
         for _ in range(60):
             try:
@@ -479,21 +480,10 @@ def test_keys_import_folder_moves_an_old_folders_keys_in_once(tmp_path):
 def test_serve_writes_json_log_lines_when_asked(tmp_path):
     """Issue 28: CUSTOS_LOG_FORMAT=json gives one JSON object per log line, for a log collector."""
     data = str(tmp_path / "json-logs")
-    env = dict(os.environ, CUSTOS_DATA_DIR=data, CUSTOS_LOG_FORMAT="json")
-    env.pop("CUSTOS_DATABASE_URL", None)
-    server = subprocess.Popen([BIN, "serve", "--port", str(PORT)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/ready", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
+    with serving(data, stderr=subprocess.PIPE, CUSTOS_LOG_FORMAT="json") as server:
         with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/metrics", timeout=10) as response:
             assert "custos_cases_open" in response.read().decode()
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
+    stderr = server.stderr.read()
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert lines, stderr[:2000]
     assert all({"time", "level", "label", "message"} <= set(line) for line in lines)

@@ -17,7 +17,10 @@ What it does and checks:
   * `custos log verify` passes: every checkpoint, signed by whichever instance, verifies with the one key;
   * a sign-in started on one instance (password) finishes on another (code), and the session works on the third;
   * the sign-in limit per address is counted once across the instances, not once per instance;
-  * every collection ends with a built package and no case closes for want of records.
+  * every collection ends with a built package and no case closes for want of records;
+  * `custos keys rotate` with the three running: each follows, reseals its own folder's packages, the old
+    key is retired, and every package then verifies; `custos keys rotate --master`, then each instance
+    restarted with the new master key in turn while the others serve; `custos log verify` still passes.
 Every third case is approved and sent to collection: its package is built once, by whichever
 instance leases the build, from the one demo record store in the database. Downloading it through
 another instance is not checked: until blob storage lands, a package file lives in the data folder
@@ -227,6 +230,47 @@ backend instances
             raise Failure(f"the sign-in limit of {SIGN_IN_LIMIT} let {passed} attempts through across three instances ({limited} refused)")
         return passed
 
+    def rotate_with_servers_running(self):
+        """`custos keys rotate` while all three serve: every server follows, reseals its own folder's
+        packages, and afterwards every package verifies with the keyring's one remaining storage key."""
+        before = json.loads(self.cli("keys", "export-public", "--json").stdout)["currentStorageKeyId"]
+        rotated = self.cli("keys", "rotate", "--wait", "60")
+        if "3 running server(s) followed" not in rotated.stdout or "1 old key(s) retired" not in rotated.stdout:
+            raise Failure(f"the rotation did not wait for the three servers: {rotated.stdout}")
+        after = json.loads(self.cli("keys", "export-public", "--json").stdout)["currentStorageKeyId"]
+        if after == before:
+            raise Failure("the storage key did not change")
+        verified = 0
+        for instance in self.instances:
+            folder = os.path.join(instance.data, "packages")
+            for name in sorted(f for f in os.listdir(folder) if f.endswith(".zip.sealed")) if os.path.isdir(folder) else []:
+                done = subprocess.run([self.args.bin, "package", "verify", os.path.join(folder, name)], env=instance.env,
+                                      capture_output=True, text=True, timeout=120)
+                if done.returncode != 0:
+                    raise Failure(f"after the rotation {instance.name}'s package {name} does not open with the current key:\n{done.stderr}")
+                verified += 1
+        return verified
+
+    def rotate_master_key_rolling(self):
+        """`custos keys rotate --master`, then each instance restarted with the new key in turn: the others
+        serve meanwhile, and the installation's identity stays the same."""
+        audit_key = json.loads(self.cli("keys", "export-public", "--json").stdout)["auditLog"]
+        path = os.path.join(self.args.work, "master-next.key")
+        with open(path, "w") as f:
+            f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+        self.cli("keys", "rotate", "--master", "--new-master-key-file", path)
+        for instance in self.instances:
+            instance.env["CUSTOS_MASTER_KEY"] = open(path).read().strip()
+            instance.process.send_signal(signal.SIGTERM)
+            instance.process.wait(timeout=30)
+            instance.start()
+            instance.wait_ready()
+            status, _ = self.call("GET", "/api/v1/cases", self.tokens["reviewer"])
+            if status != 200:
+                raise Failure(f"the installation did not serve while {instance.name} restarted with the new master key: {status}")
+        if json.loads(self.cli("keys", "export-public", "--json").stdout)["auditLog"] != audit_key:
+            raise Failure("the audit key changed with the master key")
+
     def run(self):
         started = time.time()
         # All three at the same moment on the empty database.
@@ -285,12 +329,16 @@ backend instances
         self.log_verify()
         session = self.sign_in_across()
         attempts = self.sign_in_limit_counted_once()
+        resealed = self.rotate_with_servers_running()
+        self.rotate_master_key_rolling()
+        self.log_verify()
         print(f"scale-out passed: 3 instances on one PostgreSQL behind haproxy, one killed with SIGKILL and restarted; "
               f"{len(self.acked)} demands kept ({self.stats['demands_resent']} re-sent after a lost answer, none stored twice), "
               f"{self.stats['events_acked']} acknowledged case events kept, {len(self.collecting)} packages built, {reviewed} notices delivered once each "
               f"({redelivered} repeated under the same delivery id), one audit key {key.split('+')[0]}+{key.split('+')[1]}, "
               f"custos log verify passed, a sign-in across a/b/c reached {session}, "
-              f"the sign-in limit let {attempts} of {2 * attempts} attempts through; in {time.time() - started:.0f} s", flush=True)
+              f"the sign-in limit let {attempts} of {2 * attempts} attempts through; a storage key rotation with the servers running "
+              f"left {resealed} packages verifying under the new key, a master key rotation restarted each instance in turn; in {time.time() - started:.0f} s", flush=True)
 
 
 def main():

@@ -35,12 +35,18 @@ public final class DataFolderLock: Sendable {
         }
     }
 
-    init(folder: String, file: String, mode: Mode, held: (Mode) -> String) throws {
+    /// Waits for the exclusive lock on `file`: the servers and the CLI sharing one data folder
+    /// reseal its packages one at a time, never the same file at once.
+    public convenience init(folder: String, waitingFor file: String) throws {
+        try self.init(folder: folder, file: file, mode: .exclusive, wait: true) { _ in "cannot lock \(file) in \(folder)" }
+    }
+
+    init(folder: String, file: String, mode: Mode, wait: Bool = false, held: (Mode) -> String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = (folder as NSString).appendingPathComponent(file)
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Held(description: "cannot open \(path) (errno \(errno))") }
-        guard flock(descriptor, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
+        guard flock(descriptor, (mode == .shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB)) == 0 else {
             close(descriptor)
             throw Held(description: held(mode))
         }

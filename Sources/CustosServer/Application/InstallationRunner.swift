@@ -50,11 +50,19 @@ public struct InstallationRunner: Service {
     }
 
     /// Loads the storage keys again; a keyring this run's master key no longer opens (rotated
-    /// meanwhile) leaves it with the keys it has, and says so.
+    /// meanwhile) leaves it with the keys it has, and says so. When the current key changed (a
+    /// rotation), this server reseals the packages in its own data folder before its next
+    /// heartbeat reports the new key, so the rotation retires the old one only once no running
+    /// server's packages need it.
     func refreshKeys() async throws {
         do {
             let stored = try await services.keys.keyring.storageSealer(at: services.now(), create: false)
+            let before = services.database.sealer.currentID
             services.database.use(services.database.sealer.merging(stored))
+            if before != stored.currentID, !services.configuration.inMemoryDatabase {
+                let resealed = try services.resealPackages()
+                services.logger.notice("storage key \(stored.currentID ?? "-") is current: resealed \(resealed) package(s) in this server's data folder")
+            }
         } catch let error as KeyringError {
             services.logger.warning("the keyring no longer opens with this server's master key (\(error)); it keeps the keys it loaded. Restart it with the installation's current master key")
         }

@@ -52,8 +52,11 @@ extension CustosServices {
     /// (`custos keys rotate`, issue 10), and seals plain ones left from before sealing existed.
     /// Each is written beside itself, synced and renamed into place, so a rotation that stops
     /// halfway leaves every package readable (the old keys stay until it finishes).
+    /// The servers and the CLI on one data folder take turns (a lock file in the folder).
     /// - Returns: how many packages were resealed.
     public func resealPackages() throws -> Int {
+        let lock = try DataFolderLock(folder: configuration.dataDirectory, waitingFor: "packages.lock")
+        defer { withExtendedLifetime(lock) {} }
         let sealer = database.sealer
         var resealed = 0
         for purpose in PackagePurpose.allCases {
