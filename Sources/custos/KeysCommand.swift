@@ -98,7 +98,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object instead.") var json = false
 
         func run() async throws {
-            let keys = try await readInstallationKeys(reader: makeReader())
+            let keys = try await readInstallationKeys(reader: makeReader(), create: true)
             let verifiers = keys.transparency
             if json {
                 let object: [String: Any] = [

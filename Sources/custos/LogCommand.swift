@@ -18,7 +18,7 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "audit or legal-process.") var log: TransparencyLog
 
         func run() async throws {
-            let keys = try await readInstallationKeys(reader: makeReader())
+            let keys = try await readInstallationKeys(reader: makeReader(), create: true)
             say(keys.transparency.signer(for: log).verifierKey)
         }
     }

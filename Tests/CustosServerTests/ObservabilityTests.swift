@@ -42,6 +42,7 @@ import Testing
                 #expect(text.contains(#"hb_requests{http_route="/api/v1/demands",http_request_method="POST",http_response_status_code="201"}"#), "\(text.prefix(3000))")
                 #expect(text.contains("http_server_request_duration_bucket"))
                 #expect(text.contains("custos_instances_live"))
+                #expect(Self.sample(text, "custos_keyring_opens") == 1)
             }
         }
     }

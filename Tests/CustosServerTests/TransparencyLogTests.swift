@@ -520,6 +520,23 @@ import Testing
         }
     }
 
+    /// Two publishers at once (two instances' rounds, or a server and `custos log publish`): neither
+    /// fails, each record is logged once, and the logs verify (issue 28: the loser exited 1).
+    @Test(arguments: stores)
+    func publishersAtTheSameMomentBothSucceedAndLogEachRecordOnce(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.file((1...12).map { "1:26-mj-3\($0)" }, client, tokens)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<3 { group.addTask { _ = try await services.publishLegalProcessBatch(piece: 2) } }
+                try await group.waitForAll()
+            }
+            #expect(try await services.legalProcess.unpublished(.demand).isEmpty)
+            let entries = try await services.logs.allEntries(.legalProcess).map(\.data)
+            #expect(entries.count == 12 && Set(entries).count == entries.count, "each demand logged once")
+            #expect(try await services.verifyLogs().allSatisfy(\.holds))
+        }
+    }
+
     /// The canary reads only the cases that can change a statement (disclosures, national-security
     /// process), found by their columns; its statements over them are those over every case.
     @Test(arguments: stores)

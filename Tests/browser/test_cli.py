@@ -429,8 +429,10 @@ def test_keys_export_public_prints_every_public_key(data):
     """Issue 28: one command prints the installation's public keys, the same ones the server publishes."""
     assert custos(data, "migrate").returncode == 0
     keys = export_public(data)
-    for name in ("auditLog", "legalProcessLog", "canary", "report", "blocklist"):
-        assert keys[name].count("+") == 2, keys[name]
+    for name, path in (("auditLog", "/log/audit"), ("legalProcessLog", "/log/legal-process"), ("canary", "/transparency/canary"),
+                       ("report", "/transparency/report"), ("blocklist", "/transparency/blocklist")):
+        origin, key_id, _ = keys[name].split("+", 2)  # <name>+<hex key id>+<base64, which may hold a +>
+        assert origin.endswith(path) and len(key_id) == 8, keys[name]
     assert keys["packageSigningKey"]["pem"].startswith("-----BEGIN PUBLIC KEY-----")
     text = custos(data, "keys", "export-public")
     assert text.returncode == 0 and keys["auditLog"] in text.stdout and keys["packageSigningKey"]["pem"].strip() in text.stdout

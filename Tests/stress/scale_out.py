@@ -259,6 +259,13 @@ backend instances
         with open(path, "w") as f:
             f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
         self.cli("keys", "rotate", "--master", "--new-master-key-file", path)
+        # The instances stay in the balancer on the keys they hold, each showing it needs the new key.
+        for instance in self.instances:
+            if "custos_keyring_opens 0" not in instance.get("/metrics"):
+                raise Failure(f"{instance.name}'s metrics do not show that its master key no longer opens the keyring")
+            with urllib.request.urlopen(instance.base + "/ready", timeout=5) as response:
+                if response.status != 200:
+                    raise Failure(f"{instance.name} left the balancer after the master key rotation")
         for instance in self.instances:
             instance.env["CUSTOS_MASTER_KEY"] = open(path).read().strip()
             instance.process.send_signal(signal.SIGTERM)

@@ -100,17 +100,18 @@ public func buildRouter(services: CustosServices) -> SecuredRouter {
     return secured
 }
 
-/// The installation's keys for a tool that only reads them (`custos log key`, `custos package
-/// verify`, `custos keys export-public`): opens the database, loads the keyring without making
-/// any key, and closes it again. Throws when the server never started on this database.
-public func readInstallationKeys(reader: ConfigReader) async throws -> InstallationKeys {
+/// The installation's keys for a tool that reads them (`custos log key`, `custos package verify`,
+/// `custos keys export-public`): opens the database, loads the keyring and closes it again.
+/// `create: false` makes no key and throws when the server never started on this database;
+/// `create: true` makes them as a first start would (a witness is told a new log's key first).
+public func readInstallationKeys(reader: ConfigReader, create: Bool = false) async throws -> InstallationKeys {
     let configuration = AppConfiguration(reader: reader)
     let master = try InstallationKeys.masterKey(configuration: configuration)
     let database = try CustosDatabase(location: try configuration.databaseLocation(), logger: Logger(label: "custos"))
     do {
         try await database.migrate()
         let keys = try await InstallationKeys.open(
-            database: database, master: master, configuration: configuration, logger: Logger(label: "custos"), at: Date(), create: false)
+            database: database, master: master, configuration: configuration, logger: Logger(label: "custos"), at: Date(), create: create)
         await database.shutdown()
         return keys
     } catch {

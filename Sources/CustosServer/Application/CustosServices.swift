@@ -109,19 +109,17 @@ public struct CustosServices: Sendable {
         return try await work()
     }
 
-    /// Why this server should not get traffic now (`GET /ready`): the database does not answer, a
-    /// migration has not run (another version migrated, or is migrating), or the keyring holds
-    /// keys this server's master key cannot open (rotated meanwhile). Empty when ready.
+    /// Why this server should not get traffic now (`GET /ready`): the database does not answer, or
+    /// a migration of this version has not run (an older schema, or another version migrating).
+    /// Empty when ready. Keys are not asked again: a running server holds the keys it loaded, and
+    /// after `keys rotate --master` every instance must stay in the balancer until restarted in
+    /// turn (`custos_keyring_opens` in `/metrics` shows which still run on the old master key).
     public func readinessProblems() async -> [String] {
-        var problems: [String] = []
         do {
-            if try await !database.migrationsCurrent() { problems.append("the database schema is not this version's: run the migrations") }
-            let unopenable = try await keys.keyring.unopenable()
-            if !unopenable.isEmpty { problems.append("\(unopenable.count) key(s) in the keyring do not open with this server's master key \(keys.keyring.master.id)") }
+            return try await database.migrationsCurrent() ? [] : ["the database schema is not this version's: run the migrations"]
         } catch {
-            problems.append("the database does not answer: \(error)")
+            return ["the database does not answer: \(error)"]
         }
-        return problems
     }
 
     /// A run silent this long is taken for dead: three missed heartbeats.

@@ -71,6 +71,9 @@ struct MetricsRoutes {
             registry.makeGauge(name: "custos_packages", labels: [("status", status.rawValue)], help: "Package builds by status")
                 .set(Double(figures.packagesByStatus[status.rawValue] ?? 0))
         }
+        let opens = (try? await services.keys.keyring.unopenable().isEmpty) ?? false
+        registry.makeGauge(name: "custos_keyring_opens", help: "1 while the keyring opens with this server's master key; 0 after a master key rotation until it restarts with the new key")
+            .set(opens ? 1.0 : 0.0)
         registry.makeGauge(name: "custos_instances_live", help: "Servers of this installation with a recent heartbeat").set(Double(figures.liveInstances))
         for log in TransparencyLog.allCases {
             registry.makeGauge(name: "custos_log_size", labels: [("log", log.rawValue)], help: "Entries in the log")

@@ -80,7 +80,14 @@ extension CustosServices {
         var after: UInt64?
         while true {
             let records = try await legalProcess.unpublished(stage, after: after, limit: piece)
-            published += try await legalProcess.publish(stage, entries: try await entries(records)).count
+            do {
+                published += try await legalProcess.publish(stage, entries: try await entries(records)).count
+            } catch LegalProcessStore.PublishError.alreadyPublished(let caseID) {
+                // Another publisher (another instance, or `custos log publish`) got to this piece
+                // first and is publishing the stage: nothing was written here, and it is theirs to finish.
+                logger.notice("legal-process batch: another publisher is logging the \(stage.rawValue) stage (case \(caseID)); left to it")
+                return published
+            }
             guard records.count == piece, let last = records.last else { return published }
             after = last.intakeIndex
         }
