@@ -20,7 +20,9 @@ public struct InstallationRunner: Service {
     static let jobKinds = [NoticeStore.deliveryJob, PackageStore.buildJob, CopyrightStore.mailJob, EmergencyPageStore.pageJob]
 
     public func run() async throws {
-        try await beat()
+        // Announced at once, so a rotation or a namesake check sees this server from its start; a
+        // database that fails this first time is retried by the next round, not fatal.
+        do { try await beat() } catch { services.logger.warning("installation heartbeat failed: \(error)") }
         try await repeatUntilShutdown(every: .seconds(services.configuration.heartbeatSeconds), logger: services.logger, what: "installation heartbeat") {
             try await tick()
         }
