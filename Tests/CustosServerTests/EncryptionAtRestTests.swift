@@ -157,4 +157,33 @@ import Testing
             await after.shutdown()
         }
     }
+
+    /// Issue 28: a rotation made elsewhere (another instance, the CLI) reaches a running server at
+    /// its next heartbeat, which reseals the packages in its own data folder before it reports the
+    /// new key, so the rotation may then retire the old one.
+    @Test func aRunningServerResealsItsOwnPackagesWhenTheCurrentKeyChanges() async throws {
+        let folder = NSTemporaryDirectory() + "custos-follow-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let reader = ConfigReader(providers: [InMemoryProvider(values: [
+            "custos.data.dir": .init(.string(folder), isSecret: false), "custos.log.level": "error",
+        ])])
+        try await ServerTests.withApp(reader: reader) { client, tokens, services in
+            let custodian = Principal(id: UUID(), email: "cu@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
+            try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
+            let token = try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+            let built = try await Self.builtCase("F-A", client, tokens, services, custodian: token)
+            let old = try #require(services.database.sealer.currentID)
+            // Another instance rotates: a new key, made current in the keyring.
+            let next = try await services.keys.keyring.addStorageKey(at: services.now())
+            try await services.keys.keyring.set(Keyring.currentStorageKey, next)
+            #expect(services.database.sealer.currentID == old, "nothing changes before the heartbeat")
+            try await InstallationRunner(services: services).tick()
+            #expect(services.database.sealer.currentID == next)
+            let header = try #require(try SealedFileReader(url: services.packageURL(caseID: built.id), sealer: services.database.sealer, context: nil).header)
+            #expect(header.keyID == next)
+            #expect(services.verifyStoredPackage(caseID: built.id).isValid)
+            let run = try #require(try await services.instanceRuns.live(at: services.now(), staleAfter: 60).first { $0.id == services.run.runID })
+            #expect(run.storageCurrent == next && Set(run.storageKnown) == [old, next])
+        }
+    }
 }
