@@ -74,6 +74,13 @@ import Testing
         }
     }
 
+    /// A custodian's API token, for starting collections.
+    static func custodianToken(_ services: CustosServices) async throws -> String {
+        let custodian = Principal(id: UUID(), email: "cu@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
+        try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
+        return try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+    }
+
     /// Builds the production package of a new case through the API and the package runner.
     static func builtCase(_ reference: String, _ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices, custodian: String) async throws -> Case {
         let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: reference)
@@ -97,9 +104,7 @@ import Testing
             "custos.data.dir": .init(.string(folder), isSecret: false), "custos.log.level": "error",
         ])])
         try await ServerTests.withApp(reader: reader) { client, tokens, services in
-            let custodian = Principal(id: UUID(), email: "cu@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
-            try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
-            let token = try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+            let token = try await Self.custodianToken(services)
             let a = try await Self.builtCase("S-A", client, tokens, services, custodian: token)
             let b = try await Self.builtCase("S-B", client, tokens, services, custodian: token)
             let fileA = services.packageURL(caseID: a.id), fileB = services.packageURL(caseID: b.id)
@@ -168,9 +173,7 @@ import Testing
             "custos.data.dir": .init(.string(folder), isSecret: false), "custos.log.level": "error",
         ])])
         try await ServerTests.withApp(reader: reader) { client, tokens, services in
-            let custodian = Principal(id: UUID(), email: "cu@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
-            try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
-            let token = try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+            let token = try await Self.custodianToken(services)
             let built = try await Self.builtCase("F-A", client, tokens, services, custodian: token)
             let old = try #require(services.database.sealer.currentID)
             // Another instance rotates: a new key, made current in the keyring.

@@ -191,6 +191,8 @@ import Testing
         let services = try await buildServices(reader: reader.reader)
         try Self.expectKeys(services, are: legacy)
         #expect(services.database.sealer.keyIDs == [StorageSealer.keyID(legacy.storageKey)])
+        let imports = try await services.cases.auditTrail().filter { $0.record.action == "storage.keys_imported" }
+        #expect(imports.count == 1 && imports[0].record.details["folder"] == legacy.folder, "the import is on the record once")
         await services.shutdown()
     }
 

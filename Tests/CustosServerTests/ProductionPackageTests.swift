@@ -219,14 +219,9 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(!PackageVerifier.verify(folder.appendingPathComponent("nope.zip"), publicKey: key.publicKey).isValid)
     }
 
-    @Test func theKeyIsCreatedOnceInTheDataFolderAndItsPEMRoundTrips() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let first = try PackageSigningKey.loadOrCreate(in: folder.path)
-        let again = try PackageSigningKey.loadOrCreate(in: folder.path)
-        #expect(first.publicKey.rawRepresentation == again.publicKey.rawRepresentation)
-        let attributes = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("package-signing.key").path)
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    @Test func theKeysPEMRoundTripsAndIsTheStandardEd25519SubjectPublicKeyInfo() throws {
+        let first = try PackageSigningKey(secret: Curve25519.Signing.PrivateKey().rawRepresentation)
+        #expect(try PackageSigningKey(secret: first.privateKey.rawRepresentation).publicKey.rawRepresentation == first.publicKey.rawRepresentation)
         #expect(try PackageSigningKey.publicKey(fromPEM: first.publicKeyPEM).rawRepresentation == first.publicKey.rawRepresentation)
         #expect(first.publicKeyPEM.hasPrefix("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"))
     }

@@ -11,6 +11,18 @@ import Foundation
 //
 //   cd Benchmarks && swift run -c release PackageBuild [--gib 1] [--record-kib 64]
 
+/// The benchmark's own signing and storage keys, 64 random bytes in its work folder, so the child
+/// process signs and seals with the keys the parent verifies with (a server keeps them in its keyring).
+func benchKeys(in folder: String) throws -> (signing: PackageSigningKey, sealer: StorageSealer) {
+    let url = URL(fileURLWithPath: folder).appendingPathComponent("bench-keys")
+    if !FileManager.default.fileExists(atPath: url.path) {
+        var generator = SystemRandomNumberGenerator()
+        try Data((0..<64).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: url)
+    }
+    let raw = try Data(contentsOf: url)
+    return (try PackageSigningKey(secret: raw.prefix(32)), try StorageSealer(singleKey: raw.suffix(32)))
+}
+
 /// Reads records of a fixed size from one file, as a source streaming from disk would.
 struct FileRecordSource: CustomerDataSource {
     let name = "bench-file"
@@ -70,8 +82,9 @@ let facts = PackageBuilder.CaseFacts(
 // The child: build the package from the input file and report what it took, as one JSON line.
 if let input = stringOption("--build-from"), let output = stringOption("--to"), let keyFolder = stringOption("--key-folder") {
     // Sealed at rest as the server does it (issue 10), unless --plain; the key folder's storage key.
-    let sealer = CommandLine.arguments.contains("--plain") ? StorageSealer.none : try StorageSealer.load(folder: keyFolder, environmentKey: nil)
-    let builder = PackageBuilder(key: try PackageSigningKey.loadOrCreate(in: keyFolder), renderer: try await PageRenderer(), sealer: sealer)
+    let keys = try benchKeys(in: keyFolder)
+    let sealer = CommandLine.arguments.contains("--plain") ? StorageSealer.none : keys.sealer
+    let builder = PackageBuilder(key: keys.signing, renderer: try await PageRenderer(), sealer: sealer)
     let clock = ContinuousClock()
     let begin = clock.now
     let result = try await builder.build(
@@ -128,9 +141,10 @@ process.waitUntilExit()
 let shaSeconds = (clock.now - shaStart) / .seconds(1)
 
 // 3. The package, built by a child process of this program.
-let key = try PackageSigningKey.loadOrCreate(in: folder.path)
+let benchKeyPair = try benchKeys(in: folder.path)
+let key = benchKeyPair.signing
 let plain = CommandLine.arguments.contains("--plain")
-let sealer = plain ? StorageSealer.none : try StorageSealer.load(folder: folder.path, environmentKey: nil)
+let sealer = plain ? StorageSealer.none : benchKeyPair.sealer
 let packageURL = folder.appendingPathComponent(plain ? "package.zip" : "package.zip.sealed")
 let child = Process()
 child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])

@@ -64,10 +64,12 @@ public struct InstallationKeys: Sendable {
         database: CustosDatabase, master: MasterKey, configuration: AppConfiguration, logger: Logger, at time: Date, create: Bool = true
     ) async throws -> InstallationKeys {
         var keyring = Keyring(store: database, master: master)
-        var unopenable = try await keyring.unopenable()
+        var stored = try await keyring.entries()
+        var unopenable = stored.filter { $0.sealedBy != master.id }
         if !unopenable.isEmpty, let next = try finishFolderMasterRotation(configuration: configuration, sealedBy: Set(unopenable.compactMap(\.sealedBy))) {
             keyring = Keyring(store: database, master: next)
-            unopenable = try await keyring.unopenable()
+            stored = try await keyring.entries()
+            unopenable = stored.filter { $0.sealedBy != next.id }
             logger.notice("finished replacing \(folderMasterKeyFile) with master key \(next.id), which a rotation had sealed the keyring with")
         }
         if !unopenable.isEmpty {
@@ -75,7 +77,7 @@ public struct InstallationKeys: Sendable {
             throw ConfigurationProblem(
                 "refusing to start: \(unopenable.count) key(s) in the database (\(unopenable.prefix(3).map(\.name).joined(separator: ", "))…) are sealed with master key \(others), and this instance was given master key \(master.id). Give every instance the installation's master key (CUSTOS_MASTER_KEY or CUSTOS_MASTER_KEY_FILE); after `custos keys rotate --master`, the new one")
         }
-        if try await keyring.entries().isEmpty && !configuration.inMemoryDatabase {
+        if stored.isEmpty && !configuration.inMemoryDatabase {
             let legacy = try LegacyKeyFolder(folder: configuration.dataDirectory)
             if !legacy.isEmpty {
                 guard !database.location.isPostgres else {
@@ -87,7 +89,7 @@ public struct InstallationKeys: Sendable {
                 logger.notice("moved \(report.imported.count) key(s) from \(configuration.dataDirectory) into the database's keyring; the key files there are no longer read")
             }
         }
-        if let text = configuration.storageKey, !text.isEmpty {
+        if create, let text = configuration.storageKey, !text.isEmpty {
             // CUSTOS_STORAGE_KEY from before the keyring: values sealed with it stay readable, and
             // on a new installation it becomes the first current storage key.
             guard let bytes = Data(base64Encoded: text), bytes.count == 32 else { throw ConfigurationProblem("CUSTOS_STORAGE_KEY must be 32 bytes in base64") }
@@ -212,6 +214,12 @@ public struct InstallationKeys: Sendable {
         }
         if let current, storage.contains(where: { StorageSealer.keyID($0) == current }) {
             _ = try await keyring.pin(Keyring.currentStorageKey, current)
+        }
+        if !report.imported.isEmpty {
+            // Which keys came in from where is on the record, as every other change of the keyring.
+            try await SQLCaseRepository(store: keyring.database).record(AuditRecord(
+                caseID: nil, subject: "storage", action: "storage.keys_imported", actor: "cli", at: time,
+                details: ["folder": legacy.folder, "keys": report.imported.joined(separator: ",")]))
         }
         return report
     }

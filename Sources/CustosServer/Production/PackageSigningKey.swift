@@ -2,8 +2,8 @@ import Crypto
 import CustosDomain
 import Foundation
 
-/// The Ed25519 key that signs production packages. Created in the data folder on first start
-/// (`package-signing.key`, owner-only permissions); its public half is published at
+/// The Ed25519 key that signs production packages, kept in the installation's keyring
+/// (`InstallationKeys`, issue 28) and made on first start; its public half is published at
 /// `/.well-known/custos/signing-key.pem`, so anyone can check a package with stock OpenSSL.
 public struct PackageSigningKey: Sendable {
     public typealias PublicKey = Curve25519.Signing.PublicKey
@@ -12,19 +12,9 @@ public struct PackageSigningKey: Sendable {
 
     public init(privateKey: Curve25519.Signing.PrivateKey) { self.privateKey = privateKey }
 
-    /// Loads the key from `folder`, creating it there on first use.
-    public static func loadOrCreate(in folder: String) throws -> PackageSigningKey {
-        let path = (folder as NSString).appendingPathComponent("package-signing.key")
-        if let raw = FileManager.default.contents(atPath: path) {
-            guard raw.count == 32 else { throw PackageError("\(path) is not a 32-byte Ed25519 private key") }
-            return PackageSigningKey(privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: raw))
-        }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let key = Curve25519.Signing.PrivateKey()
-        guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation, attributes: [.posixPermissions: 0o600]) else {
-            throw PackageError("cannot write the package signing key to \(path)")
-        }
-        return PackageSigningKey(privateKey: key)
+    /// The key from its 32 secret bytes (the keyring's `package-signing`, or a benchmark's own).
+    public init(secret: Data) throws {
+        self.privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: secret)
     }
 
     public func sign(_ bytes: Data) throws -> Data { try privateKey.signature(for: bytes) }

@@ -18,6 +18,8 @@ public struct Keyring: Sendable {
     }
 
     var sql: any SQLDatabase { store.sql }
+    /// The database the keyring is kept in.
+    public var database: CustosDatabase { store }
 
     /// A stored key as the start check and `custos keys export-public` see it.
     public struct Entry: Sendable, Equatable {

@@ -6,7 +6,8 @@ import Foundation
 /// attachments) and for second-factor keys (issue 10): AES-256-GCM from swift-crypto. Production
 /// packages, too large to seal in one piece, use the same keys through `SealedStream`. A sealed
 /// value is `CSE1` + the key's 8-byte id + nonce, ciphertext and tag, so a value names the key it
-/// needs and keys can be rotated (`custos keys rotate`). Values stored before encryption existed
+/// needs and keys can be rotated (`custos keys rotate`). The keys come from the installation's
+/// keyring in the database (`Keyring.storageSealer`, issue 28). Values stored before encryption existed
 /// carry no marker and are read as they are until a rotation seals them.
 public struct StorageSealer: Sendable {
     static let magic = Data("CSE1".utf8)
@@ -70,64 +71,11 @@ public struct StorageSealer: Sendable {
         return String(decoding: try open(data), as: UTF8.self)
     }
 
-    // MARK: The key folder
-
-    /// `<data dir>/storage-keys/`: one `<id>.key` file per key (base64, mode 0600) and `current`
-    /// naming the key new values are sealed with. `CUSTOS_STORAGE_KEY` (base64 of 32 bytes), when
-    /// set, is the current key instead, and the folder keeps only older ones.
-    public static func load(folder: String, environmentKey: String?) throws -> StorageSealer {
-        let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var keys: [String: SymmetricKey] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".key") {
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let bytes = Data(base64Encoded: text), bytes.count == 32 else { throw SealError(description: "\(name) is not a 32-byte base64 key") }
-            let key = SymmetricKey(data: bytes)
-            keys[keyID(key)] = key
-        }
-        if let environmentKey, !environmentKey.isEmpty {
-            guard let bytes = Data(base64Encoded: environmentKey), bytes.count == 32 else {
-                throw SealError(description: "CUSTOS_STORAGE_KEY must be 32 bytes in base64")
-            }
-            let key = SymmetricKey(data: bytes)
-            keys[keyID(key)] = key
-            return StorageSealer(currentID: keyID(key), keys: keys)
-        }
-        let pointer = directory.appendingPathComponent("current")
-        if let current = try? String(contentsOf: pointer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), keys[current] != nil {
-            return StorageSealer(currentID: current, keys: keys)
-        }
-        return try addKey(in: directory, to: keys)
-    }
-
-    /// A new key becomes current; the older ones stay until nothing needs them.
-    public static func rotate(folder: String) throws -> StorageSealer {
-        let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
-        let existing = try load(folder: folder, environmentKey: nil)
-        return try addKey(in: directory, to: existing.keys)
-    }
-
-    static func addKey(in directory: URL, to keys: [String: SymmetricKey]) throws -> StorageSealer {
-        let key = SymmetricKey(size: .bits256)
-        let id = keyID(key)
-        let file = directory.appendingPathComponent("\(id).key")
-        try Data(key.withUnsafeBytes { Data($0) }.base64EncodedString().utf8).write(to: file, options: [.atomic])
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-        try Data(id.utf8).write(to: directory.appendingPathComponent("current"), options: [.atomic])
-        var all = keys
-        all[id] = key
-        return StorageSealer(currentID: id, keys: all)
-    }
-
-    /// Removes every key file but the current one (after a rotation has resealed everything).
-    public func retireOldKeys(folder: String) throws -> Int {
-        let directory = URL(fileURLWithPath: folder).appendingPathComponent("storage-keys")
-        var removed = 0
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".key") && name != "\(currentID ?? "").key" {
-            try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
-            removed += 1
-        }
-        return removed
+    /// A sealer with one given key (32 bytes): tools that keep a key of their own (the benchmarks).
+    public init(singleKey bytes: Data) throws {
+        guard bytes.count == 32 else { throw SealError(description: "a storage key is 32 bytes, not \(bytes.count)") }
+        let key = SymmetricKey(data: bytes)
+        self.init(currentID: Self.keyID(key), keys: [Self.keyID(key): key])
     }
 }
 
