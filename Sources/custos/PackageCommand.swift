@@ -5,8 +5,9 @@ import CustosStorage
 import Foundation
 
 /// `custos package verify FILE`: checks a production package as its recipient would; a package
-/// sealed at rest is opened with the data folder's storage keys. `custos package unseal` writes the
-/// plain ZIP of a stored package, on the record.
+/// sealed at rest is opened with the installation's storage keys. `--case` checks a case's stored
+/// package wherever the installation keeps it (data folder, database or S3). `custos package
+/// unseal` writes the plain ZIP of a stored package, on the record.
 struct PackageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "package", abstract: "Production packages.", subcommands: [Verify.self, Unseal.self])
 
@@ -15,13 +16,25 @@ struct PackageCommand: AsyncParsableCommand {
             abstract: "Verify a production package: signature, every file's size and SHA-256, the Merkle root, nothing extra.",
             discussion: """
                 Uses --key (the PEM published at /.well-known/custos/signing-key.pem), else this installation's own key from its database. \
-                Exits 0 when the package is intact, 1 when it is not, 2 when it cannot be checked.
+                With --case instead of a file, checks the case's package where the installation stores it (the data folder, the \
+                database or S3: CUSTOS_BLOB_URL). Exits 0 when the package is intact, 1 when it is not, 2 when it cannot be checked.
                 """)
 
-        @Argument(help: "The package: a ZIP, or a stored `<case id>.zip.sealed` (opened with the installation's storage keys).") var file: String
+        @Argument(help: "The package: a ZIP, or a stored `<case id>.zip.sealed` (opened with the installation's storage keys).") var file: String?
         @Option(help: "The signer's public key (PEM).") var key: String?
+        @Option(name: .customLong("case"), help: "Check this case's stored package instead (its id or number).") var caseRef: String?
+        @Flag(help: "With --case: the preservation snapshot rather than the production.") var preservation = false
+
+        func validate() throws {
+            guard (file == nil) != (caseRef == nil) else { throw ValidationError("give a package file or --case, not both") }
+        }
 
         func run() async throws {
+            if let caseRef {
+                try await verifyStored(caseRef)
+                return
+            }
+            let file = file!
             let url = URL(fileURLWithPath: file)
             let publicKey: PackageSigningKey.PublicKey
             var sealer = StorageSealer.none
@@ -39,13 +52,40 @@ struct PackageCommand: AsyncParsableCommand {
                 complain("\(error); pass the PEM from /.well-known/custos/signing-key.pem, or run with the server's settings (CUSTOS_DATA_DIR, CUSTOS_DATABASE_URL, CUSTOS_MASTER_KEY)")
                 throw ExitCode(2)
             }
-            let report = PackageVerifier.verify(url, publicKey: publicKey, sealer: sealer)
+            try Self.report(await PackageVerifier.verify(url, publicKey: publicKey, sealer: sealer), named: file)
+        }
+
+        func verifyStored(_ caseRef: String) async throws {
+            let purpose: PackagePurpose = preservation ? .preservation : .production
+            try await withServices { services in
+                let subject: Case?
+                if let id = UUID(uuidString: caseRef) { subject = try await services.cases.findCase(id: id) } else { subject = try await services.cases.findCase(number: caseRef) }
+                guard let subject else {
+                    complain("no case \(caseRef)")
+                    throw ExitCode(2)
+                }
+                var report = await services.verifyStoredPackage(caseID: subject.id, purpose: purpose)
+                if let key {
+                    // Checked against the published key as well, as a recipient would.
+                    guard let pem = try? String(contentsOfFile: key, encoding: .utf8), let given = try? PackageSigningKey.publicKey(fromPEM: pem) else {
+                        complain("\(key) cannot be read as a PEM public key")
+                        throw ExitCode(2)
+                    }
+                    if PackageSigningKey.keyID(of: given) != PackageSigningKey.keyID(of: services.signingKey.publicKey) {
+                        report.problems.append("the installation signs with key \(PackageSigningKey.keyID(of: services.signingKey.publicKey)), not the key given")
+                    }
+                }
+                try Self.report(report, named: "\(subject.number) (\(CustosServices.packageKey(caseID: subject.id, purpose: purpose)) in \(services.blobs.description))")
+            }
+        }
+
+        static func report(_ report: PackageVerifier.Report, named name: String) throws {
             guard report.isValid, let manifest = report.manifest else {
-                complain("\(file): NOT VALID")
+                complain("\(name): NOT VALID")
                 for problem in report.problems { complain("  \(problem)") }
                 throw ExitCode(1)
             }
-            say("\(file): valid package for case \(manifest.caseNumber): \(manifest.files.count) record file(s), \(manifest.cutTotal) record(s) cut, Merkle root \(manifest.merkleRoot), signed by key \(manifest.signingKeyID)")
+            say("\(name): valid package for case \(manifest.caseNumber): \(manifest.files.count) record file(s), \(manifest.cutTotal) record(s) cut, Merkle root \(manifest.merkleRoot), signed by key \(manifest.signingKeyID)")
         }
     }
 

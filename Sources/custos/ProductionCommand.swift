@@ -46,7 +46,7 @@ struct ProductionCommand: AsyncParsableCommand {
                 caseID: subject.id, by: person.actor, expected: { bar.total($0) }, progress: { bar.update($0) })
             bar.finish()
             let manifest = result.summary
-            say("Built \(services.packageURL(caseID: subject.id).path)")
+            say("Built \(CustosServices.packageKey(caseID: subject.id)) in \(services.blobs.description)")
             say("  case \(manifest.caseNumber): \(result.fileCount) record file(s), \(result.packageBytes) bytes, \(manifest.cutTotal) cut (\(manifest.cut.filter { $0.value > 0 }.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")))")
             say("  Merkle root \(manifest.merkleRoot), signed by key \(manifest.signingKeyID)")
         }

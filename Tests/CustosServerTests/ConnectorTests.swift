@@ -34,7 +34,7 @@ import Testing
             let source = ConnectorSource(url: base + "/collect", key: key)
             let result = try await builder.build(plan: plan, facts: ProductionPackageTests.facts, source: source, at: ProductionPackageTests.t0, destination: url)
             let inScope = records.filter { plan.cut($0) == nil }
-            let report = PackageVerifier.verify(url, publicKey: key.publicKey)
+            let report = await PackageVerifier.verify(url, publicKey: key.publicKey)
             #expect(report.isValid, "\(report.problems)")
             let manifest = try #require(report.manifest)
             #expect(manifest.source == "connector:\(base)/collect" && result.summary.source == manifest.source)

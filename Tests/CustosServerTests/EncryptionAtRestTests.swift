@@ -113,13 +113,14 @@ import Testing
                 let bytes = try Data(contentsOf: file)
                 #expect(bytes.range(of: Data("secret subscriber".utf8)) == nil && bytes.range(of: Data("PK".utf8) + Data([3, 4])) == nil)
             }
-            #expect(services.verifyStoredPackage(caseID: a.id).isValid && services.verifyStoredPackage(caseID: b.id).isValid)
+            let validA = await services.verifyStoredPackage(caseID: a.id).isValid, validB = await services.verifyStoredPackage(caseID: b.id).isValid
+            #expect(validA && validB)
 
             // A's package in B's place does not open there, so B cannot be released with it.
             let savedB = try Data(contentsOf: fileB)
             try FileManager.default.removeItem(at: fileB)
             try FileManager.default.copyItem(at: fileA, to: fileB)
-            let swapped = services.verifyStoredPackage(caseID: b.id)
+            let swapped = await services.verifyStoredPackage(caseID: b.id)
             #expect(!swapped.isValid && swapped.problems.contains { $0.contains("belongs to package:\(a.id.uuidString.lowercased())") }, "\(swapped.problems)")
             for approver in [tokens.approver1, tokens.approver2] {
                 try await client.execute(uri: "/api/v1/cases/\(b.id.uuidString.lowercased())/events", method: .post, headers: ServerTests.headers(approver), body: ByteBuffer(string: #"{"type": "approve_release"}"#)) { response throws in
@@ -133,10 +134,11 @@ import Testing
 
             // A plain package left by a version before sealing is still found and read...
             var plainA = Data()
-            try services.openPackage(caseID: a.id).forEach { plainA.append($0) }
+            try await #require(try await services.openPackage(caseID: a.id)).forEach { plainA.append($0) }
             try plainA.write(to: fileA.deletingPathExtension())
             try FileManager.default.removeItem(at: fileA)
-            #expect(services.packageURL(caseID: a.id) == fileA.deletingPathExtension() && services.verifyStoredPackage(caseID: a.id).isValid)
+            let plainValid = await services.verifyStoredPackage(caseID: a.id).isValid
+            #expect(services.packageURL(caseID: a.id) == fileA.deletingPathExtension() && plainValid)
 
             // A stale plain copy beside a sealed package (a crash between a rebuild's rename and its
             // clean-up) is never taken for the package, and the rotation removes it.
@@ -147,7 +149,7 @@ import Testing
             let firstKey = try #require(services.database.sealer.currentID)
             let outcome = try await KeyRotation(services: services, wait: 5).rotateStorageKey(actor: "test")
             #expect(outcome.key != firstKey && outcome.resealed.packages == 2 && outcome.retired == 1)
-            #expect(try services.resealPackages() == 0, "a second run finds nothing to do")
+            #expect(try await services.resealPackages() == 0, "a second run finds nothing to do")
             let after = try await buildServices(reader: reader)
             #expect(after.database.sealer.currentID == outcome.key && after.database.sealer.keyIDs == [outcome.key])
             #expect(!FileManager.default.fileExists(atPath: fileA.deletingPathExtension().path))
@@ -156,7 +158,7 @@ import Testing
                 let url = after.packageURL(caseID: subject.id)
                 let header = try #require(try SealedFileReader(url: url, sealer: after.database.sealer, context: nil).header)
                 #expect(header.keyID == outcome.key && header.context == PackageBuilder.sealContext(caseID: subject.id, purpose: .production))
-                #expect(after.verifyStoredPackage(caseID: subject.id).isValid)
+                #expect(await after.verifyStoredPackage(caseID: subject.id).isValid)
             }
             #expect(try await after.cases.auditTrail().contains { $0.record.action == "storage.keys_rotated" && $0.record.details["packages"] == "2" })
             await after.shutdown()
@@ -184,7 +186,7 @@ import Testing
             #expect(services.database.sealer.currentID == next)
             let header = try #require(try SealedFileReader(url: services.packageURL(caseID: built.id), sealer: services.database.sealer, context: nil).header)
             #expect(header.keyID == next)
-            #expect(services.verifyStoredPackage(caseID: built.id).isValid)
+            #expect(await services.verifyStoredPackage(caseID: built.id).isValid)
             let run = try #require(try await services.instanceRuns.live(at: services.now(), staleAfter: 60).first { $0.id == services.run.runID })
             #expect(run.storageCurrent == next && Set(run.storageKnown) == [old, next])
         }

@@ -51,7 +51,7 @@ import Testing
             #expect(try await PackageRunner(services: services).tick(at: services.now()).built == 1)
             let snapshot = services.packageURL(caseID: subject.id, purpose: .preservation)
             #expect(SealedFileReader.isSealed(snapshot), "snapshots are sealed at rest like productions")
-            let report = services.verifyStoredPackage(caseID: subject.id, purpose: .preservation)
+            let report = await services.verifyStoredPackage(caseID: subject.id, purpose: .preservation)
             #expect(report.isValid, "\(report.problems)")
             #expect(report.manifest?.purpose == .preservation && report.manifest?.files.map(\.sourceID) == ["m-1"])
             #expect(report.manifest?.cut["key_material"] == 1 && report.manifest?.cut["wrong_category"] == 1)

@@ -58,7 +58,7 @@ import Testing
             let record = try #require(try await services.packages.record(caseID: subject.id, purpose: .production))
             #expect(record.status == .built && record.files == 1 && record.recordsRead == 2 && record.recordsExpected == 2)
             #expect(stored.recordsCollected == 1)
-            let report = services.verifyStoredPackage(caseID: subject.id)
+            let report = await services.verifyStoredPackage(caseID: subject.id)
             #expect(report.isValid, "\(report.problems)")
             // Issue 10: the stored package is sealed; no ZIP structure or record byte is on disk in the clear.
             let onDisk = try Data(contentsOf: services.packageURL(caseID: subject.id))
@@ -67,7 +67,7 @@ import Testing
             #expect(onDisk.range(of: Data("PK\u{3}\u{4}".utf8)) == nil && onDisk.range(of: Data(#"{"name":"P"}"#.utf8)) == nil)
             #expect(onDisk.range(of: Data("manifest.json".utf8)) == nil && onDisk.range(of: Data("acct-P-1".utf8)) == nil)
             // without the storage key it is not a package at all
-            #expect(!PackageVerifier.verify(services.packageURL(caseID: subject.id), publicKey: services.signingKey.publicKey).isValid)
+            #expect(await !PackageVerifier.verify(services.packageURL(caseID: subject.id), publicKey: services.signingKey.publicKey).isValid)
             #expect(report.manifest?.files.map(\.sourceID) == ["in-1"])
             #expect(report.manifest?.cut["key_material"] == 1)
             // the demo store returns only the named accounts, so the other customer's record is never read
@@ -88,7 +88,7 @@ import Testing
             #expect(page.contains(#"id="production-package""#) && page.contains(root) && page.contains("key material 1"))
             let zip = try await ServerTests.consolePage("/staff/cases/\(subject.id.uuidString.lowercased())/package", client: client, services: services, roles: [.approver])
             #expect(zip.hasPrefix("PK"))
-            let size: Int? = try services.openPackage(caseID: subject.id).plainSize
+            let size: Int? = try await services.openPackage(caseID: subject.id)?.plainSize
             #expect(size ?? 0 < onDisk.count, "sealing adds a header and a tag per chunk")
             let downloaded = try await services.cases.timeline(caseID: subject.id).first { $0.record.action == "package.downloaded" }
             #expect(downloaded?.record.outcome == .read && downloaded?.record.details["bytes"] == size.map(String.init))
@@ -135,7 +135,7 @@ import Testing
                 let received = FileManager.default.temporaryDirectory.appendingPathComponent("received-\(UUID().uuidString).zip")
                 try Data(response.body.readableBytesView).write(to: received)
                 defer { try? FileManager.default.removeItem(at: received) }
-                let plain = PackageVerifier.verify(received, publicKey: services.signingKey.publicKey)
+                let plain = await PackageVerifier.verify(received, publicKey: services.signingKey.publicKey)
                 #expect(plain.isValid && plain.manifest?.merkleRoot == root, "\(plain.problems)")
             }
             let logged = try #require(try await services.cases.timeline(caseID: subject.id).last { $0.record.action == "package.downloaded" })

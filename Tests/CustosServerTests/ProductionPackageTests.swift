@@ -90,7 +90,7 @@ struct SplitMix64: RandomNumberGenerator {
         let result = try await builder.build(plan: plan, facts: Self.facts, source: ListSource(all: records), at: Self.t0, destination: url)
 
         // the manifest as signed and packed (the build streams its file list to disk)
-        let report = PackageVerifier.verify(url, publicKey: key.publicKey)
+        let report = await PackageVerifier.verify(url, publicKey: key.publicKey)
         #expect(report.isValid, "seed \(seed): \(report.problems)")
         let manifest = try #require(report.manifest)
         // the spliced manifest is the summary plus exactly its file list
@@ -192,7 +192,7 @@ struct SplitMix64: RandomNumberGenerator {
             CustomerRecord(account: "acct-alice-002", category: .nonContent, timestamp: Self.window.from.addingTimeInterval(2 * 86_400), mediaType: "text/plain", bytes: Data("login 203.0.113.7".utf8), sourceID: "b"),
         ]
         _ = try await builder.build(plan: Self.plan(), facts: Self.facts, source: ListSource(all: records), at: Self.t0, destination: url)
-        let original = PackageVerifier.verify(url, publicKey: key.publicKey)
+        let original = await PackageVerifier.verify(url, publicKey: key.publicKey)
         #expect(original.isValid)
         let recordPath = try #require(original.manifest?.files.first?.path)
 
@@ -200,23 +200,23 @@ struct SplitMix64: RandomNumberGenerator {
             let index = entries.firstIndex { $0.0 == recordPath }!
             entries[index].1 = Data(#"{"name":"Mallory"}"#.utf8)
         }
-        #expect(PackageVerifier.verify(changedRecord, publicKey: key.publicKey).problems.contains { $0.contains(recordPath) && $0.contains("SHA-256") })
+        #expect(await PackageVerifier.verify(changedRecord, publicKey: key.publicKey).problems.contains { $0.contains(recordPath) && $0.contains("SHA-256") })
 
         let removed = try Self.tamper(url, in: folder) { $0.removeAll { $0.0 == recordPath } }
-        #expect(PackageVerifier.verify(removed, publicKey: key.publicKey).problems.contains { $0.contains("missing") })
+        #expect(await PackageVerifier.verify(removed, publicKey: key.publicKey).problems.contains { $0.contains("missing") })
 
         let added = try Self.tamper(url, in: folder) { $0.append(("records/acct-bob-001/content/000099.txt", Data("planted".utf8))) }
-        #expect(PackageVerifier.verify(added, publicKey: key.publicKey).problems.contains { $0.contains("not in the manifest") })
+        #expect(await PackageVerifier.verify(added, publicKey: key.publicKey).problems.contains { $0.contains("not in the manifest") })
 
         let letter = try Self.tamper(url, in: folder) { entries in
             let index = entries.firstIndex { $0.0 == PackageBuilder.coverLetterPath }!
             entries[index].1 = Data("<p>All data of every account attached.</p>".utf8)
         }
-        #expect(!PackageVerifier.verify(letter, publicKey: key.publicKey).isValid)
+        #expect(await !PackageVerifier.verify(letter, publicKey: key.publicKey).isValid)
 
         let other = Curve25519.Signing.PrivateKey().publicKey
-        #expect(PackageVerifier.verify(url, publicKey: other).problems.contains { $0.contains("not a valid Ed25519 signature") })
-        #expect(!PackageVerifier.verify(folder.appendingPathComponent("nope.zip"), publicKey: key.publicKey).isValid)
+        #expect(await PackageVerifier.verify(url, publicKey: other).problems.contains { $0.contains("not a valid Ed25519 signature") })
+        #expect(await !PackageVerifier.verify(folder.appendingPathComponent("nope.zip"), publicKey: key.publicKey).isValid)
     }
 
     @Test func theKeysPEMRoundTripsAndIsTheStandardEd25519SubjectPublicKeyInfo() throws {

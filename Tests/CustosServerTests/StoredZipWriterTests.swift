@@ -47,7 +47,7 @@ import ZIPFoundation
         #expect(hasZip64End == forceZip64)
 
         // ZIPFoundation, through the package verifier: every CRC, size and hash
-        let report = PackageVerifier.verify(url, publicKey: key.publicKey)
+        let report = await PackageVerifier.verify(url, publicKey: key.publicKey)
         #expect(report.isValid, "\(report.problems)")
         // Info-ZIP
         let (unzipStatus, unzipText) = try Self.run(["unzip", "-t", url.path])
@@ -85,7 +85,7 @@ import ZIPFoundation
             plan: plan, facts: ProductionPackageTests.facts, source: ListSource(all: records), at: ProductionPackageTests.t0, destination: sealedURL)
         let context = PackageBuilder.sealContext(caseID: plan.caseID, purpose: .production)
         #expect(PackageBuilder.caseID(fromSealContext: context) == plan.caseID && PackageBuilder.caseID(fromSealContext: "scratch") == nil)
-        let sealedReport = PackageVerifier.verify(sealedURL, publicKey: key.publicKey, sealer: sealer, context: context)
+        let sealedReport = await PackageVerifier.verify(sealedURL, publicKey: key.publicKey, sealer: sealer, context: context)
         #expect(sealedReport.isValid && sealedReport.manifest?.merkleRoot == report.manifest?.merkleRoot, "\(sealedReport.problems)")
         var unsealed = Data()
         try SealedFileReader(url: sealedURL, sealer: sealer, context: context).forEach { unsealed.append($0) }
@@ -107,12 +107,12 @@ import ZIPFoundation
         let plan = ProductionPackageTests.plan(categories: DataCategory.allCases.filter { $0 != .encryptionKeys }, window: nil)
         _ = try await builder.build(plan: plan, facts: ProductionPackageTests.facts, source: ListSource(all: records), at: ProductionPackageTests.t0, destination: url)
         let good = try Data(contentsOf: url)
-        func read(_ bytes: Data) throws -> StoredZipStreamReader.Contents {
+        func read(_ bytes: Data) async throws -> StoredZipStreamReader.Contents {
             var pieces = stride(from: 0, to: bytes.count, by: 97).map { Data(bytes[$0..<min($0 + 97, bytes.count)]) }[...]
             var reader = StoredZipStreamReader(next: { pieces.popFirst() })
-            return try reader.read(keepingWhole: [PackageBuilder.manifestPath])
+            return try await reader.read(keepingWhole: [PackageBuilder.manifestPath])
         }
-        let contents = try read(good)
+        let contents = try await read(good)
         #expect(contents.entries.count == (try Archive(url: url, accessMode: .read)).map { $0 }.count)
         #expect(contents.whole[PackageBuilder.manifestPath].map { !$0.isEmpty } == true)
 
@@ -122,12 +122,12 @@ import ZIPFoundation
         while field(entry + 18, 4) == 0 { entry += 30 + field(entry + 26, 2) + field(entry + 28, 2) }
         var flipped = good
         flipped[entry + 30 + field(entry + 26, 2) + field(entry + 28, 2)] ^= 0x20
-        #expect(throws: PackageError.self) { try read(flipped) }
-        #expect(throws: PackageError.self) { try read(good.dropLast(5)) }
-        #expect(throws: PackageError.self) { try read(good + Data([0])) }
+        await #expect(throws: PackageError.self) { try await read(flipped) }
+        await #expect(throws: PackageError.self) { try await read(good.dropLast(5)) }
+        await #expect(throws: PackageError.self) { try await read(good + Data([0])) }
         var renamed = good
         let lastName = try #require(good.range(of: Data("manifest.sig".utf8), options: .backwards))
         renamed[lastName.lowerBound] = UInt8(ascii: "M")  // the central directory's copy of the name
-        #expect(throws: PackageError.self) { try read(renamed) }
+        await #expect(throws: PackageError.self) { try await read(renamed) }
     }
 }

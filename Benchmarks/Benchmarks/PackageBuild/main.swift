@@ -158,7 +158,7 @@ guard child.terminationStatus == 0, let built = try JSONSerialization.jsonObject
     let buildSeconds = built["seconds"] as? Double
 else { fatalError("the build child failed: \(String(decoding: childJSON, as: UTF8.self))") }
 let verifyStart = clock.now
-let verified = PackageVerifier.verify(
+let verified = await PackageVerifier.verify(
     packageURL, publicKey: key.publicKey, sealer: sealer, context: PackageBuilder.sealContext(caseID: plan.caseID, purpose: .production)).isValid
 let verifySeconds = (clock.now - verifyStart) / .seconds(1)
 

@@ -124,6 +124,16 @@ public struct AppConfiguration: Sendable {
     public var metricsToken: String?
     /// Use an in-memory SQLite database (tests only).
     public var inMemoryDatabase: Bool
+    /// Where packages and snapshots are kept (issue 28): `folder` (the data folder; the default on
+    /// SQLite), `database` (chunked in the database; the default with `CUSTOS_DATABASE_URL`) or
+    /// `s3://bucket/prefix` with the `CUSTOS_S3_*` settings.
+    public var blobURL: String?
+    public var s3Endpoint: String?
+    public var s3Region: String
+    public var s3AccessKeyID: String?
+    public var s3SecretAccessKey: String?
+    public var s3SessionToken: String?
+    public var s3PartMiB: Int
 
     public init(reader: ConfigReader) {
         host = reader.string(forKey: "custos.host", default: "127.0.0.1")
@@ -150,6 +160,13 @@ public struct AppConfiguration: Sendable {
         logFormat = reader.string(forKey: "custos.log.format", default: "text")
         metricsToken = reader.string(forKey: "custos.metrics.token", isSecret: true)
         inMemoryDatabase = reader.bool(forKey: "custos.database.memory", default: false)
+        blobURL = reader.string(forKey: "custos.blob.url")
+        s3Endpoint = reader.string(forKey: "custos.s3.endpoint")
+        s3Region = reader.string(forKey: "custos.s3.region", default: "us-east-1")
+        s3AccessKeyID = reader.string(forKey: "custos.s3.access.key.id")
+        s3SecretAccessKey = reader.string(forKey: "custos.s3.secret.access.key", isSecret: true)
+        s3SessionToken = reader.string(forKey: "custos.s3.session.token", isSecret: true)
+        s3PartMiB = reader.int(forKey: "custos.s3.part.mib", default: 64)
         rulebookPath = reader.string(forKey: "custos.rulebook")
         noticeWebhookURL = reader.string(forKey: "custos.notice.webhook.url")
         noticeWebhookSecret = reader.string(forKey: "custos.notice.webhook.secret", isSecret: true)

@@ -65,11 +65,14 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
         let keys = try await InstallationKeys.open(
             database: database, master: master, configuration: configuration, logger: logger, at: Timestamp.truncatedToMilliseconds(clock()))
         database.use(keys.sealer)
+        let blobs = try BlobStores.make(configuration: configuration, database: database)
+        if let s3 = blobs as? S3BlobStore { try await s3.ensureBucket() }
+        logger.info("packages are stored in \(blobs.description)")
         let demoRecords = try await DemoRecordStore.open(
             dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, beside: database.location, logger: logger)
         return CustosServices(
             configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
-            keys: keys, demoRecords: demoRecords, witnessPolicy: try configuration.loadWitnessPolicy(), clock: clock)
+            keys: keys, demoRecords: demoRecords, witnessPolicy: try configuration.loadWitnessPolicy(), blobs: blobs, clock: clock)
     } catch {
         // A step that fails closes the pool, so startup ends with the message, not a crash.
         await database.shutdown()

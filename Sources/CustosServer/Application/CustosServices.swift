@@ -57,15 +57,18 @@ public struct CustosServices: Sendable {
     public let leases: Leases
     public let instanceRuns: InstanceRuns
     public let witnessPolicy: WitnessPolicy?
+    /// Where packages and snapshots are stored (issue 28): the data folder, the database or S3.
+    public let blobs: any BlobStore
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
     public let now: @Sendable () -> Date
 
     public init(
         configuration: AppConfiguration, database: CustosDatabase, rulebook: Rulebook, renderer: PageRenderer, logger: Logger,
-        keys: InstallationKeys, demoRecords: DemoRecordStore, witnessPolicy: WitnessPolicy?,
+        keys: InstallationKeys, demoRecords: DemoRecordStore, witnessPolicy: WitnessPolicy?, blobs: any BlobStore,
         clock: @escaping @Sendable () -> Date
     ) {
         self.keys = keys
+        self.blobs = blobs
         self.run = RunIdentity(instance: configuration.instanceName)
         self.leases = Leases(store: database)
         self.instanceRuns = InstanceRuns(store: database)
@@ -259,7 +262,7 @@ public struct CustosServices: Sendable {
         if case .release = event {
             // workflow.md: release needs a verifying package. The workflow cannot read files, so
             // the package is checked here, against this installation's key, before the event.
-            let report = verifyStoredPackage(caseID: id)
+            let report = await verifyStoredPackage(caseID: id)
             guard report.isValid, report.manifest?.caseID == id else {
                 let problems = report.isValid ? ["it belongs to another case"] : Array(report.problems.prefix(3))
                 throw Problem(.conflict, title: "No verifying package", detail: "the package does not verify: \(problems.joined(separator: "; "))")

@@ -61,8 +61,9 @@ public struct InstallationRunner: Service {
             let stored = try await services.keys.keyring.storageSealer(at: services.now(), create: false)
             let before = services.database.sealer.currentID
             services.database.use(services.database.sealer.merging(stored))
-            if before != stored.currentID, !services.configuration.inMemoryDatabase {
-                let resealed = try services.resealPackages()
+            // A shared blob store is resealed once, by the rotation itself.
+            if before != stored.currentID, !services.configuration.inMemoryDatabase, !services.blobs.isShared {
+                let resealed = try await services.resealPackages()
                 services.logger.notice("storage key \(stored.currentID ?? "-") is current: resealed \(resealed) package(s) in this server's data folder")
             }
         } catch let error as KeyringError {

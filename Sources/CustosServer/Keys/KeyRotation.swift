@@ -37,7 +37,7 @@ public struct KeyRotation: Sendable {
         _ = try await waitForServers("seal with the new storage key \(id)") { $0.storageCurrent == id }
         // A request that read the old key just before its server switched seals within moments.
         try await Task.sleep(for: .seconds(1))
-        let packages = try services.resealPackages()
+        let packages = try await services.resealPackages()
         let resealed = try await StorageKeyRotation.reseal(services.database, actor: actor, at: services.now(), packagesResealed: packages)
         let retired = try await keyring.retireStorageKeys(keeping: id)
         return Outcome(key: id, resealed: resealed, retired: retired, servers: knowing)

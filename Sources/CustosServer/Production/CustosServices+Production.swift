@@ -5,82 +5,105 @@ import Foundation
 import Synchronization
 
 extension CustosServices {
-    /// Where finished packages are kept: `<data dir>/packages`, or a temporary folder for an
-    /// in-memory database (tests).
-    public var packagesFolder: URL {
-        if configuration.inMemoryDatabase {
-            return FileManager.default.temporaryDirectory.appendingPathComponent("custos-packages-\(ProcessInfo.processInfo.processIdentifier)")
-        }
-        return URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("packages")
+    /// The blob key of a case's package: `packages/<case id>.zip.sealed` (a production) or
+    /// `preservations/<case id>.zip.sealed` (a snapshot), the ZIP sealed under the storage key
+    /// (issue 10), in the installation's blob store (issue 28: the data folder, the database or S3).
+    public static func packageKey(caseID: UUID, purpose: PackagePurpose = .production) -> String {
+        "\(purpose == .production ? "packages" : "preservations")/\(caseID.uuidString.lowercased()).zip.sealed"
     }
 
-    /// Where preservation snapshots are kept, apart from productions: `<data dir>/preservations`.
-    public var preservationsFolder: URL {
-        packagesFolder.deletingLastPathComponent().appendingPathComponent(configuration.inMemoryDatabase ? "custos-preservations-\(ProcessInfo.processInfo.processIdentifier)" : "preservations")
+    /// The stored key of a case's package: the sealed one, or a plain `<case id>.zip` a version
+    /// before sealing left in a data folder (used while no sealed one exists; `keys rotate` seals it).
+    func storedPackageKey(caseID: UUID, purpose: PackagePurpose) async throws -> String? {
+        let sealed = Self.packageKey(caseID: caseID, purpose: purpose)
+        if try await blobs.exists(sealed) { return sealed }
+        let plain = String(sealed.dropLast(7))
+        if !blobs.isShared, try await blobs.exists(plain) { return plain }
+        return nil
     }
 
-    /// Where a case's package is stored: `<case id>.zip.sealed`, the ZIP sealed under the storage
-    /// key (issue 10). A plain `<case id>.zip` left by a version before sealing is used while no
-    /// sealed one exists; `custos keys rotate` seals it.
+    /// Where a case's package lies when blobs are kept in a data folder (the embedded default).
+    /// Tests and the folder's own tools use it; with a shared store there is no such file.
     public func packageURL(caseID: UUID, purpose: PackagePurpose = .production) -> URL {
-        let sealed = sealedPackageURL(caseID: caseID, purpose: purpose)
+        let folder = (blobs as? FolderBlobStore)?.root ?? URL(fileURLWithPath: configuration.dataDirectory)
+        let sealed = folder.appendingPathComponent(Self.packageKey(caseID: caseID, purpose: purpose))
         let plain = sealed.deletingPathExtension()
         if !FileManager.default.fileExists(atPath: sealed.path), FileManager.default.fileExists(atPath: plain.path) { return plain }
         return sealed
     }
 
-    func sealedPackageURL(caseID: UUID, purpose: PackagePurpose) -> URL {
-        let folder = purpose == .production ? packagesFolder : preservationsFolder
-        return folder.appendingPathComponent("\(caseID.uuidString.lowercased()).zip.sealed")
+    /// Whether a case's package is stored (any instance may have built it).
+    public func storedPackageExists(caseID: UUID, purpose: PackagePurpose = .production) async -> Bool {
+        (try? await storedPackageKey(caseID: caseID, purpose: purpose)) != nil
     }
 
-    /// Opens a stored package for reading its plain ZIP in order, each piece authenticated.
-    public func openPackage(caseID: UUID, purpose: PackagePurpose = .production) throws -> SealedFileReader {
-        try SealedFileReader(
-            url: packageURL(caseID: caseID, purpose: purpose), sealer: database.sealer,
-            context: PackageBuilder.sealContext(caseID: caseID, purpose: purpose))
+    /// Opens a stored package for reading its plain ZIP in order, each piece authenticated; nil
+    /// when none is stored.
+    public func openPackage(caseID: UUID, purpose: PackagePurpose = .production) async throws -> SealedBlobReader? {
+        guard let key = try await storedPackageKey(caseID: caseID, purpose: purpose), let blob = try await blobs.open(key) else { return nil }
+        return try await SealedBlobReader.open(
+            blob, name: key, sealer: database.sealer, context: key.hasSuffix(".sealed") ? PackageBuilder.sealContext(caseID: caseID, purpose: purpose) : nil)
     }
 
-    /// Checks a stored package with this installation's signing key (and its storage keys).
-    public func verifyStoredPackage(caseID: UUID, purpose: PackagePurpose = .production) -> PackageVerifier.Report {
-        PackageVerifier.verify(
-            packageURL(caseID: caseID, purpose: purpose), publicKey: signingKey.publicKey, sealer: database.sealer,
-            context: PackageBuilder.sealContext(caseID: caseID, purpose: purpose))
+    /// Checks a stored package with this installation's signing key (and its storage keys),
+    /// wherever it is stored.
+    public func verifyStoredPackage(caseID: UUID, purpose: PackagePurpose = .production) async -> PackageVerifier.Report {
+        let context = PackageBuilder.sealContext(caseID: caseID, purpose: purpose)
+        if blobs is FolderBlobStore {
+            return await PackageVerifier.verify(packageURL(caseID: caseID, purpose: purpose), publicKey: signingKey.publicKey, sealer: database.sealer, context: context)
+        }
+        do {
+            guard let stored = try await openPackage(caseID: caseID, purpose: purpose) else {
+                return PackageVerifier.Report(manifest: nil, problems: ["no \(purpose.rawValue) package of case \(caseID.uuidString.lowercased()) is stored in \(blobs.description)"])
+            }
+            return await PackageVerifier.verify(stored, publicKey: signingKey.publicKey)
+        } catch {
+            return PackageVerifier.Report(manifest: nil, problems: ["the stored package cannot be read: \(error)"])
+        }
     }
 
     /// Reseals every stored package and preservation snapshot with the current storage key
     /// (`custos keys rotate`, issue 10), and seals plain ones left from before sealing existed.
-    /// Each is written beside itself, synced and renamed into place, so a rotation that stops
-    /// halfway leaves every package readable (the old keys stay until it finishes).
-    /// The servers and the CLI on one data folder take turns (a lock file in the folder).
+    /// Each is written to a local file and put back whole (a rename in a folder, a replace in
+    /// one transaction or PUT in a shared store), so a rotation that stops halfway leaves every
+    /// package readable (the old keys stay until it finishes). In a data folder, the servers and
+    /// the CLI take turns (a lock file in the folder).
     /// - Returns: how many packages were resealed.
-    public func resealPackages() throws -> Int {
-        let lock = try DataFolderLock(folder: configuration.dataDirectory, waitingFor: "packages.lock")
+    public func resealPackages() async throws -> Int {
+        let lock = blobs.isShared ? nil : try DataFolderLock(folder: configuration.dataDirectory, waitingFor: "packages.lock")
         defer { withExtendedLifetime(lock) {} }
         let sealer = database.sealer
         var resealed = 0
         for purpose in PackagePurpose.allCases {
-            let folder = purpose == .production ? packagesFolder : preservationsFolder
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            for name in names.sorted() where !name.hasPrefix(".") {
+            let folder = purpose == .production ? "packages/" : "preservations/"
+            for key in try await blobs.keys(prefix: folder) {
+                let name = String(key.dropFirst(folder.count))
                 let stem = name.hasSuffix(".zip.sealed") ? String(name.dropLast(11)) : name.hasSuffix(".zip") ? String(name.dropLast(4)) : ""
                 guard let caseID = UUID(uuidString: stem) else { continue }
-                let url = folder.appendingPathComponent(name)
-                let target = sealedPackageURL(caseID: caseID, purpose: purpose)
-                if url != target, FileManager.default.fileExists(atPath: target.path) {
+                let target = Self.packageKey(caseID: caseID, purpose: purpose)
+                if key != target, try await blobs.exists(target) {
                     // A plain copy a crash left beside its rebuilt, sealed package: the sealed one is the package.
-                    try FileManager.default.removeItem(at: url)
+                    try await blobs.delete(key)
                     continue
                 }
                 let context = PackageBuilder.sealContext(caseID: caseID, purpose: purpose)
-                let reader = try SealedFileReader(url: url, sealer: sealer, context: name.hasSuffix(".sealed") ? context : nil)
+                guard let blob = try await blobs.open(key) else { continue }
+                let reader = try await SealedBlobReader.open(blob, name: key, sealer: sealer, context: key.hasSuffix(".sealed") ? context : nil)
                 if let header = reader.header, sealer.isCurrent(header) { continue }
+                let scratch = blobs.scratchFolder(for: target)
+                try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+                let partial = scratch.appendingPathComponent(".\(caseID.uuidString.lowercased()).\(purpose.rawValue).reseal")
+                try? FileManager.default.removeItem(at: partial)
                 do {
-                    try SealedFileWriter.copy(reader, to: target, sealer: sealer, context: context)
+                    let writer = try SealedFileWriter(creating: partial, sealer: sealer, context: context)
+                    try await reader.forEach { try writer.write($0) }
+                    try writer.finish()
+                    try await blobs.put(target, from: partial)
                 } catch {
-                    throw PackageError("\(name) cannot be resealed: \(error)")
+                    try? FileManager.default.removeItem(at: partial)
+                    throw PackageError("\(key) cannot be resealed: \(error)")
                 }
-                if url != target { try FileManager.default.removeItem(at: url) }
+                if key != target { try await blobs.delete(key) }
                 resealed += 1
             }
         }
@@ -128,7 +151,10 @@ extension CustosServices {
         guard try await packages.claim(caseID: caseID, purpose: purpose, requestedBy: actor.auditName, expected: expectedCount, at: now()) else {
             throw PackageBuildRefusal.alreadyBuilding("the \(purpose.rawValue) package of case \(subject.number) is being built")
         }
-        let destination = sealedPackageURL(caseID: caseID, purpose: purpose)
+        // Built in a local file (beside its place in a data folder, in this instance's scratch
+        // folder for a shared store), then handed to the blob store whole.
+        let key = Self.packageKey(caseID: caseID, purpose: purpose)
+        let destination = blobs.scratchFolder(for: key).appendingPathComponent((key as NSString).lastPathComponent)
         let result: PackageBuilder.Result
         do {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -148,12 +174,14 @@ extension CustosServices {
                 }
                 if due { try? await store.progress(caseID: caseID, purpose: purpose, read: read, at: time) }
             }
+            try await blobs.put(key, from: destination)
         } catch {
+            if blobs.isShared { try? FileManager.default.removeItem(at: destination) }
             try? await packages.failed(caseID: caseID, purpose: purpose, error: "\(error)", at: now())
             throw error
         }
         // A plain package from before sealing existed is replaced by the sealed one.
-        try? FileManager.default.removeItem(at: destination.deletingPathExtension())
+        if !blobs.isShared { try? await blobs.delete(String(key.dropLast(7))) }
 
         let manifest = result.summary
         var details: [String: String] = [

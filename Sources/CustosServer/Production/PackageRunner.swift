@@ -105,10 +105,9 @@ public struct PackageRunner: Service {
         let retention = TimeInterval(services.configuration.packageRetentionDays) * 86_400
         var deleted = 0
         for record in try await services.packages.dueForDeletion(productionRetention: retention, at: time) {
-            let sealed = services.sealedPackageURL(caseID: record.caseID, purpose: record.purpose)
-            for url in [sealed, sealed.deletingPathExtension()] where FileManager.default.fileExists(atPath: url.path) {
-                try FileManager.default.removeItem(at: url)
-            }
+            let sealed = CustosServices.packageKey(caseID: record.caseID, purpose: record.purpose)
+            // The sealed package, and a plain one a version before sealing left in a data folder.
+            for key in [sealed, String(sealed.dropLast(7))] { try await services.blobs.delete(key) }
             let reason = record.purpose == .production
                 ? "retention: \(services.configuration.packageRetentionDays) days after the build (CUSTOS_PACKAGE_RETENTION_DAYS)"
                 : "the preservation ended"

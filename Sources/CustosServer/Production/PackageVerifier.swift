@@ -32,8 +32,22 @@ public enum PackageVerifier {
 
     /// Checks the package at `url`. A sealed one needs `sealer` (its storage keys) and, when
     /// given, must have been sealed for `context` (`PackageBuilder.sealContext`).
-    public static func verify(_ url: URL, publicKey: Curve25519.Signing.PublicKey, sealer: StorageSealer = .none, context: String? = nil) -> Report {
-        let contents = SealedFileReader.isSealed(url) ? readSealed(url, sealer: sealer, context: context) : readPlain(url)
+    public static func verify(_ url: URL, publicKey: Curve25519.Signing.PublicKey, sealer: StorageSealer = .none, context: String? = nil) async -> Report {
+        guard SealedFileReader.isSealed(url) else { return finish(readPlain(url), publicKey: publicKey) }
+        do {
+            let file = try SealedFileReader(url: url, sealer: sealer, context: context)
+            return finish(await readSealed(sealedFor: file.header?.context, next: file.next), publicKey: publicKey)
+        } catch {
+            return finish(Contents(problems: ["the sealed package cannot be read: \(error)"]), publicKey: publicKey)
+        }
+    }
+
+    /// Checks a package read from a blob store (the database or S3), in order as it streams.
+    public static func verify(_ stored: SealedBlobReader, publicKey: Curve25519.Signing.PublicKey) async -> Report {
+        finish(await readSealed(sealedFor: stored.header?.context, next: stored.next), publicKey: publicKey)
+    }
+
+    static func finish(_ contents: Contents, publicKey: Curve25519.Signing.PublicKey) -> Report {
         var report = check(contents, publicKey: publicKey)
         // A sealed package must be the one of the case its manifest names.
         if let sealedFor = contents.sealedFor, let manifest = report.manifest,
@@ -44,13 +58,12 @@ public enum PackageVerifier {
         return report
     }
 
-    static func readSealed(_ url: URL, sealer: StorageSealer, context: String?) -> Contents {
+    static func readSealed(sealedFor: String?, next: @escaping () async throws -> Data?) async -> Contents {
         var contents = Contents()
+        contents.sealedFor = sealedFor
         do {
-            let file = try SealedFileReader(url: url, sealer: sealer, context: context)
-            contents.sealedFor = file.header?.context
-            var reader = StoredZipStreamReader(next: file.next)
-            let read = try reader.read(keepingWhole: [PackageBuilder.manifestPath, PackageBuilder.signaturePath])
+            var reader = StoredZipStreamReader(next: next)
+            let read = try await reader.read(keepingWhole: [PackageBuilder.manifestPath, PackageBuilder.signaturePath])
             for entry in read.entries { contents.digests[entry.path] = (entry.size, entry.sha256) }
             contents.manifestBytes = read.whole[PackageBuilder.manifestPath]
             contents.signature = read.whole[PackageBuilder.signaturePath]

@@ -29,25 +29,25 @@ struct StoredZipStreamReader {
 
     private var cursor: Cursor
 
-    init(next: @escaping () throws -> Data?) {
+    init(next: @escaping () async throws -> Data?) {
         cursor = Cursor(next: next)
     }
 
     /// Reads the whole archive; `whole` names entries (at most `maxWhole` bytes each) kept in full.
-    mutating func read(keepingWhole whole: Set<String>, maxWhole: UInt64 = 512 << 20) throws -> Contents {
+    mutating func read(keepingWhole whole: Set<String>, maxWhole: UInt64 = 512 << 20) async throws -> Contents {
         var contents = Contents()
         var seen: Set<String> = []
-        var signature = try cursor.u32()
+        var signature = try await cursor.u32()
         while signature == 0x0403_4b50 {
             let offset = cursor.offset - 4
-            let header = try cursor.take(26)
+            let header = try await cursor.take(26)
             let flags = header.u16(2), method = header.u16(4), crc = header.u32(10)
             var size = UInt64(header.u32(18))
             let nameLength = Int(header.u16(22)), extraLength = Int(header.u16(24))
             guard flags & 0x0009 == 0 else { throw PackageError("entry at byte \(offset): encrypted or with a data descriptor, which Custos never writes") }
             guard method == 0 else { throw PackageError("entry at byte \(offset): compressed (method \(method)), which Custos never writes") }
-            guard let path = String(validating: try cursor.take(nameLength), as: UTF8.self) else { throw PackageError("entry at byte \(offset): its name is not UTF-8") }
-            let extra = try cursor.take(extraLength)
+            guard let path = String(validating: try await cursor.take(nameLength), as: UTF8.self) else { throw PackageError("entry at byte \(offset): its name is not UTF-8") }
+            let extra = try await cursor.take(extraLength)
             if header.u32(18) == 0xFFFF_FFFF || header.u32(14) == 0xFFFF_FFFF {
                 guard let fields = Self.zip64Fields(extra), fields.count >= 8 else { throw PackageError("\(path): ZIP64 sizes without their extra field") }
                 size = fields.u64(0)
@@ -59,7 +59,7 @@ struct StoredZipStreamReader {
             var kept = Data()
             let keep = whole.contains(path)
             if keep && size > maxWhole { throw PackageError("\(path): \(size) bytes, too large to be a manifest") }
-            try cursor.stream(size) { piece in
+            try await cursor.stream(size) { piece in
                 hasher.update(data: piece)
                 running = piece.withUnsafeBytes { CustosZlib.crc32(running, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt($0.count)) }
                 if keep { kept.append(piece) }
@@ -68,17 +68,17 @@ struct StoredZipStreamReader {
             guard seen.insert(path).inserted else { throw PackageError("\(path): in the ZIP twice") }
             contents.entries.append(Entry(path: path, size: size, sha256: Hex.encode(hasher.finalize()), crc: crc, offset: offset))
             if keep { contents.whole[path] = kept }
-            signature = try cursor.u32()
+            signature = try await cursor.u32()
         }
 
         let directoryStart = cursor.offset - 4
         var listed = 0
         while signature == 0x0201_4b50 {
-            let record = try cursor.take(42)
+            let record = try await cursor.take(42)
             let nameLength = Int(record.u16(24)), extraLength = Int(record.u16(26)), commentLength = Int(record.u16(28))
-            let name = try cursor.take(nameLength)
-            var fields = Self.zip64Fields(try cursor.take(extraLength)) ?? Data()
-            _ = try cursor.take(commentLength)
+            let name = try await cursor.take(nameLength)
+            var fields = Self.zip64Fields(try await cursor.take(extraLength)) ?? Data()
+            _ = try await cursor.take(commentLength)
             func wide(_ classic: UInt32) -> UInt64? {
                 guard classic == 0xFFFF_FFFF else { return UInt64(classic) }
                 guard fields.count >= 8 else { return nil }
@@ -92,34 +92,34 @@ struct StoredZipStreamReader {
                 record.u32(12) == entry.crc, record.u16(6) == 0
             else { throw PackageError("the central directory's entry \(listed + 1) does not match \(entry.path)") }
             listed += 1
-            signature = try cursor.u32()
+            signature = try await cursor.u32()
         }
         guard listed == contents.entries.count else { throw PackageError("the central directory lists \(listed) of \(contents.entries.count) entries") }
         let directorySize = cursor.offset - 4 - directoryStart
 
         var count64: UInt64?
         if signature == 0x0606_4b50 {
-            let length = try cursor.take(8).u64(0)
+            let length = try await cursor.take(8).u64(0)
             guard length >= 44, length < 1 << 16 else { throw PackageError("the ZIP64 end record has an impossible size") }
-            let record = try cursor.take(Int(length))
+            let record = try await cursor.take(Int(length))
             guard record.u64(20) == record.u64(12), record.u64(28) == directorySize, record.u64(36) == directoryStart else {
                 throw PackageError("the ZIP64 end record does not match the central directory")
             }
             count64 = record.u64(12)
-            guard try cursor.u32() == 0x0706_4b50 else { throw PackageError("the ZIP64 end locator is missing") }
-            _ = try cursor.take(16)
-            signature = try cursor.u32()
+            guard try await cursor.u32() == 0x0706_4b50 else { throw PackageError("the ZIP64 end locator is missing") }
+            _ = try await cursor.take(16)
+            signature = try await cursor.u32()
         }
         guard signature == 0x0605_4b50 else { throw PackageError("unexpected bytes at \(cursor.offset - 4), where the end of the central directory belongs") }
-        let end = try cursor.take(18)
+        let end = try await cursor.take(18)
         let count = end.u16(6) == 0xFFFF ? count64 : UInt64(end.u16(6))
         let statedSize = end.u32(8) == 0xFFFF_FFFF ? directorySize : UInt64(end.u32(8))
         let statedStart = end.u32(12) == 0xFFFF_FFFF ? directoryStart : UInt64(end.u32(12))
         guard count == UInt64(contents.entries.count), statedSize == directorySize, statedStart == directoryStart else {
             throw PackageError("the end of the central directory does not match it")
         }
-        _ = try cursor.take(Int(end.u16(16)))
-        guard try cursor.atEnd() else { throw PackageError("bytes follow the end of the ZIP") }
+        _ = try await cursor.take(Int(end.u16(16)))
+        guard try await cursor.atEnd() else { throw PackageError("bytes follow the end of the ZIP") }
         return contents
     }
 
@@ -139,19 +139,19 @@ struct StoredZipStreamReader {
     /// read from `position` on and compacted only when a new piece is pulled, so a small field
     /// costs no copy of what follows it.
     struct Cursor {
-        let next: () throws -> Data?
+        let next: () async throws -> Data?
         private var buffer = Data()
         private var position = 0
         private(set) var offset: UInt64 = 0
         private var exhausted = false
 
-        init(next: @escaping () throws -> Data?) { self.next = next }
+        init(next: @escaping () async throws -> Data?) { self.next = next }
 
         private var available: Int { buffer.count - position }
 
-        private mutating func fill(_ count: Int) throws -> Bool {
+        private mutating func fill(_ count: Int) async throws -> Bool {
             while available < count, !exhausted {
-                if let piece = try next() {
+                if let piece = try await next() {
                     if position > 0 {
                         buffer = Data(buffer.dropFirst(position))
                         position = 0
@@ -164,8 +164,8 @@ struct StoredZipStreamReader {
             return available >= count
         }
 
-        mutating func take(_ count: Int) throws -> Data {
-            guard try fill(count) else { throw PackageError("the ZIP ends early, at byte \(offset + UInt64(available))") }
+        mutating func take(_ count: Int) async throws -> Data {
+            guard try await fill(count) else { throw PackageError("the ZIP ends early, at byte \(offset + UInt64(available))") }
             let start = buffer.startIndex + position
             let taken = Data(buffer[start..<(start + count)])
             position += count
@@ -173,13 +173,13 @@ struct StoredZipStreamReader {
             return taken
         }
 
-        mutating func u32() throws -> UInt32 { try take(4).u32(0) }
+        mutating func u32() async throws -> UInt32 { try await take(4).u32(0) }
 
         /// Hands the next `count` bytes to `consume` in pieces, without holding them all.
-        mutating func stream(_ count: UInt64, _ consume: (Data) -> Void) throws {
+        mutating func stream(_ count: UInt64, _ consume: (Data) -> Void) async throws {
             var left = count
             while left > 0 {
-                if available == 0, !(try fill(1)) { throw PackageError("the ZIP ends early, at byte \(offset)") }
+                if available == 0, !(try await fill(1)) { throw PackageError("the ZIP ends early, at byte \(offset)") }
                 let piece = Int(min(UInt64(available), left))
                 let start = buffer.startIndex + position
                 consume(buffer[start..<(start + piece)])
@@ -189,7 +189,7 @@ struct StoredZipStreamReader {
             }
         }
 
-        mutating func atEnd() throws -> Bool { try !fill(1) }
+        mutating func atEnd() async throws -> Bool { !(try await fill(1)) }
     }
 }
 

@@ -128,7 +128,7 @@ struct WebRoutes {
         // itself while one runs, so the progress moves without a script).
         for purpose in PackagePurpose.allCases {
             guard let record = try await services.packages.record(caseID: id, purpose: purpose) else { continue }
-            if record.status == .built, FileManager.default.fileExists(atPath: services.packageURL(caseID: id, purpose: purpose).path) {
+            if record.status == .built, await services.storedPackageExists(caseID: id, purpose: purpose) {
                 let action = purpose == .production ? "production.built" : "preservation.snapshot"
                 let summary = timeline.last { $0.record.action == action }.flatMap { PackageSummaryModel($0, caseID: id) }
                 if purpose == .production { model.package = summary } else { model.snapshot = summary }
@@ -378,7 +378,7 @@ struct WebRoutes {
         let principal = context.principal!
         let id = try APIRoutes.uuid(context, "case")
         guard let subject = try await services.cases.findCase(id: id), AccessScope.canView(subject, as: principal),
-            let package = try? services.openPackage(caseID: id)
+            let package = try? await services.openPackage(caseID: id)
         else { throw Problem.notFound("package of case \(id)") }
         try await services.recordRead("package.downloaded", caseID: id, by: principal, details: ["bytes": String(package.plainSize), "via": "console"])
         return packageDownload(package, named: subject.number)
@@ -403,7 +403,7 @@ struct WebRoutes {
                 actor: principal.actor.auditName, at: services.now(), details: ["reason": refusal, "address": address]))
             throw Problem(.gone, title: "Download no longer available", detail: refusal + "; ask the provider if you still need it")
         }
-        guard let package = try? services.openPackage(caseID: id) else { throw Problem.notFound("package of case \(id)") }
+        guard let package = try? await services.openPackage(caseID: id) else { throw Problem.notFound("package of case \(id)") }
         try await services.recordRead(
             "package.downloaded", caseID: id, by: principal,
             details: ["bytes": String(package.plainSize), "via": "agency portal", "address": address, "link": link.id.uuidString.lowercased()])
@@ -429,16 +429,16 @@ struct WebRoutes {
         return peer ?? ""
     }
 
-    /// A package ZIP streamed from disk in chunks, so a large package never sits in memory.
-    /// The plain ZIP, unsealed a chunk at a time on NIO's thread pool as it is sent (no plain copy
-    /// is written anywhere). A chunk that does not authenticate ends the response early, so the
-    /// client sees a broken download, never altered bytes.
-    func packageDownload(_ package: SealedFileReader, named number: String) -> Response {
+    /// A package ZIP streamed from its blob store in chunks, so a large package never sits in
+    /// memory. The plain ZIP, unsealed a chunk at a time as it is sent (no plain copy is written
+    /// anywhere). A chunk that does not authenticate ends the response early, so the client sees
+    /// a broken download, never altered bytes.
+    func packageDownload(_ package: SealedBlobReader, named number: String) -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "application/zip", .contentDisposition: "attachment; filename=\"\(number).zip\"", .cacheControl: "no-store"],
             body: ResponseBody(contentLength: package.plainSize) { writer in
-                while let piece = try await NIOThreadPool.singleton.runIfActive({ try package.next() }) {
+                while let piece = try await package.next() {
                     if !piece.isEmpty { try await writer.write(ByteBuffer(bytes: piece)) }
                 }
                 try await writer.finish(nil)
