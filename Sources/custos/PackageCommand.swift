@@ -98,12 +98,16 @@ struct PackageCommand: AsyncParsableCommand {
                 Every chunk is authenticated: an altered package stops the command and leaves no output.
                 """)
 
-        @Argument(help: "The stored package (`<data dir>/packages/<case id>.zip.sealed`).") var file: String
+        @Argument(help: "The stored package (`<data dir>/packages/<case id>.zip.sealed`).") var file: String?
+        @Option(name: .customLong("case"), help: "Unseal this case's stored package instead, wherever it is stored (its id or number).") var caseRef: String?
         @Option(help: "Where to write the plain ZIP.") var out: String
         @Option(name: .customLong("as"), help: "The custodian's e-mail, recorded as who unsealed it.") var custodian: String
 
+        func validate() throws {
+            guard (file == nil) != (caseRef == nil) else { throw ValidationError("give a package file or --case, not both") }
+        }
+
         func run() async throws {
-            let url = URL(fileURLWithPath: file)
             let target = URL(fileURLWithPath: out)
             guard !FileManager.default.fileExists(atPath: target.path) else {
                 complain("\(out) exists; choose a new file")
@@ -114,24 +118,46 @@ struct PackageCommand: AsyncParsableCommand {
                     complain("\(custodian) is not a custodian")
                     throw ExitCode(2)
                 }
-                let reader: SealedFileReader
+                let name = file.map { URL(fileURLWithPath: $0).lastPathComponent } ?? caseRef!
+                let reader: SealedBlobReader
                 do {
-                    reader = try SealedFileReader(url: url, sealer: services.database.sealer, context: nil)
+                    if let file {
+                        let url = URL(fileURLWithPath: file)
+                        guard let blob = try await FolderBlobStore(root: url.deletingLastPathComponent()).open(url.lastPathComponent) else {
+                            throw PackageError("no such file")
+                        }
+                        reader = try await SealedBlobReader.open(blob, name: name, sealer: services.database.sealer, context: nil)
+                    } else {
+                        let subject: Case?
+                        if let id = UUID(uuidString: caseRef!) { subject = try await services.cases.findCase(id: id) } else { subject = try await services.cases.findCase(number: caseRef!) }
+                        guard let subject, let stored = try await services.openPackage(caseID: subject.id) else {
+                            throw PackageError("no stored package of case \(caseRef!) in \(services.blobs.description)")
+                        }
+                        reader = stored
+                    }
                 } catch {
-                    complain("\(file) cannot be opened: \(error)")
+                    complain("\(name) cannot be opened: \(error)")
                     throw ExitCode(1)
                 }
+                // Written beside the target and renamed when whole: a package that fails to
+                // authenticate part-way leaves no output.
+                let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
                 do {
-                    try SealedFileWriter.copy(reader, to: target, sealer: .none, context: "")
+                    try? FileManager.default.removeItem(at: partial)
+                    let writer = try SealedFileWriter(creating: partial, sealer: .none, context: "")
+                    try await reader.forEach { try writer.write($0) }
+                    try writer.finish()
+                    guard rename(partial.path, target.path) == 0 else { throw PackageError("cannot move the ZIP to \(out) (errno \(errno))") }
                 } catch {
-                    complain("\(file) NOT unsealed: \(error)")
+                    try? FileManager.default.removeItem(at: partial)
+                    complain("\(name) NOT unsealed: \(error)")
                     throw ExitCode(1)
                 }
                 let caseID = reader.header.flatMap { PackageBuilder.caseID(fromSealContext: $0.context) }
                 try await services.cases.record(AuditRecord(
                     caseID: caseID, subject: caseID.map { "case:\($0.uuidString.lowercased())" } ?? "storage", action: "package.unsealed",
                     actor: principal.actor.auditName, at: services.now(),
-                    details: ["file": url.lastPathComponent, "bytes": String(reader.plainSize), "via": "cli"]))
+                    details: ["file": name, "bytes": String(reader.plainSize), "via": "cli", "store": file == nil ? services.blobs.description : "file"]))
                 say("Wrote \(reader.plainSize) bytes to \(out)")
             }
         }

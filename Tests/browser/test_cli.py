@@ -14,8 +14,8 @@ BIN = os.environ.get("CUSTOS_BIN", os.path.join(os.path.dirname(__file__), "..",
 PORT = int(os.environ.get("CUSTOS_CLI_TEST_PORT", "18091"))
 
 
-def custos(data, *args, stdin=""):
-    env = dict(os.environ, CUSTOS_DATA_DIR=data)
+def custos(data, *args, stdin="", **settings):
+    env = dict(os.environ, CUSTOS_DATA_DIR=data, **settings)
     env.pop("CUSTOS_DATABASE_URL", None)
     return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120)
 
@@ -207,6 +207,61 @@ def test_rules_assess_uses_the_rulebook_named_by_CUSTOS_RULEBOOK(tmp_path):
     own.write_text(json.dumps(book))
     refused = rules("assess", stdin=json.dumps(ASSESS_INPUT), env={"CUSTOS_RULEBOOK": str(own)})
     assert refused.returncode != 0 and "encryption_keys can only be denied" in refused.stderr
+
+
+BLOB_STORES = [("database", {"CUSTOS_BLOB_URL": "database"})]
+if os.environ.get("CUSTOS_TEST_S3_ENDPOINT"):
+    BLOB_STORES.append(("s3", {
+        "CUSTOS_BLOB_URL": "s3://custos-cli-" + os.urandom(4).hex() + "/packages-test", "CUSTOS_S3_ENDPOINT": os.environ["CUSTOS_TEST_S3_ENDPOINT"],
+        "CUSTOS_S3_REGION": "eu-central-1", "CUSTOS_S3_ACCESS_KEY_ID": "testing", "CUSTOS_S3_SECRET_ACCESS_KEY": "testing"}))
+
+
+@pytest.mark.parametrize("name,settings", BLOB_STORES, ids=[name for name, _ in BLOB_STORES])
+def test_packages_in_a_shared_blob_store(name, settings, tmp_path):
+    """issue 28: with CUSTOS_BLOB_URL the CLI builds into the database or S3 (the bucket is made on
+    first use), nothing lands in the data folder, `package verify --case` checks the stored
+    package there and the published key checks a plain copy; a storage-key rotation reseals it."""
+    import sqlite3
+    data = str(tmp_path / "data")
+    assert custos(data, "migrate", **settings).returncode == 0
+    assert custos(data, "demo", "load", **settings).returncode == 0
+    db = sqlite3.connect(os.path.join(data, "custos.sqlite"))
+    number, case_id = db.execute("SELECT number, id FROM cases WHERE state = 'scope_approved' ORDER BY number LIMIT 1").fetchone()
+    db.close()
+    built = custos(data, "production", "build", number, "--as", "custodian@provider.example", **settings)
+    assert built.returncode == 0, built.stderr
+    where = "database" if name == "database" else settings["CUSTOS_BLOB_URL"]
+    assert f"packages/{str(case_id).lower()}.zip.sealed in {where}" in built.stdout, built.stdout
+    folder = os.path.join(data, "packages")
+    assert not os.path.isdir(folder) or not os.listdir(folder), os.listdir(folder)
+
+    checked = custos(data, "package", "verify", "--case", number, **settings)
+    assert checked.returncode == 0 and "valid package for case " + number in checked.stdout, checked.stderr
+    assert where in checked.stdout
+    by_id = custos(data, "package", "verify", "--case", str(case_id), **settings)
+    assert by_id.returncode == 0, by_id.stderr
+    unknown = custos(data, "package", "verify", "--case", "2099-999999", **settings)
+    assert unknown.returncode == 2 and "no case 2099-999999" in unknown.stderr
+    both = custos(data, "package", "verify", "x.zip", "--case", number, **settings)
+    assert both.returncode != 0 and "not both" in both.stderr
+    # without the store's settings the data folder has no such package: it says where it looked
+    elsewhere = custos(data, "package", "verify", "--case", number)
+    assert elsewhere.returncode == 1 and "NOT VALID" in elsewhere.stderr
+
+    # the published key, as a recipient checks it
+    pem = tmp_path / "key.pem"
+    pem.write_text(export_public(data)["packageSigningKey"]["pem"])
+    assert custos(data, "package", "verify", "--case", number, "--key", str(pem), **settings).returncode == 0
+
+    # the provider's plain copy, from the store, on the record; it verifies with the published key
+    plain = tmp_path / "plain.zip"
+    unsealed = custos(data, "package", "unseal", "--case", number, "--out", str(plain), "--as", "custodian@provider.example", **settings)
+    assert unsealed.returncode == 0, unsealed.stderr
+    assert custos(data, "package", "verify", str(plain), "--key", str(pem)).returncode == 0
+
+    rotated = custos(data, "keys", "rotate", **settings)
+    assert rotated.returncode == 0 and "1 old key(s) retired" in rotated.stdout, rotated.stderr
+    assert custos(data, "package", "verify", "--case", number, **settings).returncode == 0
 
 
 def test_production_build_and_package_verify(data, tmp_path):

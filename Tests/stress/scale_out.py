@@ -18,13 +18,16 @@ What it does and checks:
   * a sign-in started on one instance (password) finishes on another (code), and the session works on the third;
   * the sign-in limit per address is counted once across the instances, not once per instance;
   * every collection ends with a built package and no case closes for want of records;
-  * `custos keys rotate` with the three running: each follows, reseals its own folder's packages, the old
-    key is retired, and every package then verifies; `custos keys rotate --master`, then each instance
-    restarted with the new master key in turn while the others serve; `custos log verify` still passes.
+  * packages are stored in the database (the shared blob store on PostgreSQL): each is downloaded
+    through every instance, the three downloads are the same bytes, and each verifies as a
+    recipient checks it (`custos package verify FILE --key` with the published key), whichever
+    instance built it; nothing is left in any data folder;
+  * `custos keys rotate` with the three running: each follows, the stored packages are resealed once,
+    the old key is retired, and every package then verifies (`package verify --case`); `custos keys
+    rotate --master`, then each instance restarted with the new master key in turn while the others
+    serve; `custos log verify` still passes.
 Every third case is approved and sent to collection: its package is built once, by whichever
-instance leases the build, from the one demo record store in the database. Downloading it through
-another instance is not checked: until blob storage lands, a package file lives in the data folder
-of the instance that built it (README, "Run several instances"). Standard library and pyotp only.
+instance leases the build, from the one demo record store in the database. Standard library and pyotp only.
 """
 import argparse
 import base64
@@ -205,7 +208,37 @@ backend instances
         with opener.open(c.base + path, timeout=10) as response:
             if response.status != 200 or "/login" in response.geturl():
                 raise Failure(f"the session made on a and b does not work on c: {response.status} {response.geturl()}")
+        self.staff_opener = opener
         return path
+
+    def packages_across_instances(self, most=12):
+        """Each built package downloaded through all three instances: the same bytes from each, and
+        a ZIP that verifies with the published signing key, wherever it was built."""
+        pem = os.path.join(self.args.work, "published-signing-key.pem")
+        with open(pem, "w") as f:
+            f.write(self.instances[0].get("/.well-known/custos/signing-key.pem"))
+        checked = 0
+        for case_id in sorted(self.collecting)[:most]:
+            copies = []
+            for instance in self.instances:
+                with self.staff_opener.open(f"{instance.base}/staff/cases/{case_id}/package", timeout=60) as response:
+                    if response.status != 200 or response.headers.get("Content-Type") != "application/zip":
+                        raise Failure(f"{instance.name} did not serve the package of {case_id}: {response.status}")
+                    copies.append(response.read())
+            if len(set(copies)) != 1:
+                raise Failure(f"the three instances served different bytes for the package of {case_id}")
+            path = os.path.join(self.args.work, f"download-{case_id}.zip")
+            with open(path, "wb") as f:
+                f.write(copies[0])
+            done = subprocess.run([self.args.bin, "package", "verify", path, "--key", pem], capture_output=True, text=True, timeout=60)
+            if done.returncode != 0:
+                raise Failure(f"the package of {case_id} downloaded through the balancer's instances does not verify:\n{done.stderr}")
+            checked += 1
+        for instance in self.instances:
+            folder = os.path.join(instance.data, "packages")
+            if os.path.isdir(folder) and os.listdir(folder):
+                raise Failure(f"{instance.name} keeps package files in its data folder: {os.listdir(folder)[:3]}")
+        return checked
 
     def sign_in_limit_counted_once(self):
         """SIGN_IN_LIMIT attempts in ten minutes per address across the installation, through the balancer."""
@@ -231,8 +264,8 @@ backend instances
         return passed
 
     def rotate_with_servers_running(self):
-        """`custos keys rotate` while all three serve: every server follows, reseals its own folder's
-        packages, and afterwards every package verifies with the keyring's one remaining storage key."""
+        """`custos keys rotate` while all three serve: every server follows, the rotation reseals the
+        stored packages, and afterwards every package verifies with the keyring's one remaining storage key."""
         before = json.loads(self.cli("keys", "export-public", "--json").stdout)["currentStorageKeyId"]
         rotated = self.cli("keys", "rotate", "--wait", "60")
         if "3 running server(s) followed" not in rotated.stdout or "1 old key(s) retired" not in rotated.stdout:
@@ -241,14 +274,11 @@ backend instances
         if after == before:
             raise Failure("the storage key did not change")
         verified = 0
-        for instance in self.instances:
-            folder = os.path.join(instance.data, "packages")
-            for name in sorted(f for f in os.listdir(folder) if f.endswith(".zip.sealed")) if os.path.isdir(folder) else []:
-                done = subprocess.run([self.args.bin, "package", "verify", os.path.join(folder, name)], env=instance.env,
-                                      capture_output=True, text=True, timeout=120)
-                if done.returncode != 0:
-                    raise Failure(f"after the rotation {instance.name}'s package {name} does not open with the current key:\n{done.stderr}")
-                verified += 1
+        for case_id in sorted(self.collecting):
+            done = self.cli("package", "verify", "--case", case_id, check=False)
+            if done.returncode != 0:
+                raise Failure(f"after the rotation the package of {case_id} does not verify:\n{done.stdout}\n{done.stderr}")
+            verified += 1
         return verified
 
     def rotate_master_key_rolling(self):
@@ -336,6 +366,7 @@ backend instances
         self.log_verify()
         session = self.sign_in_across()
         attempts = self.sign_in_limit_counted_once()
+        downloaded = self.packages_across_instances()
         resealed = self.rotate_with_servers_running()
         self.rotate_master_key_rolling()
         self.log_verify()
@@ -344,7 +375,8 @@ backend instances
               f"{self.stats['events_acked']} acknowledged case events kept, {len(self.collecting)} packages built, {reviewed} notices delivered once each "
               f"({redelivered} repeated under the same delivery id), one audit key {key.split('+')[0]}+{key.split('+')[1]}, "
               f"custos log verify passed, a sign-in across a/b/c reached {session}, "
-              f"the sign-in limit let {attempts} of {2 * attempts} attempts through; a storage key rotation with the servers running "
+              f"the sign-in limit let {attempts} of {2 * attempts} attempts through; {downloaded} packages downloaded through all three "
+              f"instances alike and verified with the published key; a storage key rotation with the servers running "
               f"left {resealed} packages verifying under the new key, a master key rotation restarted each instance in turn; in {time.time() - started:.0f} s", flush=True)
 
 
