@@ -134,6 +134,16 @@ public struct AppConfiguration: Sendable {
     public var s3SecretAccessKey: String?
     public var s3SessionToken: String?
     public var s3PartMiB: Int
+    /// Staff sign-in through the provider's OpenID Connect provider (issue 28, part 4).
+    public var oidcIssuer: String?
+    public var oidcClientID: String?
+    public var oidcClientSecret: String?
+    /// The claim → role mapping file (`IdentityProviderRoles`).
+    public var oidcRoleMapPath: String?
+    /// Local staff passwords off: staff sign in through the identity provider only.
+    public var oidcOnly: Bool
+    public var oidcScopes: String
+    public var oidcLeewaySeconds: Int
 
     public init(reader: ConfigReader) {
         host = reader.string(forKey: "custos.host", default: "127.0.0.1")
@@ -167,6 +177,13 @@ public struct AppConfiguration: Sendable {
         s3SecretAccessKey = reader.string(forKey: "custos.s3.secret.access.key", isSecret: true)
         s3SessionToken = reader.string(forKey: "custos.s3.session.token", isSecret: true)
         s3PartMiB = reader.int(forKey: "custos.s3.part.mib", default: 64)
+        oidcIssuer = reader.string(forKey: "custos.oidc.issuer").flatMap { $0.isEmpty ? nil : $0 }
+        oidcClientID = reader.string(forKey: "custos.oidc.client.id")
+        oidcClientSecret = reader.string(forKey: "custos.oidc.client.secret", isSecret: true)
+        oidcRoleMapPath = reader.string(forKey: "custos.oidc.role.map")
+        oidcOnly = reader.bool(forKey: "custos.oidc.only", default: false)
+        oidcScopes = reader.string(forKey: "custos.oidc.scopes", default: "openid email profile")
+        oidcLeewaySeconds = max(0, reader.int(forKey: "custos.oidc.leeway.seconds", default: 60))
         rulebookPath = reader.string(forKey: "custos.rulebook")
         noticeWebhookURL = reader.string(forKey: "custos.notice.webhook.url")
         noticeWebhookSecret = reader.string(forKey: "custos.notice.webhook.secret", isSecret: true)
@@ -259,6 +276,37 @@ extension Rulebook {
             throw RulebookError(source: path, issues: [RulebookIssue(location: "file", message: "cannot be read (missing, or not a file)")])
         }
         return try load(data, source: path)
+    }
+}
+
+extension AppConfiguration {
+    /// The identity provider's settings, or nil when staff sign in with local passwords only.
+    /// Every setting that cannot work stops startup with its name (the provider itself is asked
+    /// on first sign-in, so Custos starts while it is down).
+    public func identityProviderSettings() throws -> OpenIDProvider.Settings? {
+        guard let issuer = oidcIssuer else {
+            if oidcOnly { throw ConfigurationProblem("CUSTOS_OIDC_ONLY needs CUSTOS_OIDC_ISSUER: without an identity provider no staff could sign in") }
+            return nil
+        }
+        guard let url = URLComponents(string: issuer), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+            throw ConfigurationProblem("CUSTOS_OIDC_ISSUER must be the provider's issuer URL (https://…), not \(issuer)")
+        }
+        guard let clientID = oidcClientID, !clientID.isEmpty, let secret = oidcClientSecret, !secret.isEmpty else {
+            throw ConfigurationProblem("CUSTOS_OIDC_ISSUER needs CUSTOS_OIDC_CLIENT_ID and CUSTOS_OIDC_CLIENT_SECRET")
+        }
+        guard let path = oidcRoleMapPath else {
+            throw ConfigurationProblem("CUSTOS_OIDC_ISSUER needs CUSTOS_OIDC_ROLE_MAP, the file that gives the provider's groups their Custos roles")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigurationProblem("CUSTOS_OIDC_ROLE_MAP: \(path) cannot be read") }
+        let roles: IdentityProviderRoles
+        do {
+            roles = try IdentityProviderRoles.parse(data)
+        } catch {
+            throw ConfigurationProblem("CUSTOS_OIDC_ROLE_MAP (\(path)): \(error)")
+        }
+        return OpenIDProvider.Settings(
+            issuer: issuer, clientID: clientID, clientSecret: secret, redirectURI: publicURL + "/staff/login/oidc/callback", scopes: oidcScopes,
+            leeway: TimeInterval(oidcLeewaySeconds), roles: roles, only: oidcOnly, postLogoutURI: publicURL + "/staff/login")
     }
 }
 

@@ -60,6 +60,7 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
         let rulebook = try configuration.loadRulebook()
         _ = try configuration.noticeChannels()  // channel settings that cannot work stop startup here
         if let problem = configuration.settingProblem { throw ConfigurationProblem(problem) }
+        let identityProvider = try configuration.identityProviderSettings().map { OpenIDProvider(settings: $0) }
         logger.info("rulebook \(rulebook.version) with \(rulebook.rules.count) rules", metadata: ["source": .string(configuration.rulebookPath ?? "bundled")])
         try await database.migrate()
         let keys = try await InstallationKeys.open(
@@ -72,7 +73,8 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
             dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, beside: database.location, logger: logger)
         return CustosServices(
             configuration: configuration, database: database, rulebook: rulebook, renderer: try await PageRenderer(), logger: logger,
-            keys: keys, demoRecords: demoRecords, witnessPolicy: try configuration.loadWitnessPolicy(), blobs: blobs, clock: clock)
+            keys: keys, demoRecords: demoRecords, witnessPolicy: try configuration.loadWitnessPolicy(), blobs: blobs,
+            identityProvider: identityProvider, clock: clock)
     } catch {
         // A step that fails closes the pool, so startup ends with the message, not a crash.
         await database.shutdown()

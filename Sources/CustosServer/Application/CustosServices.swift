@@ -59,14 +59,19 @@ public struct CustosServices: Sendable {
     public let witnessPolicy: WitnessPolicy?
     /// Where packages and snapshots are stored (issue 28): the data folder, the database or S3.
     public let blobs: any BlobStore
+    /// Staff sign-in through the provider's identity provider, when configured (issue 28).
+    public let identityProvider: OpenIDProvider?
+    public let externalIdentities: IdentityProviderStore
     /// The clock, truncated to milliseconds so stored times compare and hash identically.
     public let now: @Sendable () -> Date
 
     public init(
         configuration: AppConfiguration, database: CustosDatabase, rulebook: Rulebook, renderer: PageRenderer, logger: Logger,
         keys: InstallationKeys, demoRecords: DemoRecordStore, witnessPolicy: WitnessPolicy?, blobs: any BlobStore,
-        clock: @escaping @Sendable () -> Date
+        identityProvider: OpenIDProvider? = nil, clock: @escaping @Sendable () -> Date
     ) {
+        self.identityProvider = identityProvider
+        self.externalIdentities = IdentityProviderStore(store: database)
         self.keys = keys
         self.blobs = blobs
         self.run = RunIdentity(instance: configuration.instanceName)

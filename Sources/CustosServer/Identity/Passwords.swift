@@ -19,8 +19,11 @@ public enum Passwords {
 
     /// Verifies a login attempt; `hash` is nil when no such user exists.
     public static func authenticate(_ password: String, against hash: String?) async throws -> Bool {
-        let matches = try await verify(password, hash: hash ?? decoyHash)
-        return hash != nil && matches
+        // No hash, or an empty one (an account that signs in through the identity provider only):
+        // the decoy is checked, so the answer takes as long, and it is no.
+        let usable = hash.flatMap { $0.isEmpty ? nil : $0 }
+        let matches = try await verify(password, hash: usable ?? decoyHash)
+        return usable != nil && matches
     }
 
     /// Minimum length only: NIST SP 800-63B advises length over composition rules.

@@ -15,6 +15,7 @@ extension WebRoutes {
     static let totpIssuer = "Custos"
 
     func registerSignIn(on router: inout SecuredRouter) {
+        registerIdentityProvider(on: &router)
         for kind in PrincipalKind.allCases {
             let base = "/\(kind.rawValue)"
             router.on(.get, "\(base)/login", .open, .page) { request, context in try loginPage(kind, request, context) }
@@ -44,7 +45,10 @@ extension WebRoutes {
         let token = SQLIdentityRepository.makeSecret()
         var response = try render(
             "login", "Sign in", context,
-            LoginModel(heading: "\(kind.rawValue.capitalized) sign-in", action: "/\(kind.rawValue)/login", email: email, offersRegistration: kind == .agency),
+            LoginModel(
+                heading: "\(kind.rawValue.capitalized) sign-in", action: "/\(kind.rawValue)/login", email: email, offersRegistration: kind == .agency,
+                identityProviderPath: kind == .staff && services.identityProvider != nil ? "/staff/login/oidc" : nil,
+                offersPassword: !(kind == .staff && services.identityProvider?.settings.only == true)),
             error: error, status: error == nil ? .ok : .unauthorized, csrf: token)
         response.setCookie(Cookie(name: Self.loginCSRFCookie, value: token, path: "/", secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
         return response
@@ -53,6 +57,12 @@ extension WebRoutes {
     func login(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await FormData.read(request, limit: 16 * 1024, expectedCSRF: request.cookies[Self.loginCSRFCookie]?.value)
         let email = form.value("email") ?? ""
+        if kind == .staff, services.identityProvider?.settings.only == true {
+            // CUSTOS_OIDC_ONLY: no staff password is checked, not even a right one.
+            var page = try loginPage(kind, request, context, error: "Staff passwords are turned off: sign in with your organisation's account.")
+            page.status = .forbidden
+            return page
+        }
         // Issue 10: attempts per client address, then a lock per account after wrong passwords.
         // Behind the balancer the client address comes from X-Forwarded-For (when trusted), or every
         // client would share the balancer's limit.
@@ -117,8 +127,16 @@ extension WebRoutes {
 
     func logout(_ kind: PrincipalKind, _ request: Request, _ context: AppRequestContext) async throws -> Response {
         _ = try await FormData.read(request, limit: 4096, expectedCSRF: context.sessionCSRF)
+        var viaProvider = false
+        if kind == .staff, services.identityProvider != nil, let principal = context.principal {
+            viaProvider = try await services.externalIdentities.isLinked(principalID: principal.id)
+        }
         if let cookie = context.sessionCookie { try await services.identity.endSession(cookie: cookie) }
-        var response = Response.redirect(to: "/\(kind.rawValue)/login")
+        // Staff signed in through the identity provider sign out there too (RP-Initiated Logout),
+        // which sends the browser back to the sign-in page.
+        var target = "/\(kind.rawValue)/login"
+        if kind == .staff, viaProvider, let provider = services.identityProvider, let endSession = await provider.endSessionURL() { target = endSession }
+        var response = Response.redirect(to: target)
         response.setCookie(Cookie(name: AuthenticationMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
         return response
     }

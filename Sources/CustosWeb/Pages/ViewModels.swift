@@ -8,11 +8,19 @@ public struct LoginModel: Sendable {
     public var email: String
     /// The agency portal links to self-registration.
     public var offersRegistration: Bool
-    public init(heading: String, action: String, email: String = "", offersRegistration: Bool = false) {
+    /// The staff portal's sign-in through the provider's identity provider, when configured.
+    public var identityProviderPath: String?
+    /// The password form is shown (not in OIDC-only mode).
+    public var offersPassword: Bool
+    public init(
+        heading: String, action: String, email: String = "", offersRegistration: Bool = false, identityProviderPath: String? = nil, offersPassword: Bool = true
+    ) {
         self.heading = heading
         self.action = action
         self.email = email
         self.offersRegistration = offersRegistration
+        self.identityProviderPath = identityProviderPath
+        self.offersPassword = offersPassword
     }
 }
 
