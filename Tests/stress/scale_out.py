@@ -17,6 +17,8 @@ What it does and checks:
   * `custos log verify` passes: every checkpoint, signed by whichever instance, verifies with the one key;
   * a sign-in started on one instance (password) finishes on another (code), and the session works on the third;
   * the sign-in limit per address is counted once across the instances, not once per instance;
+  * with --oidc-issuer (scripts/test passes its oidc-provider-mock): a sign-in through the identity
+    provider begun on a comes back to b and its session works on c;
   * every collection ends with a built package and no case closes for want of records;
   * packages are stored in the database (the shared blob store on PostgreSQL): each is downloaded
     through every instance, the three downloads are the same bytes, and each verifies as a
@@ -99,6 +101,12 @@ class ScaleOut(Harness):
         self.env["CUSTOS_HEARTBEAT_SECONDS"] = "1"
         self.env["CUSTOS_SIGN_IN_ATTEMPTS_PER_10_MINUTES"] = str(SIGN_IN_LIMIT)
         self.env["CUSTOS_TRUST_FORWARDED_FOR"] = "true"
+        if args.oidc_issuer:
+            roles = os.path.join(args.work, "oidc-roles.json")
+            with open(roles, "w") as f:
+                json.dump({"claim": "groups", "roles": {"legal-counsel": ["reviewer"]}}, f)
+            self.env.update({"CUSTOS_OIDC_ISSUER": args.oidc_issuer, "CUSTOS_OIDC_CLIENT_ID": "custos-scale-out",
+                             "CUSTOS_OIDC_CLIENT_SECRET": "scale-out secret", "CUSTOS_OIDC_ROLE_MAP": roles})
         self.instances = [Instance(name, args.port + 1 + i, self.env, args.work, args.bin) for i, name in enumerate("abc")]
         self.env = self.instances[0].env  # the CLI runs as instance a's operator would
         self.balancer = None
@@ -210,6 +218,48 @@ backend instances
                 raise Failure(f"the session made on a and b does not work on c: {response.status} {response.geturl()}")
         self.staff_opener = opener
         return path
+
+    def provider_sign_in_across(self):
+        """Sign-in through the identity provider begun on a, come back to b, the session on c: the
+        sign-in's state is in the database, not in one instance's memory."""
+        if not self.args.oidc_issuer:
+            return "not checked (no --oidc-issuer)"
+
+        class Stay(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *arguments, **options):
+                return None
+
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), Stay())
+        a, b, c = self.instances
+        sub = "scale-" + os.urandom(4).hex()
+        request = urllib.request.Request(f"{self.args.oidc_issuer}/users/{sub}", method="PUT", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"email": f"{sub}@provider.example", "name": "Scale Out", "groups": ["legal-counsel"]}).encode())
+        urllib.request.urlopen(request, timeout=10).read()
+
+        def location(url, data=None):
+            try:
+                opener.open(url, data=data, timeout=10)
+            except urllib.error.HTTPError as redirect:
+                if redirect.code in (302, 303):
+                    return redirect.headers["Location"]
+                raise Failure(f"{url} answered {redirect.code}: {redirect.read()[:300]}")
+            raise Failure(f"{url} did not redirect")
+
+        authorize = location(a.base + "/staff/login/oidc")
+        if not authorize.startswith(self.args.oidc_issuer + "/oauth2/authorize") or "code_challenge_method=S256" not in authorize:
+            raise Failure(f"a did not send the browser to the provider with PKCE: {authorize}")
+        back = urllib.parse.urlparse(location(authorize, data=b"sub=" + sub.encode()))
+        if back.path != "/staff/login/oidc/callback":
+            raise Failure(f"the provider sent the browser elsewhere: {back}")
+        with opener.open(f"{b.base}{back.path}?{back.query}", timeout=20) as response:
+            if response.status != 200 or "url=/staff/queue" not in response.read().decode():
+                raise Failure(f"the callback on b did not sign in: {response.status}")
+        with opener.open(c.base + "/staff/queue", timeout=10) as response:
+            page = response.read().decode()
+            if response.status != 200 or "Scale Out" not in page:
+                raise Failure("the session made through the provider on a and b does not work on c")
+        return "a → provider → b, session on c"
 
     def packages_across_instances(self, most=12):
         """Each built package downloaded through all three instances: the same bytes from each, and
@@ -367,6 +417,7 @@ backend instances
         session = self.sign_in_across()
         attempts = self.sign_in_limit_counted_once()
         downloaded = self.packages_across_instances()
+        provider = self.provider_sign_in_across()
         resealed = self.rotate_with_servers_running()
         self.rotate_master_key_rolling()
         self.log_verify()
@@ -376,7 +427,7 @@ backend instances
               f"({redelivered} repeated under the same delivery id), one audit key {key.split('+')[0]}+{key.split('+')[1]}, "
               f"custos log verify passed, a sign-in across a/b/c reached {session}, "
               f"the sign-in limit let {attempts} of {2 * attempts} attempts through; {downloaded} packages downloaded through all three "
-              f"instances alike and verified with the published key; a storage key rotation with the servers running "
+              f"instances alike and verified with the published key; identity-provider sign-in {provider}; a storage key rotation with the servers running "
               f"left {resealed} packages verifying under the new key, a master key rotation restarted each instance in turn; in {time.time() - started:.0f} s", flush=True)
 
 
@@ -390,6 +441,8 @@ def main():
     parser.add_argument("--settle-seconds", type=float, default=120.0)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=4.0)
+    parser.add_argument("--oidc-issuer", default=os.environ.get("CUSTOS_TEST_OIDC_ISSUER"),
+                        help="an OpenID Connect provider (oidc-provider-mock): staff sign-in through it is checked across instances")
     args = parser.parse_args()
     suite = ScaleOut(args)
     try:
