@@ -275,4 +275,51 @@ import Testing
             #expect(try await services.packages.record(caseID: built.id, purpose: .production)?.status == .deleted)
         }
     }
+
+    // MARK: Documents and attachments
+
+    /// Where documents are kept in the document tests: their rows, and (with moto) S3.
+    static var documentStores: [String] { ["rows"] + (s3Endpoint != nil ? ["s3"] : []) }
+
+    static func documentReader(_ store: String) async throws -> ConfigReader {
+        store == "s3" ? ConfigReader(providers: [InMemoryProvider(values: try await serverSettings(.s3, bucket: bucketName()))]) : ServerTests.reader
+    }
+
+    /// A document's row and where its sealed bytes are: in the row, or (S3) only in the store.
+    static func expectKept(in store: String, table: String, prefix: String, id: UUID, plain: Data, _ services: CustosServices) async throws {
+        let row = try #require(try await services.database.sql.raw("SELECT content, blob_key FROM \(unsafeRaw: table) WHERE id = \(bind: id)").first())
+        let content = try row.decode(column: "content", as: Data.self), key = try row.decode(column: "blob_key", as: String?.self)
+        if store == "s3" {
+            #expect(content.isEmpty && key == "\(prefix)/\(id.uuidString.lowercased())")
+            let blobKey = try #require(key)
+            let sealed = try #require(try await services.blobs.read(blobKey, limit: 1 << 20))
+            let opened = try services.database.sealer.open(sealed)
+            #expect(sealed.range(of: plain) == nil && opened == plain)
+        } else {
+            #expect(key == nil && !content.isEmpty && content.range(of: plain) == nil)
+        }
+    }
+
+    @Test(arguments: documentStores)
+    func demandDocumentsAreKeptWhereTheInstallationKeepsThemAndResealed(store: String) async throws {
+        try await ServerTests.withApp(reader: try await Self.documentReader(store)) { client, tokens, services in
+            let demandText = try await client.execute(uri: "/api/v1/demands", method: .post, headers: ServerTests.headers(tokens.officer), body: ByteBuffer(string: ServerTests.demandJSON())) { response in
+                #expect(response.status == .created)
+                return try #require(try ServerTests.json(response.body)["id"] as? String)
+            }
+            let demandID = try #require(UUID(uuidString: demandText))
+            let demand = try #require(try await services.cases.findDemand(id: demandID))
+            let document = try #require(demand.documents.first)
+            let plain = Data("%PDF-1.4 test".utf8)
+            try await Self.expectKept(in: store, table: "demand_documents", prefix: "documents", id: document.id, plain: plain, services)
+            #expect(try await services.cases.findDocument(id: document.id)?.bytes == plain)
+            let outcome = try await KeyRotation(services: services, wait: 5).rotateStorageKey(actor: "test")
+            #expect(outcome.resealed.documents == 1)
+            #expect(try await services.cases.findDocument(id: document.id)?.bytes == plain)
+            if store == "s3" {
+                let sealed = try #require(try await services.blobs.read("documents/\(document.id.uuidString.lowercased())", limit: 1 << 20))
+                #expect(services.database.sealer.isCurrent(sealed), "the blob was resealed under the new key")
+            }
+        }
+    }
 }

@@ -195,8 +195,10 @@ import Testing
 
     /// C8: an objection with documents goes to challenge review; staff see it flagged in the queue,
     /// read the documents (logged), and a reviewer dismisses it with reasons.
-    @Test func anObjectionWithDocumentsGoesToChallengeReview() async throws {
-        try await ServerTests.withApp { client, tokens, services in
+    /// With an object store (issue 28), the attachment is kept there sealed and its row names it.
+    @Test(arguments: BlobStoreTests.documentStores)
+    func anObjectionWithDocumentsGoesToChallengeReview(store: String) async throws {
+        try await ServerTests.withApp(reader: try await BlobStoreTests.documentReader(store)) { client, tokens, services in
             let delta = try await Self.tenant("Delta", services)
             let subject = try await Self.caseInReview(for: delta, reference: "D-OBJ", gag: false, client, tokens, services)
             try await services.notices.releaseLapsed(at: services.now())
@@ -231,6 +233,7 @@ import Testing
             #expect(attachment.filename == "closure-letter.pdf" && attachment.byteCount == evidence.count)
             let answerEntry = try #require(try await services.cases.timeline(caseID: subject.id).first { $0.record.action == "case.customer_answer" })
             #expect(answerEntry.record.details["attachments"] == "closure-letter.pdf sha256:\(attachment.sha256)")
+            try await BlobStoreTests.expectKept(in: store, table: "case_attachments", prefix: "attachments", id: attachment.id, plain: evidence, services)
 
             // staff: the queue flags it and filters on it; the case page links the document
             let queue = try await ServerTests.consolePage("/staff/queue?attention=challenge_review", client: client, services: services, roles: [.reviewer])

@@ -67,7 +67,12 @@ public func buildServices(reader: ConfigReader, clock: @escaping @Sendable () ->
             database: database, master: master, configuration: configuration, logger: logger, at: Timestamp.truncatedToMilliseconds(clock()))
         database.use(keys.sealer)
         let blobs = try BlobStores.make(configuration: configuration, database: database)
-        if let s3 = blobs as? S3BlobStore { try await s3.ensureBucket() }
+        if let s3 = blobs as? S3BlobStore {
+            try await s3.ensureBucket()
+            // Documents and objection attachments go to the object store too; in the database
+            // (or an embedded data folder) they stay in their rows, stored with the demand.
+            database.keepDocuments(in: s3)
+        }
         logger.info("packages are stored in \(blobs.description)")
         let demoRecords = try await DemoRecordStore.open(
             dataDirectory: configuration.dataDirectory, inMemory: configuration.inMemoryDatabase, beside: database.location, logger: logger)

@@ -53,4 +53,30 @@ extension BlobStore {
         while let piece = try await reader.next() { try handle.write(contentsOf: piece) }
         try handle.synchronize()
     }
+
+    /// Stores small bytes (a sealed document) as `key`, through a file in the scratch folder.
+    public func put(_ key: String, data: Data) async throws {
+        let folder = scratchFolder(for: key)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent(".put-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw BlobError("cannot write \(file.path)")
+        }
+        do {
+            try await put(key, from: file)
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
+    }
+
+    /// A small blob whole (at most `limit` bytes), or nil when there is none.
+    public func read(_ key: String, limit: Int) async throws -> Data? {
+        guard let reader = try await open(key) else { return nil }
+        guard reader.size <= limit else { throw BlobError("\(key) is \(reader.size) bytes, more than the \(limit) expected") }
+        var data = Data()
+        data.reserveCapacity(reader.size)
+        while let piece = try await reader.next() { data.append(piece) }
+        return data
+    }
 }

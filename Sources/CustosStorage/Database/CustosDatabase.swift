@@ -23,6 +23,16 @@ public final class CustosDatabase: Service, Sendable {
     public func use(_ sealer: StorageSealer) {
         currentSealer.withLockedValue { $0 = sealer }
     }
+
+    /// Where demand documents and objection attachments are kept when not in their rows: an
+    /// object store outside the database (issue 28); nil keeps them in the rows, in the same
+    /// transaction as the demand or event that brings them.
+    public var documentBlobs: (any BlobStore)? { currentDocumentBlobs.withLockedValue { $0 } }
+    private let currentDocumentBlobs = NIOLockedValueBox<(any BlobStore)?>(nil)
+
+    public func keepDocuments(in blobs: (any BlobStore)?) {
+        currentDocumentBlobs.withLockedValue { $0 = blobs }
+    }
     let databases: Databases
     let eventLoopGroup: any EventLoopGroup
     let threadPool: NIOThreadPool
@@ -43,7 +53,7 @@ public final class CustosDatabase: Service, Sendable {
         M001_CreateDirectory(), M002_CreateIdentity(), M003_CreateCases(), M004_AddIndexes(), M005_AddCustomerFacts(), M006_CreateNoticesAndJobs(),
         M007_AddNoticeBarsAndAttachments(), M008_CreateTenantWebhooks(), M009_CreatePackageLinks(), M010_CreatePackages(),
         M011_CreateMerkleLogs(), M012_AuditSequenceKey(), M013_CreateReportFacts(), M014_CreateReportPeriods(), M015_AddReportFactTimes(), M016_ReportFactsByTime(), M017_AgencyDirectory(), M018_AddReportFactRedFlags(), M019_RequesterStanding(), M020_Blocklist(), M021_CredentialResets(), M022_SecondFactor(), M023_AgencyRegistrations(), M024_CopyrightNotices(), M025_LoginThrottle(), M026_BlocklistValueIndex(), M027_AgencyCasesNewestFirst(),
-        M028_OneInstallation(), M029_SharedBlobs(), M030_IdentityProvider(),
+        M028_OneInstallation(), M029_SharedBlobs(), M030_IdentityProvider(), M031_ExternalDocuments(),
     ]
 
     /// The migrations this database runs: Custos's own schema, or the demo record store's.

@@ -27,8 +27,10 @@ final class DocumentRow: Model, @unchecked Sendable {
     @Field(key: "byte_count") var byteCount: Int
     @Field(key: "sha256") var sha256: String
     @Field(key: "content") var content: Data
+    /// The blob holding the sealed bytes instead of `content` (an object store, M031).
+    @OptionalField(key: "blob_key") var blobKey: String?
     // By hand, not by reflection (see ModelProperties.swift).
-    var properties: [any AnyProperty] { [$id, $demandID, $filename, $mediaType, $byteCount, $sha256, $content] }
+    var properties: [any AnyProperty] { [$id, $demandID, $filename, $mediaType, $byteCount, $sha256, $content, $blobKey] }
     init() {}
 }
 
@@ -44,8 +46,10 @@ final class AttachmentRow: Model, @unchecked Sendable {
     @Field(key: "sha256") var sha256: String
     @Field(key: "content") var content: Data
     @Field(key: "created_at") var createdAt: Date
+    /// The blob holding the sealed bytes instead of `content` (an object store, M031).
+    @OptionalField(key: "blob_key") var blobKey: String?
     // By hand, not by reflection (see ModelProperties.swift).
-    var properties: [any AnyProperty] { [$id, $caseID, $uploadedBy, $filename, $mediaType, $byteCount, $sha256, $content, $createdAt] }
+    var properties: [any AnyProperty] { [$id, $caseID, $uploadedBy, $filename, $mediaType, $byteCount, $sha256, $content, $createdAt, $blobKey] }
     init() {}
 }
 

@@ -40,6 +40,10 @@ public struct SQLCaseRepository: CaseRepository {
         let sealer = store.sealer
         let reminderLead = noticeReminderLead
         let linkLifetime = packageLinkLifetime
+        // With an object store for documents, each goes there sealed before the transaction; one
+        // whose transaction then fails is deleted again (a crash in between leaves a sealed blob no row names).
+        let external = try await Self.putExternally(
+            demand.documents.map { ("documents/\($0.id.uuidString.lowercased())", accepted.documentBytes[$0.id] ?? Data()) }, store: store)
         do {
             return try await store.database.transaction { tx in
                 let demandRow = DemandRow()
@@ -59,7 +63,14 @@ public struct SQLCaseRepository: CaseRepository {
                     row.mediaType = document.mediaType
                     row.byteCount = document.byteCount
                     row.sha256 = document.sha256
-                    row.content = try sealer.seal(accepted.documentBytes[document.id] ?? Data())
+                    let key = "documents/\(document.id.uuidString.lowercased())"
+                    if external.contains(key) {
+                        row.content = Data()
+                        row.blobKey = key
+                    } else {
+                        row.content = try sealer.seal(accepted.documentBytes[document.id] ?? Data())
+                        row.blobKey = nil
+                    }
                     return row
                 }, on: tx)
                 let number = try await Self.nextCaseNumber(at: time, on: tx, isPostgres: isPostgres)
@@ -97,12 +108,47 @@ public struct SQLCaseRepository: CaseRepository {
                 return DemandSubmission(demand: demand, caseRecord: opened, isReplay: false)
             }
         } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
+            await Self.deleteExternally(external, store: store)
             // Two retries raced with the same idempotency key: the loser answers with the winner's result.
             if let idempotencyKey, let replay = try await replay(idempotencyKey, agencyID: demand.agencyID, requestHash: requestHash) {
                 return replay
             }
             throw error
+        } catch {
+            await Self.deleteExternally(external, store: store)
+            throw error
         }
+    }
+
+    /// Seals `documents` and puts them in the document blob store, if there is one; returns the keys stored.
+    static func putExternally(_ documents: [(key: String, bytes: Data)], store: CustosDatabase) async throws -> Set<String> {
+        guard let blobs = store.documentBlobs, !documents.isEmpty else { return [] }
+        var stored: Set<String> = []
+        do {
+            for document in documents {
+                try await blobs.put(document.key, data: try store.sealer.seal(document.bytes))
+                stored.insert(document.key)
+            }
+        } catch {
+            await deleteExternally(stored, store: store)
+            throw error
+        }
+        return stored
+    }
+
+    static func deleteExternally(_ keys: Set<String>, store: CustosDatabase) async {
+        guard let blobs = store.documentBlobs else { return }
+        for key in keys { try? await blobs.delete(key) }
+    }
+
+    /// The sealed bytes of a document or attachment row: its own, or its blob's.
+    func sealedContent(_ content: Data, blobKey: String?) async throws -> Data {
+        guard let blobKey else { return content }
+        guard let blobs = store.documentBlobs else {
+            throw StorageError.corrupted("\(blobKey) is kept in an object store, and none is configured (CUSTOS_BLOB_URL)")
+        }
+        guard let sealed = try await blobs.read(blobKey, limit: 1 << 31) else { throw StorageError.corrupted("\(blobKey) is missing from \(blobs.description)") }
+        return sealed
     }
 
     /// The citations the rulebook applied, as the record's `legal-basis`.
@@ -200,12 +246,34 @@ public struct SQLCaseRepository: CaseRepository {
     public func apply(
         _ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor, attachmentBytes: [UUID: Data]
     ) async throws -> Case {
+        // With an object store for documents, attachments go there sealed first (see `submit`).
+        var attachmentKeys: [UUID: String] = [:]
+        if case .customerAnswer(_, _, let attachments) = event {
+            for attachment in attachments { attachmentKeys[attachment.id] = "attachments/\(attachment.id.uuidString.lowercased())" }
+        }
+        let external = try await Self.putExternally(
+            attachmentKeys.compactMap { id, key in attachmentBytes[id].map { (key, $0) } }, store: store)
+        let outcome: Result<Case, WorkflowRefusal>
+        do {
+            outcome = try await applyInTransaction(
+                event, toCase: caseID, at: time, by: actor, attachmentBytes: attachmentBytes, external: external)
+        } catch {
+            await Self.deleteExternally(external, store: store)
+            throw error
+        }
+        if case .failure = outcome { await Self.deleteExternally(external, store: store) }
+        return try outcome.get()
+    }
+
+    func applyInTransaction(
+        _ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor, attachmentBytes: [UUID: Data], external: Set<String>
+    ) async throws -> Result<Case, WorkflowRefusal> {
         let isPostgres = self.isPostgres
         let sealer = store.sealer
         let reminderLead = noticeReminderLead
         let linkLifetime = packageLinkLifetime
         let policy = workflowPolicy
-        let outcome: Result<Case, WorkflowRefusal> = try await store.database.transaction { tx in
+        return try await store.database.transaction { tx in
             if isPostgres {
                 try await (tx as! any SQLDatabase).raw("SELECT id FROM cases WHERE id = \(bind: caseID) FOR UPDATE").run()
             }
@@ -241,7 +309,14 @@ public struct SQLCaseRepository: CaseRepository {
                         row.mediaType = attachment.mediaType
                         row.byteCount = attachment.byteCount
                         row.sha256 = attachment.sha256
-                        row.content = try sealer.seal(bytes)
+                        let key = "attachments/\(attachment.id.uuidString.lowercased())"
+                        if external.contains(key) {
+                            row.content = Data()
+                            row.blobKey = key
+                        } else {
+                            row.content = try sealer.seal(bytes)
+                            row.blobKey = nil
+                        }
                         row.createdAt = time
                         try await row.create(on: tx)
                     }
@@ -257,7 +332,6 @@ public struct SQLCaseRepository: CaseRepository {
                 return .failure(refusal)
             }
         }
-        return try outcome.get()
     }
 
     public func findCase(id: UUID) async throws -> Case? {
@@ -345,7 +419,7 @@ public struct SQLCaseRepository: CaseRepository {
         return StoredDocument(
             demandID: row.demandID,
             document: DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
-            bytes: try store.sealer.open(row.content))
+            bytes: try store.sealer.open(try await sealedContent(row.content, blobKey: row.blobKey)))
     }
 
     /// A document a customer sent with an objection, with the case it belongs to.
@@ -354,7 +428,7 @@ public struct SQLCaseRepository: CaseRepository {
         return (
             row.caseID,
             DemandDocument(id: rowID, filename: row.filename, mediaType: row.mediaType, byteCount: row.byteCount, sha256: row.sha256),
-            try store.sealer.open(row.content)
+            try store.sealer.open(try await sealedContent(row.content, blobKey: row.blobKey))
         )
     }
 

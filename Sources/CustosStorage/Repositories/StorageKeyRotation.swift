@@ -19,15 +19,23 @@ public enum StorageKeyRotation {
         let sealer = store.sealer
         var result = Result()
         result.packages = packagesResealed
-        for row in try await DocumentRow.query(on: store.database).all() where !sealer.isCurrent(row.content) {
-            row.content = try sealer.seal(try sealer.open(row.content))
-            try await row.update(on: store.database)
-            result.documents += 1
+        for row in try await DocumentRow.query(on: store.database).all() {
+            if let key = row.blobKey {
+                if try await resealBlob(key, store: store, sealer: sealer) { result.documents += 1 }
+            } else if !sealer.isCurrent(row.content) {
+                row.content = try sealer.seal(try sealer.open(row.content))
+                try await row.update(on: store.database)
+                result.documents += 1
+            }
         }
-        for row in try await AttachmentRow.query(on: store.database).all() where !sealer.isCurrent(row.content) {
-            row.content = try sealer.seal(try sealer.open(row.content))
-            try await row.update(on: store.database)
-            result.attachments += 1
+        for row in try await AttachmentRow.query(on: store.database).all() {
+            if let key = row.blobKey {
+                if try await resealBlob(key, store: store, sealer: sealer) { result.attachments += 1 }
+            } else if !sealer.isCurrent(row.content) {
+                row.content = try sealer.seal(try sealer.open(row.content))
+                try await row.update(on: store.database)
+                result.attachments += 1
+            }
         }
         for row in try await PrincipalRow.query(on: store.database).filter(\.$totpSecret != nil).all() {
             guard let stored = row.totpSecret else { continue }
@@ -45,5 +53,16 @@ public enum StorageKeyRotation {
                 "secondFactorKeys": String(result.secondFactorKeys), "packages": String(result.packages),
             ])], on: store.database, isPostgres: store.location.isPostgres)
         return result
+    }
+
+    /// Reseals a document kept in the object store, replacing the blob whole; false when it is current.
+    static func resealBlob(_ key: String, store: CustosDatabase, sealer: StorageSealer) async throws -> Bool {
+        guard let blobs = store.documentBlobs else {
+            throw StorageError.corrupted("\(key) is kept in an object store, and none is configured (CUSTOS_BLOB_URL)")
+        }
+        guard let sealed = try await blobs.read(key, limit: 1 << 31) else { throw StorageError.corrupted("\(key) is missing from \(blobs.description)") }
+        guard !sealer.isCurrent(sealed) else { return false }
+        try await blobs.put(key, data: try sealer.seal(try sealer.open(sealed)))
+        return true
     }
 }
