@@ -7,9 +7,10 @@ import Foundation
 public enum BlobStores {
     public static func make(configuration: AppConfiguration, database: CustosDatabase) throws -> any BlobStore {
         let data = URL(fileURLWithPath: configuration.dataDirectory)
-        // A folder for an in-memory database (tests) is a temporary one of this process.
+        // A folder for an in-memory database (tests) is a temporary one of its own: two such
+        // installations in one process must not see (or reseal) each other's packages.
         let folder = configuration.inMemoryDatabase
-            ? FileManager.default.temporaryDirectory.appendingPathComponent("custos-blobs-\(ProcessInfo.processInfo.processIdentifier)") : data
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("custos-blobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))") : data
         let scratch = configuration.inMemoryDatabase ? folder.appendingPathComponent("scratch") : data.appendingPathComponent("scratch")
         let url = configuration.blobURL?.trimmingCharacters(in: .whitespaces) ?? ""
         switch url {

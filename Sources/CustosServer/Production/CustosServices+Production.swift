@@ -70,7 +70,8 @@ extension CustosServices {
     /// the CLI take turns (a lock file in the folder).
     /// - Returns: how many packages were resealed.
     public func resealPackages() async throws -> Int {
-        let lock = blobs.isShared ? nil : try DataFolderLock(folder: configuration.dataDirectory, waitingFor: "packages.lock")
+        let folder = (blobs as? FolderBlobStore)?.root.path ?? configuration.dataDirectory
+        let lock = blobs.isShared ? nil : try DataFolderLock(folder: folder, waitingFor: "packages.lock")
         defer { withExtendedLifetime(lock) {} }
         let sealer = database.sealer
         var resealed = 0
