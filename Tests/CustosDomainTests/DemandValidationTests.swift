@@ -41,6 +41,16 @@ import Testing
         #expect(issues(draft) == ["dsaCategory"])
     }
 
+    /// The statement's bound counts code points, as the API's JSON Schema `maxLength` does, not
+    /// the fewer characters that combining marks make.
+    @Test func emergencyStatementIsBoundedInCodePoints() {
+        var draft = Self.valid()
+        draft.emergencyStatement = String(repeating: "a\u{308}", count: 5000)
+        #expect(issues(draft).isEmpty)
+        draft.emergencyStatement = String(repeating: "a\u{308}", count: 5001)
+        #expect(issues(draft) == ["emergencyStatement"])
+    }
+
     @Test func windowEndingBeforeItStartsIsNamed() {
         var draft = Self.valid()
         draft.window = .init(from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z")

@@ -240,7 +240,7 @@ extension Demand {
         if let years = draft.offenceMaxYears, years < 0 || years > 100 {
             fail("offenceMaxYears", "must be between 0 and 100")
         }
-        if let statement = draft.emergencyStatement, statement.count > 10_000 {
+        if let statement = draft.emergencyStatement, statement.unicodeScalars.count > 10_000 {
             fail("emergencyStatement", "must be at most 10,000 characters")
         }
         if let category = draft.dsaCategory, !DSAOrders.categories.contains(category) {

@@ -38,7 +38,9 @@ extension CustosServices {
         if text.infringingURLs.count > 500 { issues.append(ValidationIssue(field: "works[].infringingURLs", message: "at most 500 URLs per notice")) }
         let long = [complainant.name, complainant.address ?? "", complainant.organisation ?? "", complainant.phone ?? "", complainant.country ?? "", text.signature, text.rightsOwner ?? ""]
             + text.works.flatMap { [$0.description] + $0.infringingURLs + $0.copyrightedURLs }
-        if long.contains(where: { $0.count > 4000 }) { issues.append(ValidationIssue(field: "notice", message: "a field is longer than 4,000 characters")) }
+        // Counted in code points, as the API's JSON Schema `maxLength` counts them: a grapheme
+        // count is smaller where marks combine, and would let a longer field through.
+        if long.contains(where: { $0.unicodeScalars.count > 4000 }) { issues.append(ValidationIssue(field: "notice", message: "a field is longer than 4,000 characters")) }
         guard issues.isEmpty else { throw Problem.invalid(issues) }
         let token = SQLIdentityRepository.makeSecret()
         let link = copyrightLink(token)
