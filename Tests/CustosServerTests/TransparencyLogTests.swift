@@ -250,6 +250,64 @@ import Testing
         }
     }
 
+    /// The copies `audit_entries` keeps beside the hashed body, one column at a time.
+    enum AuditCopy: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case caseID = "case_id", subject, action, outcome, actor, at
+        var testDescription: String { rawValue }
+    }
+
+    /// Issue 29: a column beside the hashed body, changed in the database, is named by `log verify`
+    /// (by its entry and column) and refused when the entry is read, so the case timeline never
+    /// shows it; moving an entry to another case through `case_id` is caught the same way.
+    @Test(arguments: stores, AuditCopy.allCases)
+    func aChangedAuditColumnIsNamedByVerifyAndRefusedOnRead(store: Store, column: AuditCopy) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            #expect(try await services.verifyLogs().allSatisfy(\.holds))
+            let sql = Self.sql(services)
+            let cases = try await services.cases.listCases(CaseFilter(limit: 10)).map(\.id)
+            try #require(cases.count >= 2)
+            let (victim, other) = (cases[0], cases[1])
+            let entry = try #require(try await services.cases.timeline(caseID: victim).first)
+            let sequence = entry.sequence
+            switch column {
+            case .caseID:
+                // SQLite keeps a UUID as its upper-case text, PostgreSQL as a uuid.
+                let moved: SQLQueryString = store == .postgres ? "\(bind: other)" : "\(bind: other.uuidString)"
+                try await sql.raw("UPDATE audit_entries SET case_id = \(moved) WHERE sequence = \(bind: sequence)").run()
+            case .subject, .action, .actor:
+                try await sql.raw("UPDATE audit_entries SET \(ident: column.rawValue) = \(ident: column.rawValue) || 'x' WHERE sequence = \(bind: sequence)").run()
+            case .outcome:
+                try await sql.raw("UPDATE audit_entries SET outcome = 'refused' WHERE sequence = \(bind: sequence)").run()
+            case .at:
+                let later: SQLQueryString = store == .postgres ? "at + interval '2 milliseconds'" : "at + 0.002"
+                try await sql.raw("UPDATE audit_entries SET at = \(later) WHERE sequence = \(bind: sequence)").run()
+            }
+            let audit = try #require(try await services.verifyLogs().first { $0.log == .audit })
+            #expect(!audit.holds)
+            #expect(audit.firstBadIndex == UInt64(sequence - 1), "\(audit.problems)")
+            #expect(audit.problems.map(\.message) == ["audit entry \(sequence): the stored \(column.rawValue) differs from the hashed entry"])
+            // Read back, the entry is refused wherever the column would put it.
+            let shownIn = column == .caseID ? other : victim
+            await #expect(throws: StorageError.self) { _ = try await services.cases.timeline(caseID: shownIn) }
+            if column == .caseID { #expect(try await services.cases.timeline(caseID: victim).allSatisfy { $0.sequence != sequence }) }
+        }
+    }
+
+    /// The chain hash beside an entry is checked when the entry is read: a changed hash (or a
+    /// changed previous hash, which the hash covers) is refused, not shown on the timeline.
+    @Test(arguments: stores)
+    func aChangedChainHashIsRefusedOnRead(store: Store) async throws {
+        try await ServerTests.withApp(reader: try await Self.reader(store)) { client, tokens, services in
+            try await Self.populate(client, tokens, services)
+            let victim = try #require(try await services.cases.listCases(CaseFilter(limit: 10)).first?.id)
+            let entries = try await services.cases.timeline(caseID: victim)
+            let sequence = try #require(entries.last?.sequence)
+            try await Self.sql(services).raw("UPDATE audit_entries SET previous_hash = \(bind: String(repeating: "f", count: 64)) WHERE sequence = \(bind: sequence)").run()
+            await #expect(throws: StorageError.self) { _ = try await services.cases.timeline(caseID: victim) }
+        }
+    }
+
     /// Verification folds each half of a page that is a whole perfect subtree at once, once its
     /// root equals the node the log stored for it, and takes the roots of checkpoints signed
     /// inside it from the subtree's levels. Every checkpoint must still be checked, and a changed

@@ -144,6 +144,17 @@ def test_log_verify_passes_then_names_the_first_bad_index(install, tmp_path):
     bad = custos(str(copy), "log", "verify")
     assert bad.returncode == 1
     assert "audit: FAILED, first bad index 7" in bad.stderr
+    # A column kept beside the hashed body (issue 29): the hash still holds, the copy does not.
+    moved = tmp_path / "moved"
+    subprocess.run(["cp", "-r", install, str(moved)], check=True)
+    db = sqlite3.connect(os.path.join(moved, "custos.sqlite"))
+    db.execute("UPDATE audit_entries SET subject = 'case:00000000-0000-0000-0000-000000000000' WHERE sequence = 5")
+    db.commit()
+    db.close()
+    changed = custos(str(moved), "log", "verify")
+    assert changed.returncode == 1
+    assert "audit: FAILED, first bad index 4" in changed.stderr
+    assert "audit entry 5: the stored subject differs from the hashed entry" in changed.stderr
 
 
 def test_a_witness_serve_process_cosigns_another_installations_checkpoints(tmp_path):

@@ -34,10 +34,27 @@ extension DemandRow {
 }
 
 extension AuditRow {
+    /// The entry as its hashed body says, refused when a column beside the body says otherwise:
+    /// the columns are copies for filtering (the timeline selects by `case_id`), and only the body
+    /// and the chain are hashed. `custos log verify` finds the same rows (`AuditColumnCheck`).
     func domain() throws -> AuditEntry {
-        AuditEntry(
-            sequence: try requireID(), record: try CustosJSON.decode(AuditRecord.self, from: body), previousHash: previousHash,
-            hash: hash)
+        let sequence = try requireID()
+        let record = try CustosJSON.decode(AuditRecord.self, from: body)
+        var differing: [String] = []
+        if record.caseID != caseID { differing.append("case_id") }
+        if record.subject != subject { differing.append("subject") }
+        if record.action != action { differing.append("action") }
+        if record.outcome.rawValue != outcome { differing.append("outcome") }
+        if record.actor != actor { differing.append("actor") }
+        // The body keeps the time to the millisecond, the column as the database rounds it.
+        if abs(record.at.timeIntervalSince(at)) >= 0.001 { differing.append("at") }
+        if AuditChain.hash(of: AuditChain.canonicalBytes(sequence: sequence, previousHash: previousHash, recordJSON: Data(body.utf8))) != hash {
+            differing.append("hash")
+        }
+        guard differing.isEmpty else {
+            throw StorageError.corrupted("audit entry \(sequence): the stored \(differing.joined(separator: ", ")) disagree with its hashed body")
+        }
+        return AuditEntry(sequence: sequence, record: record, previousHash: previousHash, hash: hash)
     }
 }
 
