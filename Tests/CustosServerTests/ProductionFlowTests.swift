@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SQLKit
 import Testing
 
 /// Issue 5 end to end through the API: an approved case's `start_collection` builds a signed
@@ -200,6 +201,82 @@ import Testing
             }
             // a builder silent for longer than PackageStore.staleAfter is taken to have died
             #expect(try await services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "b", expected: nil, at: t.addingTimeInterval(PackageStore.staleAfter + 1)))
+        }
+    }
+
+    /// A case in `collecting` with its production build queued (approved by two approvers, started by a custodian).
+    static func collecting(_ client: any TestClientProtocol, _ tokens: ServerTests.Tokens, _ services: CustosServices, reference: String) async throws -> Case {
+        let subject = try await NoticeDeliveryTests.caseInReview(client, tokens, services, reference: reference)
+        try await services.demoRecords.add([CustomerRecord(
+            account: "acct-\(reference)", category: .subscriberInfo, timestamp: Timestamp.parse("2026-01-15T12:00:00Z")!, mediaType: "application/json",
+            bytes: Data(#"{"name":"R"}"#.utf8), sourceID: "r-\(reference)")])
+        let events = "/api/v1/cases/\(subject.id.uuidString.lowercased())/events"
+        for token in [tokens.approver1, tokens.approver2] {
+            try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "approve_scope", "categories": ["subscriber_info"]}"#)) {
+                #expect($0.status == .ok)
+            }
+        }
+        let custodian = Principal(id: UUID(), email: "cu-\(reference.lowercased())@p.example", displayName: "CU", kind: .staff, roles: [.custodian])
+        try await services.identity.createPrincipal(custodian, passwordHash: "unused", at: services.now())
+        let token = try await services.identity.issueToken(for: custodian.id, label: "t", at: services.now()).token
+        try await client.execute(uri: events, method: .post, headers: ServerTests.headers(token), body: ByteBuffer(string: #"{"type": "start_collection"}"#)) {
+            #expect($0.status == .ok)
+        }
+        let stored = try #require(try await services.cases.findCase(id: subject.id))
+        #expect(stored.state == .collecting)
+        return stored
+    }
+
+    /// Issue 29: a finished build is saved in one transaction (package record, audit entries and
+    /// the case's move on). A crash inside it, here a fault the database raises just as the case
+    /// moves, leaves none of it: the package is not marked built, no entry says it was, and the
+    /// retry builds it and moves the case on. A case an older version left behind (package built,
+    /// case still collecting, because it saved the finish in three steps and crashed between
+    /// them) is moved on by the runner, whether its build job is still there or long done.
+    @Test func aFinishedBuildIsSavedWholeAndALaggingCaseIsMovedOn() async throws {
+        try await ServerTests.withApp { client, tokens, services in
+            let sql = services.database.database as! any SQLDatabase
+            let runner = PackageRunner(services: services)
+            let crashed = try await Self.collecting(client, tokens, services, reference: "F-1")
+            try await sql.raw("""
+                CREATE TRIGGER crash_in_finish BEFORE UPDATE OF state ON cases WHEN NEW.state = 'ready_for_release'
+                BEGIN SELECT RAISE(ABORT, 'injected crash inside the finish'); END
+                """).run()
+            #expect(try await runner.tick(at: services.now()).failed == 1)
+            #expect(try await services.cases.findCase(id: crashed.id)?.state == .collecting)
+            #expect(try await services.packages.record(caseID: crashed.id, purpose: .production)?.status == .failed)
+            #expect(try await !services.cases.timeline(caseID: crashed.id).contains { $0.record.action == "production.built" })
+            try await sql.raw("DROP TRIGGER crash_in_finish").run()
+            // the job's retry (after its backoff) builds it whole
+            #expect(try await runner.tick(at: services.now().addingTimeInterval(3600)).built == 1)
+            #expect(try await services.cases.findCase(id: crashed.id)?.state == .readyForRelease)
+            let entries = try await services.cases.timeline(caseID: crashed.id).map(\.record.action)
+            #expect(entries.filter { $0 == "production.built" }.count == 1)
+            let built = try #require(entries.firstIndex(of: "production.built"))
+            #expect(entries[built...].contains("case.collection_finished"))
+            #expect(await services.verifyStoredPackage(caseID: crashed.id).isValid)
+
+            // What an older version left after a crash between its steps: built, still collecting.
+            func leftBehind(_ reference: String) async throws -> Case {
+                let subject = try await Self.collecting(client, tokens, services, reference: reference)
+                #expect(try await services.packages.claim(caseID: subject.id, purpose: .production, requestedBy: "old", expected: 1, at: services.now()))
+                try await services.packages.built(caseID: subject.id, purpose: .production, read: 1, files: 1, bytes: 100, manifestSHA256: "ab", merkleRoot: "cd", at: services.now())
+                return subject
+            }
+            let jobWaiting = try await leftBehind("F-2")
+            let later = services.now().addingTimeInterval(7200)
+            #expect(try await runner.tick(at: later).built == 1)
+            let repaired = try #require(try await services.cases.findCase(id: jobWaiting.id))
+            #expect(repaired.state == .readyForRelease && repaired.recordsCollected == 1)
+            // The job was completed by the older runner, which took the built package as done.
+            let jobDone = try await leftBehind("F-3")
+            for job in try await services.jobs.lease(kinds: [PackageStore.buildJob], limit: 10, owner: "old", at: later, leaseFor: 60) {
+                _ = try await services.jobs.complete(job.id, owner: "old", at: later)
+            }
+            #expect(try await services.cases.findCase(id: jobDone.id)?.state == .collecting)
+            _ = try await runner.tick(at: later.addingTimeInterval(60))
+            #expect(try await services.cases.findCase(id: jobDone.id)?.state == .readyForRelease)
+            #expect(try await services.packages.builtWhileCollecting().isEmpty)
         }
     }
 }

@@ -324,16 +324,22 @@ class Harness:
             delivered = self.receiver.ids_by_case()
             missing = [c["number"] for c in reviewed if c["number"] not in delivered]
             unbuilt = []
+            # Issue 29: a built package on a case still collecting is a finish a kill cut in two.
+            lagging = []
+            state_of = {c["id"]: c["state"] for c in ours}
             for case_id in self.collecting:
                 status, production = self.call("GET", f"/api/v1/cases/{case_id}/production", self.tokens["custodian"])
                 packages = production.get("packages", []) if isinstance(production, dict) else []
                 if not any(p.get("purpose") == "production" and p.get("status") == "built" for p in packages):
                     unbuilt.append((case_id, [p.get("status") for p in packages]))
-            if not missing and not unbuilt:
+                elif state_of.get(case_id) == "collecting":
+                    lagging.append(case_id)
+            if not missing and not unbuilt and not lagging:
                 break
             if time.time() > deadline:
                 raise Failure(f"after {self.args.settle_seconds} s: notices never delivered for {missing[:10]} "
-                              f"({len(missing)} in all); packages not built: {unbuilt[:5]} ({len(unbuilt)} in all)")
+                              f"({len(missing)} in all); packages not built: {unbuilt[:5]} ({len(unbuilt)} in all); "
+                              f"built but the case still collecting: {lagging[:5]} ({len(lagging)} in all)")
             time.sleep(1)
         more_than_one = {n: ids for n, ids in delivered.items() if len(set(ids)) > 1}
         if more_than_one:

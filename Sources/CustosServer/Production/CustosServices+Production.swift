@@ -193,29 +193,37 @@ extension CustosServices {
         ]
         for (reason, count) in manifest.cut { details["cut." + reason] = String(count) }
         if purpose == .preservation { details["until"] = subject.preservedUntil.map(Timestamp.format) ?? "" }
-        try await packages.built(
-            caseID: caseID, purpose: purpose, read: result.fileCount + manifest.cutTotal, files: result.fileCount, bytes: result.packageBytes,
-            manifestSHA256: details["manifestSHA256"]!, merkleRoot: manifest.merkleRoot, at: now())
-        try await cases.record(AuditRecord(
-            caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: purpose == .production ? "production.built" : "preservation.snapshot",
-            actor: actor.auditName, at: now(), details: details))
+        let caseSubject = "case:\(caseID.uuidString.lowercased())"
+        var audits = [AuditRecord(
+            caseID: caseID, subject: caseSubject, action: purpose == .production ? "production.built" : "preservation.snapshot",
+            actor: actor.auditName, at: now(), details: details)]
         if !result.cutNotes.isEmpty {
             // C2/C9: what the source returned outside the plan is on record (reason, account,
             // category, the source's id), never its content.
-            try await cases.record(AuditRecord(
-                caseID: caseID, subject: "case:\(caseID.uuidString.lowercased())", action: "production.cut", actor: actor.auditName, at: now(),
+            audits.append(AuditRecord(
+                caseID: caseID, subject: caseSubject, action: "production.cut", actor: actor.auditName, at: now(),
                 details: [
                     "total": String(manifest.cutTotal),
                     "examples": result.cutNotes.map { "\($0.reason.rawValue) \($0.account) \($0.category.rawValue) \($0.sourceID ?? "")" }
                         .joined(separator: "; "),
                 ]))
         }
-        guard purpose == .production else { return result }
+        // The record, its entries and (for a production) the case's move to ready-for-release in
+        // one transaction: saved in steps, a crash between them left a built package on a case
+        // still collecting, which the runner then took as done.
+        let built = PackageStore.BuiltPackage(
+            caseID: caseID, purpose: purpose, read: result.fileCount + manifest.cutTotal, files: result.fileCount, bytes: result.packageBytes,
+            manifestSHA256: details["manifestSHA256"]!, merkleRoot: manifest.merkleRoot)
+        let outcome: Result<Case, WorkflowRefusal>?
         do {
-            _ = try await cases.apply(.collectionFinished(recordCount: result.fileCount), toCase: caseID, at: now(), by: .system)
-        } catch let refusal as WorkflowRefusal {
-            throw refusal.problem
+            outcome = try await cases.finishBuild(
+                built, audits: audits, event: purpose == .production ? .collectionFinished(recordCount: result.fileCount) : nil, at: now(), by: .system)
+        } catch {
+            // Nothing of the finish was saved: the claim is released, so the build can be taken again.
+            try? await packages.failed(caseID: caseID, purpose: purpose, error: "saving the finished build: \(error)", at: now())
+            throw error
         }
+        if case .failure(let refusal) = outcome { throw refusal.problem }
         return result
     }
 

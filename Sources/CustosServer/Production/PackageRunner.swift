@@ -52,7 +52,11 @@ public struct PackageRunner: Service {
         var report = Report()
         // Preservation expiry and retention run on one instance at a time (issue 28); builds are leased jobs.
         let housekeeping = try await services.leases.acquire(LeaderJob.packageHousekeeping.rawValue, holder: services.run.runID, at: time, for: leaderSpan(interval))
-        if housekeeping { report.preservationsEnded = try await endLapsedPreservations(at: time) }
+        if housekeeping {
+            report.preservationsEnded = try await endLapsedPreservations(at: time)
+            // Lagging cases whose build job is long done are found here.
+            for record in try await services.packages.builtWhileCollecting() { try await finishLagging(record) }
+        }
         for job in try await services.jobs.lease(kinds: [PackageStore.buildJob], limit: 1, owner: owner, at: time, leaseFor: leaseFor) {
             if try await build(job) { report.built += 1 } else { report.failed += 1 }
         }
@@ -79,6 +83,12 @@ public struct PackageRunner: Service {
         // Built meanwhile (by `custos production build`), or the case moved on: nothing to do.
         let record = try await services.packages.record(caseID: caseID, purpose: purpose)
         let state = try await services.cases.findCase(id: caseID)?.state
+        if let record, record.status == .built, purpose == .production, state == .collecting {
+            // Built, but the case never moved on (an older version saved the finish in steps).
+            try await finishLagging(record)
+            try await services.jobs.complete(job.id, owner: owner, at: services.now())
+            return true
+        }
         if record?.status == .built || record?.status == .deleted || state != purpose.buildState {
             try await services.jobs.complete(job.id, owner: owner, at: services.now())
             return true
@@ -97,6 +107,17 @@ public struct PackageRunner: Service {
             _ = try await services.jobs.fail(job.id, owner: owner, error: "\(error)", at: services.now(), policy: policy, permanent: permanent)
             logger.warning("package build for case \(caseID) (\(purpose.rawValue)) attempt \(job.attempt) failed: \(error)")
             return false
+        }
+    }
+
+    /// Moves on a case whose production package is built while the case is still collecting:
+    /// the `collectionFinished` its build did not get to apply, with the count the build recorded.
+    func finishLagging(_ record: PackageRecord) async throws {
+        logger.warning("case \(record.caseID): its production package is built but the case was still collecting; moving it on")
+        do {
+            _ = try await services.cases.apply(.collectionFinished(recordCount: record.files ?? 0), toCase: record.caseID, at: services.now(), by: .system)
+        } catch is WorkflowRefusal {
+            // Moved on meanwhile (another instance repaired it, or staff acted): nothing left to do.
         }
     }
 

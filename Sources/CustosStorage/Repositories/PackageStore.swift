@@ -93,13 +93,48 @@ public struct PackageStore: Sendable {
             .set(\.$recordsRead, to: read).set(\.$updatedAt, to: time).update()
     }
 
+    /// A finished build as its record keeps it.
+    public struct BuiltPackage: Sendable {
+        public var caseID: UUID
+        public var purpose: PackagePurpose
+        public var read: Int
+        public var files: Int
+        public var bytes: Int
+        public var manifestSHA256: String
+        public var merkleRoot: String
+
+        public init(caseID: UUID, purpose: PackagePurpose, read: Int, files: Int, bytes: Int, manifestSHA256: String, merkleRoot: String) {
+            (self.caseID, self.purpose, self.read, self.files, self.bytes) = (caseID, purpose, read, files, bytes)
+            (self.manifestSHA256, self.merkleRoot) = (manifestSHA256, merkleRoot)
+        }
+    }
+
+    /// Marks the package built, on its own. A build finishes through
+    /// `SQLCaseRepository.finishBuild`, which does this together with its audit entries and the
+    /// case's transition.
     public func built(
         caseID: UUID, purpose: PackagePurpose, read: Int, files: Int, bytes: Int, manifestSHA256: String, merkleRoot: String, at time: Date
     ) async throws {
-        try await PackageRow.query(on: store.database).filter(\.$caseID == caseID).filter(\.$purpose == purpose.rawValue)
-            .set(\.$status, to: PackageRecord.Status.built.rawValue).set(\.$recordsRead, to: read).set(\.$files, to: files)
-            .set(\.$bytes, to: bytes).set(\.$manifestSHA256, to: manifestSHA256).set(\.$merkleRoot, to: merkleRoot)
+        let built = BuiltPackage(caseID: caseID, purpose: purpose, read: read, files: files, bytes: bytes, manifestSHA256: manifestSHA256, merkleRoot: merkleRoot)
+        try await Self.markBuilt(built, at: time, on: store.database)
+    }
+
+    static func markBuilt(_ built: BuiltPackage, at time: Date, on database: any Database) async throws {
+        try await PackageRow.query(on: database).filter(\.$caseID == built.caseID).filter(\.$purpose == built.purpose.rawValue)
+            .set(\.$status, to: PackageRecord.Status.built.rawValue).set(\.$recordsRead, to: built.read).set(\.$files, to: built.files)
+            .set(\.$bytes, to: built.bytes).set(\.$manifestSHA256, to: built.manifestSHA256).set(\.$merkleRoot, to: built.merkleRoot)
             .set(\.$builtAt, to: time).set(\.$updatedAt, to: time).set(\.$error, to: nil).update()
+    }
+
+    /// Production packages that are built while their case is still `collecting`: a finish that
+    /// an older version saved in steps and a crash cut short (the runner moves such cases on).
+    public func builtWhileCollecting() async throws -> [PackageRecord] {
+        let rows = try await PackageRow.query(on: store.database)
+            .filter(\.$purpose == PackagePurpose.production.rawValue).filter(\.$status == PackageRecord.Status.built.rawValue).all()
+        guard !rows.isEmpty else { return [] }
+        let collecting = Set(try await CaseRow.query(on: store.database).filter(\.$id ~~ Set(rows.map(\.caseID)))
+            .filter(\.$state == CaseState.collecting.rawValue).field(\.$id).all().compactMap(\.id))
+        return try rows.filter { collecting.contains($0.caseID) }.map { try $0.domain() }
     }
 
     public func failed(caseID: UUID, purpose: PackagePurpose, error: String, at time: Date) async throws {

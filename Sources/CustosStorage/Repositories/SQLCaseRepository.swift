@@ -265,8 +265,28 @@ public struct SQLCaseRepository: CaseRepository {
         return try outcome.get()
     }
 
+    /// A finished package build, saved at once: the package marked built, its audit entries and,
+    /// for a production, the case's `collectionFinished`, in one transaction. A crash leaves all of
+    /// it or none (the build is then taken again). Returns the event's outcome; a refused event
+    /// (the case moved on while the package was built) still keeps the package and its entries.
+    public func finishBuild(
+        _ built: PackageStore.BuiltPackage, audits: [AuditRecord], event: CaseEvent?, at time: Date, by actor: Actor
+    ) async throws -> Result<Case, WorkflowRefusal>? {
+        let isPostgres = self.isPostgres
+        let together: @Sendable (any Database) async throws -> Void = { tx in
+            try await PackageStore.markBuilt(built, at: time, on: tx)
+            try await AuditWriter.append(audits, on: tx, isPostgres: isPostgres)
+        }
+        guard let event else {
+            try await store.database.transaction { tx in try await together(tx) }
+            return nil
+        }
+        return try await applyInTransaction(event, toCase: built.caseID, at: time, by: actor, attachmentBytes: [:], external: [], together: together)
+    }
+
     func applyInTransaction(
-        _ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor, attachmentBytes: [UUID: Data], external: Set<String>
+        _ event: CaseEvent, toCase caseID: UUID, at time: Date, by actor: Actor, attachmentBytes: [UUID: Data], external: Set<String>,
+        together: (@Sendable (any Database) async throws -> Void)? = nil
     ) async throws -> Result<Case, WorkflowRefusal> {
         let isPostgres = self.isPostgres
         let sealer = store.sealer
@@ -281,6 +301,8 @@ public struct SQLCaseRepository: CaseRepository {
                 throw StorageError.notFound("case \(caseID) does not exist")
             }
             let current = try row.domain()
+            // Writes that belong to this event's transaction whatever its outcome (a finished build).
+            try await together?(tx)
             do {
                 let (next, effects) = try CaseWorkflow.apply(event, to: current, at: time, by: actor, policy: policy)
                 try row.copy(from: next)
