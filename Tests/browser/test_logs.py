@@ -131,27 +131,26 @@ def test_an_independent_verifier_accepts_what_the_cli_prints(install):
     assert out_of_range.returncode == 1 and "not covered" in out_of_range.stderr
 
 
+def verify_tampered_copy(install, folder, statement):
+    """`custos log verify` on a copy of the installation with one SQL statement applied to it."""
+    subprocess.run(["cp", "-r", install, str(folder)], check=True)
+    db = sqlite3.connect(os.path.join(folder, "custos.sqlite"))
+    db.execute(statement)
+    db.commit()
+    db.close()
+    return custos(str(folder), "log", "verify")
+
+
 def test_log_verify_passes_then_names_the_first_bad_index(install, tmp_path):
     ok = custos(install, "log", "verify")
     assert ok.returncode == 0, ok.stderr
     assert "audit: OK" in ok.stdout and "legal-process: OK" in ok.stdout
-    copy = tmp_path / "copy"
-    subprocess.run(["cp", "-r", install, str(copy)], check=True)
-    db = sqlite3.connect(os.path.join(copy, "custos.sqlite"))
-    db.execute("UPDATE audit_entries SET body = body || ' ' WHERE sequence = 8")
-    db.commit()
-    db.close()
-    bad = custos(str(copy), "log", "verify")
+    bad = verify_tampered_copy(install, tmp_path / "copy", "UPDATE audit_entries SET body = body || ' ' WHERE sequence = 8")
     assert bad.returncode == 1
     assert "audit: FAILED, first bad index 7" in bad.stderr
     # A column kept beside the hashed body (issue 29): the hash still holds, the copy does not.
-    moved = tmp_path / "moved"
-    subprocess.run(["cp", "-r", install, str(moved)], check=True)
-    db = sqlite3.connect(os.path.join(moved, "custos.sqlite"))
-    db.execute("UPDATE audit_entries SET subject = 'case:00000000-0000-0000-0000-000000000000' WHERE sequence = 5")
-    db.commit()
-    db.close()
-    changed = custos(str(moved), "log", "verify")
+    changed = verify_tampered_copy(
+        install, tmp_path / "moved", "UPDATE audit_entries SET subject = 'case:00000000-0000-0000-0000-000000000000' WHERE sequence = 5")
     assert changed.returncode == 1
     assert "audit: FAILED, first bad index 4" in changed.stderr
     assert "audit entry 5: the stored subject differs from the hashed entry" in changed.stderr

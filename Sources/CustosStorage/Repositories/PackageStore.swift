@@ -129,12 +129,11 @@ public struct PackageStore: Sendable {
     /// Production packages that are built while their case is still `collecting`: a finish that
     /// an older version saved in steps and a crash cut short (the runner moves such cases on).
     public func builtWhileCollecting() async throws -> [PackageRecord] {
-        let rows = try await PackageRow.query(on: store.database)
-            .filter(\.$purpose == PackagePurpose.production.rawValue).filter(\.$status == PackageRecord.Status.built.rawValue).all()
-        guard !rows.isEmpty else { return [] }
-        let collecting = Set(try await CaseRow.query(on: store.database).filter(\.$id ~~ Set(rows.map(\.caseID)))
-            .filter(\.$state == CaseState.collecting.rawValue).field(\.$id).all().compactMap(\.id))
-        return try rows.filter { collecting.contains($0.caseID) }.map { try $0.domain() }
+        // One joined query: the runner asks on every housekeeping tick, and built packages pile up.
+        try await PackageRow.query(on: store.database)
+            .join(CaseRow.self, on: \PackageRow.$caseID == \CaseRow.$id).filter(CaseRow.self, \.$state == CaseState.collecting.rawValue)
+            .filter(\.$purpose == PackagePurpose.production.rawValue).filter(\.$status == PackageRecord.Status.built.rawValue)
+            .all().map { try $0.domain() }
     }
 
     public func failed(caseID: UUID, purpose: PackagePurpose, error: String, at time: Date) async throws {
